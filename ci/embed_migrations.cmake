@@ -1,0 +1,16 @@
+# Turn sql/NNN_name.sql files into a C table (name, text) compiled into lkcore.
+# Called by CMakeLists.txt with -DOUT=... -DFILES=a;b;c
+set(body "/* generated from sql/*.sql by ci/embed_migrations.cmake; do not edit */\n")
+string(APPEND body "#include \"migrations.h\"\n#include <stddef.h>\n")
+set(entries "")
+set(index 0)
+foreach(file IN LISTS FILES)
+    get_filename_component(name ${file} NAME)
+    file(READ ${file} hex HEX)
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+    string(APPEND body "static const char m${index}[] = {${hex} 0x00};\n")
+    string(APPEND entries "    {\"${name}\", m${index}},\n")
+    math(EXPR index "${index} + 1")
+endforeach()
+string(APPEND body "const struct migration migrations[] = {\n${entries}    {NULL, NULL}\n};\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,332 @@
+/* cli.c -- the command line: parse argv, load config, open the store, run a command.
+ *
+ * Flow: parse options and the command word (options may come before or after it), load the
+ * configuration (strict for run/check, relaxed for migrate/status), then dispatch. Every
+ * error is printed once here, as "lkarchive: error: ..." plus a detail line, and mapped to an
+ * exit status by cli_exit_for: the single table of exit codes.
+ */
+#include "cli.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "store.h"
+#include "window.h"
+
+struct cli_options {
+    const char *command;
+    const char *config_path;
+    char today[11];
+    int days; /* 0 = from config */
+    const char *log_level;
+};
+
+static const char usage_text[] =
+    "usage: lkarchive [options] <command>\n"
+    "\n"
+    "Archive LiveKit Cloud Analytics (sessions, participants, connections) into PostgreSQL.\n"
+    "The API only serves the last 7 days; run this nightly to keep the history.\n"
+    "\n"
+    "commands:\n"
+    "  run       archive the window (default: the 7 UTC days ending today), then exit\n"
+    "  migrate   create or upgrade the database schema, then exit\n"
+    "  check     verify config, API credentials (one API call) and database; change nothing\n"
+    "  status    show per project and day what is archived, pending, or lost\n"
+    "\n"
+    "options:\n"
+    "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
+    "  --today YYYY-MM-DD pretend today is this UTC date\n"
+    "  --days N           window length in days, 1..7 (default 7)\n"
+    "  --log-level LEVEL  error, warn, info or debug (default info)\n"
+    "  --help             show this help\n"
+    "  --version          show the version\n"
+    "\n"
+    "environment (overrides the file): LIVEKIT_API_KEY, LIVEKIT_API_SECRET,\n"
+    "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables)\n"
+    "\n"
+    "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
+    "  4 API failure; 5 database failure; 6 a day was lost (gap); 70 internal error\n";
+
+int cli_exit_for(int code)
+{
+    switch (code) {
+    case LK_OK:
+        return CLI_EXIT_OK;
+    case LK_EUSAGE:
+        return CLI_EXIT_USAGE;
+    case LK_ECONFIG:
+        return CLI_EXIT_CONFIG;
+    case LK_EAPI:
+    case LK_ERETRY:
+        return CLI_EXIT_API;
+    case LK_EDB:
+        return CLI_EXIT_DATABASE;
+    case LK_EDATA:
+    case LK_EINCOMPLETE:
+        return CLI_EXIT_INCOMPLETE;
+    default:
+        return CLI_EXIT_INTERNAL;
+    }
+}
+
+static int report(const struct lk_error *err)
+{
+    log_error("%s", err->message);
+    if (err->detail[0])
+        log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
+    return cli_exit_for(err->code);
+}
+
+static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_error *err)
+{
+    memset(opt, 0, sizeof *opt);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
+                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0;
+        char *eq = strchr(arg, '=');
+        char name[32];
+
+        if (strncmp(arg, "--", 2) == 0 && eq && (size_t)(eq - arg) < sizeof name) {
+            /* --name=value */
+            memcpy(name, arg, (size_t)(eq - arg));
+            name[eq - arg] = '\0';
+            value = eq + 1;
+            arg = name;
+            takes_value = true;
+        } else if (takes_value) {
+            if (i + 1 >= argc) {
+                lk_error_set(err, LK_EUSAGE, "option %s needs a value", arg);
+                return LK_EUSAGE;
+            }
+            value = argv[++i];
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            opt->command = "help";
+        } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+            opt->command = "version";
+        } else if (strcmp(arg, "--config") == 0 && value) {
+            opt->config_path = value;
+        } else if (strcmp(arg, "--today") == 0 && value) {
+            if (!window_valid_date(value)) {
+                lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"",
+                             value);
+                return LK_EUSAGE;
+            }
+            snprintf(opt->today, sizeof opt->today, "%s", value);
+        } else if (strcmp(arg, "--days") == 0 && value) {
+            char *end;
+            long days = strtol(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || days < 1 || days > 7) {
+                lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to 7, not "
+                                             "\"%.40s\"", value);
+                return LK_EUSAGE;
+            }
+            opt->days = (int)days;
+        } else if (strcmp(arg, "--log-level") == 0 && value) {
+            opt->log_level = value;
+        } else if (arg[0] == '-') {
+            lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
+            lk_error_detail(err, "see lkarchive --help");
+            return LK_EUSAGE;
+        } else if (opt->command == NULL) {
+            opt->command = arg;
+        } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
+            lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
+            return LK_EUSAGE;
+        }
+    }
+    if (opt->command == NULL) {
+        lk_error_set(err, LK_EUSAGE, "no command given");
+        lk_error_detail(err, "commands: run, migrate, check, status; see lkarchive --help");
+        return LK_EUSAGE;
+    }
+    if (opt->config_path == NULL) {
+        const char *env = getenv("LKARCHIVE_CONFIG");
+        if (env && *env)
+            opt->config_path = env;
+    }
+    if (opt->today[0] == '\0')
+        window_today(opt->today);
+    return 0;
+}
+
+static int apply_log_level(const char *name, struct lk_error *err)
+{
+    enum log_level level;
+    if (name == NULL)
+        return 0;
+    if (log_level_from_name(name, &level) != 0) {
+        lk_error_set(err, LK_EUSAGE, "unknown log level \"%.40s\"", name);
+        lk_error_detail(err, "use error, warn, info or debug");
+        return LK_EUSAGE;
+    }
+    log_set_level(level);
+    return 0;
+}
+
+static int open_store(const struct config *cfg, struct store **out, struct lk_error *err)
+{
+    return store_open(out, cfg->database_url, err);
+}
+
+static int command_migrate(const struct config *cfg, struct lk_error *err)
+{
+    struct store *st = NULL;
+    int applied = 0, rc;
+
+    rc = open_store(cfg, &st, err);
+    if (rc == 0)
+        rc = store_migrate(st, &applied, err);
+    if (rc == 0)
+        printf("schema up to date (%d migration%s applied now)\n", applied,
+               applied == 1 ? "" : "s");
+    store_free(st);
+    return rc == 0 ? CLI_EXIT_OK : report(err);
+}
+
+static int command_status(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err)
+{
+    struct store *st = NULL;
+    int gaps = 0, rc;
+
+    rc = open_store(cfg, &st, err);
+    if (rc == 0)
+        rc = store_print_status(st, opt->today, stdout, &gaps, err);
+    store_free(st);
+    if (rc != 0)
+        return report(err);
+    if (gaps > 0 && !cfg->acknowledge_gaps) {
+        log_error("%d day%s left the 7-day window before being archived and cannot be "
+                  "fetched any more", gaps, gaps == 1 ? "" : "s");
+        return CLI_EXIT_GAP;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int command_check(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    struct store *st = NULL;
+    bool current = false;
+    int rc;
+
+    printf("config: %s, %zu project(s), base URL %s\n",
+           cfg->source_path ? cfg->source_path : "environment only", cfg->project_count,
+           cfg->base_url);
+    rc = open_store(cfg, &st, err);
+    if (rc == 0)
+        rc = store_schema_current(st, &current, err);
+    store_free(st);
+    if (rc != 0)
+        return report(err);
+    printf("database: reachable, schema %s\n",
+           current ? "up to date" : "not yet migrated (run `lkarchive migrate` or `run`)");
+    rc = window_probe(cfg, opt->today, err);
+    if (rc != 0)
+        return report(err);
+    return CLI_EXIT_OK;
+}
+
+static int command_run(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err)
+{
+    struct window_options window;
+    struct run_summary summary;
+    struct store *st = NULL;
+    struct timespec started, finished;
+    int rc, status;
+
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    snprintf(window.today, sizeof window.today, "%s", opt->today);
+    window.days = opt->days ? opt->days : cfg->window_days;
+    rc = open_store(cfg, &st, err);
+    if (rc == 0)
+        rc = store_migrate(st, NULL, err);
+    if (rc != 0) {
+        store_free(st);
+        return report(err);
+    }
+    rc = window_run(cfg, &window, st, &summary, err);
+    store_free(st);
+    clock_gettime(CLOCK_MONOTONIC, &finished);
+    if (rc != 0)
+        return report(err);
+    printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
+           "participants, %lld connections; %lu requests in %.1f s\n",
+           summary.run_id, summary.days_complete, summary.days_complete == 1 ? "" : "s",
+           summary.days_pending, summary.days_failed, summary.sessions, summary.participants,
+           summary.connections, summary.requests,
+           (double)(finished.tv_sec - started.tv_sec) +
+               (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
+    if (summary.days_failed == 0)
+        return CLI_EXIT_OK;
+    log_error("%d day%s not archived completely; they stay pending and the next run fetches "
+              "them again", summary.days_failed, summary.days_failed == 1 ? " was" : "s were");
+    log_detail(LOG_LEVEL_ERROR, "first error: %s", summary.first_error);
+    status = cli_exit_for(summary.worst_error);
+    return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct cli_options opt;
+    struct config *cfg = NULL;
+    struct lk_error err;
+    int status;
+
+    lk_error_init(&err);
+    if (parse_args(&opt, argc, argv, &err) != 0) {
+        status = report(&err);
+        goto done;
+    }
+    if (strcmp(opt.command, "help") == 0) {
+        fputs(usage_text, stdout);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
+    if (strcmp(opt.command, "version") == 0) {
+        printf("lkarchive %s\n", LK_VERSION);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
+    if (apply_log_level(opt.log_level, &err) != 0) {
+        status = report(&err);
+        goto done;
+    }
+    bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
+    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0) {
+        lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
+        lk_error_detail(&err, "commands: run, migrate, check, status; see lkarchive --help");
+        status = report(&err);
+        goto done;
+    }
+    if ((strict ? config_load(&cfg, opt.config_path, &err)
+                : config_load_relaxed(&cfg, opt.config_path, &err)) != 0) {
+        status = report(&err);
+        goto done;
+    }
+    if (opt.log_level == NULL && cfg->log_level && apply_log_level(cfg->log_level, &err) != 0) {
+        status = report(&err);
+        goto done;
+    }
+    if (strcmp(opt.command, "run") == 0)
+        status = command_run(cfg, &opt, &err);
+    else if (strcmp(opt.command, "migrate") == 0)
+        status = command_migrate(cfg, &err);
+    else if (strcmp(opt.command, "check") == 0)
+        status = command_check(cfg, &opt, &err);
+    else
+        status = command_status(cfg, &opt, &err);
+done:
+    config_free(cfg);
+    return status;
+}

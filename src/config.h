@@ -1,0 +1,50 @@
+/* config.h -- lkarchive's settings: YAML file (libyaml) overlaid by environment variables.
+ *
+ * Flow: config_load() reads the optional YAML file into a struct config, then the
+ * contract's environment variables (LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_PROJECT_ID,
+ * LIVEKIT_ANALYTICS_URL, DATABASE_URL) override what the file said, then the result is
+ * validated (a key, a secret and at least one project are required). The secret comes from
+ * the environment, from `api_secret_file`, or (discouraged) inline; it lives only in
+ * struct config and is zeroed by config_free(). Errors name the file, line and key.
+ */
+#ifndef LK_CONFIG_H
+#define LK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct lk_error;
+
+struct config {
+    char **projects;          /* project ids ("p_..."), at least one after validation */
+    size_t project_count;
+    char *api_key;            /* token `iss` */
+    char *api_secret;         /* token signing key: never print, zeroed on free */
+    char *base_url;           /* default "https://cloud-api.livekit.io", no trailing slash */
+    char *database_url;       /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
+    int window_days;          /* 1..7, default 7 */
+    int page_limit;           /* sessions per list page, 1..100000, default 100 */
+    long connect_timeout_s;   /* libcurl connect time-out, default 10 */
+    long request_timeout_s;   /* whole-transfer time-out, default 120 */
+    int token_ttl_s;          /* JWT lifetime, 60..86400, default 600 */
+    size_t max_string_bytes;  /* longest JSON string accepted, default 1 MiB */
+    int max_depth;            /* deepest JSON nesting accepted, default 64 */
+    int max_attempts;         /* attempts per HTTP request, 1..20, default 5 */
+    bool acknowledge_gaps;    /* do not fail the run for days already lost */
+    char *log_level;          /* "error" | "warn" | "info" | "debug", default "info" */
+    char *source_path;        /* the file read, or NULL when only the environment was used */
+};
+
+/* Fill *out from `path` (NULL: no file, environment and defaults only) and the environment.
+ * On success returns 0 and the caller owns *out (config_free). On failure returns
+ * LK_ECONFIG (or LK_ENOMEM) with err naming the file, line and key, and *out is NULL.
+ * Validation that needs all sources (missing key/secret/project) is done here too. */
+int config_load(struct config **out, const char *path, struct lk_error *err);
+
+/* Like config_load but does not require credentials or projects (for `migrate`, `status`). */
+int config_load_relaxed(struct config **out, const char *path, struct lk_error *err);
+
+/* Free everything, zeroing the secret first. NULL is a no-op. Cannot fail. */
+void config_free(struct config *cfg);
+
+#endif

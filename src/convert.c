@@ -1,0 +1,264 @@
+/* convert.c -- strict scalar conversions for extract; see convert.h.
+ *
+ * Calendar arithmetic is done by hand (days from civil and back, proleptic Gregorian) because
+ * C11 without extensions has no timegm and the zone of the process must not matter.
+ */
+#include "convert.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int days_in_month(int64_t y, int m)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Parse exactly `count` digits at text[*pos]; advances *pos. */
+static bool read_digits(const char *text, size_t len, size_t *pos, int count, int *out)
+{
+    int value = 0;
+    if (*pos + (size_t)count > len)
+        return false;
+    for (int i = 0; i < count; i++) {
+        char c = text[*pos + (size_t)i];
+        if (c < '0' || c > '9')
+            return false;
+        value = value * 10 + (c - '0');
+    }
+    *pos += (size_t)count;
+    *out = value;
+    return true;
+}
+
+static bool all_digits(const char *text, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
+/* Digits with at most one '.': epoch seconds sent as a string. */
+static bool looks_like_epoch(const char *text, size_t len)
+{
+    const char *dot = memchr(text, '.', len);
+    if (dot == NULL)
+        return all_digits(text, len);
+    return all_digits(text, (size_t)(dot - text)) &&
+           all_digits(dot + 1, len - (size_t)(dot - text) - 1);
+}
+
+/* Write epoch seconds plus a fraction (digits only, may be empty) as canonical UTC text.
+ * Years outside 1..9999 are invalid: PostgreSQL could hold some, but they are not real. */
+static enum convert_result format_epoch(int64_t seconds, const char *fraction, size_t fraction_len,
+                                        char out[CONVERT_TIMESTAMP_MAX])
+{
+    int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+    int64_t second_of_day = seconds - days * 86400;
+    int64_t year;
+    int month, day;
+
+    if (fraction_len > 9)
+        return CONVERT_INVALID;
+    civil_from_days(days, &year, &month, &day);
+    if (year < 1 || year > 9999)
+        return CONVERT_INVALID;
+    snprintf(out, CONVERT_TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s+00", (int)year,
+             month, day, (int)(second_of_day / 3600), (int)(second_of_day / 60 % 60),
+             (int)(second_of_day % 60), fraction_len ? "." : "", (int)fraction_len, fraction);
+    return CONVERT_OK;
+}
+
+static bool fraction_is_zero(const char *fraction, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (fraction[i] != '0')
+            return false;
+    return true;
+}
+
+enum convert_result convert_timestamp_text(const char *text, size_t len,
+                                           char out[CONVERT_TIMESTAMP_MAX])
+{
+    size_t pos = 0, fraction_at = 0, fraction_len = 0;
+    int year, month, day, hour, minute, second, offset_minutes = 0;
+
+    if (len == 0)
+        return CONVERT_UNSET;
+    if (looks_like_epoch(text, len))
+        return convert_timestamp_epoch(text, len, out);
+    if (!read_digits(text, len, &pos, 4, &year) || pos >= len || text[pos++] != '-' ||
+        !read_digits(text, len, &pos, 2, &month) || pos >= len || text[pos++] != '-' ||
+        !read_digits(text, len, &pos, 2, &day) || pos >= len ||
+        (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' '))
+        return CONVERT_INVALID;
+    pos++;
+    if (!read_digits(text, len, &pos, 2, &hour) || pos >= len || text[pos++] != ':' ||
+        !read_digits(text, len, &pos, 2, &minute) || pos >= len || text[pos++] != ':' ||
+        !read_digits(text, len, &pos, 2, &second))
+        return CONVERT_INVALID;
+    if (pos < len && text[pos] == '.') {
+        fraction_at = ++pos;
+        while (pos < len && text[pos] >= '0' && text[pos] <= '9')
+            pos++;
+        fraction_len = pos - fraction_at;
+        if (fraction_len == 0 || fraction_len > 9)
+            return CONVERT_INVALID;
+    }
+    if (pos < len && (text[pos] == 'Z' || text[pos] == 'z')) {
+        pos++;
+    } else if (pos < len && (text[pos] == '+' || text[pos] == '-')) {
+        int sign = text[pos++] == '-' ? -1 : 1, off_h, off_m;
+        if (!read_digits(text, len, &pos, 2, &off_h) || pos >= len || text[pos++] != ':' ||
+            !read_digits(text, len, &pos, 2, &off_m) || off_h > 23 || off_m > 59)
+            return CONVERT_INVALID;
+        offset_minutes = sign * (off_h * 60 + off_m);
+    } else {
+        return CONVERT_INVALID; /* RFC 3339 requires a zone */
+    }
+    if (pos != len || year < 1 || month < 1 || month > 12 || day < 1 ||
+        day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60)
+        return CONVERT_INVALID;
+    /* Go's zero time.Time: "not set" (the API writes it for sessions still active). */
+    if (year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 &&
+        offset_minutes == 0 && fraction_is_zero(text + fraction_at, fraction_len))
+        return CONVERT_UNSET;
+    int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                    second - (int64_t)offset_minutes * 60;
+    return format_epoch(epoch, text + fraction_at, fraction_len, out);
+}
+
+enum convert_result convert_timestamp_epoch(const char *text, size_t len,
+                                            char out[CONVERT_TIMESTAMP_MAX])
+{
+    const char *dot = memchr(text, '.', len);
+    size_t int_len = dot ? (size_t)(dot - text) : len;
+    size_t fraction_len = dot ? len - int_len - 1 : 0;
+    int64_t seconds = 0;
+
+    /* Negative epochs and exponents never describe a LiveKit session: reject them. */
+    if (!all_digits(text, int_len) || int_len > 12 || (dot && !all_digits(dot + 1, fraction_len)))
+        return CONVERT_INVALID;
+    for (size_t i = 0; i < int_len; i++)
+        seconds = seconds * 10 + (text[i] - '0');
+    if (seconds == 0 && fraction_is_zero(dot ? dot + 1 : "", fraction_len))
+        return CONVERT_UNSET;
+    return format_epoch(seconds, dot ? dot + 1 : "", fraction_len, out);
+}
+
+enum convert_result convert_timestamp_parts(const char *seconds, size_t seconds_len,
+                                            const char *nanos, size_t nanos_len,
+                                            char out[CONVERT_TIMESTAMP_MAX])
+{
+    char seconds_text[CONVERT_INT_MAX] = "0", nanos_text[CONVERT_INT_MAX] = "0";
+    char fraction[10];
+    long long secs, ns;
+
+    if (seconds && convert_integer(seconds, seconds_len, 0, 253402300799LL, seconds_text) !=
+                       CONVERT_OK)
+        return CONVERT_INVALID;
+    if (nanos && convert_integer(nanos, nanos_len, 0, 999999999, nanos_text) != CONVERT_OK)
+        return CONVERT_INVALID;
+    sscanf(seconds_text, "%lld", &secs);
+    sscanf(nanos_text, "%lld", &ns);
+    if (secs == 0 && ns == 0)
+        return CONVERT_UNSET;
+    snprintf(fraction, sizeof fraction, "%09lld", ns);
+    return format_epoch(secs, fraction, ns ? 9 : 0, out);
+}
+
+enum convert_result convert_integer(const char *text, size_t len, int64_t min, int64_t max,
+                                    char out[CONVERT_INT_MAX])
+{
+    bool negative = len > 0 && text[0] == '-';
+    size_t start = negative ? 1 : 0;
+    uint64_t magnitude = 0;
+    const uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+
+    if (!all_digits(text + start, len - start))
+        return CONVERT_INVALID;
+    for (size_t i = start; i < len; i++) {
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (magnitude > (limit - digit) / 10)
+            return CONVERT_INVALID; /* beyond bigint: keep the original rather than wrap */
+        magnitude = magnitude * 10 + digit;
+    }
+    if (negative) {
+        if (magnitude > (uint64_t)INT64_MAX) {
+            if (min != INT64_MIN)
+                return CONVERT_INVALID;
+            snprintf(out, CONVERT_INT_MAX, "%s", "-9223372036854775808");
+            return CONVERT_OK;
+        }
+        int64_t value = -(int64_t)magnitude;
+        if (value < min)
+            return CONVERT_INVALID;
+        snprintf(out, CONVERT_INT_MAX, "%lld", (long long)value);
+        return CONVERT_OK;
+    }
+    if (magnitude > (uint64_t)max)
+        return CONVERT_INVALID;
+    snprintf(out, CONVERT_INT_MAX, "%llu", (unsigned long long)magnitude);
+    return CONVERT_OK;
+}
+
+enum convert_result convert_numeric(const char *text, size_t len)
+{
+    size_t pos = 0, digits_at;
+
+    if (pos < len && text[pos] == '-')
+        pos++;
+    digits_at = pos;
+    while (pos < len && text[pos] >= '0' && text[pos] <= '9')
+        pos++;
+    if (pos == digits_at)
+        return CONVERT_INVALID;
+    if (pos < len && text[pos] == '.') {
+        digits_at = ++pos;
+        while (pos < len && text[pos] >= '0' && text[pos] <= '9')
+            pos++;
+        if (pos == digits_at)
+            return CONVERT_INVALID;
+    }
+    if (pos < len && (text[pos] == 'e' || text[pos] == 'E')) {
+        pos++;
+        if (pos < len && (text[pos] == '+' || text[pos] == '-'))
+            pos++;
+        digits_at = pos;
+        while (pos < len && text[pos] >= '0' && text[pos] <= '9')
+            pos++;
+        /* PostgreSQL numeric accepts exponents up to about 1000 digits; stay well inside */
+        if (pos == digits_at || pos - digits_at > 3)
+            return CONVERT_INVALID;
+    }
+    return pos == len ? CONVERT_OK : CONVERT_INVALID;
+}

@@ -1,0 +1,44 @@
+/* error.h -- the one error record every fallible lkarchive function fills.
+ *
+ * A fallible function returns 0 or a negative LK_E* code and fills a caller-owned
+ * struct lk_error with the same code, a short primary message and an optional detail
+ * line (PostgreSQL style: message lower-case, no trailing period). Callees' errors are
+ * passed up unchanged; a caller that knows more (day, session) prefixes context.
+ * No globals, no allocation: the record is fixed-size and safe to copy.
+ */
+#ifndef LK_ERROR_H
+#define LK_ERROR_H
+
+enum lk_code {
+    LK_OK = 0,
+    LK_EUSAGE = -1,   /* bad command line */
+    LK_ECONFIG = -2,  /* bad configuration file or environment */
+    LK_EAPI = -3,     /* upstream API refused or failed (not worth retrying) */
+    LK_ERETRY = -4,   /* transient upstream failure (time-out, 5xx, 429, cut body) */
+    LK_EDB = -5,      /* PostgreSQL failure */
+    LK_ENOMEM = -6,   /* out of memory */
+    LK_EDATA = -7,    /* upstream body malformed beyond what the parser tolerates */
+    LK_EINCOMPLETE = -8 /* run finished but some day was not archived */
+};
+
+struct lk_error {
+    int code;
+    char message[512];
+    char detail[1024];
+};
+
+/* Clear the record (code LK_OK, empty strings). Cannot fail. */
+void lk_error_init(struct lk_error *err);
+/* Set code and printf-style primary message; clears the detail. err NULL is a no-op. */
+void lk_error_set(struct lk_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Set the printf-style detail line; the code and message stay. err NULL is a no-op. */
+void lk_error_detail(struct lk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prefix the primary message with context ("project=p_x day=2026-11-27: ..."). */
+void lk_error_prefix(struct lk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A short name for a code ("config", "api", "database", ...). Cannot fail. */
+const char *lk_error_kind(int code);
+
+#endif

@@ -1,0 +1,91 @@
+/* log.c -- stderr logging; one line per call, written with a single fputs so concurrent
+ * processes (cron overlap) do not interleave within a line. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static enum log_level current_level = LOG_LEVEL_INFO;
+static char current_prefix[256];
+static unsigned long warnings_printed;
+
+void log_set_level(enum log_level level)
+{
+    current_level = level;
+}
+
+int log_level_from_name(const char *name, enum log_level *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void log_set_prefix(const char *prefix)
+{
+    if (prefix == NULL)
+        current_prefix[0] = '\0';
+    else
+        snprintf(current_prefix, sizeof current_prefix, "%s", prefix);
+}
+
+unsigned long log_warning_count(void)
+{
+    return warnings_printed;
+}
+
+static void emit(enum log_level level, const char *label, const char *fmt, va_list ap)
+{
+    char line[4096];
+    size_t used;
+
+    if (level > current_level)
+        return;
+    if (level == LOG_LEVEL_WARN)
+        warnings_printed++;
+    used = (size_t)snprintf(line, sizeof line, "lkarchive: %s: %s%s", label, current_prefix,
+                            current_prefix[0] ? ": " : "");
+    if (used < sizeof line)
+        vsnprintf(line + used, sizeof line - used, fmt, ap);
+    used = strlen(line);
+    if (used + 1 < sizeof line) {
+        line[used] = '\n';
+        line[used + 1] = '\0';
+    } else {
+        line[sizeof line - 2] = '\n';
+    }
+    fputs(line, stderr);
+}
+
+#define LOG_FUNCTION(name, level, label)                                                           \
+    void name(const char *fmt, ...)                                                                \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, fmt);                                                                         \
+        emit(level, label, fmt, ap);                                                               \
+        va_end(ap);                                                                                \
+    }
+
+LOG_FUNCTION(log_error, LOG_LEVEL_ERROR, "error")
+LOG_FUNCTION(log_warn, LOG_LEVEL_WARN, "warning")
+LOG_FUNCTION(log_info, LOG_LEVEL_INFO, "info")
+LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG, "debug")
+
+void log_detail(enum log_level level, const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+
+    if (level > current_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "lkarchive: detail: %s\n", line);
+}

@@ -1,0 +1,27 @@
+/* log.h -- leveled logging to stderr with a context prefix set by the day loop.
+ *
+ * Lines look like "lkarchive: warning: project=p_x day=2026-11-27: message". Callers never
+ * pass the API secret, a JWT or an Authorization header to these functions.
+ */
+#ifndef LK_LOG_H
+#define LK_LOG_H
+
+enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/* Set the most verbose level printed (default INFO). Cannot fail. */
+void log_set_level(enum log_level level);
+/* Parse "error", "warn", "info", "debug"; returns -1 on an unknown name. */
+int log_level_from_name(const char *name, enum log_level *out);
+/* Set (copied) or clear (NULL) the context prefix printed after the level. Cannot fail. */
+void log_set_prefix(const char *prefix);
+/* Count of warnings printed since start (for the run summary). */
+unsigned long log_warning_count(void);
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A "detail:" continuation line at the given level. */
+void log_detail(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,880 @@
+/* store.c -- libpq: migrations, the per-day COPY stage and merge, the ledger; see store.h.
+ *
+ * Flow of a day: BEGIN; COPY lk_stage FROM STDIN; records are appended as COPY text lines to
+ * a capped buffer that is flushed with PQputCopyData as it fills; PQputCopyEnd; four merge
+ * statements (list sessions, details, participants, connections), each taking the last
+ * staged version of a key (DISTINCT ON ... ORDER BY seq DESC) from attempts not discarded;
+ * the archive_days upsert and archive_runs counters; COMMIT. Values arrive already
+ * validated by extract, so the typed stage columns never reject a line.
+ */
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "migrations.h"
+
+#define COPY_FLUSH_BYTES (256 * 1024)
+/* Advisory lock key for migrations: "lkarchiv" read as a number. */
+#define MIGRATION_LOCK_KEY 0x6c6b617263686976LL
+
+struct store {
+    PGconn *conn;
+    char project[128];
+    char day[16];
+    bool in_day;
+    bool copying;
+    long long seq;
+    char *copy_buf;
+    size_t copy_len;
+    int *discarded;
+    size_t discarded_count, discarded_capacity;
+};
+
+/* Stage columns, in COPY order. */
+enum stage_column {
+    SG_SEQ, SG_ATTEMPT, SG_KIND, SG_SESSION_ID, SG_PARTICIPANT_IDENTITY, SG_CONNECTION_ID,
+    SG_ROOM_NAME, SG_CREATED_AT, SG_ENDED_AT, SG_LAST_ACTIVE, SG_BANDWIDTH_IN, SG_BANDWIDTH_OUT,
+    SG_EGRESS, SG_NUM_PARTICIPANTS, SG_NUM_ACTIVE_PARTICIPANTS, SG_START_TIME, SG_END_TIME,
+    SG_BANDWIDTH, SG_CONNECTION_MINUTES, SG_DETAILS_NUM_PARTICIPANTS, SG_PARTICIPANT_NAME,
+    SG_JOINED_AT, SG_LEFT_AT, SG_REGION, SG_CONNECTION_TYPE, SG_SDK_VERSION, SG_CAMERA,
+    SG_MICROPHONE, SG_SCREEN_SHARE, SG_SCREEN_SHARE_AUDIO, SG_EXTRA, SG_COUNT
+};
+
+static const char SQL_CREATE_STAGE[] =
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage ("
+    " seq bigint, attempt integer, kind \"char\", session_id text, participant_identity text,"
+    " connection_id text, room_name text, created_at timestamptz, ended_at timestamptz,"
+    " last_active timestamptz, bandwidth_in bigint, bandwidth_out bigint, egress smallint,"
+    " num_participants integer, num_active_participants integer, start_time timestamptz,"
+    " end_time timestamptz, bandwidth bigint, connection_minutes numeric,"
+    " details_num_participants integer, participant_name text, joined_at timestamptz,"
+    " left_at timestamptz, region text, connection_type text, sdk_version text,"
+    " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
+    " extra jsonb) ON COMMIT DELETE ROWS";
+
+static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
+
+/* $1 project, $2 day, $3 discarded attempts. Each merge keeps the newest staged row per key
+ * and rewrites a row only when something differs, so re-runs leave rows untouched. */
+static const char SQL_MERGE_LIST_SESSIONS[] =
+    "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
+    " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
+    " num_active_participants, list_day, list_extra)"
+    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.created_at,"
+    " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
+    " s.num_participants, s.num_active_participants, $2::date, s.extra"
+    " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " room_name = COALESCE(excluded.room_name, t.room_name), created_at = excluded.created_at,"
+    " ended_at = excluded.ended_at, last_active = excluded.last_active,"
+    " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
+    " egress = excluded.egress, num_participants = excluded.num_participants,"
+    " num_active_participants = excluded.num_active_participants,"
+    " list_day = excluded.list_day, list_extra = excluded.list_extra, updated_at = now()"
+    " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
+    " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
+    " excluded.num_participants, excluded.num_active_participants, excluded.list_day,"
+    " excluded.list_extra)"
+    " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
+    " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
+    " t.list_extra)";
+
+static const char SQL_MERGE_DETAILS[] =
+    "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, start_time, end_time,"
+    " bandwidth, connection_minutes, details_num_participants, details_extra, details_archived,"
+    " list_day)"
+    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.start_time,"
+    " s.end_time, s.bandwidth, s.connection_minutes, s.details_num_participants, s.extra, true,"
+    " $2::date"
+    " FROM lk_stage s WHERE s.kind = 'D' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " room_name = COALESCE(t.room_name, excluded.room_name), start_time = excluded.start_time,"
+    " end_time = excluded.end_time, bandwidth = excluded.bandwidth,"
+    " connection_minutes = excluded.connection_minutes,"
+    " details_num_participants = excluded.details_num_participants,"
+    " details_extra = excluded.details_extra, details_archived = true, updated_at = now()"
+    " WHERE (COALESCE(t.room_name, excluded.room_name), excluded.start_time, excluded.end_time,"
+    " excluded.bandwidth, excluded.connection_minutes, excluded.details_num_participants,"
+    " excluded.details_extra, true)"
+    " IS DISTINCT FROM (t.room_name, t.start_time, t.end_time, t.bandwidth,"
+    " t.connection_minutes, t.details_num_participants, t.details_extra, t.details_archived)";
+
+static const char SQL_MERGE_PARTICIPANTS[] =
+    "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"
+    " participant_name, joined_at, left_at, region, connection_type, sdk_version,"
+    " published_camera_track, published_microphone_track, published_screen_share_track,"
+    " published_screen_share_audio, extra)"
+    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1, s.session_id,"
+    " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"
+    " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
+    " s.screen_share_audio, s.extra"
+    " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
+    " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
+    " participant_name = excluded.participant_name, joined_at = excluded.joined_at,"
+    " left_at = excluded.left_at, region = excluded.region,"
+    " connection_type = excluded.connection_type, sdk_version = excluded.sdk_version,"
+    " published_camera_track = excluded.published_camera_track,"
+    " published_microphone_track = excluded.published_microphone_track,"
+    " published_screen_share_track = excluded.published_screen_share_track,"
+    " published_screen_share_audio = excluded.published_screen_share_audio,"
+    " extra = excluded.extra, updated_at = now()"
+    " WHERE (excluded.participant_name, excluded.joined_at, excluded.left_at, excluded.region,"
+    " excluded.connection_type, excluded.sdk_version, excluded.published_camera_track,"
+    " excluded.published_microphone_track, excluded.published_screen_share_track,"
+    " excluded.published_screen_share_audio, excluded.extra)"
+    " IS DISTINCT FROM (t.participant_name, t.joined_at, t.left_at, t.region,"
+    " t.connection_type, t.sdk_version, t.published_camera_track,"
+    " t.published_microphone_track, t.published_screen_share_track,"
+    " t.published_screen_share_audio, t.extra)";
+
+static const char SQL_MERGE_CONNECTIONS[] =
+    "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"
+    " participant_identity, joined_at, left_at, extra)"
+    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1, s.session_id, s.connection_id,"
+    " s.participant_identity, s.joined_at, s.left_at, s.extra"
+    " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.connection_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
+    " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
+    " left_at = excluded.left_at, extra = excluded.extra, updated_at = now()"
+    " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
+    " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
+
+static const char SQL_DAY_COUNTS[] =
+    "SELECT count(DISTINCT session_id) FILTER (WHERE kind = 'L'),"
+    " count(DISTINCT (session_id, participant_identity)) FILTER (WHERE kind = 'P'),"
+    " count(DISTINCT (session_id, connection_id)) FILTER (WHERE kind = 'C')"
+    " FROM lk_stage WHERE attempt <> ALL ($1::integer[])";
+
+/* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
+ * $9 pages $10 error. A day complete before keeps its first completion time. */
+static const char SQL_DAY_LEDGER[] =
+    "INSERT INTO livekit.archive_days AS d (project_id, day, status, completed_at,"
+    " completed_run_id, last_run_id, sessions, active_sessions, participants, connections,"
+    " pages, last_error)"
+    " VALUES ($1, $2::date, $3, CASE WHEN $3 = 'complete' THEN now() END,"
+    " CASE WHEN $3 = 'complete' THEN $4::bigint END, $4::bigint, $5, $6, $7, $8, $9, $10)"
+    " ON CONFLICT (project_id, day) DO UPDATE SET status = excluded.status,"
+    " completed_at = CASE WHEN excluded.status = 'complete'"
+    "   THEN COALESCE(d.completed_at, now()) END,"
+    " completed_run_id = CASE WHEN excluded.status = 'complete'"
+    "   THEN COALESCE(d.completed_run_id, excluded.last_run_id) END,"
+    " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
+    " sessions = excluded.sessions, active_sessions = excluded.active_sessions,"
+    " participants = excluded.participants, connections = excluded.connections,"
+    " pages = excluded.pages, last_error = excluded.last_error";
+
+/* $1 run $2 complete(0/1) $3 pending $4 sessions $5 participants $6 connections
+ * $7 details fetched $8 details skipped */
+static const char SQL_RUN_COUNTERS[] =
+    "UPDATE livekit.archive_runs SET days_complete = days_complete + $2,"
+    " days_pending = days_pending + $3, sessions = sessions + $4,"
+    " participants = participants + $5, connections = connections + $6,"
+    " details_fetched = details_fetched + $7, details_skipped = details_skipped + $8"
+    " WHERE run_id = $1";
+
+static const char SQL_DAY_FAILED[] =
+    "INSERT INTO livekit.archive_days AS d (project_id, day, status, last_run_id, last_error)"
+    " VALUES ($1, $2::date, 'failed', $3::bigint, $4)"
+    " ON CONFLICT (project_id, day) DO UPDATE SET"
+    " status = CASE WHEN d.status = 'complete' THEN 'complete' ELSE 'failed' END,"
+    " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
+    " last_error = excluded.last_error";
+
+/* ---- helpers ---- */
+
+/* Run a statement without parameters; LK_EDB with err filled on failure. */
+static int exec_simple(struct store *st, const char *sql, const char *what, struct lk_error *err)
+{
+    PGresult *res = PQexec(st->conn, sql);
+    ExecStatusType status = PQresultStatus(res);
+    int rc = 0;
+
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not %s", what);
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static PGresult *exec_params(struct store *st, const char *sql, int count,
+                             const char *const *params)
+{
+    return PQexecParams(st->conn, sql, count, NULL, params, NULL, NULL, 0);
+}
+
+static bool result_ok(const PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+/* One-line libpq message: its first line, without the trailing newline. */
+static const char *first_line(const char *message, char *buf, size_t size)
+{
+    size_t len = strcspn(message, "\n");
+    if (len >= size)
+        len = size - 1;
+    memcpy(buf, message, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* ---- connection ---- */
+
+int store_open(struct store **out, const char *conninfo, struct lk_error *err)
+{
+    const char *keywords[] = {"dbname", "fallback_application_name", NULL};
+    const char *values[] = {conninfo, "lkarchive", NULL};
+    struct store *st = calloc(1, sizeof *st);
+    char line[256];
+    int rc = LK_ENOMEM;
+
+    *out = NULL;
+    if (st == NULL || (st->copy_buf = malloc(COPY_FLUSH_BYTES + 65536)) == NULL) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    rc = LK_EDB;
+    /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
+    st->conn = PQconnectdbParams(keywords, values, 1);
+    if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
+        lk_error_set(err, rc, "could not connect to PostgreSQL: %s",
+                     st->conn ? first_line(PQerrorMessage(st->conn), line, sizeof line)
+                              : "out of memory");
+        lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
+                             "URI), or the PG* variables");
+        goto done;
+    }
+    if (exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0 ||
+        exec_simple(st, "SET client_encoding = 'UTF8'", "set the client encoding", err) != 0)
+        goto done;
+    *out = st;
+    st = NULL;
+    rc = 0;
+done:
+    store_free(st);
+    return rc;
+}
+
+void store_free(struct store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->conn)
+        PQfinish(st->conn);
+    free(st->copy_buf);
+    free(st->discarded);
+    free(st);
+}
+
+/* ---- migrations ---- */
+
+int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int applied = 0, rc = LK_EDB;
+    char lock_sql[96];
+
+    snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", MIGRATION_LOCK_KEY);
+    if (exec_simple(st, lock_sql, "take the migration lock", err) != 0)
+        goto done;
+    if (exec_simple(st,
+                    "CREATE SCHEMA IF NOT EXISTS livekit;"
+                    "CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
+                    " name text PRIMARY KEY, checksum text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())",
+                    "create livekit.schema_migrations", err) != 0)
+        goto unlock;
+    for (const struct migration *m = migrations; m->name; m++) {
+        const char *params[2] = {m->name, m->sql};
+        PQclear(res);
+        res = exec_params(st,
+                          "SELECT checksum = md5($2) FROM livekit.schema_migrations "
+                          "WHERE name = $1",
+                          2, params);
+        if (!result_ok(res)) {
+            lk_error_set(err, LK_EDB, "could not read livekit.schema_migrations");
+            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+            goto unlock;
+        }
+        if (PQntuples(res) == 1) {
+            if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+                lk_error_set(err, LK_EDB, "migration %s was changed after it was applied",
+                             m->name);
+                lk_error_detail(err, "applied migrations must never be edited; add a new "
+                                     "migration file instead");
+                goto unlock;
+            }
+            continue;
+        }
+        if (exec_simple(st, "BEGIN", "start a migration", err) != 0)
+            goto unlock;
+        if (exec_simple(st, m->sql, "apply a migration", err) != 0) {
+            lk_error_prefix(err, "migration %s", m->name);
+            exec_simple(st, "ROLLBACK", "roll back", NULL);
+            goto unlock;
+        }
+        PQclear(res);
+        res = exec_params(st,
+                          "INSERT INTO livekit.schema_migrations (name, checksum) "
+                          "VALUES ($1, md5($2))",
+                          2, params);
+        if (!result_ok(res) || exec_simple(st, "COMMIT", "commit a migration", err) != 0) {
+            lk_error_set(err, LK_EDB, "could not record migration %s", m->name);
+            lk_error_detail(err, "%s", PQerrorMessage(st->conn));
+            exec_simple(st, "ROLLBACK", "roll back", NULL);
+            goto unlock;
+        }
+        log_info("applied migration %s", m->name);
+        applied++;
+    }
+    rc = 0;
+unlock:
+    snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
+    exec_simple(st, lock_sql, "release the migration lock", NULL);
+done:
+    PQclear(res);
+    if (applied_out)
+        *applied_out = applied;
+    return rc;
+}
+
+int store_schema_current(struct store *st, bool *out, struct lk_error *err)
+{
+    PGresult *res = PQexec(st->conn, "SELECT name FROM livekit.schema_migrations");
+    size_t expected = 0;
+    int rc = 0;
+
+    *out = false;
+    for (const struct migration *m = migrations; m->name; m++)
+        expected++;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+        *out = (size_t)PQntuples(res) == expected;
+    } else if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res,
+                          PG_DIAG_SQLSTATE) : "", "42P01") != 0) {
+        lk_error_set(err, LK_EDB, "could not read livekit.schema_migrations");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* ---- runs ---- */
+
+int store_run_begin(struct store *st, const char *today, const char *window_start,
+                    const char *window_end, char *const *projects, size_t project_count,
+                    long long *run_id_out, struct lk_error *err)
+{
+    char *array = NULL;
+    size_t size = 3;
+    PGresult *res = NULL;
+    int rc = LK_EDB;
+
+    /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
+    for (size_t i = 0; i < project_count; i++)
+        size += strlen(projects[i]) + 1;
+    array = malloc(size);
+    if (array == NULL) {
+        rc = LK_ENOMEM;
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    strcpy(array, "{");
+    for (size_t i = 0; i < project_count; i++) {
+        strcat(array, projects[i]);
+        if (i + 1 < project_count)
+            strcat(array, ",");
+    }
+    strcat(array, "}");
+    {
+        const char *params[5] = {today, window_start, window_end, array, LK_VERSION};
+        res = exec_params(st,
+                          "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
+                          " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+                          5, params);
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not record the run in livekit.archive_runs");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    *run_id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    rc = 0;
+done:
+    PQclear(res);
+    free(array);
+    return rc;
+}
+
+int store_run_finish(struct store *st, long long run_id, const struct run_outcome *outcome,
+                     struct lk_error *err)
+{
+    char run[24], requests[24], warnings[24];
+    const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
+    PGresult *res;
+    int rc = 0;
+
+    snprintf(run, sizeof run, "%lld", run_id);
+    snprintf(requests, sizeof requests, "%lld", outcome->requests);
+    snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
+    res = exec_params(st,
+                      "UPDATE livekit.archive_runs SET finished_at = now(), status = $2,"
+                      " requests = $3, warnings = $4, message = $5,"
+                      " days_failed = (SELECT count(*) FROM livekit.archive_days"
+                      "   WHERE last_run_id = $1 AND status = 'failed')"
+                      " WHERE run_id = $1",
+                      5, params);
+    if (!result_ok(res)) {
+        lk_error_set(err, LK_EDB, "could not finish the run record");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
+                      char ***new_out, size_t *new_count_out, struct lk_error *err)
+{
+    char run[24];
+    PGresult *res = NULL;
+    char **found = NULL;
+    size_t found_count = 0;
+    int rc = LK_EDB;
+
+    *new_out = NULL;
+    *new_count_out = 0;
+    snprintf(run, sizeof run, "%lld", run_id);
+    for (size_t i = 0; i < count; i++) {
+        const char *params[2] = {paths[i], run};
+        PQclear(res);
+        res = exec_params(st,
+                          "INSERT INTO livekit.seen_fields (path, first_run_id) VALUES ($1, $2)"
+                          " ON CONFLICT (path) DO NOTHING RETURNING path",
+                          2, params);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            lk_error_set(err, LK_EDB, "could not record seen field names");
+            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+            goto done;
+        }
+        if (PQntuples(res) == 1) {
+            char **grown = realloc(found, (found_count + 1) * sizeof *found);
+            if (grown == NULL || (grown[found_count] = strdup(paths[i])) == NULL) {
+                if (grown)
+                    found = grown;
+                rc = LK_ENOMEM;
+                lk_error_set(err, rc, "out of memory");
+                goto done;
+            }
+            found = grown;
+            found_count++;
+        }
+    }
+    if (found_count > 0) {
+        /* keep the run's own record of what was new (archive_runs.new_fields) */
+        const char *params[1] = {run};
+        PQclear(res);
+        res = exec_params(st,
+                          "UPDATE livekit.archive_runs SET new_fields = ARRAY(SELECT path FROM"
+                          " livekit.seen_fields WHERE first_run_id = $1 ORDER BY path)"
+                          " WHERE run_id = $1",
+                          1, params);
+        if (!result_ok(res)) {
+            lk_error_set(err, LK_EDB, "could not record new field names on the run");
+            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+            goto done;
+        }
+    }
+    *new_out = found;
+    *new_count_out = found_count;
+    found = NULL;
+    found_count = 0;
+    rc = 0;
+done:
+    for (size_t i = 0; i < found_count; i++)
+        free(found[i]);
+    free(found);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- days ---- */
+
+int store_day_begin(struct store *st, const char *project, const char *day, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int rc = LK_EDB;
+
+    if (st->in_day) {
+        lk_error_set(err, LK_EDB, "internal error: a day is already open");
+        goto done;
+    }
+    snprintf(st->project, sizeof st->project, "%s", project);
+    snprintf(st->day, sizeof st->day, "%s", day);
+    st->seq = 0;
+    st->copy_len = 0;
+    st->discarded_count = 0;
+    if (exec_simple(st, "BEGIN", "start the day's transaction", err) != 0 ||
+        exec_simple(st, SQL_CREATE_STAGE, "create the staging table", err) != 0)
+        goto done;
+    st->in_day = true;
+    res = PQexec(st->conn, SQL_COPY_STAGE);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        lk_error_set(err, LK_EDB, "could not start COPY into the staging table");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    st->copying = true;
+    rc = 0;
+done:
+    PQclear(res);
+    return rc;
+}
+
+static int flush_copy(struct store *st, struct lk_error *err)
+{
+    if (st->copy_len == 0)
+        return 0;
+    if (PQputCopyData(st->conn, st->copy_buf, (int)st->copy_len) != 1) {
+        lk_error_set(err, LK_EDB, "could not send rows to PostgreSQL");
+        lk_error_detail(err, "%s", PQerrorMessage(st->conn));
+        return LK_EDB;
+    }
+    st->copy_len = 0;
+    return 0;
+}
+
+/* Append one COPY text field (escaped) or \N; the buffer has room for the fixed part. */
+static int append_field(struct store *st, const char *value, bool last, struct lk_error *err)
+{
+    if (value == NULL) {
+        if (st->copy_len + 3 > COPY_FLUSH_BYTES + 65536 - 2 && flush_copy(st, err) != 0)
+            return LK_EDB;
+        memcpy(st->copy_buf + st->copy_len, "\\N", 2);
+        st->copy_len += 2;
+    } else {
+        for (const char *p = value; *p; p++) {
+            char c = *p, escaped = 0;
+            if (st->copy_len + 4 > COPY_FLUSH_BYTES + 65536 && flush_copy(st, err) != 0)
+                return LK_EDB;
+            switch (c) {
+            case '\\':
+                escaped = '\\';
+                break;
+            case '\t':
+                escaped = 't';
+                break;
+            case '\n':
+                escaped = 'n';
+                break;
+            case '\r':
+                escaped = 'r';
+                break;
+            default:
+                break;
+            }
+            if (escaped) {
+                st->copy_buf[st->copy_len++] = '\\';
+                st->copy_buf[st->copy_len++] = escaped;
+            } else {
+                st->copy_buf[st->copy_len++] = c;
+            }
+        }
+    }
+    if (st->copy_len + 2 > COPY_FLUSH_BYTES + 65536 && flush_copy(st, err) != 0)
+        return LK_EDB;
+    st->copy_buf[st->copy_len++] = last ? '\n' : '\t';
+    return 0;
+}
+
+/* Record columns -> stage columns, per kind. */
+static const int list_to_stage[LS_COUNT] = {
+    SG_SESSION_ID, SG_ROOM_NAME, SG_CREATED_AT, SG_ENDED_AT, SG_LAST_ACTIVE,
+    SG_BANDWIDTH_IN, SG_BANDWIDTH_OUT, SG_EGRESS, SG_NUM_PARTICIPANTS,
+    SG_NUM_ACTIVE_PARTICIPANTS};
+static const int details_to_stage[DS_COUNT] = {
+    SG_SESSION_ID, SG_ROOM_NAME, SG_START_TIME, SG_END_TIME, SG_BANDWIDTH,
+    SG_CONNECTION_MINUTES, SG_DETAILS_NUM_PARTICIPANTS};
+static const int participant_to_stage[PT_COUNT] = {
+    SG_SESSION_ID, SG_PARTICIPANT_IDENTITY, SG_PARTICIPANT_NAME, SG_JOINED_AT, SG_LEFT_AT,
+    SG_REGION, SG_CONNECTION_TYPE, SG_SDK_VERSION, SG_CAMERA, SG_MICROPHONE, SG_SCREEN_SHARE,
+    SG_SCREEN_SHARE_AUDIO};
+static const int connection_to_stage[CN_COUNT] = {
+    SG_SESSION_ID, SG_CONNECTION_ID, SG_PARTICIPANT_IDENTITY, SG_JOINED_AT, SG_LEFT_AT};
+
+int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err)
+{
+    static const char kind_letter[RECORD_KIND_COUNT] = {'L', 'D', 'P', 'C'};
+    static const int *const maps[RECORD_KIND_COUNT] = {list_to_stage, details_to_stage,
+                                                       participant_to_stage, connection_to_stage};
+    static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
+    const char *row[SG_COUNT] = {0};
+    char seq[24], attempt_text[16], kind[2] = {kind_letter[rec->kind], '\0'};
+
+    snprintf(seq, sizeof seq, "%lld", ++st->seq);
+    snprintf(attempt_text, sizeof attempt_text, "%d", attempt);
+    row[SG_SEQ] = seq;
+    row[SG_ATTEMPT] = attempt_text;
+    row[SG_KIND] = kind;
+    for (int i = 0; i < counts[rec->kind]; i++)
+        row[maps[rec->kind][i]] = rec->values[i];
+    row[SG_EXTRA] = rec->extra;
+    for (int i = 0; i < SG_COUNT; i++)
+        if (append_field(st, row[i], i == SG_COUNT - 1, err) != 0)
+            return LK_EDB;
+    if (st->copy_len >= COPY_FLUSH_BYTES)
+        return flush_copy(st, err);
+    return 0;
+}
+
+int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *err)
+{
+    if (st->discarded_count == st->discarded_capacity) {
+        size_t capacity = st->discarded_capacity ? st->discarded_capacity * 2 : 16;
+        int *grown = realloc(st->discarded, capacity * sizeof *grown);
+        if (grown == NULL) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            return LK_ENOMEM;
+        }
+        st->discarded = grown;
+        st->discarded_capacity = capacity;
+    }
+    st->discarded[st->discarded_count++] = attempt;
+    return 0;
+}
+
+/* "{1,5,9}" of the discarded attempts; caller frees. */
+static char *discarded_array(const struct store *st)
+{
+    char *text = malloc(st->discarded_count * 12 + 3);
+    size_t len = 0;
+
+    if (text == NULL)
+        return NULL;
+    text[len++] = '{';
+    for (size_t i = 0; i < st->discarded_count; i++)
+        len += (size_t)sprintf(text + len, "%s%d", i ? "," : "", st->discarded[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return text;
+}
+
+static int end_copy(struct store *st, struct lk_error *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (!st->copying)
+        return 0;
+    st->copying = false;
+    if (flush_copy(st, err) != 0)
+        return LK_EDB;
+    if (PQputCopyEnd(st->conn, NULL) != 1) {
+        lk_error_set(err, LK_EDB, "could not finish COPY into the staging table");
+        lk_error_detail(err, "%s", PQerrorMessage(st->conn));
+        return LK_EDB;
+    }
+    while ((res = PQgetResult(st->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            lk_error_set(err, LK_EDB, "PostgreSQL rejected a staged row");
+            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+            rc = LK_EDB;
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
+                     struct lk_error *err)
+{
+    const char *params[3] = {st->project, st->day, discarded};
+    PGresult *res = exec_params(st, sql, 3, params);
+    int rc = 0;
+
+    if (!result_ok(res)) {
+        lk_error_set(err, LK_EDB, "could not merge %s", what);
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
+                     struct day_counts *counts_out, struct lk_error *err)
+{
+    char *discarded = NULL;
+    char run[24], sessions[24], active[16], participants[24], connections[24], pages[16];
+    char complete[4], pending[4], fetched[24], skipped[24];
+    PGresult *res = NULL;
+    int rc = LK_EDB;
+
+    memset(counts_out, 0, sizeof *counts_out);
+    if (end_copy(st, err) != 0)
+        goto done;
+    discarded = discarded_array(st);
+    if (discarded == NULL) {
+        rc = LK_ENOMEM;
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    if (run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, err) != 0 ||
+        run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, err) != 0 ||
+        run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, err) != 0 ||
+        run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, err) != 0)
+        goto done;
+    {
+        const char *params[1] = {discarded};
+        res = exec_params(st, SQL_DAY_COUNTS, 1, params);
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not count the day's rows");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    counts_out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    counts_out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    counts_out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    PQclear(res);
+    snprintf(run, sizeof run, "%lld", run_id);
+    snprintf(sessions, sizeof sessions, "%lld", counts_out->sessions);
+    snprintf(participants, sizeof participants, "%lld", counts_out->participants);
+    snprintf(connections, sizeof connections, "%lld", counts_out->connections);
+    snprintf(active, sizeof active, "%d", result->active_sessions);
+    snprintf(pages, sizeof pages, "%d", result->pages);
+    snprintf(complete, sizeof complete, "%d", result->complete ? 1 : 0);
+    snprintf(pending, sizeof pending, "%d", result->complete ? 0 : 1);
+    snprintf(fetched, sizeof fetched, "%lld", result->details_fetched);
+    snprintf(skipped, sizeof skipped, "%lld", result->details_skipped);
+    {
+        const char *params[10] = {st->project, st->day,
+                                  result->complete ? "complete" : "pending", run, sessions,
+                                  active, participants, connections, pages, result->error};
+        res = exec_params(st, SQL_DAY_LEDGER, 10, params);
+    }
+    if (!result_ok(res)) {
+        lk_error_set(err, LK_EDB, "could not record the day in livekit.archive_days");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    PQclear(res);
+    {
+        const char *params[8] = {run, complete, pending, sessions, participants, connections,
+                                 fetched, skipped};
+        res = exec_params(st, SQL_RUN_COUNTERS, 8, params);
+    }
+    if (!result_ok(res)) {
+        lk_error_set(err, LK_EDB, "could not update the run's counters");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    if (exec_simple(st, "COMMIT", "commit the day", err) != 0)
+        goto done;
+    st->in_day = false;
+    rc = 0;
+done:
+    PQclear(res);
+    free(discarded);
+    return rc;
+}
+
+void store_day_abort(struct store *st, long long run_id, const char *error)
+{
+    struct lk_error err;
+    char run[24];
+    const char *params[4] = {st->project, st->day, run, error};
+    PGresult *res;
+
+    lk_error_init(&err);
+    if (st->copying) {
+        st->copying = false;
+        if (PQputCopyEnd(st->conn, "day aborted") == 1)
+            while ((res = PQgetResult(st->conn)) != NULL)
+                PQclear(res);
+    }
+    if (st->in_day) {
+        st->in_day = false;
+        exec_simple(st, "ROLLBACK", "roll back the day", NULL);
+    }
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        PQreset(st->conn);
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        log_warn("could not record the failed day: the database connection is lost");
+        return;
+    }
+    exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", NULL);
+    snprintf(run, sizeof run, "%lld", run_id);
+    res = exec_params(st, SQL_DAY_FAILED, 4, params);
+    if (!result_ok(res))
+        log_warn("could not record the failed day: %s",
+                 first_line(PQresultErrorMessage(res), run, sizeof run));
+    PQclear(res);
+}
+
+/* ---- status ---- */
+
+int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
+                       struct lk_error *err)
+{
+    /* Every day from a project's first ledger entry to today, with what the ledger says;
+     * a day older than the window that is not complete is a permanent gap. */
+    static const char sql[] =
+        "WITH bounds AS (SELECT project_id, min(day) AS first_day FROM livekit.archive_days"
+        "   GROUP BY project_id),"
+        " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
+        "   generate_series(b.first_day, $1::date, interval '1 day') d)"
+        " SELECT days.project_id, days.day::text, COALESCE(a.status, 'missing'),"
+        "   COALESCE(a.sessions, 0), COALESCE(a.participants, 0), COALESCE(a.connections, 0),"
+        "   COALESCE(a.active_sessions, 0),"
+        "   COALESCE(to_char(a.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),"
+        "   COALESCE(a.last_error, ''),"
+        "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete')"
+        " FROM days LEFT JOIN livekit.archive_days a"
+        "   ON a.project_id = days.project_id AND a.day = days.day"
+        " ORDER BY days.project_id, days.day";
+    const char *params[1] = {today};
+    PGresult *res = exec_params(st, sql, 1, params);
+    int gaps = 0, rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not read livekit.archive_days");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+        goto done;
+    }
+    if (PQntuples(res) == 0)
+        fprintf(out, "nothing archived yet\n");
+    else
+        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s\n", "project", "day", "status",
+                "sessions", "participants", "connections", "active", "note");
+    for (int i = 0; i < PQntuples(res); i++) {
+        bool gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
+        const char *status = gap ? "GAP" : PQgetvalue(res, i, 2);
+        const char *error = PQgetvalue(res, i, 8);
+        gaps += gap;
+        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s%s%s\n", PQgetvalue(res, i, 0),
+                PQgetvalue(res, i, 1), status, PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+                gap ? "lost: left the 7-day window before it was complete" :
+                *PQgetvalue(res, i, 7) ? "completed " : "",
+                gap ? "" : PQgetvalue(res, i, 7), *error ? error : "");
+    }
+done:
+    PQclear(res);
+    if (gaps_out)
+        *gaps_out = gaps;
+    return rc;
+}

@@ -1,0 +1,91 @@
+/* store.h -- the archive in PostgreSQL (schema "livekit"): migrations, day writes, ledger.
+ *
+ * One connection. A project-day is one transaction: store_day_begin opens it and starts a
+ * COPY into a temporary staging table; records stream in with store_day_add as they are
+ * parsed; store_day_commit ends the COPY, merges the stage into the tables with
+ * INSERT ... ON CONFLICT DO UPDATE ... WHERE IS DISTINCT FROM (idempotent, no dead rows for
+ * unchanged data), writes the archive_days entry and the run's counters, and commits. A day
+ * that fails is rolled back whole and only its ledger entry records the error.
+ */
+#ifndef LK_STORE_H
+#define LK_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "records.h"
+
+struct lk_error;
+struct store;
+
+/* conninfo NULL: libpq defaults and PG* variables. On success the caller owns *out
+ * (store_free). Returns 0 or LK_EDB (err names the server and libpq's reason). */
+int store_open(struct store **out, const char *conninfo, struct lk_error *err);
+void store_free(struct store *st); /* NULL is a no-op; cannot fail */
+
+/* Apply the embedded migrations not yet applied, in order, each in its own transaction,
+ * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
+ * *applied_out (may be NULL) gets how many were applied now. */
+int store_migrate(struct store *st, int *applied_out, struct lk_error *err);
+
+/* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
+int store_schema_current(struct store *st, bool *out, struct lk_error *err);
+
+/* Insert the archive_runs row (status running); *run_id_out gets its id. */
+int store_run_begin(struct store *st, const char *today, const char *window_start,
+                    const char *window_end, char *const *projects, size_t project_count,
+                    long long *run_id_out, struct lk_error *err);
+
+struct run_outcome {
+    const char *status;  /* "ok", "incomplete" or "failed" */
+    long long requests;
+    long long warnings;
+    const char *message; /* may be NULL */
+};
+
+/* Close the run row (status, finish time). */
+int store_run_finish(struct store *st, long long run_id, const struct run_outcome *outcome,
+                     struct lk_error *err);
+
+/* Record field paths seen this run; *new_out (caller frees each string and the array with
+ * free) gets those never seen before. */
+int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
+                      char ***new_out, size_t *new_count_out, struct lk_error *err);
+
+/* Open the day's transaction and its COPY into the stage. */
+int store_day_begin(struct store *st, const char *project, const char *day, struct lk_error *err);
+
+/* Stage one record; `attempt` names the HTTP attempt it came from (see discard). */
+int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err);
+
+/* Rows staged by `attempt` must not reach the tables (the body failed part-way). */
+int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *err);
+
+struct day_result {
+    bool complete;     /* every page and detail stored, the day over, nothing active */
+    int pages;
+    int active_sessions;
+    long long details_fetched;
+    long long details_skipped;
+    const char *error; /* why the day is not complete although stored (NULL if none) */
+};
+
+struct day_counts {
+    long long sessions, participants, connections; /* distinct rows the day carried */
+};
+
+/* Merge the stage, write the ledger, commit. On error the day is rolled back (LK_EDB). */
+int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
+                     struct day_counts *counts_out, struct lk_error *err);
+
+/* Roll the day back and record `error` on its ledger entry (a day that was complete stays
+ * complete with its old rows). Best effort: a failure here is logged, not returned. */
+void store_day_abort(struct store *st, long long run_id, const char *error);
+
+/* Print per project and day what is archived, pending or lost, for days up to `today`.
+ * *gaps_out gets the number of permanent gaps (days that left the window incomplete). */
+int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
+                       struct lk_error *err);
+
+#endif
