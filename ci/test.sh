@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# test.sh -- the test command (README): install dependencies, build with -Werror and
+# AddressSanitizer + UndefinedBehaviorSanitizer, run every unit and integration test with
+# CTest (integration tests start their own private PostgreSQL and the API simulator).
+# Set LK_TEST_BUILD_DIR to reuse a build directory; CTEST_ARGS to pass extra ctest options.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/deps.sh
+BUILD=${LK_TEST_BUILD_DIR:-build-test}
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DLK_WERROR=ON -DLK_SANITIZE=address,undefined
+cmake --build "$BUILD" -j "$(nproc)"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$BUILD"
+ctest --output-on-failure -j 2 ${CTEST_ARGS:-}

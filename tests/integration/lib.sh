@@ -1,0 +1,174 @@
+# lib.sh -- shared set-up for the integration tests: a private PostgreSQL cluster and the API
+# simulator, both on this machine only (unix socket / 127.0.0.1), both stopped by their own pid
+# when the test exits. Sourced by tests/integration/test_*.sh; CTest passes LKARCHIVE_BIN,
+# LKSIM_BIN and LK_SOURCE_DIR.
+set -euo pipefail
+
+: "${LKARCHIVE_BIN:?set LKARCHIVE_BIN to the lkarchive binary}"
+: "${LKSIM_BIN:?set LKSIM_BIN to the lkarchive-sim binary}"
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+TEST_NAME=$(basename "$0" .sh)
+WORK=$(mktemp -d "/tmp/lkarchive-${TEST_NAME}.XXXXXX")
+chmod 755 "$WORK"
+PG_PID=
+SIM_PID=
+SIM_PORT=
+export LIVEKIT_API_KEY=APItestkey
+export LIVEKIT_API_SECRET=test-secret-0123456789abcdef0123456789abcdef
+export LIVEKIT_PROJECT_ID=p_sim
+unset LKARCHIVE_CONFIG LIVEKIT_ANALYTICS_URL DATABASE_URL || true
+
+log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+cleanup() {
+    local status=$?
+    sim_stop
+    pg_stop
+    if [ "$status" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else log "work dir kept: $WORK"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+
+# as_pg CMD...: run as the postgres user when we are root (PostgreSQL refuses root).
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_start() {
+    local dir=$WORK/pg
+    mkdir -p "$dir/data" "$dir/socket"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$dir"; fi
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; fail "initdb failed"; }
+    # unix socket only: no TCP listener at all
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir/socket' -c port=5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+        start >/dev/null || { cat "$dir/server.log" >&2; fail "PostgreSQL did not start"; }
+    PG_PID=$(head -1 "$dir/data/postmaster.pid")
+    PG_SOCKET=$dir/socket
+    export PGHOST=$PG_SOCKET PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+    export DATABASE_URL="host=$PG_SOCKET port=5432 user=postgres dbname=postgres"
+}
+
+pg_stop() {
+    if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
+        kill -INT "$PG_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+    fi
+    PG_PID=
+}
+
+# psql_q SQL: one value, unaligned, no header
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 -At -c "$1"; }
+
+# sim_start [sim options...]: start the simulator on an ephemeral 127.0.0.1 port
+sim_start() {
+    local port_file=$WORK/sim.port
+    rm -f "$port_file"
+    "$LKSIM_BIN" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" \
+        --port 0 --port-file "$port_file" "$@" >"$WORK/sim.log" 2>&1 &
+    SIM_PID=$!
+    for _ in $(seq 1 200); do
+        [ -s "$port_file" ] && break
+        kill -0 "$SIM_PID" 2>/dev/null || { cat "$WORK/sim.log" >&2; fail "simulator exited"; }
+        sleep 0.05
+    done
+    [ -s "$port_file" ] || fail "simulator did not start"
+    SIM_PORT=$(cat "$port_file")
+    export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$SIM_PORT"
+}
+
+sim_stop() {
+    if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
+        kill -TERM "$SIM_PID" 2>/dev/null || true
+        wait "$SIM_PID" 2>/dev/null || true
+    fi
+    SIM_PID=
+}
+
+# lk ARGS...: run lkarchive, keeping stdout/stderr in $WORK/last.{out,err}; sets LK_STATUS
+lk() {
+    set +e
+    "$LKARCHIVE_BIN" "$@" >"$WORK/last.out" 2>"$WORK/last.err"
+    LK_STATUS=$?
+    set -e
+}
+
+expect_status() {
+    local want=$1 what=$2
+    if [ "$LK_STATUS" -ne "$want" ]; then
+        log "stdout:"; cat "$WORK/last.out" >&2
+        log "stderr:"; cat "$WORK/last.err" >&2
+        fail "$what: exit status $LK_STATUS, expected $want"
+    fi
+}
+
+expect_stderr() {
+    grep -q -- "$1" "$WORK/last.err" || { cat "$WORK/last.err" >&2; fail "stderr lacks: $1"; }
+}
+
+# Never print the secret or a token: check everything lkarchive wrote.
+expect_no_secret() {
+    if grep -q -- "$LIVEKIT_API_SECRET" "$WORK/last.out" "$WORK/last.err"; then
+        fail "the API secret appears in lkarchive's output"
+    fi
+    if grep -Eq 'eyJ[A-Za-z0-9_-]{10,}\.' "$WORK/last.out" "$WORK/last.err"; then
+        fail "a JWT appears in lkarchive's output"
+    fi
+}
+
+# Column lists of the expected-row files (tests/sim/README.md), in file order.
+SESSIONS_COLS="project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, extra"
+PARTICIPANTS_COLS="project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra"
+CONNECTIONS_COLS="project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra"
+
+# load_expected DIR: the simulator's expected rows into schema "expected", typed like the archive.
+load_expected() {
+    local dir=$1
+    psql -X -q -v ON_ERROR_STOP=1 <<SQL
+DROP SCHEMA IF EXISTS expected CASCADE;
+CREATE SCHEMA expected;
+CREATE TABLE expected.sessions AS SELECT $SESSIONS_COLS FROM livekit.sessions WITH NO DATA;
+CREATE TABLE expected.participants AS SELECT $PARTICIPANTS_COLS FROM livekit.participants WITH NO DATA;
+CREATE TABLE expected.participant_connections AS SELECT $CONNECTIONS_COLS FROM livekit.participant_connections WITH NO DATA;
+\copy expected.sessions ($SESSIONS_COLS) FROM '$dir/sessions.tsv'
+\copy expected.participants ($PARTICIPANTS_COLS) FROM '$dir/participants.tsv'
+\copy expected.participant_connections ($CONNECTIONS_COLS) FROM '$dir/participant_connections.tsv'
+SQL
+}
+
+# compare_table TABLE "KEY COLS" "ALL COLS": every column of every row, both directions.
+compare_table() {
+    local table=$1 keys=$2 cols=$3 col mismatches=0 per_col="" join=""
+    local archived expected
+    archived=$(psql_q "SELECT count(*) FROM livekit.$table")
+    expected=$(psql_q "SELECT count(*) FROM expected.$table")
+    [ "$archived" -eq "$expected" ] || log "$table: $archived rows archived, $expected expected"
+    for col in ${keys//,/ }; do join="$join AND e.$col = a.$col"; done
+    for col in ${cols//,/ }; do
+        per_col="$per_col, count(*) FILTER (WHERE e.$col IS DISTINCT FROM a.$col) AS $col"
+    done
+    local report
+    report=$(psql -X -q -v ON_ERROR_STOP=1 -x -c "SELECT count(*) FILTER (WHERE a.project_id IS NULL) AS missing_rows, count(*) FILTER (WHERE e.project_id IS NULL) AS unexpected_rows $per_col FROM expected.$table e FULL JOIN livekit.$table a ON ${join# AND }")
+    mismatches=$(printf '%s\n' "$report" | awk -F'|' 'NF == 2 { gsub(/ /, "", $2); if ($2 != "0") bad++ } END { print bad + 0 }')
+    if [ "$mismatches" -ne 0 ] || [ "$archived" -ne "$expected" ]; then
+        printf '%s\n' "$report" >&2
+        psql -X -c "(SELECT 'expected' AS side, * FROM (SELECT $cols FROM expected.$table EXCEPT SELECT $cols FROM livekit.$table) x LIMIT 5) UNION ALL (SELECT 'archived', * FROM (SELECT $cols FROM livekit.$table EXCEPT SELECT $cols FROM expected.$table) y LIMIT 5)" >&2 || true
+        fail "$table differs from the simulator's dataset"
+    fi
+    log "$table: $archived rows, every column matches"
+}
+
+compare_all() {
+    compare_table sessions "project_id, session_id" "$SESSIONS_COLS"
+    compare_table participants "project_id, session_id, participant_identity" "$PARTICIPANTS_COLS"
+    compare_table participant_connections "project_id, session_id, connection_id" "$CONNECTIONS_COLS"
+}
+
+# snapshot: a digest of every row of the archive tables, housekeeping columns included
+snapshot() {
+    psql_q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM livekit.sessions t" 
+    psql_q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM livekit.participants t"
+    psql_q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM livekit.participant_connections t"
+}
