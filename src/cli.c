@@ -24,6 +24,7 @@ struct cli_options {
     const char *config_path;
     char today[11];
     int days; /* 0 = from config */
+    bool full;
     const char *log_level;
 };
 
@@ -43,6 +44,7 @@ static const char usage_text[] =
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --days N           window length in days, 1..7 (default 7)\n"
+    "  --full             run: fetch every session's details again, even unchanged ones\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
@@ -112,6 +114,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             opt->command = "help";
         } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
             opt->command = "version";
+        } else if (strcmp(arg, "--full") == 0 && value == NULL) {
+            opt->full = true;
         } else if (strcmp(arg, "--config") == 0 && value) {
             opt->config_path = value;
         } else if (strcmp(arg, "--today") == 0 && value) {
@@ -248,6 +252,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     clock_gettime(CLOCK_MONOTONIC, &started);
     snprintf(window.today, sizeof window.today, "%s", opt->today);
     window.days = opt->days ? opt->days : cfg->window_days;
+    window.full = opt->full;
     rc = open_store(cfg, &st, err);
     if (rc == 0)
         rc = store_migrate(st, NULL, err);
@@ -261,10 +266,12 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     if (rc != 0)
         return report(err);
     printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
-           "participants, %lld connections; %lu requests in %.1f s\n",
+           "participants, %lld connections; details %lld fetched, %lld skipped (unchanged); "
+           "%lu requests in %.1f s\n",
            summary.run_id, summary.days_complete, summary.days_complete == 1 ? "" : "s",
            summary.days_pending, summary.days_failed, summary.sessions, summary.participants,
-           summary.connections, summary.requests,
+           summary.connections, summary.details_fetched, summary.details_skipped,
+           summary.requests,
            (double)(finished.tv_sec - started.tv_sec) +
                (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
     if (summary.days_failed == 0)

@@ -148,11 +148,28 @@ static const char SQL_MERGE_CONNECTIONS[] =
     " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
     " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
 
+/* $1 project $2 day $3 discarded attempts $4 full. Newest staged list row per session,
+ * compared with what the archive holds. */
+static const char SQL_NEEDING_DETAILS[] =
+    "SELECT s.session_id FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
+    "   WHERE kind = 'L' AND attempt <> ALL ($3::integer[]) ORDER BY session_id, seq DESC) s"
+    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id"
+    " WHERE $4::boolean OR t.session_id IS NULL OR NOT t.details_archived"
+    "   OR s.ended_at IS NULL"
+    "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
+    "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra)"
+    "      IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active,"
+    "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
+    "       t.num_active_participants, t.list_extra)"
+    " ORDER BY s.seq";
+
+/* What the archive holds for the day (skipped details still count). $1 project $2 day */
 static const char SQL_DAY_COUNTS[] =
-    "SELECT count(DISTINCT session_id) FILTER (WHERE kind = 'L'),"
-    " count(DISTINCT (session_id, participant_identity)) FILTER (WHERE kind = 'P'),"
-    " count(DISTINCT (session_id, connection_id)) FILTER (WHERE kind = 'C')"
-    " FROM lk_stage WHERE attempt <> ALL ($1::integer[])";
+    "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2),"
+    " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
+    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
+    " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
+    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2)";
 
 /* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
  * $9 pages $10 error. A day complete before keeps its first completion time. */
@@ -188,6 +205,8 @@ static const char SQL_DAY_FAILED[] =
     " status = CASE WHEN d.status = 'complete' THEN 'complete' ELSE 'failed' END,"
     " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
     " last_error = excluded.last_error";
+
+static int start_copy(struct store *st, struct lk_error *err);
 
 /* ---- helpers ---- */
 
@@ -530,13 +549,8 @@ int store_day_begin(struct store *st, const char *project, const char *day, stru
         exec_simple(st, SQL_CREATE_STAGE, "create the staging table", err) != 0)
         goto done;
     st->in_day = true;
-    res = PQexec(st->conn, SQL_COPY_STAGE);
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        lk_error_set(err, LK_EDB, "could not start COPY into the staging table");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+    if (start_copy(st, err) != 0)
         goto done;
-    }
-    st->copying = true;
     rc = 0;
 done:
     PQclear(res);
@@ -697,6 +711,74 @@ static int end_copy(struct store *st, struct lk_error *err)
     return rc;
 }
 
+static int start_copy(struct store *st, struct lk_error *err)
+{
+    PGresult *res = PQexec(st->conn, SQL_COPY_STAGE);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        lk_error_set(err, LK_EDB, "could not start COPY into the staging table");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    } else {
+        st->copying = true;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
+                                       size_t *count_out, struct lk_error *err)
+{
+    char *discarded = NULL;
+    char **ids = NULL;
+    size_t count = 0;
+    PGresult *res = NULL;
+    int rc = LK_EDB;
+
+    *ids_out = NULL;
+    *count_out = 0;
+    if (end_copy(st, err) != 0)
+        goto done;
+    discarded = discarded_array(st);
+    if (discarded == NULL)
+        goto oom;
+    {
+        const char *params[4] = {st->project, st->day, discarded, full ? "true" : "false"};
+        res = exec_params(st, SQL_NEEDING_DETAILS, 4, params);
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not compare the listed sessions with the archive");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
+    if (ids == NULL)
+        goto oom;
+    for (count = 0; count < (size_t)PQntuples(res); count++)
+        if ((ids[count] = strdup(PQgetvalue(res, (int)count, 0))) == NULL)
+            goto oom;
+    if (start_copy(st, err) != 0)
+        goto done;
+    *ids_out = ids;
+    *count_out = count;
+    ids = NULL;
+    rc = 0;
+    goto done;
+oom:
+    rc = LK_ENOMEM;
+    lk_error_set(err, rc, "out of memory");
+done:
+    if (ids) {
+        for (size_t i = 0; i < count; i++)
+            free(ids[i]);
+        free(ids);
+    }
+    PQclear(res);
+    free(discarded);
+    return rc;
+}
+
 static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
                      struct lk_error *err)
 {
@@ -737,8 +819,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, err) != 0)
         goto done;
     {
-        const char *params[1] = {discarded};
-        res = exec_params(st, SQL_DAY_COUNTS, 1, params);
+        const char *params[2] = {st->project, st->day};
+        res = exec_params(st, SQL_DAY_COUNTS, 2, params);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         lk_error_set(err, LK_EDB, "could not count the day's rows");

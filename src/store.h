@@ -62,6 +62,13 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
 /* Rows staged by `attempt` must not reach the tables (the body failed part-way). */
 int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *err);
 
+/* The list phase of the day is over: end the COPY, then tell which listed sessions need
+ * their details fetched (all of them when `full`; otherwise those not yet archived with
+ * details, still active, or whose list entry changed), and start a new COPY for them.
+ * *ids_out is an array of *count_out strings the caller frees (each, then the array). */
+int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
+                                       size_t *count_out, struct lk_error *err);
+
 struct day_result {
     bool complete;     /* every page and detail stored, the day over, nothing active */
     int pages;

@@ -147,6 +147,7 @@ struct run {
     const char *project;
     const char *day;
     const char *today;
+    bool full;
     /* per day */
     struct id_set ids;
     int page_new_ids;
@@ -364,6 +365,13 @@ static bool auth_failure(const struct lk_error *err)
                                                                                 "HTTP 403"));
 }
 
+static void free_ids(char **ids, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(ids[i]);
+    free(ids);
+}
+
 /* Archive one project-day. Returns 0 when the run may go on (the day's own failure is in
  * summary), or the code that must stop the run. */
 static int archive_day(struct run *run, struct run_summary *summary, struct lk_error *err)
@@ -371,7 +379,8 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     char url[2048], what[256], failure[600] = "";
     struct day_result result = {0};
     struct day_counts counts;
-    size_t records = 0;
+    size_t records = 0, needing_count = 0;
+    char **needing = NULL;
     int rc, failed_details = 0;
 
     run->active_sessions = 0;
@@ -399,8 +408,12 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
             goto failed;
         }
     }
-    for (size_t i = 0; i < run->ids.count; i++) {
-        const char *id = run->ids.order[i];
+    rc = store_day_sessions_needing_details(run->st, run->full, &needing, &needing_count, err);
+    if (rc != 0)
+        goto failed;
+    result.details_skipped = (long long)(run->ids.count - needing_count);
+    for (size_t i = 0; i < needing_count; i++) {
+        const char *id = needing[i];
         char *escaped = curl_easy_escape(NULL, id, 0);
         if (escaped == NULL) {
             rc = LK_ENOMEM;
@@ -444,14 +457,19 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     else
         summary->days_pending++;
     printf("%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
-           "(%d active, %d pages, %lld details%s)\n",
+           "(%d active, %d pages, %lld details fetched, %lld skipped%s)\n",
            run->project, run->day,
            failed_details ? "partial" : result.complete ? "complete" : "pending", counts.sessions,
            counts.participants, counts.connections, run->active_sessions, result.pages,
-           result.details_fetched, failed_details ? ", some details failed" : "");
+           result.details_fetched, result.details_skipped,
+           failed_details ? ", some details failed" : "");
     fflush(stdout);
+    summary->details_fetched += result.details_fetched;
+    summary->details_skipped += result.details_skipped;
+    free_ids(needing, needing_count);
     return 0;
 failed:
+    free_ids(needing, needing_count);
     log_error("%s", err->message);
     if (err->detail[0])
         log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
@@ -528,6 +546,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     if (rc != 0)
         goto done;
     run.today = options->today;
+    run.full = options->full;
     rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
                          cfg->project_count, &summary->run_id, err);
     if (rc != 0)

@@ -20,6 +20,7 @@ struct store;
 struct window_options {
     char today[11]; /* "YYYY-MM-DD", UTC */
     int days;       /* 1..7: the window is today-(days-1) .. today */
+    bool full;      /* fetch every session's details, even unchanged archived ones */
 };
 
 struct run_summary {
@@ -28,6 +29,7 @@ struct run_summary {
     int days_pending;      /* archived so far, to be fetched again (today, active sessions) */
     int days_failed;       /* not archived this run (rolled back or partly failed) */
     long long sessions, participants, connections;
+    long long details_fetched, details_skipped;
     unsigned long requests;
     int worst_error;       /* the most serious LK_E* code a day met, 0 if none */
     char first_error[512]; /* the first error's message, for the exit line */
