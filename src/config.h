@@ -30,6 +30,12 @@ struct config {
     size_t max_string_bytes;  /* longest JSON string accepted, default 1 MiB */
     int max_depth;            /* deepest JSON nesting accepted, default 64 */
     int max_attempts;         /* attempts per HTTP request, 1..20, default 5 */
+    int retry_base_ms;        /* first back-off, 10..60000 ms, default 500 (doubles each time) */
+    int run_budget_s;         /* a run stops retrying after this long, 60..86400, default 10800 */
+    int min_page_limit;       /* smallest page after time-outs halve it, 1..page_limit, default 10 */
+    int max_concurrency;      /* parallel details requests, 1..64, default 8 */
+    int requests_per_second;  /* cap on request starts, 0 = none (default) */
+    int lock_wait_s;          /* wait for another run on the same project, 0..3600, default 0 */
     bool acknowledge_gaps;    /* do not fail the run for days already lost */
     char *log_level;          /* "error" | "warn" | "info" | "debug", default "info" */
     char *source_path;        /* the file read, or NULL when only the environment was used */

@@ -1,15 +1,16 @@
-/* http.c -- libcurl easy handle, reused; see http.h.
+/* http.c -- libcurl multi handle with reusable easy handles; see http.h.
  *
- * Flow: http_get sets the URL and headers, then libcurl calls on_write with each decoded
- * piece of the body. The first call reads the status code: a 2xx piece goes to the caller's
- * body function, anything else into a small capped buffer for the error message. Nothing
- * here holds a whole body. The Authorization header lives in a curl_slist freed after the
- * request; verbose output is never turned on, so the token cannot reach a log.
+ * Flow: http_start takes an idle easy handle (or makes one), sets URL and headers, and adds
+ * it to the multi handle. http_poll runs curl_multi_perform/curl_multi_poll; libcurl calls
+ * on_write with each decoded piece of a body. The first piece reads the status code: a 2xx
+ * piece goes to the transfer's body function, anything else into a small capped buffer for
+ * the error message. When libcurl reports a transfer done, on_done gets the outcome and the
+ * easy handle returns to the idle list (its connection stays in the multi's cache). Nothing
+ * here holds a whole body. Verbose output is never turned on, so the token cannot reach a log.
  */
 #include "http.h"
 
 #include <curl/curl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,19 +18,30 @@
 
 #include "error.h"
 
-struct http {
-    CURL *curl;
-    unsigned long requests;
-};
-
 struct transfer {
+    struct http *h;
     CURL *curl;
+    struct curl_slist *headers;
+    char *auth;
+    size_t auth_len;
     http_body_fn on_body;
+    http_done_fn on_done;
     void *ctx;
-    struct http_response *resp;
-    struct lk_error *err;
+    struct http_response resp;
+    struct lk_error err;
     int body_rc; /* the body function's error, when it aborted */
     size_t error_len;
+    bool active;
+    struct transfer *next_idle;
+};
+
+struct http {
+    CURLM *multi;
+    struct http_options options;
+    struct transfer *idle;
+    struct transfer **all; /* every transfer ever made, for http_free */
+    size_t all_count, all_capacity;
+    unsigned long requests;
 };
 
 int http_new(struct http **out, const struct http_options *options, struct lk_error *err)
@@ -38,17 +50,15 @@ int http_new(struct http **out, const struct http_options *options, struct lk_er
     int rc = LK_ENOMEM;
 
     *out = NULL;
-    if (h == NULL || (h->curl = curl_easy_init()) == NULL)
+    if (h == NULL || (h->multi = curl_multi_init()) == NULL)
         goto done;
-    curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, options->connect_timeout_s);
-    curl_easy_setopt(h->curl, CURLOPT_TIMEOUT, options->request_timeout_s);
-    /* "" asks for every encoding this libcurl decodes (gzip, deflate, br, zstd). */
-    curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "lkarchive/" LK_VERSION);
-    curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    h->options = *options;
+    if (h->options.max_connections < 1)
+        h->options.max_connections = 1;
+    /* HTTP/2 multiplexing when the server offers it; at most max_connections per host */
+    curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)h->options.max_connections);
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)h->options.max_connections + 2);
     *out = h;
     h = NULL;
     rc = 0;
@@ -65,21 +75,21 @@ static size_t on_write(char *data, size_t size, size_t count, void *userdata)
     size_t len = size * count;
     long status = 0;
 
-    if (t->resp->status == 0) {
+    if (t->resp.status == 0) {
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
-        t->resp->status = status;
+        t->resp.status = status;
     }
-    if (t->resp->status >= 200 && t->resp->status < 300) {
-        t->resp->body_bytes += len;
-        t->body_rc = t->on_body(t->ctx, data, len, t->err);
+    if (t->resp.status >= 200 && t->resp.status < 300) {
+        t->resp.body_bytes += len;
+        t->body_rc = t->on_body(t->ctx, data, len, &t->err);
         return t->body_rc == 0 ? len : 0; /* 0 makes libcurl abort with CURLE_WRITE_ERROR */
     }
-    if (t->error_len + 1 < sizeof t->resp->error_body) {
-        size_t room = sizeof t->resp->error_body - 1 - t->error_len;
+    if (t->error_len + 1 < sizeof t->resp.error_body) {
+        size_t room = sizeof t->resp.error_body - 1 - t->error_len;
         size_t take = len < room ? len : room;
-        memcpy(t->resp->error_body + t->error_len, data, take);
+        memcpy(t->resp.error_body + t->error_len, data, take);
         t->error_len += take;
-        t->resp->error_body[t->error_len] = '\0';
+        t->resp.error_body[t->error_len] = '\0';
     }
     return len;
 }
@@ -91,72 +101,223 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
     static const char name[] = "retry-after:";
 
     if (len > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
-        char value[32];
+        char value[32], *end;
         size_t value_len = len - (sizeof name - 1);
+        long seconds;
         if (value_len >= sizeof value)
             value_len = sizeof value - 1;
         memcpy(value, data + sizeof name - 1, value_len);
         value[value_len] = '\0';
         /* delta-seconds only; an HTTP date counts as absent (the caller backs off anyway) */
-        char *end;
-        long seconds = strtol(value, &end, 10);
+        seconds = strtol(value, &end, 10);
         if (end != value && seconds >= 0)
-            t->resp->retry_after_s = seconds;
+            t->resp.retry_after_s = seconds;
     } else if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        t->resp->retry_after_s = -1; /* a new response (after 100-continue, say) */
+        t->resp.retry_after_s = -1; /* a new response (after 100-continue, say) */
+        t->resp.status = 0;
     }
     return len;
+}
+
+static struct transfer *take_transfer(struct http *h)
+{
+    struct transfer *t = h->idle;
+
+    if (t) {
+        h->idle = t->next_idle;
+        return t;
+    }
+    if (h->all_count == h->all_capacity) {
+        size_t capacity = h->all_capacity ? h->all_capacity * 2 : 16;
+        struct transfer **grown = realloc(h->all, capacity * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        h->all = grown;
+        h->all_capacity = capacity;
+    }
+    t = calloc(1, sizeof *t);
+    if (t == NULL || (t->curl = curl_easy_init()) == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->h = h;
+    curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT, h->options.connect_timeout_s);
+    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT, h->options.request_timeout_s);
+    /* "" asks for every encoding this libcurl decodes (gzip, deflate, br, zstd). */
+    curl_easy_setopt(t->curl, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "lkarchive/" LK_VERSION);
+    curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT, 1L); /* prefer a multiplexed stream */
+    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
+    h->all[h->all_count++] = t;
+    return t;
+}
+
+/* Forget the request's headers and token; the handle goes back to the idle list. */
+static void release_transfer(struct http *h, struct transfer *t)
+{
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    if (t->auth) {
+        memset(t->auth, 0, t->auth_len);
+        free(t->auth);
+        t->auth = NULL;
+    }
+    t->active = false;
+    t->next_idle = h->idle;
+    h->idle = t;
+}
+
+int http_start(struct http *h, const char *url, const char *bearer, http_body_fn on_body,
+               http_done_fn on_done, void *ctx, struct lk_error *err)
+{
+    struct transfer *t = take_transfer(h);
+    struct curl_slist *with_accept;
+
+    if (t == NULL)
+        goto oom;
+    t->on_body = on_body;
+    t->on_done = on_done;
+    t->ctx = ctx;
+    memset(&t->resp, 0, sizeof t->resp);
+    t->resp.retry_after_s = -1;
+    lk_error_init(&t->err);
+    t->body_rc = 0;
+    t->error_len = 0;
+    t->auth_len = strlen(bearer) + sizeof "Authorization: Bearer ";
+    t->auth = malloc(t->auth_len);
+    if (t->auth == NULL)
+        goto release;
+    snprintf(t->auth, t->auth_len, "Authorization: Bearer %s", bearer);
+    t->headers = curl_slist_append(NULL, t->auth);
+    if (t->headers == NULL)
+        goto release;
+    with_accept = curl_slist_append(t->headers, "Accept: application/json");
+    if (with_accept == NULL)
+        goto release;
+    t->headers = with_accept;
+    curl_easy_setopt(t->curl, CURLOPT_URL, url);
+    curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+    if (curl_multi_add_handle(h->multi, t->curl) != CURLM_OK)
+        goto release;
+    t->active = true;
+    h->requests++;
+    return 0;
+release:
+    release_transfer(h, t);
+oom:
+    lk_error_set(err, LK_ENOMEM, "out of memory starting a request");
+    return LK_ENOMEM;
+}
+
+static void finish(struct http *h, CURLMsg *msg)
+{
+    struct transfer *t = NULL;
+    CURLcode code = msg->data.result;
+    int rc = 0;
+
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    curl_multi_remove_handle(h->multi, t->curl);
+    if (t->resp.status == 0)
+        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp.status);
+    if (code == CURLE_WRITE_ERROR && t->body_rc != 0) {
+        rc = t->body_rc; /* the body function said why, in t->err */
+    } else if (code != CURLE_OK) {
+        rc = LK_ERETRY;
+        t->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+        lk_error_set(&t->err, rc, "request failed: %s", curl_easy_strerror(code));
+    }
+    /* release first: on_done may start the next request on this very handle */
+    {
+        http_done_fn on_done = t->on_done;
+        void *ctx = t->ctx;
+        struct http_response resp = t->resp;
+        struct lk_error err = t->err;
+        release_transfer(h, t);
+        on_done(ctx, rc, &resp, &err);
+    }
+}
+
+int http_poll(struct http *h, int timeout_ms)
+{
+    int running = 0, queued;
+    CURLMsg *msg;
+
+    curl_multi_perform(h->multi, &running);
+    while ((msg = curl_multi_info_read(h->multi, &queued)) != NULL)
+        if (msg->msg == CURLMSG_DONE)
+            finish(h, msg);
+    if (running > 0 && timeout_ms > 0) {
+        curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
+        curl_multi_perform(h->multi, &running);
+        while ((msg = curl_multi_info_read(h->multi, &queued)) != NULL)
+            if (msg->msg == CURLMSG_DONE)
+                finish(h, msg);
+    }
+    running = 0;
+    for (size_t i = 0; i < h->all_count; i++)
+        running += h->all[i]->active;
+    return running;
+}
+
+void http_cancel_all(struct http *h)
+{
+    for (size_t i = 0; i < h->all_count; i++) {
+        struct transfer *t = h->all[i];
+        if (t->active) {
+            curl_multi_remove_handle(h->multi, t->curl);
+            release_transfer(h, t);
+        }
+    }
+}
+
+/* http_get: one transfer whose ctx is this record; the caller's body function is called
+ * through it. */
+struct blocking {
+    http_body_fn on_body;
+    void *body_ctx;
+    bool done;
+    int rc;
+    struct http_response *resp;
+    struct lk_error *err;
+};
+
+static int blocking_body(void *ctx, const char *data, size_t len, struct lk_error *err)
+{
+    struct blocking *b = ctx;
+    return b->on_body(b->body_ctx, data, len, err);
+}
+
+static void blocking_done(void *ctx, int rc, const struct http_response *resp,
+                          struct lk_error *err)
+{
+    struct blocking *b = ctx;
+    b->done = true;
+    b->rc = rc;
+    *b->resp = *resp;
+    if (rc != 0)
+        *b->err = *err;
 }
 
 int http_get(struct http *h, const char *url, const char *bearer, http_body_fn on_body, void *ctx,
              struct http_response *resp, struct lk_error *err)
 {
-    struct transfer t = {h->curl, on_body, ctx, resp, err, 0, 0};
-    struct curl_slist *headers = NULL;
-    char *auth = NULL;
-    size_t auth_len = strlen(bearer) + sizeof "Authorization: Bearer ";
-    CURLcode code;
-    int rc = LK_ENOMEM;
+    struct blocking b = {on_body, ctx, false, 0, resp, err};
+    int rc = http_start(h, url, bearer, blocking_body, blocking_done, &b, err);
 
-    memset(resp, 0, sizeof *resp);
-    resp->retry_after_s = -1;
-    auth = malloc(auth_len);
-    if (auth == NULL)
-        goto done;
-    snprintf(auth, auth_len, "Authorization: Bearer %s", bearer);
-    headers = curl_slist_append(NULL, auth);
-    if (headers == NULL || (headers = curl_slist_append(headers, "Accept: application/json")) == NULL)
-        goto done;
-    curl_easy_setopt(h->curl, CURLOPT_URL, url);
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &t);
-    h->requests++;
-    code = curl_easy_perform(h->curl);
-    if (resp->status == 0)
-        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (code == CURLE_WRITE_ERROR && t.body_rc != 0) {
-        rc = t.body_rc; /* the body function said why */
-        goto done;
-    }
-    if (code != CURLE_OK) {
-        rc = LK_ERETRY;
-        lk_error_set(err, rc, "request failed: %s", curl_easy_strerror(code));
-        goto done;
-    }
-    rc = 0;
-done:
-    if (rc == LK_ENOMEM)
-        lk_error_set(err, rc, "out of memory building a request");
-    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
-    if (auth) {
-        memset(auth, 0, auth_len);
-        free(auth);
-    }
-    return rc;
+    if (rc != 0)
+        return rc;
+    while (!b.done)
+        http_poll(h, 1000);
+    return b.rc;
 }
 
 unsigned long http_request_count(const struct http *h)
@@ -168,7 +329,13 @@ void http_free(struct http *h)
 {
     if (h == NULL)
         return;
-    if (h->curl)
-        curl_easy_cleanup(h->curl);
+    http_cancel_all(h);
+    for (size_t i = 0; i < h->all_count; i++) {
+        curl_easy_cleanup(h->all[i]->curl);
+        free(h->all[i]);
+    }
+    free(h->all);
+    if (h->multi)
+        curl_multi_cleanup(h->multi);
     free(h);
 }

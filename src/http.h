@@ -1,13 +1,16 @@
-/* http.h -- GET requests through libcurl, the body streamed chunk by chunk to a callback.
+/* http.h -- GET requests through libcurl's multi interface, bodies streamed to callbacks.
  *
- * One struct http wraps one libcurl easy handle, so connections (and TLS sessions) are
- * reused across requests. A 2xx body goes straight from libcurl's write callback to the
- * caller's body function (content decoding, e.g. gzip, is done by libcurl); other bodies
- * are kept, capped, for the error message. The bearer token is only ever put in a header.
+ * One struct http holds a libcurl multi handle: its connection cache is shared by every
+ * transfer, so connections (and TLS sessions) are reused, and HTTP/2 streams are multiplexed
+ * on one connection when the server offers it. Transfers run concurrently, driven by
+ * http_poll; each 2xx body goes straight from libcurl's write callback to the transfer's body
+ * function (content decoding, e.g. gzip, is done by libcurl), other bodies are kept, capped,
+ * for the error message. The bearer token is only ever put in a header, never logged.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lk_error;
@@ -16,32 +19,51 @@ struct http;
 struct http_options {
     long connect_timeout_s; /* connection set-up */
     long request_timeout_s; /* whole transfer */
+    int max_connections;    /* per host; also the cap on concurrent transfers */
 };
 
 /* Receives one chunk of a 2xx body. Return 0 to go on, or a negative LK_E* code (err
- * filled) to abort the transfer; http_get then returns that code. */
+ * filled) to abort the transfer; the transfer then completes with that code. */
 typedef int (*http_body_fn)(void *ctx, const char *data, size_t len, struct lk_error *err);
 
 struct http_response {
     long status;           /* HTTP status, 0 if none arrived */
     long retry_after_s;    /* Retry-After in seconds, -1 when absent */
+    bool timed_out;        /* the transfer hit the time-out */
     char error_body[512];  /* start of a non-2xx body, NUL-terminated */
     size_t body_bytes;     /* bytes delivered to the body function (decoded) */
 };
 
+/* A transfer finished. rc: 0 when a response arrived completely (whatever its status: check
+ * resp->status), LK_ERETRY for a transport failure (connect error, time-out, body cut short,
+ * bad encoding; err says which), or the body function's code. resp and err are borrowed
+ * for the call. */
+typedef void (*http_done_fn)(void *ctx, int rc, const struct http_response *resp,
+                             struct lk_error *err);
+
 /* On success the caller owns *out (http_free). Returns 0 or LK_ENOMEM. */
 int http_new(struct http **out, const struct http_options *options, struct lk_error *err);
 
-/* GET url with "Authorization: Bearer <bearer>". Returns 0 when a response arrived
- * completely (whatever its status: check resp->status), LK_ERETRY for a transport failure
- * (connect error, time-out, body cut short, bad encoding), or the body function's code. */
+/* Queue a GET of url with "Authorization: Bearer <bearer>" (copied). on_body and on_done
+ * get ctx. Returns 0, or LK_ENOMEM (nothing queued). */
+int http_start(struct http *h, const char *url, const char *bearer, http_body_fn on_body,
+               http_done_fn on_done, void *ctx, struct lk_error *err);
+
+/* Drive the transfers for at most timeout_ms, calling on_done for each that finished.
+ * Returns the number still running (>= 0). */
+int http_poll(struct http *h, int timeout_ms);
+
+/* Abort every running transfer without calling on_done. Cannot fail. */
+void http_cancel_all(struct http *h);
+
+/* One blocking GET (http_start + http_poll until done): same results as http_done_fn. */
 int http_get(struct http *h, const char *url, const char *bearer, http_body_fn on_body, void *ctx,
              struct http_response *resp, struct lk_error *err);
 
 /* Count of requests sent since http_new. */
 unsigned long http_request_count(const struct http *h);
 
-/* NULL is a no-op. Cannot fail. */
+/* NULL is a no-op (running transfers are aborted). Cannot fail. */
 void http_free(struct http *h);
 
 #endif

@@ -169,7 +169,9 @@ static const char SQL_DAY_COUNTS[] =
     " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
     "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
     " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2)";
+    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
+    " (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2"
+    "   AND ended_at IS NULL)";
 
 /* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
  * $9 pages $10 error. A day complete before keeps its first completion time. */
@@ -799,7 +801,7 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
                      struct day_counts *counts_out, struct lk_error *err)
 {
     char *discarded = NULL;
-    char run[24], sessions[24], active[16], participants[24], connections[24], pages[16];
+    char run[24], sessions[24], active[24], participants[24], connections[24], pages[16];
     char complete[4], pending[4], fetched[24], skipped[24];
     PGresult *res = NULL;
     int rc = LK_EDB;
@@ -830,20 +832,23 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     counts_out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     counts_out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
     counts_out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    counts_out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    counts_out->complete = result->complete && counts_out->active_sessions == 0;
     PQclear(res);
+    res = NULL;
     snprintf(run, sizeof run, "%lld", run_id);
     snprintf(sessions, sizeof sessions, "%lld", counts_out->sessions);
     snprintf(participants, sizeof participants, "%lld", counts_out->participants);
     snprintf(connections, sizeof connections, "%lld", counts_out->connections);
-    snprintf(active, sizeof active, "%d", result->active_sessions);
+    snprintf(active, sizeof active, "%lld", counts_out->active_sessions);
     snprintf(pages, sizeof pages, "%d", result->pages);
-    snprintf(complete, sizeof complete, "%d", result->complete ? 1 : 0);
-    snprintf(pending, sizeof pending, "%d", result->complete ? 0 : 1);
+    snprintf(complete, sizeof complete, "%d", counts_out->complete ? 1 : 0);
+    snprintf(pending, sizeof pending, "%d", counts_out->complete ? 0 : 1);
     snprintf(fetched, sizeof fetched, "%lld", result->details_fetched);
     snprintf(skipped, sizeof skipped, "%lld", result->details_skipped);
     {
         const char *params[10] = {st->project, st->day,
-                                  result->complete ? "complete" : "pending", run, sessions,
+                                  counts_out->complete ? "complete" : "pending", run, sessions,
                                   active, participants, connections, pages, result->error};
         res = exec_params(st, SQL_DAY_LEDGER, 10, params);
     }

@@ -70,16 +70,19 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
                                        size_t *count_out, struct lk_error *err);
 
 struct day_result {
-    bool complete;     /* every page and detail stored, the day over, nothing active */
+    bool complete;     /* every page and detail stored and the day over; store adds the
+                          last condition (no session still active) and reports it in
+                          day_counts.complete */
     int pages;
-    int active_sessions;
     long long details_fetched;
     long long details_skipped;
     const char *error; /* why the day is not complete although stored (NULL if none) */
 };
 
 struct day_counts {
-    long long sessions, participants, connections; /* distinct rows the day carried */
+    long long sessions, participants, connections; /* what the archive holds for the day */
+    long long active_sessions;                      /* of those, not ended */
+    bool complete;                                  /* recorded as complete */
 };
 
 /* Merge the stage, write the ledger, commit. On error the day is rolled back (LK_EDB). */

@@ -136,6 +136,27 @@ static int id_set_add(struct id_set *set, const char *id)
 
 /* ---- the run's state ---- */
 
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE, JOB_FAILED };
+
+/* One request to make: a list page or one session's details, with its retries. */
+struct job {
+    struct run *run;
+    enum extract_body body;
+    const char *session_id; /* details: borrowed from the caller's id array */
+    char url[2048];
+    char what[200];
+    int attempt;            /* the current attempt's number: it tags the rows it stages */
+    int attempt_no;         /* 1-based count of attempts made */
+    struct extract *ex;
+    long long not_before_ms;
+    enum job_state state;
+    size_t records;
+    int new_ids;            /* list: sessions not seen on an earlier page */
+    bool timed_out;         /* failed by a time-out (a list page is then made smaller) */
+    int rc;
+    struct lk_error err;
+};
+
 struct run {
     const struct config *cfg;
     struct store *st;
@@ -148,39 +169,50 @@ struct run {
     const char *day;
     const char *today;
     bool full;
+    int page_limit;           /* shrinks when the API times out on large pages */
+    long long deadline_ms;    /* the run's time budget ends here */
+    /* concurrency: AIMD between 1 and cfg->max_concurrency */
+    int parallel;
+    int in_flight;
+    int successes;
+    long long next_start_ms;  /* requests-per-second cap */
+    size_t jobs_finished;     /* of the current run_jobs batch: done or failed for good */
+    size_t jobs_retrying;     /* of the current batch: waiting for a retry */
+    int fatal_rc;             /* set by a job whose failure must stop the run */
+    struct lk_error fatal_err;
     /* per day */
     struct id_set ids;
-    int page_new_ids;
-    int active_sessions;
-    long long details_stored;
     /* per run */
     char *field_paths[MAX_FIELD_PATHS];
     size_t field_path_count;
 };
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int on_record(void *ctx, const struct record *rec, struct lk_error *err)
 {
-    struct run *run = ctx;
+    struct job *job = ctx;
     int added;
 
     if (rec->kind == RECORD_LIST_SESSION) {
-        added = id_set_add(&run->ids, rec->values[LS_SESSION_ID]);
+        added = id_set_add(&job->run->ids, rec->values[LS_SESSION_ID]);
         if (added < 0) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             return LK_ENOMEM;
         }
-        if (added) {
-            run->page_new_ids++;
-            if (rec->values[LS_ENDED_AT] == NULL)
-                run->active_sessions++;
-        }
+        job->new_ids += added;
     }
-    return store_day_add(run->st, rec, run->attempt_counter, err);
+    return store_day_add(job->run->st, rec, job->attempt, err);
 }
 
 static void on_unknown_field(void *ctx, const char *path)
 {
-    struct run *run = ctx;
+    struct run *run = ((struct job *)ctx)->run;
 
     for (size_t i = 0; i < run->field_path_count; i++)
         if (strcmp(run->field_paths[i], path) == 0)
@@ -192,14 +224,10 @@ static void on_unknown_field(void *ctx, const char *path)
     }
 }
 
-struct body_target {
-    struct extract *ex;
-};
-
 static int feed_body(void *ctx, const char *data, size_t len, struct lk_error *err)
 {
-    struct body_target *target = ctx;
-    return extract_feed(target->ex, data, len, err);
+    struct job *job = ctx;
+    return extract_feed(job->ex, data, len, err);
 }
 
 static int discard_body(void *ctx, const char *data, size_t len, struct lk_error *err)
@@ -208,18 +236,19 @@ static int discard_body(void *ctx, const char *data, size_t len, struct lk_error
     return 0;
 }
 
-static void sleep_ms(long ms)
+static void sleep_ms(long long ms)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
 }
 
-/* Exponential back-off with jitter; a Retry-After (capped) is honoured as a floor. */
+/* Exponential back-off with full jitter in [ceiling/2, ceiling]; a Retry-After (capped) is
+ * a floor. A Retry-After of 0 still waits: retrying at once would burn every attempt. */
 static long backoff_ms(struct run *run, int attempt_no, long retry_after_s)
 {
-    long ceiling = BACKOFF_BASE_MS;
-    long delay;
+    long base = run->cfg->retry_base_ms > 0 ? run->cfg->retry_base_ms : BACKOFF_BASE_MS;
+    long ceiling = base, delay;
 
     for (int i = 1; i < attempt_no && ceiling < BACKOFF_CAP_MS; i++)
         ceiling *= 2;
@@ -273,66 +302,184 @@ static int status_error(const struct http_response *resp, const char *what, cons
     return LK_EAPI;
 }
 
-/* GET url and stream it into the store, retrying transient failures. *records_out gets the
- * number of main records of the body (list sessions, or 1 for details). */
-static int fetch(struct run *run, const char *url, enum extract_body body, const char *session_id,
-                 const char *what, size_t *records_out, struct lk_error *err)
+static bool auth_failure(const struct lk_error *err)
 {
-    struct record_sink sink = {run, on_record, on_unknown_field};
-    struct extract *ex = NULL;
-    struct http_response resp;
-    struct body_target target;
-    const char *bearer;
-    int rc = LK_ERETRY;
-
-    for (int attempt_no = 1; attempt_no <= run->cfg->max_attempts; attempt_no++) {
-        run->attempt_counter++;
-        run->page_new_ids = 0;
-        lk_error_init(err);
-        rc = extract_new(&ex, body, session_id, &run->limits, &sink, err);
-        if (rc != 0)
-            break;
-        target.ex = ex;
-        bearer = token_get(run->token, time(NULL), err);
-        if (bearer == NULL) {
-            rc = err->code ? err->code : LK_ECONFIG;
-            break;
-        }
-        resp.retry_after_s = -1;
-        rc = http_get(run->http, url, bearer, feed_body, &target, &resp, err);
-        if (rc == 0 && (resp.status < 200 || resp.status >= 300))
-            rc = status_error(&resp, what, run->project, err);
-        else if (rc == 0)
-            rc = extract_finish(ex, err);
-        if (rc == 0) {
-            *records_out = extract_record_count(ex);
-            break;
-        }
-        /* nothing of a failed attempt may reach the tables */
-        if (store_day_discard_attempt(run->st, run->attempt_counter, NULL) != 0) {
-            rc = LK_ENOMEM;
-            lk_error_set(err, rc, "out of memory");
-            break;
-        }
-        extract_free(ex);
-        ex = NULL;
-        if (rc != LK_ERETRY && rc != LK_EDATA)
-            break; /* retrying cannot fix it */
-        if (attempt_no < run->cfg->max_attempts) {
-            long delay = backoff_ms(run, attempt_no, resp.retry_after_s);
-            log_warn("%s: %s; retrying in %.1f s (attempt %d of %d)", what, err->message,
-                     (double)delay / 1000.0, attempt_no + 1, run->cfg->max_attempts);
-            sleep_ms(delay);
-        }
-    }
-    extract_free(ex);
-    return rc;
+    return err->code == LK_EAPI &&
+           (strstr(err->message, "HTTP 401") || strstr(err->message, "HTTP 403"));
 }
 
-static bool stops_the_run(int code)
+/* Failures after which no other request of the run can succeed. */
+static bool fatal_failure(int rc, const struct lk_error *err)
 {
-    /* bad credentials or plan: every other request would fail the same way */
-    return code == LK_ECONFIG || code == LK_ENOMEM;
+    return rc == LK_EDB || rc == LK_ENOMEM || rc == LK_ECONFIG || auth_failure(err);
+}
+
+static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err);
+
+static int start_job(struct job *job)
+{
+    struct run *run = job->run;
+    struct record_sink sink = {job, on_record, on_unknown_field};
+    const char *bearer;
+    int rc;
+
+    job->attempt = ++run->attempt_counter;
+    job->attempt_no++;
+    job->new_ids = 0;
+    job->timed_out = false;
+    lk_error_init(&job->err);
+    rc = extract_new(&job->ex, job->body, job->session_id, &run->limits, &sink, &job->err);
+    if (rc != 0)
+        return rc;
+    bearer = token_get(run->token, time(NULL), &job->err);
+    if (bearer == NULL)
+        return job->err.code ? job->err.code : LK_ECONFIG;
+    rc = http_start(run->http, job->url, bearer, feed_body, job_done, job, &job->err);
+    if (rc != 0)
+        return rc;
+    job->state = JOB_RUNNING;
+    run->in_flight++;
+    return 0;
+}
+
+static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err)
+{
+    struct job *job = ctx;
+    struct run *run = job->run;
+
+    run->in_flight--;
+    job->err = *err;
+    if (rc == 0 && (resp->status < 200 || resp->status >= 300))
+        rc = status_error(resp, job->what, run->project, &job->err);
+    else if (rc == 0)
+        rc = extract_finish(job->ex, &job->err);
+    if (rc == 0) {
+        job->records = extract_record_count(job->ex);
+        extract_free(job->ex);
+        job->ex = NULL;
+        job->state = JOB_DONE;
+        run->jobs_finished++;
+        /* additive increase: one more parallel request per window of successes */
+        if (++run->successes >= run->parallel && run->parallel < run->cfg->max_concurrency) {
+            run->parallel++;
+            run->successes = 0;
+        }
+        return;
+    }
+    extract_free(job->ex);
+    job->ex = NULL;
+    job->rc = rc;
+    job->state = JOB_FAILED;
+    run->jobs_finished++;
+    /* nothing of a failed attempt may reach the tables */
+    if (store_day_discard_attempt(run->st, job->attempt, &job->err) != 0)
+        rc = job->rc = LK_ENOMEM;
+    if (resp->status == 429 && run->parallel > 1) {
+        run->parallel /= 2; /* multiplicative decrease: the API asks us to slow down */
+        run->successes = 0;
+        log_info("API rate limit: concurrency lowered to %d", run->parallel);
+    }
+    if (fatal_failure(rc, &job->err)) {
+        if (run->fatal_rc == 0) {
+            run->fatal_rc = rc;
+            run->fatal_err = job->err;
+        }
+        return;
+    }
+    if (job->body == EXTRACT_LIST && resp->timed_out && run->page_limit > run->cfg->min_page_limit) {
+        job->timed_out = true; /* the page loop halves the page instead of retrying as is */
+        return;
+    }
+    if ((rc == LK_ERETRY || rc == LK_EDATA) && job->attempt_no < run->cfg->max_attempts) {
+        long delay = backoff_ms(run, job->attempt_no, resp->retry_after_s);
+        if (now_ms() + delay > run->deadline_ms) {
+            lk_error_detail(&job->err, "the run's time budget (run_budget) is used up; "
+                                       "not retrying");
+            return;
+        }
+        log_warn("%s: %s; retrying in %.1f s (attempt %d of %d)", job->what, job->err.message,
+                 (double)delay / 1000.0, job->attempt_no + 1, run->cfg->max_attempts);
+        job->not_before_ms = now_ms() + delay;
+        job->state = JOB_WAITING;
+        run->jobs_finished--;
+        run->jobs_retrying++;
+    }
+}
+
+/* Run jobs until each is done or failed, at most run->parallel at once, honouring back-off
+ * times and the requests-per-second cap. Returns 0, or the code of a failure that must stop
+ * the run (run->fatal_err says why; running transfers are cancelled). */
+static int run_jobs(struct run *run, struct job *jobs, size_t count)
+{
+    size_t cursor = 0; /* jobs before it have been started at least once */
+
+    for (size_t i = 0; i < count; i++) {
+        jobs[i].run = run;
+        jobs[i].state = JOB_WAITING;
+        jobs[i].attempt_no = 0;
+        jobs[i].not_before_ms = 0;
+    }
+    run->jobs_finished = 0;
+    run->jobs_retrying = 0;
+    while (run->jobs_finished < count && run->fatal_rc == 0) {
+        long long now = now_ms(), next_wake = now + 1000;
+        int rc;
+
+        /* retries whose time has come first, then fresh jobs in order */
+        for (size_t i = 0; run->jobs_retrying > 0 && i < cursor &&
+                           run->in_flight < run->parallel;
+             i++) {
+            struct job *job = &jobs[i];
+            if (job->state != JOB_WAITING)
+                continue;
+            if (job->not_before_ms > now || now < run->next_start_ms) {
+                long long at = job->not_before_ms > run->next_start_ms ? job->not_before_ms
+                                                                       : run->next_start_ms;
+                if (at < next_wake)
+                    next_wake = at;
+                continue;
+            }
+            run->jobs_retrying--;
+            if ((rc = start_job(job)) != 0) {
+                run->fatal_rc = rc;
+                run->fatal_err = job->err;
+                break;
+            }
+            if (run->cfg->requests_per_second > 0)
+                run->next_start_ms = now + 1000 / run->cfg->requests_per_second;
+        }
+        while (cursor < count && run->in_flight < run->parallel && run->fatal_rc == 0 &&
+               now >= run->next_start_ms) {
+            if ((rc = start_job(&jobs[cursor])) != 0) {
+                run->fatal_rc = rc;
+                run->fatal_err = jobs[cursor].err;
+                break;
+            }
+            cursor++;
+            if (run->cfg->requests_per_second > 0)
+                run->next_start_ms = now + 1000 / run->cfg->requests_per_second;
+        }
+        if (cursor < count && run->next_start_ms > now && run->next_start_ms < next_wake)
+            next_wake = run->next_start_ms;
+        if (run->in_flight > 0) {
+            long long wait = next_wake - now;
+            http_poll(run->http, (int)(wait < 1 ? 1 : wait > 1000 ? 1000 : wait));
+        } else if (next_wake > now && run->fatal_rc == 0) {
+            sleep_ms(next_wake - now);
+        }
+    }
+    if (run->fatal_rc != 0) {
+        http_cancel_all(run->http);
+        run->in_flight = 0;
+        for (size_t i = 0; i < count; i++) {
+            if (jobs[i].state == JOB_RUNNING)
+                store_day_discard_attempt(run->st, jobs[i].attempt, NULL);
+            extract_free(jobs[i].ex);
+            jobs[i].ex = NULL;
+        }
+        return run->fatal_rc;
+    }
+    return 0;
 }
 
 static int severity(int code)
@@ -341,6 +488,7 @@ static int severity(int code)
     case LK_EDB:
         return 4;
     case LK_EAPI:
+    case LK_ERETRY:
         return 3;
     case LK_ECONFIG:
         return 5;
@@ -359,12 +507,6 @@ static void note_error(struct run_summary *summary, const struct lk_error *err)
         snprintf(summary->first_error, sizeof summary->first_error, "%s", err->message);
 }
 
-static bool auth_failure(const struct lk_error *err)
-{
-    return err->code == LK_EAPI && (strstr(err->message, "HTTP 401") || strstr(err->message,
-                                                                                "HTTP 403"));
-}
-
 static void free_ids(char **ids, size_t count)
 {
     for (size_t i = 0; i < count; i++)
@@ -372,77 +514,139 @@ static void free_ids(char **ids, size_t count)
     free(ids);
 }
 
+/* The list phase: pages until a short or empty one. A page that times out is asked for again
+ * at half the size from the same offset (the page index scaled to match). */
+static int list_day(struct run *run, struct day_result *result, struct lk_error *err)
+{
+    long long offset = 0;
+    struct job job;
+    int rc;
+
+    for (;;) {
+        int limit = run->page_limit;
+        long long page = offset / limit;
+
+        memset(&job, 0, sizeof job);
+        job.body = EXTRACT_LIST;
+        snprintf(job.url, sizeof job.url,
+                 "%s/api/project/%s/sessions?page=%lld&limit=%d&start=%s&end=%s",
+                 run->cfg->base_url, run->project, page, limit, run->day, run->day);
+        snprintf(job.what, sizeof job.what, "list page %lld (limit %d)", page, limit);
+        rc = run_jobs(run, &job, 1);
+        if (rc != 0) {
+            *err = run->fatal_err;
+            return rc;
+        }
+        if (job.state == JOB_FAILED && job.timed_out) {
+            run->page_limit = limit / 2 > run->cfg->min_page_limit ? limit / 2
+                                                                   : run->cfg->min_page_limit;
+            log_warn("%s timed out; asking for pages of %d from offset %lld", job.what,
+                     run->page_limit, offset);
+            continue;
+        }
+        if (job.state == JOB_FAILED) {
+            *err = job.err;
+            return job.rc;
+        }
+        result->pages++;
+        if (job.records < (size_t)limit)
+            return 0;
+        if (job.new_ids == 0) {
+            /* a full page of sessions we already had: the API ignores `page` */
+            lk_error_set(err, LK_EAPI, "%s repeats the sessions of earlier pages", job.what);
+            lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
+                                 "day instead of looping");
+            return LK_EAPI;
+        }
+        offset += limit;
+    }
+}
+
+/* The details phase: every session that needs it, concurrently. Failures of single sessions
+ * are counted, logged and named in `failure`; only run-stopping failures are returned. */
+static int details_day(struct run *run, char **ids, size_t count, struct day_result *result,
+                       struct run_summary *summary, int *failed_out, char *failure,
+                       size_t failure_size, struct lk_error *err)
+{
+    struct job *jobs = calloc(count ? count : 1, sizeof *jobs);
+    int rc = 0;
+
+    *failed_out = 0;
+    if (jobs == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char *escaped = curl_easy_escape(NULL, ids[i], 0);
+        if (escaped == NULL) {
+            free(jobs);
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            return LK_ENOMEM;
+        }
+        jobs[i].body = EXTRACT_DETAILS;
+        jobs[i].session_id = ids[i];
+        snprintf(jobs[i].url, sizeof jobs[i].url, "%s/api/project/%s/sessions/%s",
+                 run->cfg->base_url, run->project, escaped);
+        snprintf(jobs[i].what, sizeof jobs[i].what, "details of session %.128s", ids[i]);
+        curl_free(escaped);
+    }
+    rc = run_jobs(run, jobs, count);
+    if (rc != 0) {
+        *err = run->fatal_err;
+        goto done;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (jobs[i].state == JOB_DONE) {
+            result->details_fetched++;
+            continue;
+        }
+        /* one broken session must not cost the others: the day stays pending */
+        log_error("session %s: %s", ids[i], jobs[i].err.message);
+        if (jobs[i].err.detail[0])
+            log_detail(LOG_LEVEL_ERROR, "%s", jobs[i].err.detail);
+        note_error(summary, &jobs[i].err);
+        if ((*failed_out)++ == 0)
+            snprintf(failure, failure_size, "session %.128s: %.400s", ids[i],
+                     jobs[i].err.message);
+    }
+done:
+    free(jobs);
+    return rc;
+}
+
 /* Archive one project-day. Returns 0 when the run may go on (the day's own failure is in
  * summary), or the code that must stop the run. */
 static int archive_day(struct run *run, struct run_summary *summary, struct lk_error *err)
 {
-    char url[2048], what[256], failure[600] = "";
+    char failure[600] = "";
     struct day_result result = {0};
     struct day_counts counts;
-    size_t records = 0, needing_count = 0;
+    size_t needing_count = 0;
     char **needing = NULL;
     int rc, failed_details = 0;
 
-    run->active_sessions = 0;
     id_set_clear(&run->ids);
-    rc = store_day_begin(run->st, run->project, run->day, err);
-    if (rc != 0)
+    if (now_ms() > run->deadline_ms) {
+        rc = LK_ERETRY;
+        lk_error_set(err, rc, "the run's time budget (run_budget) is used up");
+        lk_error_detail(err, "this day was not fetched; the next run will");
         goto failed;
-    for (int page = 0;; page++) {
-        snprintf(url, sizeof url, "%s/api/project/%s/sessions?page=%d&limit=%d&start=%s&end=%s",
-                 run->cfg->base_url, run->project, page, run->cfg->page_limit, run->day,
-                 run->day);
-        snprintf(what, sizeof what, "list page %d", page);
-        rc = fetch(run, url, EXTRACT_LIST, NULL, what, &records, err);
-        if (rc != 0)
-            goto failed;
-        result.pages++;
-        if (records < (size_t)run->cfg->page_limit)
-            break;
-        if (run->page_new_ids == 0) {
-            /* a full page of sessions we already had: the API ignores `page` */
-            rc = LK_EAPI;
-            lk_error_set(err, rc, "list page %d repeats sessions of earlier pages", page);
-            lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
-                                 "day instead of looping");
-            goto failed;
-        }
     }
-    rc = store_day_sessions_needing_details(run->st, run->full, &needing, &needing_count, err);
+    rc = store_day_begin(run->st, run->project, run->day, err);
+    if (rc == 0)
+        rc = list_day(run, &result, err);
+    if (rc == 0)
+        rc = store_day_sessions_needing_details(run->st, run->full, &needing, &needing_count,
+                                                err);
     if (rc != 0)
         goto failed;
     result.details_skipped = (long long)(run->ids.count - needing_count);
-    for (size_t i = 0; i < needing_count; i++) {
-        const char *id = needing[i];
-        char *escaped = curl_easy_escape(NULL, id, 0);
-        if (escaped == NULL) {
-            rc = LK_ENOMEM;
-            lk_error_set(err, rc, "out of memory");
-            goto failed;
-        }
-        snprintf(url, sizeof url, "%s/api/project/%s/sessions/%s", run->cfg->base_url,
-                 run->project, escaped);
-        curl_free(escaped);
-        snprintf(what, sizeof what, "details of session %.128s", id);
-        rc = fetch(run, url, EXTRACT_DETAILS, id, what, &records, err);
-        if (rc == 0) {
-            result.details_fetched++;
-            continue;
-        }
-        if (rc == LK_EDB || rc == LK_ENOMEM || auth_failure(err) || stops_the_run(rc))
-            goto failed;
-        /* one broken session must not cost the others: go on, leave the day pending */
-        log_error("session %s: %s", id, err->message);
-        if (err->detail[0])
-            log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
-        note_error(summary, err);
-        if (failed_details++ == 0)
-            snprintf(failure, sizeof failure, "session %.128s: %.400s", id, err->message);
-    }
-    result.active_sessions = run->active_sessions;
-    /* today's list can still grow, and an active session can still change */
-    result.complete = failed_details == 0 && run->active_sessions == 0 &&
-                      strcmp(run->day, run->today) < 0;
+    rc = details_day(run, needing, needing_count, &result, summary, &failed_details, failure,
+                     sizeof failure, err);
+    if (rc != 0)
+        goto failed;
+    /* today's list can still grow; store adds: no session may still be active */
+    result.complete = failed_details == 0 && strcmp(run->day, run->today) < 0;
     result.error = failed_details ? failure : NULL;
     rc = store_day_commit(run->st, summary->run_id, &result, &counts, err);
     if (rc != 0)
@@ -450,22 +654,22 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     summary->sessions += counts.sessions;
     summary->participants += counts.participants;
     summary->connections += counts.connections;
+    summary->details_fetched += result.details_fetched;
+    summary->details_skipped += result.details_skipped;
     if (failed_details)
         summary->days_failed++;
-    else if (result.complete)
+    else if (counts.complete)
         summary->days_complete++;
     else
         summary->days_pending++;
     printf("%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
-           "(%d active, %d pages, %lld details fetched, %lld skipped%s)\n",
+           "(%lld active, %d pages, %lld details fetched, %lld skipped%s)\n",
            run->project, run->day,
-           failed_details ? "partial" : result.complete ? "complete" : "pending", counts.sessions,
-           counts.participants, counts.connections, run->active_sessions, result.pages,
+           failed_details ? "partial" : counts.complete ? "complete" : "pending", counts.sessions,
+           counts.participants, counts.connections, counts.active_sessions, result.pages,
            result.details_fetched, result.details_skipped,
            failed_details ? ", some details failed" : "");
     fflush(stdout);
-    summary->details_fetched += result.details_fetched;
-    summary->details_skipped += result.details_skipped;
     free_ids(needing, needing_count);
     return 0;
 failed:
@@ -478,7 +682,7 @@ failed:
     store_day_abort(run->st, summary->run_id, err->message);
     printf("%-20s %s  %-8s %s\n", run->project, run->day, "FAILED", err->message);
     fflush(stdout);
-    if (rc == LK_EDB || rc == LK_ENOMEM || auth_failure(err) || stops_the_run(rc))
+    if (fatal_failure(rc, err))
         return rc;
     return 0;
 }
@@ -495,7 +699,8 @@ static void free_run(struct run *run)
 static int start_run(struct run *run, const struct config *cfg, struct store *st,
                      struct lk_error *err)
 {
-    struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s};
+    struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
+                                        cfg->max_concurrency};
     int rc;
 
     memset(run, 0, sizeof *run);
@@ -504,6 +709,9 @@ static int start_run(struct run *run, const struct config *cfg, struct store *st
     run->limits.max_string_bytes = cfg->max_string_bytes;
     run->limits.max_depth = cfg->max_depth;
     run->jitter_state = (unsigned int)time(NULL) ^ (unsigned int)clock();
+    run->page_limit = cfg->page_limit;
+    run->parallel = cfg->max_concurrency;
+    run->deadline_ms = now_ms() + (long long)cfg->run_budget_s * 1000;
     rc = http_new(&run->http, &http_options, err);
     if (rc == 0)
         rc = token_new(&run->token, cfg->api_key, cfg->api_secret, cfg->token_ttl_s, err);
@@ -603,6 +811,8 @@ int window_probe(const struct config *cfg, const char *today, struct lk_error *e
             goto done;
         }
         rc = http_get(run.http, url, bearer, discard_body, NULL, &resp, err);
+        if (rc == 0 && resp.status >= 200 && resp.status < 300)
+            printf("api: project %s reachable, credentials accepted\n", cfg->projects[p]);
         if (rc == 0 && (resp.status < 200 || resp.status >= 300)) {
             char what[160];
             snprintf(what, sizeof what, "the list of project %s", cfg->projects[p]);
@@ -610,7 +820,6 @@ int window_probe(const struct config *cfg, const char *today, struct lk_error *e
         }
         if (rc != 0)
             goto done;
-        printf("api: project %s reachable, credentials accepted\n", cfg->projects[p]);
     }
 done:
     free_run(&run);
