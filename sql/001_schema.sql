@@ -118,7 +118,11 @@ CREATE TABLE livekit.archive_days (
     participants      integer     NOT NULL DEFAULT 0,
     connections       integer     NOT NULL DEFAULT 0,
     pages             integer     NOT NULL DEFAULT 0,
+    -- why a day is not complete yet: 'day not over', 'active sessions' or 'error'
+    pending_reason    text,
     last_error        text,
+    -- a day that left the 7-day window incomplete is a gap; acknowledged ones stop failing runs
+    gap_acknowledged_at timestamptz,
     PRIMARY KEY (project_id, day)
 );
 

@@ -25,6 +25,7 @@ struct cli_options {
     char today[11];
     int days; /* 0 = from config */
     bool full;
+    bool acknowledge_gaps;
     const char *log_level;
 };
 
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --days N           window length in days, 1..7 (default 7)\n"
     "  --full             run: fetch every session's details again, even unchanged ones\n"
+    "  --acknowledge-gaps run/status: accept the days already lost (stop failing for them)\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
@@ -53,7 +55,8 @@ static const char usage_text[] =
     "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables)\n"
     "\n"
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
-    "  4 API failure; 5 database failure; 6 a day was lost (gap); 70 internal error\n";
+    "  4 API failure; 5 database failure; 6 a day was lost (gap); 7 another run holds a\n"
+    "  project; 70 internal error\n";
 
 int cli_exit_for(int code)
 {
@@ -72,6 +75,10 @@ int cli_exit_for(int code)
     case LK_EDATA:
     case LK_EINCOMPLETE:
         return CLI_EXIT_INCOMPLETE;
+    case LK_EGAP:
+        return CLI_EXIT_GAP;
+    case LK_ELOCKED:
+        return CLI_EXIT_LOCKED;
     default:
         return CLI_EXIT_INTERNAL;
     }
@@ -116,6 +123,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             opt->command = "version";
         } else if (strcmp(arg, "--full") == 0 && value == NULL) {
             opt->full = true;
+        } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
+            opt->acknowledge_gaps = true;
         } else if (strcmp(arg, "--config") == 0 && value) {
             opt->config_path = value;
         } else if (strcmp(arg, "--today") == 0 && value) {
@@ -249,10 +258,12 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     struct timespec started, finished;
     int rc, status;
 
+    (void)status;
     clock_gettime(CLOCK_MONOTONIC, &started);
     snprintf(window.today, sizeof window.today, "%s", opt->today);
     window.days = opt->days ? opt->days : cfg->window_days;
     window.full = opt->full;
+    window.acknowledge_gaps = opt->acknowledge_gaps;
     rc = open_store(cfg, &st, err);
     if (rc == 0)
         rc = store_migrate(st, NULL, err);
@@ -274,13 +285,24 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
            summary.requests,
            (double)(finished.tv_sec - started.tv_sec) +
                (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
-    if (summary.days_failed == 0)
-        return CLI_EXIT_OK;
-    log_error("%d day%s not archived completely; they stay pending and the next run fetches "
-              "them again", summary.days_failed, summary.days_failed == 1 ? " was" : "s were");
-    log_detail(LOG_LEVEL_ERROR, "first error: %s", summary.first_error);
-    status = cli_exit_for(summary.worst_error);
-    return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    if (summary.days_failed > 0) {
+        log_error("%d day%s not archived completely; they stay pending and the next run "
+                  "fetches them again", summary.days_failed,
+                  summary.days_failed == 1 ? " was" : "s were");
+        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary.first_error);
+        status = cli_exit_for(summary.worst_error);
+        return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    }
+    if (summary.gaps > 0) {
+        log_error("%d day%s lost: %s the 7-day window before being archived", summary.gaps,
+                  summary.gaps == 1 ? " is" : "s are", summary.gaps == 1 ? "it left" : "they left");
+        log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
+                                    "set acknowledge_gaps: true) to stop failing for them");
+        return CLI_EXIT_GAP;
+    }
+    if (summary.projects_locked > 0)
+        return CLI_EXIT_LOCKED;
+    return CLI_EXIT_OK;
 }
 
 int cli_main(int argc, char **argv)

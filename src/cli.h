@@ -11,6 +11,7 @@ enum cli_exit {
     CLI_EXIT_API = 4,        /* upstream API failure (auth, plan, not found, unreachable) */
     CLI_EXIT_DATABASE = 5,   /* PostgreSQL failure */
     CLI_EXIT_GAP = 6,        /* a day left the 7-day window without being archived */
+    CLI_EXIT_LOCKED = 7,     /* another run was archiving the same project */
     CLI_EXIT_INTERNAL = 70   /* out of memory or a bug */
 };
 

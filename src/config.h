@@ -36,6 +36,7 @@ struct config {
     int max_concurrency;      /* parallel details requests, 1..64, default 8 */
     int requests_per_second;  /* cap on request starts, 0 = none (default) */
     int lock_wait_s;          /* wait for another run on the same project, 0..3600, default 0 */
+    int db_reconnect_attempts;/* tries to reach PostgreSQL again mid-run, 1..20, default 5 */
     bool acknowledge_gaps;    /* do not fail the run for days already lost */
     char *log_level;          /* "error" | "warn" | "info" | "debug", default "info" */
     char *source_path;        /* the file read, or NULL when only the environment was used */

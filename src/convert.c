@@ -220,12 +220,12 @@ enum convert_result convert_integer(const char *text, size_t len, int64_t min, i
             return CONVERT_OK;
         }
         int64_t value = -(int64_t)magnitude;
-        if (value < min)
+        if (value < min || value > max)
             return CONVERT_INVALID;
         snprintf(out, CONVERT_INT_MAX, "%lld", (long long)value);
         return CONVERT_OK;
     }
-    if (magnitude > (uint64_t)max)
+    if (max < 0 || magnitude > (uint64_t)max || (int64_t)magnitude < min)
         return CONVERT_INVALID;
     snprintf(out, CONVERT_INT_MAX, "%llu", (unsigned long long)magnitude);
     return CONVERT_OK;

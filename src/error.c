@@ -75,6 +75,10 @@ const char *lk_error_kind(int code)
         return "data";
     case LK_EINCOMPLETE:
         return "incomplete";
+    case LK_ELOCKED:
+        return "locked";
+    case LK_EGAP:
+        return "gap";
     default:
         return "unknown";
     }

@@ -18,7 +18,9 @@ enum lk_code {
     LK_EDB = -5,      /* PostgreSQL failure */
     LK_ENOMEM = -6,   /* out of memory */
     LK_EDATA = -7,    /* upstream body malformed beyond what the parser tolerates */
-    LK_EINCOMPLETE = -8 /* run finished but some day was not archived */
+    LK_EINCOMPLETE = -8, /* run finished but some day was not archived */
+    LK_ELOCKED = -9,     /* another run holds the project */
+    LK_EGAP = -10        /* a day left the window without being archived */
 };
 
 struct lk_error {

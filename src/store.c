@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "log.h"
@@ -24,6 +25,8 @@
 
 struct store {
     PGconn *conn;
+    char **locked_projects; /* advisory locks held, taken again after a reconnect */
+    size_t locked_count;
     char project[128];
     char day[16];
     bool in_day;
@@ -174,13 +177,14 @@ static const char SQL_DAY_COUNTS[] =
     "   AND ended_at IS NULL)";
 
 /* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
- * $9 pages $10 error. A day complete before keeps its first completion time. */
+ * $9 pages $10 error $11 pending reason. A day complete before keeps its first completion
+ * time. */
 static const char SQL_DAY_LEDGER[] =
     "INSERT INTO livekit.archive_days AS d (project_id, day, status, completed_at,"
     " completed_run_id, last_run_id, sessions, active_sessions, participants, connections,"
-    " pages, last_error)"
+    " pages, last_error, pending_reason)"
     " VALUES ($1, $2::date, $3, CASE WHEN $3 = 'complete' THEN now() END,"
-    " CASE WHEN $3 = 'complete' THEN $4::bigint END, $4::bigint, $5, $6, $7, $8, $9, $10)"
+    " CASE WHEN $3 = 'complete' THEN $4::bigint END, $4::bigint, $5, $6, $7, $8, $9, $10, $11)"
     " ON CONFLICT (project_id, day) DO UPDATE SET status = excluded.status,"
     " completed_at = CASE WHEN excluded.status = 'complete'"
     "   THEN COALESCE(d.completed_at, now()) END,"
@@ -189,7 +193,8 @@ static const char SQL_DAY_LEDGER[] =
     " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
     " sessions = excluded.sessions, active_sessions = excluded.active_sessions,"
     " participants = excluded.participants, connections = excluded.connections,"
-    " pages = excluded.pages, last_error = excluded.last_error";
+    " pages = excluded.pages, last_error = excluded.last_error,"
+    " pending_reason = excluded.pending_reason";
 
 /* $1 run $2 complete(0/1) $3 pending $4 sessions $5 participants $6 connections
  * $7 details fetched $8 details skipped */
@@ -201,10 +206,11 @@ static const char SQL_RUN_COUNTERS[] =
     " WHERE run_id = $1";
 
 static const char SQL_DAY_FAILED[] =
-    "INSERT INTO livekit.archive_days AS d (project_id, day, status, last_run_id, last_error)"
-    " VALUES ($1, $2::date, 'failed', $3::bigint, $4)"
+    "INSERT INTO livekit.archive_days AS d (project_id, day, status, last_run_id, last_error,"
+    " pending_reason) VALUES ($1, $2::date, 'failed', $3::bigint, $4, 'error')"
     " ON CONFLICT (project_id, day) DO UPDATE SET"
     " status = CASE WHEN d.status = 'complete' THEN 'complete' ELSE 'failed' END,"
+    " pending_reason = CASE WHEN d.status = 'complete' THEN NULL ELSE 'error' END,"
     " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
     " last_error = excluded.last_error";
 
@@ -296,6 +302,9 @@ void store_free(struct store *st)
         PQfinish(st->conn);
     free(st->copy_buf);
     free(st->discarded);
+    for (size_t i = 0; i < st->locked_count; i++)
+        free(st->locked_projects[i]);
+    free(st->locked_projects);
     free(st);
 }
 
@@ -847,10 +856,15 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     snprintf(fetched, sizeof fetched, "%lld", result->details_fetched);
     snprintf(skipped, sizeof skipped, "%lld", result->details_skipped);
     {
-        const char *params[10] = {st->project, st->day,
+        const char *reason = counts_out->complete  ? NULL
+                             : result->error       ? "error"
+                             : !result->complete   ? "day not over"
+                                                   : "active sessions";
+        const char *params[11] = {st->project, st->day,
                                   counts_out->complete ? "complete" : "pending", run, sessions,
-                                  active, participants, connections, pages, result->error};
-        res = exec_params(st, SQL_DAY_LEDGER, 10, params);
+                                  active, participants, connections, pages, result->error,
+                                  reason};
+        res = exec_params(st, SQL_DAY_LEDGER, 11, params);
     }
     if (!result_ok(res)) {
         lk_error_set(err, LK_EDB, "could not record the day in livekit.archive_days");
@@ -897,12 +911,7 @@ void store_day_abort(struct store *st, long long run_id, const char *error)
         exec_simple(st, "ROLLBACK", "roll back the day", NULL);
     }
     if (PQstatus(st->conn) != CONNECTION_OK)
-        PQreset(st->conn);
-    if (PQstatus(st->conn) != CONNECTION_OK) {
-        log_warn("could not record the failed day: the database connection is lost");
-        return;
-    }
-    exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", NULL);
+        return; /* the caller reconnects; the server rolled the day back */
     snprintf(run, sizeof run, "%lld", run_id);
     res = exec_params(st, SQL_DAY_FAILED, 4, params);
     if (!result_ok(res))
@@ -963,5 +972,200 @@ done:
     PQclear(res);
     if (gaps_out)
         *gaps_out = gaps;
+    return rc;
+}
+
+/* ---- overlapping runs, reconnects ---- */
+
+/* Session-level advisory lock on one project, keyed by a hash of its id. */
+static int try_lock(struct store *st, const char *project, bool *got, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = exec_params(st,
+                                "SELECT pg_try_advisory_lock(hashtextextended('lkarchive:' "
+                                "|| $1, 0))",
+                                1, params);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not take the advisory lock of project %s", project);
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    } else {
+        *got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_lock_project(struct store *st, const char *project, int wait_s, struct lk_error *err)
+{
+    bool got = false;
+    char **grown;
+    int rc;
+
+    for (int waited = 0;; waited++) {
+        rc = try_lock(st, project, &got, err);
+        if (rc != 0 || got)
+            break;
+        if (waited >= wait_s) {
+            lk_error_set(err, LK_ELOCKED, "another lkarchive run is archiving project %s",
+                         project);
+            lk_error_detail(err, "waited %d s for it (lock_wait); this run writes nothing for "
+                                 "the project and the other run finishes the job",
+                            wait_s);
+            return LK_ELOCKED;
+        }
+        if (waited == 0)
+            log_info("project %s: another run holds it; waiting up to %d s", project, wait_s);
+        struct timespec second = {1, 0};
+        nanosleep(&second, NULL);
+    }
+    if (rc != 0)
+        return rc;
+    grown = realloc(st->locked_projects, (st->locked_count + 1) * sizeof *grown);
+    if (grown == NULL || (grown[st->locked_count] = strdup(project)) == NULL) {
+        if (grown)
+            st->locked_projects = grown;
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    st->locked_projects = grown;
+    st->locked_count++;
+    return 0;
+}
+
+bool store_connection_ok(const struct store *st)
+{
+    return PQstatus(st->conn) == CONNECTION_OK;
+}
+
+int store_reconnect(struct store *st, int attempts, struct lk_error *err)
+{
+    char line[256];
+
+    st->in_day = false;
+    st->copying = false;
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+        PQreset(st->conn);
+        if (PQstatus(st->conn) == CONNECTION_OK) {
+            bool got = false;
+            if (exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
+                return LK_EDB;
+            /* the advisory locks died with the old session: take them again */
+            for (size_t i = 0; i < st->locked_count; i++) {
+                if (try_lock(st, st->locked_projects[i], &got, err) != 0)
+                    return LK_EDB;
+                if (!got) {
+                    lk_error_set(err, LK_ELOCKED,
+                                 "another run took project %s while the database was away",
+                                 st->locked_projects[i]);
+                    return LK_ELOCKED;
+                }
+            }
+            log_info("reconnected to PostgreSQL (attempt %d)", attempt);
+            return 0;
+        }
+        if (attempt < attempts) {
+            long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
+            log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
+                     first_line(PQerrorMessage(st->conn), line, sizeof line), delay_s,
+                     attempt + 1, attempts);
+            struct timespec wait = {(time_t)delay_s, 0};
+            nanosleep(&wait, NULL);
+        }
+    }
+    lk_error_set(err, LK_EDB, "lost the connection to PostgreSQL and could not reconnect");
+    lk_error_detail(err, "%s", first_line(PQerrorMessage(st->conn), line, sizeof line));
+    return LK_EDB;
+}
+
+/* ---- gaps ---- */
+
+int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = exec_params(st,
+                                "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE "
+                                "project_id = $1)",
+                                1, params);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not read livekit.archive_days");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    } else {
+        *out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Days of `project` before window_start since its first archived day that are not complete
+ * (a day left pending only because sessions were still active is not a gap: its last state
+ * is what the API would still say). */
+static const char SQL_GAPS[] =
+    "WITH bounds AS (SELECT min(day) AS first_day FROM livekit.archive_days"
+    "   WHERE project_id = $1),"
+    " days AS (SELECT d::date AS day FROM bounds,"
+    "   generate_series(bounds.first_day, $2::date - 1, interval '1 day') d)"
+    " SELECT days.day::text, COALESCE(a.status, 'never archived'),"
+    "   COALESCE(a.pending_reason, ''), COALESCE(a.last_error, ''),"
+    "   a.gap_acknowledged_at IS NOT NULL, COALESCE(a.active_sessions, 0)"
+    " FROM days LEFT JOIN livekit.archive_days a ON a.project_id = $1 AND a.day = days.day"
+    " WHERE a.status IS DISTINCT FROM 'complete'"
+    " ORDER BY days.day";
+
+int store_check_gaps(struct store *st, const char *project, const char *window_start,
+                     bool acknowledge, int *unacknowledged_out, struct lk_error *err)
+{
+    const char *params[2] = {project, window_start};
+    PGresult *res = exec_params(st, SQL_GAPS, 2, params);
+    int unacknowledged = 0, rc = LK_EDB;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not look for gaps in livekit.archive_days");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        goto done;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *day = PQgetvalue(res, i, 0);
+        bool acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+        if (strcmp(PQgetvalue(res, i, 2), "active sessions") == 0) {
+            log_info("project %s day %s left the window with %s session(s) still active; "
+                     "their last archived state is kept", project, day, PQgetvalue(res, i, 5));
+            continue;
+        }
+        if (acknowledged)
+            continue;
+        if (acknowledge) {
+            const char *ack[2] = {project, day};
+            PGresult *done_res = exec_params(
+                st,
+                "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
+                " last_error, gap_acknowledged_at, attempts)"
+                " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
+                " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
+                2, ack);
+            bool ok = result_ok(done_res);
+            PQclear(done_res);
+            if (!ok) {
+                lk_error_set(err, LK_EDB, "could not acknowledge the gap of %s %s", project, day);
+                goto done;
+            }
+            log_warn("project %s day %s is a gap (%s); acknowledged", project, day,
+                     PQgetvalue(res, i, 1));
+            continue;
+        }
+        unacknowledged++;
+        log_error("project %s day %s left the 7-day window without being archived (%s%s%s): "
+                  "it is lost for good", project, day, PQgetvalue(res, i, 1),
+                  *PQgetvalue(res, i, 3) ? ": " : "", PQgetvalue(res, i, 3));
+    }
+    rc = 0;
+done:
+    PQclear(res);
+    *unacknowledged_out = unacknowledged;
     return rc;
 }

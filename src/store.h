@@ -98,4 +98,26 @@ void store_day_abort(struct store *st, long long run_id, const char *error);
 int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
                        struct lk_error *err);
 
+/* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
+ * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.
+ * Held until store_free; taken again by store_reconnect. */
+int store_lock_project(struct store *st, const char *project, int wait_s, struct lk_error *err);
+
+/* Whether the connection is usable. */
+bool store_connection_ok(const struct store *st);
+
+/* Reset a lost connection, up to `attempts` times with back-off (1, 2, 4, ... s), and take
+ * the project locks again. Any open day is gone (the server rolled it back). Returns 0,
+ * LK_EDB or LK_ELOCKED. */
+int store_reconnect(struct store *st, int attempts, struct lk_error *err);
+
+/* Whether `project` has no ledger entry yet (its first run). */
+int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);
+
+/* Log each day of `project` before window_start that is not complete (a permanent gap),
+ * and count those not acknowledged. `acknowledge` marks them acknowledged instead. Days left
+ * pending only because sessions were still active are reported, but are not gaps. */
+int store_check_gaps(struct store *st, const char *project, const char *window_start,
+                     bool acknowledge, int *unacknowledged_out, struct lk_error *err);
+
 #endif

@@ -762,19 +762,59 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
              options->today);
     for (size_t p = 0; p < cfg->project_count && rc == 0; p++) {
+        bool first_run = false;
         run.project = cfg->projects[p];
+        rc = store_lock_project(st, run.project, cfg->lock_wait_s, err);
+        if (rc == LK_ELOCKED) {
+            /* the other run archives this project; ours goes on with the next */
+            log_error("%s", err->message);
+            log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
+            note_error(summary, err);
+            summary->projects_locked++;
+            rc = 0;
+            continue;
+        }
+        if (rc == 0)
+            rc = store_is_new_project(st, run.project, &first_run, err);
+        if (rc != 0)
+            break;
+        if (first_run)
+            log_info("first run for project %s: the API still serves %s .. %s; anything older "
+                     "is beyond its 7-day window and cannot be archived any more",
+                     run.project, start, options->today);
         for (int d = 0; d < options->days && rc == 0; d++) {
             window_add_days(start, d, day);
             run.day = day;
             snprintf(prefix, sizeof prefix, "project=%s day=%s", run.project, day);
             log_set_prefix(prefix);
             rc = archive_day(&run, summary, err);
+            for (int again = 0; rc == LK_EDB && !store_connection_ok(st) && again < 2; again++) {
+                /* PostgreSQL restarted or went away: the day was rolled back by the server */
+                struct lk_error reconnect_err;
+                lk_error_init(&reconnect_err);
+                rc = store_reconnect(st, cfg->db_reconnect_attempts, &reconnect_err);
+                if (rc != 0) {
+                    *err = reconnect_err;
+                    break;
+                }
+                summary->days_failed--; /* it is archived again now */
+                rc = archive_day(&run, summary, err);
+            }
             log_set_prefix(NULL);
+        }
+        if (rc == 0) {
+            int gaps = 0;
+            rc = store_check_gaps(st, run.project, start, options->acknowledge_gaps ||
+                                  cfg->acknowledge_gaps, &gaps, err);
+            summary->gaps += gaps;
         }
     }
     summary->requests = http_request_count(run.http);
     report_new_fields(&run, summary->run_id);
-    outcome.status = rc != 0 ? "failed" : summary->days_failed ? "incomplete" : "ok";
+    outcome.status = rc != 0 ? "failed"
+                     : summary->days_failed || summary->gaps || summary->projects_locked
+                         ? "incomplete"
+                         : "ok";
     outcome.requests = (long long)summary->requests;
     outcome.warnings = (long long)log_warning_count();
     outcome.message = summary->first_error[0] ? summary->first_error : NULL;

@@ -21,6 +21,7 @@ struct window_options {
     char today[11]; /* "YYYY-MM-DD", UTC */
     int days;       /* 1..7: the window is today-(days-1) .. today */
     bool full;      /* fetch every session's details, even unchanged archived ones */
+    bool acknowledge_gaps; /* mark days already lost as acknowledged (stop failing for them) */
 };
 
 struct run_summary {
@@ -31,6 +32,8 @@ struct run_summary {
     long long sessions, participants, connections;
     long long details_fetched, details_skipped;
     unsigned long requests;
+    int gaps;              /* days that left the window unarchived, not acknowledged */
+    int projects_locked;   /* projects skipped: another run held them */
     int worst_error;       /* the most serious LK_E* code a day met, 0 if none */
     char first_error[512]; /* the first error's message, for the exit line */
 };
