@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench.sh -- lkarchive's benchmark, one command: bash ci/bench.sh [SESSIONS_PER_DAY]
+#
+# On this machine, in one script: the simulator serving a fixed dataset (7 days x N sessions,
+# about 4 participants and 6 connections per session; N defaults to 20000) on 127.0.0.1 and a
+# private PostgreSQL 15 (unix socket, synchronous_commit=off for every contender), then:
+#   (a) lkarchive, first load into an empty database
+#   (b) lkarchive, the next night's run (one new day, six unchanged)
+#   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
+#   (d) the lower bound: COPY of the same rows, already flattened, into the same empty tables
+# and prints wall time, rows per second, requests, peak RSS, the simulator's own CPU time,
+# and the ratios c/a (speed-up over the baseline), a/d and b/a.
+# BENCH_SKIP_BASELINE=1 skips (c). Results: tests/bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SESSIONS=${1:-${BENCH_SESSIONS:-20000}}
+TODAY=${BENCH_TODAY:-2026-11-20}
+NEXT=$(date -u -d "$TODAY + 1 day" +%F)
+
+bash ci/deps.sh >/dev/null
+command -v node >/dev/null || { echo "bench: node (Node.js 20) is needed for the baseline" >&2; exit 1; }
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-bench -j "$(nproc)" >/dev/null
+LK=$ROOT/build-bench/lkarchive
+SIM=$ROOT/build-bench/tests/lkarchive-sim
+
+WORK=$ROOT/tests/bench/work
+rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"
+PG_PID= SIM_PID=
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    [ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
+    [ -n "$PG_PID" ] && { kill -INT "$PG_PID" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done; }
+    return 0
+}
+trap cleanup EXIT
+
+mkdir -p "$WORK/pg/data" "$WORK/pg/socket"
+[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$WORK/pg"
+as_pg /usr/lib/postgresql/15/bin/initdb -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
+    -o "-c listen_addresses='' -c unix_socket_directories='$WORK/pg/socket' -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
+PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
+export PGHOST=$WORK/pg/socket PGUSER=postgres PGDATABASE=postgres
+export DATABASE_URL="host=$WORK/pg/socket user=postgres dbname=postgres"
+export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789 LIVEKIT_PROJECT_ID=p_bench
+
+sim_start() { # sim_start TODAY
+    rm -f "$WORK/sim.port"
+    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
+        --today "$1" --seed 7 --days 7 --sessions-per-day "$SESSIONS" --participants 4 \
+        --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
+        --quiet 2>"$WORK/sim.log" &
+    SIM_PID=$!
+    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
+    export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
+}
+sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=; }
+sim_requests() { curl -s "$LIVEKIT_ANALYTICS_URL/_sim/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
+sim_cpu_ms() { # user+system CPU of the simulator so far, ms
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$SIM_PID/stat"
+}
+reset_db() {
+    psql -X -q -c "DROP SCHEMA IF EXISTS livekit CASCADE" >/dev/null
+    "$LK" migrate >/dev/null
+}
+rows_now() { psql -X -At -c "SELECT (SELECT count(*) FROM livekit.sessions) + (SELECT count(*) FROM livekit.participants) + (SELECT count(*) FROM livekit.participant_connections)"; }
+# timed NAME CMD...: wall ms and peak RSS (KiB) into $WORK/NAME.*
+timed() {
+    local name=$1; shift
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$WORK/$name.rss" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" \
+        || { cat "$WORK/$name.err" >&2; echo "bench: $name failed" >&2; exit 1; }
+    end=$(date +%s%N)
+    echo $(( (end - start) / 1000000 )) >"$WORK/$name.ms"
+}
+
+echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each"
+echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+
+# (a) first load
+sim_start "$TODAY"
+reset_db
+req0=$(sim_requests); cpu0=$(sim_cpu_ms)
+timed first "$LK" run --today "$TODAY" --log-level warn
+req_first=$(( $(sim_requests) - req0 - 1 )); sim_first_ms=$(( $(sim_cpu_ms) - cpu0 ))
+rows_first=$(rows_now)
+sim_stop
+
+# (b) the next night: the window moves one day, six days unchanged
+sim_start "$NEXT"
+req0=$(sim_requests)
+timed next "$LK" run --today "$NEXT" --log-level warn
+req_next=$(( $(sim_requests) - req0 - 1 ))
+sim_stop
+
+# (d) lower bound: COPY the flattened rows (the simulator's expected rows) into empty tables
+"$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
+    --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
+    --expected-dir "$WORK/flat" --dump-only 2>/dev/null
+reset_db
+cat >"$WORK/copy.sql" <<SQL
+BEGIN;
+\copy livekit.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
+\copy livekit.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
+\copy livekit.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
+COMMIT;
+SQL
+timed copy psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy.sql"
+rows_copy=$(rows_now)
+
+# (c) the Node.js baseline
+if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
+    if [ ! -d tests/bench/baseline/node_modules ]; then
+        (cd tests/bench/baseline && npm install --no-audit --no-fund --silent >/dev/null)
+    fi
+    sim_start "$TODAY"
+    reset_db
+    req0=$(sim_requests)
+    BASELINE_TODAY=$TODAY timed baseline node tests/bench/baseline/baseline.mjs
+    req_base=$(( $(sim_requests) - req0 - 1 ))
+    rows_base=$(rows_now)
+    sim_stop
+fi
+
+ms() { cat "$WORK/$1.ms"; }
+rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
+rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
+
+printf '\n%-34s %10s %12s %10s %12s\n' "run" "wall ms" "rows/s" "requests" "peak RSS MiB"
+printf '%-34s %10s %12s %10s %12s\n' "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)"
+printf '%-34s %10s %12s %10s %12s\n' "(b) lkarchive next night" "$(ms next)" "-" "$req_next" "$(rss_mib next)"
+[ -z "${BENCH_SKIP_BASELINE:-}" ] && printf '%-34s %10s %12s %10s %12s\n' "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)"
+printf '%-34s %10s %12s %10s %12s\n' "(d) COPY lower bound" "$(ms copy)" "$(rate "$rows_copy" "$(ms copy)")" "0" "-"
+printf '%-34s %10s\n' "simulator CPU serving (a)" "$sim_first_ms"
+echo
+echo "rows archived by (a): $rows_first; by (d): $rows_copy${rows_base:+; by (c): $rows_base}"
+[ -z "${BENCH_SKIP_BASELINE:-}" ] && echo "c/a (first load speed-up over the baseline, target >= 10): $(ratio "$(ms baseline)" "$(ms first)")"
+echo "a/d (first load over the COPY bound, target <= 2 + simulator): $(ratio "$(ms first)" "$(ms copy)")"
+echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
+echo "b/a (next night over first load, target <= 0.2): $(ratio "$(ms next)" "$(ms first)")"
