@@ -75,6 +75,7 @@ static const struct key_def keys[] = {
     {"max_concurrency", KIND_INT, 1, 64, FIELD(max_concurrency)},
     {"requests_per_second", KIND_INT, 0, 1000, FIELD(requests_per_second)},
     {"lock_wait", KIND_INT, 0, 3600, FIELD(lock_wait_s)},
+    {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts)},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps)},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level)},
 };
@@ -300,8 +301,8 @@ static int add_project(struct id_list *list, const char *id, size_t len, const c
     }
     for (size_t i = 0; i < list->count; i++) {
         if (strcmp(list->items[i], copy) == 0) {
-            lk_error_set(err, LK_ECONFIG, "%s: project \"%s\" is listed twice in %s", where,
-                         copy, what);
+            lk_error_set(err, LK_ECONFIG, "%s: project \"%s\" is listed twice in %s", where, copy,
+                         what);
             goto done;
         }
     }
@@ -413,8 +414,8 @@ static void hint_unknown_key(const char *name, struct lk_error *err)
                      (len >= 4 && strncmp(keys[i].name, name, len) == 0);
 
         if (close && used < sizeof list) {
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"",
-                                     near ? ", " : "", keys[i].name);
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", near ? ", " : "",
+                                     keys[i].name);
             near++;
         }
     }
@@ -427,8 +428,8 @@ static void hint_unknown_key(const char *name, struct lk_error *err)
         return;
     }
     for (size_t i = 0; i < KEY_COUNT && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                 keys[i].name);
+        used +=
+            (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", keys[i].name);
     lk_error_detail(err, "known keys: %s", list);
 }
 
@@ -466,20 +467,19 @@ static int wrong_type(const struct key_def *def, const yaml_node_t *value, const
     case KIND_INT:
     case KIND_LONG:
     case KIND_SIZE:
-        lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be an integer between %lld and %lld",
-                     where, def->name, def->min, def->max);
+        lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be an integer between %lld and %lld", where,
+                     def->name, def->min, def->max);
         break;
     case KIND_BOOL:
         lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be true or false", where, def->name);
         break;
     case KIND_LOG_LEVEL:
-        lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be one of error, warn, info, debug",
-                     where, def->name);
+        lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be one of error, warn, info, debug", where,
+                     def->name);
         break;
     case KIND_PROJECTS:
-        lk_error_set(err, LK_ECONFIG,
-                     "%s: \"%s\" must be a project id or a list of project ids", where,
-                     def->name);
+        lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be a project id or a list of project ids",
+                     where, def->name);
         break;
     default:
         lk_error_set(err, LK_ECONFIG, "%s: \"%s\" must be a string", where, def->name);
@@ -541,8 +541,8 @@ static int read_secret_file(struct loader *ld, const char *file, const char *whe
         goto done;
     }
     if (errnum != 0) {
-        lk_error_set(ld->err, LK_ECONFIG, "%s: could not read api_secret_file \"%s\": %s",
-                     where, path, strerror(errnum));
+        lk_error_set(ld->err, LK_ECONFIG, "%s: could not read api_secret_file \"%s\": %s", where,
+                     path, strerror(errnum));
         goto done;
     }
     while (len > 0 && strchr(" \t\r\n\v\f", text[len - 1]) != NULL)
@@ -553,8 +553,8 @@ static int read_secret_file(struct loader *ld, const char *file, const char *whe
         goto done;
     }
     if (strlen(text) != len) {
-        lk_error_set(ld->err, LK_ECONFIG, "%s: api_secret_file \"%s\" contains a NUL byte",
-                     where, path);
+        lk_error_set(ld->err, LK_ECONFIG, "%s: api_secret_file \"%s\" contains a NUL byte", where,
+                     path);
         goto done;
     }
     rc = set_string(&ld->cfg->api_secret, text, len, true, ld->err);
@@ -597,14 +597,15 @@ static int apply_projects(struct loader *ld, const struct key_def *def, yaml_doc
 
             snprintf(item_where, sizeof item_where, "%s:%zu", ld->path, item->start_mark.line + 1);
             if (item->type != YAML_SCALAR_NODE || is_null(item)) {
-                lk_error_set(ld->err, LK_ECONFIG, "%s: every item of \"projects\" must be a "
-                             "project id", item_where);
+                lk_error_set(ld->err, LK_ECONFIG,
+                             "%s: every item of \"projects\" must be a project id", item_where);
                 lk_error_detail(ld->err, "found %s",
                                 is_null(item) ? "an empty item" : node_kind(item));
+                rc = LK_ECONFIG;
                 goto done;
             }
-            rc = add_project(&list, (const char *)item->data.scalar.value,
-                             item->data.scalar.length, item_where, "\"projects\"", ld->err);
+            rc = add_project(&list, (const char *)item->data.scalar.value, item->data.scalar.length,
+                             item_where, "\"projects\"", ld->err);
             if (rc != 0)
                 goto done;
         }
@@ -637,8 +638,7 @@ static int apply_value(struct loader *ld, const struct key_def *def, yaml_docume
     text = (const char *)value->data.scalar.value;
     len = value->data.scalar.length;
     if (strlen(text) != len) {
-        lk_error_set(ld->err, LK_ECONFIG, "%s: \"%s\" contains a NUL character", where,
-                     def->name);
+        lk_error_set(ld->err, LK_ECONFIG, "%s: \"%s\" contains a NUL character", where, def->name);
         return LK_ECONFIG;
     }
     switch (def->kind) {
@@ -701,8 +701,7 @@ static const struct key_def *find_key(const char *name, size_t len)
 }
 
 /* One key: value pair of the top-level mapping. */
-static int apply_pair(struct loader *ld, yaml_document_t *doc, yaml_node_t *key,
-                      yaml_node_t *value)
+static int apply_pair(struct loader *ld, yaml_document_t *doc, yaml_node_t *key, yaml_node_t *value)
 {
     char where[600], show[80];
     const struct key_def *def;
@@ -721,8 +720,10 @@ static int apply_pair(struct loader *ld, yaml_document_t *doc, yaml_node_t *key,
     if (def == NULL) {
         /* "api_secret s3cr3t: x" would otherwise echo the secret as a key name */
         if (strncmp(name, "api_secret", 10) == 0) {
-            lk_error_set(ld->err, LK_ECONFIG, "%s: unknown key starting with \"api_secret\" "
-                         "(not shown)", where);
+            lk_error_set(ld->err, LK_ECONFIG,
+                         "%s: unknown key starting with \"api_secret\" "
+                         "(not shown)",
+                         where);
             lk_error_detail(ld->err, "did you mean \"api_secret_file\" or \"api_secret\"?");
         } else {
             lk_error_set(ld->err, LK_ECONFIG, "%s: unknown key \"%s\"", where,
@@ -762,8 +763,7 @@ static int yaml_failure(const struct loader *ld, const yaml_parser_t *parser)
     case YAML_MEMORY_ERROR:
         return out_of_memory(ld->err);
     case YAML_READER_ERROR:
-        lk_error_set(ld->err, LK_ECONFIG, "%s: not readable as YAML text: %s", ld->path,
-                     problem);
+        lk_error_set(ld->err, LK_ECONFIG, "%s: not readable as YAML text: %s", ld->path, problem);
         lk_error_detail(ld->err, "at byte %zu; the file must be UTF-8 (or UTF-16) text",
                         parser->problem_offset);
         return LK_ECONFIG;
@@ -792,8 +792,7 @@ static void wipe_parser(yaml_parser_t *parser)
     if (parser->buffer.start != NULL)
         wipe(parser->buffer.start, (size_t)(parser->buffer.end - parser->buffer.start));
     if (parser->raw_buffer.start != NULL)
-        wipe(parser->raw_buffer.start,
-             (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
+        wipe(parser->raw_buffer.start, (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
 }
 
 /* Read and apply the file. */
@@ -978,14 +977,29 @@ static int validate(const struct loader *ld, bool strict)
         lk_error_set(ld->err, LK_ECONFIG,
                      "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
     } else if (cfg->project_count == 0) {
-        lk_error_set(ld->err, LK_ECONFIG,
-                     "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s", source);
+        lk_error_set(ld->err, LK_ECONFIG, "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s",
+                     source);
     } else {
         return 0;
     }
     if (ld->path == NULL)
         lk_error_detail(ld->err, "no config file was given (--config or LKARCHIVE_CONFIG)");
     return LK_ECONFIG;
+}
+
+/* Belt and braces: an error built from a value the user mixed up (the secret pasted as a
+ * project id, say) must still not carry the secret. */
+static void redact(char *text, const char *secret)
+{
+    size_t n = secret ? strlen(secret) : 0;
+    char *hit;
+
+    if (n < 4)
+        return;
+    while ((hit = strstr(text, secret)) != NULL) {
+        memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+        memcpy(hit, "***", 3);
+    }
 }
 
 static int load(struct config **out, const char *path, bool strict, struct lk_error *err)
@@ -1015,6 +1029,7 @@ static int load(struct config **out, const char *path, bool strict, struct lk_er
     cfg->max_concurrency = 8;
     cfg->requests_per_second = 0;
     cfg->lock_wait_s = 0;
+    cfg->db_reconnect_attempts = 5;
     cfg->acknowledge_gaps = false;
     rc = set_string(&cfg->base_url, DEFAULT_BASE_URL, strlen(DEFAULT_BASE_URL), false, err);
     if (rc == 0)
@@ -1040,6 +1055,14 @@ static int load(struct config **out, const char *path, bool strict, struct lk_er
     *out = cfg;
     cfg = NULL;
 done:
+    if (rc != 0 && err != NULL) {
+        redact(err->message, getenv("LIVEKIT_API_SECRET"));
+        redact(err->detail, getenv("LIVEKIT_API_SECRET"));
+        if (cfg != NULL) {
+            redact(err->message, cfg->api_secret);
+            redact(err->detail, cfg->api_secret);
+        }
+    }
     config_free(cfg);
     return rc;
 }

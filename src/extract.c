@@ -689,6 +689,8 @@ static int scalar_in_map(struct extract *ex, enum json_kind kind, const char *te
     }
     if (field->type == FT_IGNORED)
         return 1;
+    if (field->type == FT_CHILD && top->scope == SC_LIST_WRAPPER && kind != JK_NULL)
+        return fail(ex, LK_EDATA, "list page: sessions is not an array");
     if (field->type == FT_CHILD) /* e.g. "participants": null is an empty list */
         return kind == JK_NULL ? 1 : keep_original(ex, top->scope, top->key, kind, text, len);
     if (!convert_scalar(field->type, kind, text, len, &value)) {
@@ -917,8 +919,9 @@ static int container_in_map(struct extract *ex, bool is_map)
                       : yajl_gen_array_open(ex->scratch) == yajl_gen_status_ok;
     }
     if (top->scope == SC_LIST_WRAPPER) {
-        if (field == NULL)
-            report_unknown(ex, top->scope, top->key);
+        if (field != NULL) /* "sessions" that is not an array must not pass for an empty page */
+            return fail(ex, LK_EDATA, "list page: sessions is not an array");
+        report_unknown(ex, top->scope, top->key);
         if (!capture_start(ex, NULL, false))
             return 0;
         ex->cap.depth = 1;
