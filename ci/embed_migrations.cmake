@@ -1,6 +1,6 @@
 # Turn sql/NNN_name.sql files into a C table (name, text) compiled into lkcore.
 # Called by CMakeLists.txt with -DOUT=... -DFILES=a;b;c
-set(body "/* generated from sql/*.sql by ci/embed_migrations.cmake; do not edit */\n")
+set(body "/* generated from the sql directory by ci/embed_migrations.cmake; do not edit */\n")
 string(APPEND body "#include \"migrations.h\"\n#include <stddef.h>\n")
 set(entries "")
 set(index 0)

@@ -233,7 +233,10 @@ static void finish(struct http *h, CURLMsg *msg)
     } else if (code != CURLE_OK) {
         rc = LK_ERETRY;
         t->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-        lk_error_set(&t->err, rc, "request failed: %s", curl_easy_strerror(code));
+        char *url = NULL;
+        curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &url);
+        lk_error_set(&t->err, rc, "request to %.300s failed: %s", url ? url : "the API",
+                     curl_easy_strerror(code));
     }
     /* release first: on_done may start the next request on this very handle */
     {

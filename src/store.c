@@ -259,10 +259,19 @@ static const char *first_line(const char *message, char *buf, size_t size)
 
 /* ---- connection ---- */
 
+/* Server notices ("schema already exists, skipping") are noise for a cron job: debug only. */
+static void on_notice(void *arg, const char *message)
+{
+    char line[256];
+    (void)arg;
+    log_debug("postgres: %s", first_line(message, line, sizeof line));
+}
+
 int store_open(struct store **out, const char *conninfo, struct lk_error *err)
 {
-    const char *keywords[] = {"dbname", "fallback_application_name", NULL};
-    const char *values[] = {conninfo, "lkarchive", NULL};
+    /* text goes over the wire as UTF-8 whatever the server or client locale */
+    const char *keywords[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
+    const char *values[] = {conninfo, "lkarchive", "UTF8", NULL};
     struct store *st = calloc(1, sizeof *st);
     char line[256];
     int rc = LK_ENOMEM;
@@ -283,8 +292,8 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
                              "URI), or the PG* variables");
         goto done;
     }
-    if (exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0 ||
-        exec_simple(st, "SET client_encoding = 'UTF8'", "set the client encoding", err) != 0)
+    PQsetNoticeProcessor(st->conn, on_notice, NULL);
+    if (exec_simple(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
         goto done;
     *out = st;
     st = NULL;
