@@ -651,7 +651,7 @@ static int convert_scalar(enum field_type type, enum json_kind kind, const char 
 
 /* Keep key: original in the scope's extra and note the field as unconvertible. */
 static int keep_original(struct extract *ex, enum scope scope, const char *key, enum json_kind kind,
-                         const char *text, size_t len)
+                         const char *text, size_t len, bool unconvertible)
 {
     yajl_gen extra = extra_for_scope(ex, scope);
     struct builder *b = builder_for_scope(ex, scope);
@@ -660,7 +660,7 @@ static int keep_original(struct extract *ex, enum scope scope, const char *key, 
                              yajl_gen_status_ok ||
         gen_scalar(extra, kind, text, len) != 0)
         return fail(ex, LK_ENOMEM, "could not keep an unconvertible value in extra");
-    if (b)
+    if (b && unconvertible)
         note_bad_field(b, key);
     return 1;
 }
@@ -692,10 +692,10 @@ static int scalar_in_map(struct extract *ex, enum json_kind kind, const char *te
     if (field->type == FT_CHILD && top->scope == SC_LIST_WRAPPER && kind != JK_NULL)
         return fail(ex, LK_EDATA, "list page: sessions is not an array");
     if (field->type == FT_CHILD) /* e.g. "participants": null is an empty list */
-        return kind == JK_NULL ? 1 : keep_original(ex, top->scope, top->key, kind, text, len);
+        return kind == JK_NULL ? 1 : keep_original(ex, top->scope, top->key, kind, text, len, true);
     if (!convert_scalar(field->type, kind, text, len, &value)) {
         set_value(b, field->column, NULL);
-        return keep_original(ex, top->scope, top->key, kind, text, len);
+        return keep_original(ex, top->scope, top->key, kind, text, len, true);
     }
     if (kind != JK_NULL && value == NULL && field->type == FT_TEXT)
         return fail(ex, LK_ENOMEM, "out of memory");
@@ -705,7 +705,7 @@ static int scalar_in_map(struct extract *ex, enum json_kind kind, const char *te
             log_warn("session %s: details roomId is \"%.64s\"; kept in extra", ex->session_id,
                      value);
             free(value);
-            return keep_original(ex, top->scope, top->key, kind, text, len);
+            return keep_original(ex, top->scope, top->key, kind, text, len, false);
         }
         free(value);
         return 1;

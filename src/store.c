@@ -62,7 +62,8 @@ static const char SQL_CREATE_STAGE[] =
 
 static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
 
-/* $1 project, $2 day, $3 discarded attempts. Each merge keeps the newest staged row per key
+/* $1 project, $2 day, $3 discarded attempts (participants, connections: $1 project,
+ * $2 discarded attempts). Each merge keeps the newest staged row per key
  * and rewrites a row only when something differs, so re-runs leave rows untouched. */
 static const char SQL_MERGE_LIST_SESSIONS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
@@ -118,7 +119,7 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"
     " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
     " s.screen_share_audio, s.extra"
-    " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($3::integer[])"
+    " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($2::integer[])"
     " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
     " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
     " participant_name = excluded.participant_name, joined_at = excluded.joined_at,"
@@ -143,7 +144,7 @@ static const char SQL_MERGE_CONNECTIONS[] =
     " participant_identity, joined_at, left_at, extra)"
     " SELECT DISTINCT ON (s.session_id, s.connection_id) $1, s.session_id, s.connection_id,"
     " s.participant_identity, s.joined_at, s.left_at, s.extra"
-    " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($3::integer[])"
+    " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($2::integer[])"
     " ORDER BY s.session_id, s.connection_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
     " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
@@ -151,13 +152,13 @@ static const char SQL_MERGE_CONNECTIONS[] =
     " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
     " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
 
-/* $1 project $2 day $3 discarded attempts $4 full. Newest staged list row per session,
+/* $1 project $2 discarded attempts $3 full. Newest staged list row per session,
  * compared with what the archive holds. */
 static const char SQL_NEEDING_DETAILS[] =
     "SELECT s.session_id FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
-    "   WHERE kind = 'L' AND attempt <> ALL ($3::integer[]) ORDER BY session_id, seq DESC) s"
+    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
     " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id"
-    " WHERE $4::boolean OR t.session_id IS NULL OR NOT t.details_archived"
+    " WHERE $3::boolean OR t.session_id IS NULL OR NOT t.details_archived"
     "   OR s.ended_at IS NULL"
     "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
     "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra)"
@@ -764,8 +765,8 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     if (discarded == NULL)
         goto oom;
     {
-        const char *params[4] = {st->project, st->day, discarded, full ? "true" : "false"};
-        res = exec_params(st, SQL_NEEDING_DETAILS, 4, params);
+        const char *params[3] = {st->project, discarded, full ? "true" : "false"};
+        res = exec_params(st, SQL_NEEDING_DETAILS, 3, params);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         lk_error_set(err, LK_EDB, "could not compare the listed sessions with the archive");
@@ -799,11 +800,14 @@ done:
     return rc;
 }
 
+/* Session merges take ($1 project, $2 day, $3 discarded); participant and connection merges
+ * need no day: ($1 project, $2 discarded). */
 static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
-                     struct lk_error *err)
+                     bool uses_day, struct lk_error *err)
 {
-    const char *params[3] = {st->project, st->day, discarded};
-    PGresult *res = exec_params(st, sql, 3, params);
+    const char *with_day[3] = {st->project, st->day, discarded};
+    const char *without_day[2] = {st->project, discarded};
+    PGresult *res = uses_day ? exec_params(st, sql, 3, with_day) : exec_params(st, sql, 2, without_day);
     int rc = 0;
 
     if (!result_ok(res)) {
@@ -833,10 +837,10 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         lk_error_set(err, rc, "out of memory");
         goto done;
     }
-    if (run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, err) != 0 ||
-        run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, err) != 0 ||
-        run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, err) != 0 ||
-        run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, err) != 0)
+    if (run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err) ||
+        run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err) ||
+        run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err) ||
+        run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err))
         goto done;
     {
         const char *params[2] = {st->project, st->day};

@@ -734,7 +734,9 @@ static void report_new_fields(struct run *run, long long run_id)
         return;
     }
     for (size_t i = 0; i < fresh_count; i++) {
-        log_warn("new field from the API: %s (kept in extra)", fresh[i]);
+        log_warn("new field from the API: %s (%s)", fresh[i],
+                 strncmp(fresh[i], "list.", 5) == 0 ? "outside any record: not stored"
+                                                     : "kept in the row's extra");
         free(fresh[i]);
     }
     free(fresh);

@@ -36,3 +36,10 @@ after=$(snapshot)
 grep -q "new field from the API" "$WORK/last.err" && fail "known fields reported as new again"
 compare_all
 log "second run left every row identical"
+
+# negative control: the comparison must notice a single changed value
+psql_q "UPDATE livekit.participants SET region = 'changed' WHERE (session_id, participant_identity) = (SELECT session_id, participant_identity FROM livekit.participants ORDER BY 1, 2 LIMIT 1)" >/dev/null
+if (compare_table participants "project_id, session_id, participant_identity" "$PARTICIPANTS_COLS") 2>/dev/null; then
+    fail "the comparison did not notice a changed value"
+fi
+log "negative control: a changed value is caught"

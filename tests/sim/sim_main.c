@@ -1,0 +1,340 @@
+/* sim_main.c -- lkarchive-sim: a LiveKit Cloud Analytics API simulator for tests and benchmarks.
+ *
+ * Wiring only: argv -> struct sim_dataset + server options; optionally the expected archive
+ * rows (--expected-dir, and exit with --dump-only); then the server on 127.0.0.1, the bound
+ * port written atomically to --port-file (temp file + rename) and announced on stderr, and a
+ * sigwait for SIGTERM/SIGINT, after which MHD is stopped and the process exits 0.
+ * SIGINT/SIGTERM are blocked before MHD starts its threads, so only sigwait ever sees them.
+ * Exit status: 0 ok, 1 runtime failure, 2 usage error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim_auth.h"
+#include "sim_dataset.h"
+#include "sim_server.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+    const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
+    uint64_t port, seed, days, sessions_per_day, participants, connections, active_today,
+        threads;
+    bool plan_below_scale, quiet, dump_only, help;
+    const char *projects[SIM_MAX_PROJECTS];
+    size_t n_projects;
+};
+
+static void usage(FILE *fp)
+{
+    fputs("usage: lkarchive-sim --api-key KEY --api-secret SECRET --today YYYY-MM-DD\n"
+          "         [--project ID]... [--port N] [--port-file FILE] [--seed N] [--days N]\n"
+          "         [--sessions-per-day N] [--participants N] [--connections N]\n"
+          "         [--active-today N] [--quirks all|none|name,...] [--expected-dir DIR]\n"
+          "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
+          "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
+          "        shuffled-keys odd-strings bad-values gzip chunked pretty\n",
+          fp);
+}
+
+static int parse_u64(uint64_t *out, const char *text, uint64_t min, uint64_t max)
+{
+    uint64_t v = 0;
+    const char *p;
+
+    if (*text == '\0')
+        return -1;
+    for (p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static bool valid_project(const char *p)
+{
+    size_t n = strlen(p), i;
+
+    if (n == 0 || n > 100)
+        return false;
+    for (i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '-'))
+            return false;
+    return true;
+}
+
+/* argv -> *o. 0, or -1 after printing the problem. */
+static int parse_args(struct options *o, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        uint64_t min, max;
+        size_t offset;
+    } numbers[] = {
+        { "--port", 0, 65535, offsetof(struct options, port) },
+        { "--seed", 0, UINT64_MAX, offsetof(struct options, seed) },
+        { "--days", 1, 7, offsetof(struct options, days) },
+        { "--sessions-per-day", 0, SIM_MAX_SESSIONS_PER_DAY,
+          offsetof(struct options, sessions_per_day) },
+        { "--participants", 1, SIM_MAX_PARTICIPANTS, offsetof(struct options, participants) },
+        { "--connections", 1, SIM_MAX_CONNECTIONS, offsetof(struct options, connections) },
+        { "--active-today", 0, SIM_MAX_SESSIONS_PER_DAY, offsetof(struct options, active_today) },
+        { "--threads", 1, 256, offsetof(struct options, threads) },
+    };
+    static const struct {
+        const char *name;
+        size_t offset;
+    } strings[] = {
+        { "--api-key", offsetof(struct options, api_key) },
+        { "--api-secret", offsetof(struct options, api_secret) },
+        { "--today", offsetof(struct options, today) },
+        { "--port-file", offsetof(struct options, port_file) },
+        { "--expected-dir", offsetof(struct options, expected_dir) },
+        { "--quirks", offsetof(struct options, quirks) },
+    };
+    const char *arg, *value, *eq;
+    char name[64];
+    size_t i, len;
+    int a;
+    bool done;
+
+    for (a = 1; a < argc; a++) {
+        arg = argv[a];
+        if (strcmp(arg, "--plan-below-scale") == 0) {
+            o->plan_below_scale = true;
+            continue;
+        }
+        if (strcmp(arg, "--quiet") == 0) {
+            o->quiet = true;
+            continue;
+        }
+        if (strcmp(arg, "--dump-only") == 0) {
+            o->dump_only = true;
+            continue;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            o->help = true;
+            continue;
+        }
+        /* --name value or --name=value */
+        eq = strchr(arg, '=');
+        len = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+        if (strncmp(arg, "--", 2) != 0 || len >= sizeof name) {
+            fprintf(stderr, "lkarchive-sim: unexpected argument '%s'\n", arg);
+            return -1;
+        }
+        memcpy(name, arg, len);
+        name[len] = '\0';
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (a + 1 < argc) {
+            value = argv[++a];
+        } else {
+            fprintf(stderr, "lkarchive-sim: %s needs a value\n", name);
+            return -1;
+        }
+        done = false;
+        if (strcmp(name, "--project") == 0) {
+            if (o->n_projects == SIM_MAX_PROJECTS || !valid_project(value)) {
+                fprintf(stderr, "lkarchive-sim: bad or too many --project '%s'\n", value);
+                return -1;
+            }
+            for (i = 0; i < o->n_projects; i++) {
+                if (strcmp(o->projects[i], value) == 0) {
+                    fprintf(stderr, "lkarchive-sim: --project '%s' given twice\n", value);
+                    return -1;
+                }
+            }
+            o->projects[o->n_projects++] = value;
+            done = true;
+        }
+        for (i = 0; !done && i < sizeof strings / sizeof strings[0]; i++) {
+            if (strcmp(name, strings[i].name) == 0) {
+                memcpy((char *)o + strings[i].offset, &value, sizeof value);
+                done = true;
+            }
+        }
+        for (i = 0; !done && i < sizeof numbers / sizeof numbers[0]; i++) {
+            if (strcmp(name, numbers[i].name) == 0) {
+                if (parse_u64((uint64_t *)(void *)((char *)o + numbers[i].offset), value,
+                              numbers[i].min, numbers[i].max) != 0) {
+                    fprintf(stderr, "lkarchive-sim: %s wants a number in %llu..%llu\n", name,
+                            (unsigned long long)numbers[i].min,
+                            (unsigned long long)numbers[i].max);
+                    return -1;
+                }
+                done = true;
+            }
+        }
+        if (!done) {
+            fprintf(stderr, "lkarchive-sim: unknown option %s\n", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096];
+    FILE *fp;
+    int rc = -1;
+
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    fp = fopen(tmp, "w");
+    if (fp == NULL)
+        goto done;
+    fprintf(fp, "%u\n", port);
+    if (fclose(fp) != 0)
+        goto done;
+    /* rename is atomic: a reader sees no file or the whole number */
+    if (rename(tmp, path) != 0)
+        goto done;
+    rc = 0;
+done:
+    if (rc != 0) {
+        fprintf(stderr, "lkarchive-sim: could not write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct sim_dataset ds;
+    struct sim_auth auth;
+    struct sim_server *srv = NULL;
+    struct sim_server_options sopt;
+    struct sigaction ign;
+    sigset_t set;
+    char err[512];
+    int status = EXIT_USAGE, sig = 0;
+    int64_t today;
+    size_t i;
+    bool auth_ready = false;
+
+    memset(&o, 0, sizeof o);
+    memset(&ds, 0, sizeof ds);
+    o.seed = 1;
+    o.days = 7;
+    o.sessions_per_day = 20;
+    o.participants = 4;
+    o.connections = 6;
+    o.active_today = 3;
+    o.threads = 4;
+    o.quirks = "none";
+    if (parse_args(&o, argc, argv) != 0) {
+        usage(stderr);
+        goto done;
+    }
+    if (o.help) {
+        usage(stdout);
+        status = 0;
+        goto done;
+    }
+    if (o.api_key == NULL || o.api_secret == NULL || o.today == NULL) {
+        fprintf(stderr, "lkarchive-sim: --api-key, --api-secret and --today are required\n");
+        usage(stderr);
+        goto done;
+    }
+    if (sim_date_parse(&today, o.today) != 0 || today < (int64_t)o.days) {
+        fprintf(stderr, "lkarchive-sim: --today wants a date YYYY-MM-DD, got '%s'\n", o.today);
+        goto done;
+    }
+    if (o.dump_only && o.expected_dir == NULL) {
+        fprintf(stderr, "lkarchive-sim: --dump-only needs --expected-dir\n");
+        goto done;
+    }
+    if (o.active_today > o.sessions_per_day) {
+        fprintf(stderr, "lkarchive-sim: --active-today exceeds --sessions-per-day\n");
+        goto done;
+    }
+    if (o.connections > o.participants * 2000) {
+        /* connection ids keep 12 bits per participant */
+        fprintf(stderr, "lkarchive-sim: --connections may be at most 2000 x --participants\n");
+        goto done;
+    }
+    if (sim_quirks_parse(&ds.quirks, o.quirks, err, sizeof err) != 0) {
+        fprintf(stderr, "lkarchive-sim: %s\n", err);
+        goto done;
+    }
+    if (o.n_projects == 0)
+        o.projects[o.n_projects++] = "p_sim";
+    status = EXIT_FAILURE;
+    ds.seed = o.seed;
+    for (i = 0; i < o.n_projects; i++)
+        ds.projects[i] = o.projects[i];
+    ds.n_projects = o.n_projects;
+    ds.today = today;
+    ds.first_day = today - (int64_t)o.days + 1;
+    ds.sessions_per_day = (uint32_t)o.sessions_per_day;
+    ds.participants = (uint32_t)o.participants;
+    ds.connections = (uint32_t)o.connections;
+    ds.active_today = (uint32_t)o.active_today;
+    sim_dataset_init(&ds);
+
+    if (o.expected_dir != NULL) {
+        if (sim_dataset_write_expected(&ds, o.expected_dir, err, sizeof err) != 0) {
+            fprintf(stderr, "lkarchive-sim: %s\n", err);
+            goto done;
+        }
+        if (!o.quiet)
+            fprintf(stderr, "lkarchive-sim: expected rows written to %s\n", o.expected_dir);
+        if (o.dump_only) {
+            status = 0;
+            goto done;
+        }
+    }
+    if (sim_auth_init(&auth, o.api_key, o.api_secret) != 0) {
+        fprintf(stderr, "lkarchive-sim: out of memory\n");
+        goto done;
+    }
+    auth_ready = true;
+
+    /* before MHD's threads exist, so they inherit the mask and only sigwait gets these */
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    sopt.port = (uint16_t)o.port;
+    sopt.threads = (unsigned)o.threads;
+    sopt.plan_below_scale = o.plan_below_scale;
+    sopt.quiet = o.quiet;
+    if (sim_server_start(&srv, &ds, &auth, &sopt, err, sizeof err) != 0) {
+        fprintf(stderr, "lkarchive-sim: %s\n", err);
+        goto done;
+    }
+    if (o.port_file != NULL && write_port_file(o.port_file, sim_server_port(srv)) != 0)
+        goto done;
+    fprintf(stderr, "lkarchive-sim: listening on http://127.0.0.1:%u\n",
+            (unsigned)sim_server_port(srv));
+    fflush(stderr);
+    if (sigwait(&set, &sig) != 0)
+        goto done;
+    if (!o.quiet)
+        fprintf(stderr, "lkarchive-sim: signal %d, stopping\n", sig);
+    status = 0;
+done:
+    sim_server_stop(srv);
+    if (auth_ready)
+        sim_auth_dispose(&auth);
+    return status;
+}
