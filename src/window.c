@@ -287,9 +287,15 @@ static int status_error(const struct http_response *resp, const char *what, cons
                                  "%.200s", project, resp->error_body);
         return LK_EAPI;
     }
+    if (status == 404 && strncmp(what, "list", 4) == 0) {
+        lk_error_set(err, LK_EAPI, "project not found (HTTP 404): %s of project %s", what, project);
+        lk_error_detail(err, "check the project id (LIVEKIT_PROJECT_ID / projects, \"p_...\" "
+                             "from the dashboard URL) and the base URL");
+        return LK_EAPI;
+    }
     if (status == 404) {
         lk_error_set(err, LK_EAPI, "not found (HTTP 404): %s", what);
-        lk_error_detail(err, "check the project id %s and the base URL", project);
+        lk_error_detail(err, "the API no longer knows this session");
         return LK_EAPI;
     }
     if (status == 429 || status >= 500 || status == 408) {
@@ -305,7 +311,8 @@ static int status_error(const struct http_response *resp, const char *what, cons
 static bool auth_failure(const struct lk_error *err)
 {
     return err->code == LK_EAPI &&
-           (strstr(err->message, "HTTP 401") || strstr(err->message, "HTTP 403"));
+           (strstr(err->message, "HTTP 401") || strstr(err->message, "HTTP 403") ||
+            strstr(err->message, "project not found"));
 }
 
 /* Failures after which no other request of the run can succeed. */
@@ -379,7 +386,8 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         run->successes = 0;
         log_info("API rate limit: concurrency lowered to %d", run->parallel);
     }
-    if (fatal_failure(rc, &job->err)) {
+    /* a list that is not found means the project is unknown: no day of it can succeed */
+    if (fatal_failure(rc, &job->err) || (job->body == EXTRACT_LIST && resp->status == 404)) {
         if (run->fatal_rc == 0) {
             run->fatal_rc = rc;
             run->fatal_err = job->err;
@@ -806,7 +814,10 @@ int window_run(const struct config *cfg, const struct window_options *options, s
         }
         if (rc == 0) {
             int gaps = 0;
-            rc = store_check_gaps(st, run.project, start, options->acknowledge_gaps ||
+            /* lost means beyond what the API still serves (7 days), whatever --days says */
+            char horizon[11];
+            window_add_days(options->today, -6, horizon);
+            rc = store_check_gaps(st, run.project, horizon, options->acknowledge_gaps ||
                                   cfg->acknowledge_gaps, &gaps, err);
             summary->gaps += gaps;
         }

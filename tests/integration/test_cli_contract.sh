@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The command-line contract: exit statuses, messages that name what to fix, configuration
+# from file and environment, check/status/migrate, and that neither the secret nor a token
+# is ever printed.
+source "$(dirname "$0")/lib.sh"
+
+TODAY=2026-11-20
+
+lk --version; expect_status 0 "--version"; grep -q "^lkarchive [0-9]" "$WORK/last.out" || fail "--version output"
+lk --help; expect_status 0 "--help"; grep -q "usage: lkarchive" "$WORK/last.out" || fail "--help output"
+lk; expect_status 2 "no command"
+lk frobnicate; expect_status 2 "unknown command"; expect_stderr 'unknown command "frobnicate"'
+lk run --bogus; expect_status 2 "unknown option"; expect_stderr "unknown option --bogus"
+lk run --days 9; expect_status 2 "--days 9"; expect_stderr "from 1 to 7"
+lk run --today 2026-02-30; expect_status 2 "bad --today"; expect_stderr "YYYY-MM-DD"
+
+# configuration errors name the file, the line and the key
+cat >"$WORK/bad.yaml" <<YAML
+projects: [p_sim]
+page_limt: 50
+YAML
+lk --config "$WORK/bad.yaml" run; expect_status 3 "unknown key"
+expect_stderr "bad.yaml:2"; expect_stderr "page_limt"
+printf 'projects: [p_sim]\npage_limit: lots\n' >"$WORK/bad2.yaml"
+lk --config "$WORK/bad2.yaml" run; expect_status 3 "wrong type"; expect_stderr "bad2.yaml:2"; expect_stderr "page_limit"
+lk --config "$WORK/missing.yaml" run; expect_status 3 "missing file"; expect_stderr "missing.yaml"
+(unset LIVEKIT_API_KEY; lk run; expect_status 3 "no API key"; expect_stderr "LIVEKIT_API_KEY")
+(unset LIVEKIT_API_SECRET; lk run; expect_status 3 "no secret"; expect_stderr "LIVEKIT_API_SECRET")
+
+pg_start
+
+# the database cannot be reached: exit 5, naming what to set
+(export DATABASE_URL="host=$WORK/nowhere port=5999 user=postgres dbname=postgres connect_timeout=2"
+ lk migrate; expect_status 5 "database unreachable"; expect_stderr "could not connect to PostgreSQL")
+
+lk migrate; expect_status 0 "migrate"; grep -q "1 migration applied" "$WORK/last.out" || fail "migrate output"
+lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
+
+sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
+
+# a wrong secret: 401, exit 4, says what to check, prints neither secret
+(export LIVEKIT_API_SECRET=wrong-secret-wrong-secret-wrong-secret-00
+ lk run --today "$TODAY"; expect_status 4 "wrong secret"; expect_stderr "HTTP 401"
+ expect_stderr "check LIVEKIT_API_KEY"; expect_no_secret
+ lk check --today "$TODAY"; expect_status 4 "check with a wrong secret"; expect_no_secret)
+[ "$(psql_q "SELECT count(*) FROM livekit.sessions")" -eq 0 ] || fail "rows written with a wrong secret"
+
+# an unknown project: 404, exit 4, names the project, stops at once
+(export LIVEKIT_PROJECT_ID=p_nope
+ lk run --today "$TODAY"; expect_status 4 "unknown project"; expect_stderr "p_nope"
+ expect_stderr "project not found")
+
+# everything in order: check says so and changes nothing
+lk check --today "$TODAY"; expect_status 0 "check"; expect_no_secret
+grep -q "credentials accepted" "$WORK/last.out" || fail "check output"
+[ "$(psql_q "SELECT count(*) FROM livekit.archive_runs")" -eq 2 ] || fail "check wrote a run"
+
+# environment overrides the file; --days limits the window
+cat >"$WORK/good.yaml" <<YAML
+projects: [p_other]
+api_key: not-the-key
+base_url: http://127.0.0.1:9
+page_limit: 2
+YAML
+lk --config "$WORK/good.yaml" run --today "$TODAY" --days 2; expect_status 0 "env over file"; expect_no_secret
+[ "$(psql_q "SELECT string_agg(DISTINCT list_day::text, ',') FROM livekit.sessions")" = "2026-11-19,2026-11-20" ] \
+    || fail "--days 2 archived other days"
+[ "$(psql_q "SELECT max(pages) FROM livekit.archive_days")" -ge 3 ] || fail "page_limit from the file not used"
+
+lk status --today "$TODAY"; expect_status 0 "status"
+grep -q "p_sim .*2026-11-19 .*complete" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "status output"; }
+
+# a migration edited after it was applied is detected
+psql_q "UPDATE livekit.schema_migrations SET checksum = 'edited'" >/dev/null
+lk migrate; expect_status 5 "edited migration"; expect_stderr "was changed after it was applied"
+
+# below the Scale plan: 403 with the plan named
+sim_stop
+sim_start --today "$TODAY" --sessions-per-day 5 --plan-below-scale
+psql_q "UPDATE livekit.schema_migrations SET checksum = md5('x')" >/dev/null
+psql_q "DROP SCHEMA livekit CASCADE" >/dev/null
+lk run --today "$TODAY"; expect_status 4 "plan below Scale"; expect_stderr "Scale plan"
+log "all CLI contract checks passed"
