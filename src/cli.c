@@ -138,8 +138,10 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             char *end;
             long days = strtol(value, &end, 10);
             if (*value == '\0' || *end != '\0' || days < 1 || days > 7) {
-                lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to 7, not "
-                                             "\"%.40s\"", value);
+                lk_error_set(err, LK_EUSAGE,
+                             "--days must be a whole number from 1 to 7, not "
+                             "\"%.40s\"",
+                             value);
                 return LK_EUSAGE;
             }
             opt->days = (int)days;
@@ -219,7 +221,8 @@ static int command_status(const struct config *cfg, const struct cli_options *op
         return report(err);
     if (gaps > 0 && !cfg->acknowledge_gaps) {
         log_error("%d day%s left the 7-day window before being archived and cannot be "
-                  "fetched any more", gaps, gaps == 1 ? "" : "s");
+                  "fetched any more",
+                  gaps, gaps == 1 ? "" : "s");
         return CLI_EXIT_GAP;
     }
     return CLI_EXIT_OK;
@@ -281,14 +284,13 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
            "%lu requests in %.1f s\n",
            summary.run_id, summary.days_complete, summary.days_complete == 1 ? "" : "s",
            summary.days_pending, summary.days_failed, summary.sessions, summary.participants,
-           summary.connections, summary.details_fetched, summary.details_skipped,
-           summary.requests,
+           summary.connections, summary.details_fetched, summary.details_skipped, summary.requests,
            (double)(finished.tv_sec - started.tv_sec) +
                (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
     if (summary.days_failed > 0) {
         log_error("%d day%s not archived completely; they stay pending and the next run "
-                  "fetches them again", summary.days_failed,
-                  summary.days_failed == 1 ? " was" : "s were");
+                  "fetches them again",
+                  summary.days_failed, summary.days_failed == 1 ? " was" : "s were");
         log_detail(LOG_LEVEL_ERROR, "first error: %s", summary.first_error);
         status = cli_exit_for(summary.worst_error);
         return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;

@@ -92,8 +92,8 @@ static enum convert_result format_epoch(int64_t seconds, const char *fraction, s
     civil_from_days(days, &year, &month, &day);
     if (year < 1 || year > 9999)
         return CONVERT_INVALID;
-    snprintf(out, CONVERT_TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s+00", (int)year,
-             month, day, (int)(second_of_day / 3600), (int)(second_of_day / 60 % 60),
+    snprintf(out, CONVERT_TIMESTAMP_MAX, "%04d-%02d-%02d %02d:%02d:%02d%s%.*s+00", (int)year, month,
+             day, (int)(second_of_day / 3600), (int)(second_of_day / 60 % 60),
              (int)(second_of_day % 60), fraction_len ? "." : "", (int)fraction_len, fraction);
     return CONVERT_OK;
 }
@@ -152,8 +152,8 @@ enum convert_result convert_timestamp_text(const char *text, size_t len,
     if (year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 &&
         offset_minutes == 0 && fraction_is_zero(text + fraction_at, fraction_len))
         return CONVERT_UNSET;
-    int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                    second - (int64_t)offset_minutes * 60;
+    int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
+                    (int64_t)offset_minutes * 60;
     return format_epoch(epoch, text + fraction_at, fraction_len, out);
 }
 
@@ -183,8 +183,8 @@ enum convert_result convert_timestamp_parts(const char *seconds, size_t seconds_
     char fraction[10];
     long long secs, ns;
 
-    if (seconds && convert_integer(seconds, seconds_len, 0, 253402300799LL, seconds_text) !=
-                       CONVERT_OK)
+    if (seconds &&
+        convert_integer(seconds, seconds_len, 0, 253402300799LL, seconds_text) != CONVERT_OK)
         return CONVERT_INVALID;
     if (nanos && convert_integer(nanos, nanos_len, 0, 999999999, nanos_text) != CONVERT_OK)
         return CONVERT_INVALID;

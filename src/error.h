@@ -11,13 +11,13 @@
 
 enum lk_code {
     LK_OK = 0,
-    LK_EUSAGE = -1,   /* bad command line */
-    LK_ECONFIG = -2,  /* bad configuration file or environment */
-    LK_EAPI = -3,     /* upstream API refused or failed (not worth retrying) */
-    LK_ERETRY = -4,   /* transient upstream failure (time-out, 5xx, 429, cut body) */
-    LK_EDB = -5,      /* PostgreSQL failure */
-    LK_ENOMEM = -6,   /* out of memory */
-    LK_EDATA = -7,    /* upstream body malformed beyond what the parser tolerates */
+    LK_EUSAGE = -1,      /* bad command line */
+    LK_ECONFIG = -2,     /* bad configuration file or environment */
+    LK_EAPI = -3,        /* upstream API refused or failed (not worth retrying) */
+    LK_ERETRY = -4,      /* transient upstream failure (time-out, 5xx, 429, cut body) */
+    LK_EDB = -5,         /* PostgreSQL failure */
+    LK_ENOMEM = -6,      /* out of memory */
+    LK_EDATA = -7,       /* upstream body malformed beyond what the parser tolerates */
     LK_EINCOMPLETE = -8, /* run finished but some day was not archived */
     LK_ELOCKED = -9,     /* another run holds the project */
     LK_EGAP = -10        /* a day left the window without being archived */

@@ -378,7 +378,7 @@ static int splice_end_array(void *ctx)
 }
 
 static const yajl_callbacks splice_callbacks = {
-    splice_null,      splice_boolean, NULL,           NULL,         splice_number,
+    splice_null,      splice_boolean,   NULL,          NULL,           splice_number,
     splice_string,    splice_start_map, splice_string, splice_end_map, splice_start_array,
     splice_end_array,
 };
@@ -656,8 +656,8 @@ static int keep_original(struct extract *ex, enum scope scope, const char *key, 
     yajl_gen extra = extra_for_scope(ex, scope);
     struct builder *b = builder_for_scope(ex, scope);
 
-    if (extra == NULL || yajl_gen_string(extra, (const unsigned char *)key, strlen(key)) !=
-                             yajl_gen_status_ok ||
+    if (extra == NULL ||
+        yajl_gen_string(extra, (const unsigned char *)key, strlen(key)) != yajl_gen_status_ok ||
         gen_scalar(extra, kind, text, len) != 0)
         return fail(ex, LK_ENOMEM, "could not keep an unconvertible value in extra");
     if (b && unconvertible)
@@ -826,9 +826,9 @@ static int on_scalar(struct extract *ex, enum json_kind kind, const char *text, 
         return 1;
     }
     if (ex->frame_count == 0)
-        return fail(ex, LK_EDATA, ex->body == EXTRACT_LIST
-                                      ? "list response is not a JSON object"
-                                      : "details response is not a JSON object");
+        return fail(ex, LK_EDATA,
+                    ex->body == EXTRACT_LIST ? "list response is not a JSON object"
+                                             : "details response is not a JSON object");
     top = &ex->frames[ex->frame_count - 1];
     switch (top->scope) {
     case SC_SESSION_ARRAY:
@@ -838,9 +838,11 @@ static int on_scalar(struct extract *ex, enum json_kind kind, const char *text, 
         if (kind == JK_NULL)
             return 1; /* a null entry carries nothing to keep */
         return fail(ex, LK_EDATA,
-                    top->scope == SC_SESSION_ARRAY       ? "list page: a sessions[] entry is not an object"
-                    : top->scope == SC_PARTICIPANT_ARRAY ? "details: a participants[] entry is not an object"
-                                                         : "details: a participant's sessions[] entry is not an object");
+                    top->scope == SC_SESSION_ARRAY
+                        ? "list page: a sessions[] entry is not an object"
+                    : top->scope == SC_PARTICIPANT_ARRAY
+                        ? "details: a participants[] entry is not an object"
+                        : "details: a participant's sessions[] entry is not an object");
     default:
         return scalar_in_map(ex, kind, text, len);
     }
@@ -936,9 +938,8 @@ static int container_in_map(struct extract *ex, bool is_map)
             set_value(b, field->column, NULL);
         note_bad_field(b, top->key);
     }
-    if (extra == NULL ||
-        yajl_gen_string(extra, (const unsigned char *)top->key, strlen(top->key)) !=
-            yajl_gen_status_ok)
+    if (extra == NULL || yajl_gen_string(extra, (const unsigned char *)top->key,
+                                         strlen(top->key)) != yajl_gen_status_ok)
         return fail(ex, LK_ENOMEM, "could not keep a field in extra");
     if (!capture_start(ex, extra, false))
         return 0;
@@ -1066,9 +1067,8 @@ static int on_container_end(struct extract *ex, bool is_map)
 
     ex->depth--;
     if (ex->cap.active) {
-        if (ex->cap.gen &&
-            (is_map ? yajl_gen_map_close(ex->cap.gen) : yajl_gen_array_close(ex->cap.gen)) !=
-                yajl_gen_status_ok)
+        if (ex->cap.gen && (is_map ? yajl_gen_map_close(ex->cap.gen)
+                                   : yajl_gen_array_close(ex->cap.gen)) != yajl_gen_status_ok)
             return fail(ex, LK_ENOMEM, "could not keep a field in extra");
         if (--ex->cap.depth == 0)
             return capture_end(ex);
@@ -1117,9 +1117,8 @@ static int cb_end_array(void *ctx)
 }
 
 static const yajl_callbacks extract_callbacks = {
-    cb_null,      cb_boolean, NULL,       NULL,         cb_number,
-    cb_string,    cb_start_map, cb_map_key, cb_end_map, cb_start_array,
-    cb_end_array,
+    cb_null,      cb_boolean, NULL,       NULL,           cb_number,    cb_string,
+    cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
 };
 
 /* ---- public functions ---- */

@@ -299,8 +299,7 @@ static int blocking_body(void *ctx, const char *data, size_t len, struct lk_erro
     return b->on_body(b->body_ctx, data, len, err);
 }
 
-static void blocking_done(void *ctx, int rc, const struct http_response *resp,
-                          struct lk_error *err)
+static void blocking_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err)
 {
     struct blocking *b = ctx;
     b->done = true;

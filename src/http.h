@@ -27,11 +27,11 @@ struct http_options {
 typedef int (*http_body_fn)(void *ctx, const char *data, size_t len, struct lk_error *err);
 
 struct http_response {
-    long status;           /* HTTP status, 0 if none arrived */
-    long retry_after_s;    /* Retry-After in seconds, -1 when absent */
-    bool timed_out;        /* the transfer hit the time-out */
-    char error_body[512];  /* start of a non-2xx body, NUL-terminated */
-    size_t body_bytes;     /* bytes delivered to the body function (decoded) */
+    long status;          /* HTTP status, 0 if none arrived */
+    long retry_after_s;   /* Retry-After in seconds, -1 when absent */
+    bool timed_out;       /* the transfer hit the time-out */
+    char error_body[512]; /* start of a non-2xx body, NUL-terminated */
+    size_t body_bytes;    /* bytes delivered to the body function (decoded) */
 };
 
 /* A transfer finished. rc: 0 when a response arrived completely (whatever its status: check

@@ -41,7 +41,7 @@ unsigned long log_warning_count(void)
 }
 
 __attribute__((format(printf, 3, 0))) static void emit(enum log_level level, const char *label,
-                                                      const char *fmt, va_list ap)
+                                                       const char *fmt, va_list ap)
 {
     char line[4096];
     size_t used;

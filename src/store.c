@@ -40,12 +40,38 @@ struct store {
 
 /* Stage columns, in COPY order. */
 enum stage_column {
-    SG_SEQ, SG_ATTEMPT, SG_KIND, SG_SESSION_ID, SG_PARTICIPANT_IDENTITY, SG_CONNECTION_ID,
-    SG_ROOM_NAME, SG_CREATED_AT, SG_ENDED_AT, SG_LAST_ACTIVE, SG_BANDWIDTH_IN, SG_BANDWIDTH_OUT,
-    SG_EGRESS, SG_NUM_PARTICIPANTS, SG_NUM_ACTIVE_PARTICIPANTS, SG_START_TIME, SG_END_TIME,
-    SG_BANDWIDTH, SG_CONNECTION_MINUTES, SG_DETAILS_NUM_PARTICIPANTS, SG_PARTICIPANT_NAME,
-    SG_JOINED_AT, SG_LEFT_AT, SG_REGION, SG_CONNECTION_TYPE, SG_SDK_VERSION, SG_CAMERA,
-    SG_MICROPHONE, SG_SCREEN_SHARE, SG_SCREEN_SHARE_AUDIO, SG_EXTRA, SG_COUNT
+    SG_SEQ,
+    SG_ATTEMPT,
+    SG_KIND,
+    SG_SESSION_ID,
+    SG_PARTICIPANT_IDENTITY,
+    SG_CONNECTION_ID,
+    SG_ROOM_NAME,
+    SG_CREATED_AT,
+    SG_ENDED_AT,
+    SG_LAST_ACTIVE,
+    SG_BANDWIDTH_IN,
+    SG_BANDWIDTH_OUT,
+    SG_EGRESS,
+    SG_NUM_PARTICIPANTS,
+    SG_NUM_ACTIVE_PARTICIPANTS,
+    SG_START_TIME,
+    SG_END_TIME,
+    SG_BANDWIDTH,
+    SG_CONNECTION_MINUTES,
+    SG_DETAILS_NUM_PARTICIPANTS,
+    SG_PARTICIPANT_NAME,
+    SG_JOINED_AT,
+    SG_LEFT_AT,
+    SG_REGION,
+    SG_CONNECTION_TYPE,
+    SG_SDK_VERSION,
+    SG_CAMERA,
+    SG_MICROPHONE,
+    SG_SCREEN_SHARE,
+    SG_SCREEN_SHARE_AUDIO,
+    SG_EXTRA,
+    SG_COUNT
 };
 
 static const char SQL_CREATE_STAGE[] =
@@ -350,8 +376,7 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
         }
         if (PQntuples(res) == 1) {
             if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-                lk_error_set(err, LK_EDB, "migration %s was changed after it was applied",
-                             m->name);
+                lk_error_set(err, LK_EDB, "migration %s was changed after it was applied", m->name);
                 lk_error_detail(err, "applied migrations must never be edited; add a new "
                                      "migration file instead");
                 goto unlock;
@@ -401,8 +426,10 @@ int store_schema_current(struct store *st, bool *out, struct lk_error *err)
         expected++;
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         *out = (size_t)PQntuples(res) == expected;
-    } else if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res,
-                          PG_DIAG_SQLSTATE) : "", "42P01") != 0) {
+    } else if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE)
+                          ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
+                          : "",
+                      "42P01") != 0) {
         lk_error_set(err, LK_EDB, "could not read livekit.schema_migrations");
         lk_error_detail(err, "%s", PQresultErrorMessage(res));
         rc = LK_EDB;
@@ -635,17 +662,22 @@ static int append_field(struct store *st, const char *value, bool last, struct l
 }
 
 /* Record columns -> stage columns, per kind. */
-static const int list_to_stage[LS_COUNT] = {
-    SG_SESSION_ID, SG_ROOM_NAME, SG_CREATED_AT, SG_ENDED_AT, SG_LAST_ACTIVE,
-    SG_BANDWIDTH_IN, SG_BANDWIDTH_OUT, SG_EGRESS, SG_NUM_PARTICIPANTS,
-    SG_NUM_ACTIVE_PARTICIPANTS};
-static const int details_to_stage[DS_COUNT] = {
-    SG_SESSION_ID, SG_ROOM_NAME, SG_START_TIME, SG_END_TIME, SG_BANDWIDTH,
-    SG_CONNECTION_MINUTES, SG_DETAILS_NUM_PARTICIPANTS};
+static const int list_to_stage[LS_COUNT] = {SG_SESSION_ID,       SG_ROOM_NAME,
+                                            SG_CREATED_AT,       SG_ENDED_AT,
+                                            SG_LAST_ACTIVE,      SG_BANDWIDTH_IN,
+                                            SG_BANDWIDTH_OUT,    SG_EGRESS,
+                                            SG_NUM_PARTICIPANTS, SG_NUM_ACTIVE_PARTICIPANTS};
+static const int details_to_stage[DS_COUNT] = {SG_SESSION_ID,
+                                               SG_ROOM_NAME,
+                                               SG_START_TIME,
+                                               SG_END_TIME,
+                                               SG_BANDWIDTH,
+                                               SG_CONNECTION_MINUTES,
+                                               SG_DETAILS_NUM_PARTICIPANTS};
 static const int participant_to_stage[PT_COUNT] = {
-    SG_SESSION_ID, SG_PARTICIPANT_IDENTITY, SG_PARTICIPANT_NAME, SG_JOINED_AT, SG_LEFT_AT,
-    SG_REGION, SG_CONNECTION_TYPE, SG_SDK_VERSION, SG_CAMERA, SG_MICROPHONE, SG_SCREEN_SHARE,
-    SG_SCREEN_SHARE_AUDIO};
+    SG_SESSION_ID,   SG_PARTICIPANT_IDENTITY, SG_PARTICIPANT_NAME, SG_JOINED_AT, SG_LEFT_AT,
+    SG_REGION,       SG_CONNECTION_TYPE,      SG_SDK_VERSION,      SG_CAMERA,    SG_MICROPHONE,
+    SG_SCREEN_SHARE, SG_SCREEN_SHARE_AUDIO};
 static const int connection_to_stage[CN_COUNT] = {
     SG_SESSION_ID, SG_CONNECTION_ID, SG_PARTICIPANT_IDENTITY, SG_JOINED_AT, SG_LEFT_AT};
 
@@ -807,7 +839,8 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
 {
     const char *with_day[3] = {st->project, st->day, discarded};
     const char *without_day[2] = {st->project, discarded};
-    PGresult *res = uses_day ? exec_params(st, sql, 3, with_day) : exec_params(st, sql, 2, without_day);
+    PGresult *res =
+        uses_day ? exec_params(st, sql, 3, with_day) : exec_params(st, sql, 2, without_day);
     int rc = 0;
 
     if (!result_ok(res)) {
@@ -869,14 +902,15 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     snprintf(fetched, sizeof fetched, "%lld", result->details_fetched);
     snprintf(skipped, sizeof skipped, "%lld", result->details_skipped);
     {
-        const char *reason = counts_out->complete  ? NULL
-                             : result->error       ? "error"
-                             : !result->complete   ? "day not over"
-                                                   : "active sessions";
-        const char *params[11] = {st->project, st->day,
-                                  counts_out->complete ? "complete" : "pending", run, sessions,
-                                  active, participants, connections, pages, result->error,
-                                  reason};
+        const char *reason = counts_out->complete ? NULL
+                             : result->error      ? "error"
+                             : !result->complete  ? "day not over"
+                                                  : "active sessions";
+        const char *params[11] = {
+            st->project,   st->day,     counts_out->complete ? "complete" : "pending",
+            run,           sessions,    active,
+            participants,  connections, pages,
+            result->error, reason};
         res = exec_params(st, SQL_DAY_LEDGER, 11, params);
     }
     if (!result_ok(res)) {
@@ -886,8 +920,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     }
     PQclear(res);
     {
-        const char *params[8] = {run, complete, pending, sessions, participants, connections,
-                                 fetched, skipped};
+        const char *params[8] = {run,          complete,    pending, sessions,
+                                 participants, connections, fetched, skipped};
         res = exec_params(st, SQL_RUN_COUNTERS, 8, params);
     }
     if (!result_ok(res)) {
@@ -977,8 +1011,9 @@ int store_print_status(struct store *st, const char *today, FILE *out, int *gaps
         fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s%s%s\n", PQgetvalue(res, i, 0),
                 PQgetvalue(res, i, 1), status, PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
                 PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
-                gap ? "lost: left the 7-day window before it was complete" :
-                *PQgetvalue(res, i, 7) ? "completed " : "",
+                gap                      ? "lost: left the 7-day window before it was complete"
+                : *PQgetvalue(res, i, 7) ? "completed "
+                                         : "",
                 gap ? "" : PQgetvalue(res, i, 7), *error ? error : "");
     }
 done:
@@ -1022,10 +1057,10 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
         if (rc != 0 || got)
             break;
         if (waited >= wait_s) {
-            lk_error_set(err, LK_ELOCKED, "another lkarchive run is archiving project %s",
-                         project);
-            lk_error_detail(err, "waited %d s for it (lock_wait); this run writes nothing for "
-                                 "the project and the other run finishes the job",
+            lk_error_set(err, LK_ELOCKED, "another lkarchive run is archiving project %s", project);
+            lk_error_detail(err,
+                            "waited %d s for it (lock_wait); this run writes nothing for "
+                            "the project and the other run finishes the job",
                             wait_s);
             return LK_ELOCKED;
         }
@@ -1082,8 +1117,8 @@ int store_reconnect(struct store *st, int attempts, struct lk_error *err)
         if (attempt < attempts) {
             long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
             log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
-                     first_line(PQerrorMessage(st->conn), line, sizeof line), delay_s,
-                     attempt + 1, attempts);
+                     first_line(PQerrorMessage(st->conn), line, sizeof line), delay_s, attempt + 1,
+                     attempts);
             struct timespec wait = {(time_t)delay_s, 0};
             nanosleep(&wait, NULL);
         }
@@ -1147,7 +1182,8 @@ int store_check_gaps(struct store *st, const char *project, const char *window_s
         bool acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
         if (strcmp(PQgetvalue(res, i, 2), "active sessions") == 0) {
             log_info("project %s day %s left the window with %s session(s) still active; "
-                     "their last archived state is kept", project, day, PQgetvalue(res, i, 5));
+                     "their last archived state is kept",
+                     project, day, PQgetvalue(res, i, 5));
             continue;
         }
         if (acknowledged)
@@ -1173,8 +1209,9 @@ int store_check_gaps(struct store *st, const char *project, const char *window_s
         }
         unacknowledged++;
         log_error("project %s day %s left the 7-day window without being archived (%s%s%s): "
-                  "it is lost for good", project, day, PQgetvalue(res, i, 1),
-                  *PQgetvalue(res, i, 3) ? ": " : "", PQgetvalue(res, i, 3));
+                  "it is lost for good",
+                  project, day, PQgetvalue(res, i, 1), *PQgetvalue(res, i, 3) ? ": " : "",
+                  PQgetvalue(res, i, 3));
     }
     rc = 0;
 done:

@@ -38,7 +38,7 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
                     long long *run_id_out, struct lk_error *err);
 
 struct run_outcome {
-    const char *status;  /* "ok", "incomplete" or "failed" */
+    const char *status; /* "ok", "incomplete" or "failed" */
     long long requests;
     long long warnings;
     const char *message; /* may be NULL */
@@ -70,9 +70,9 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
                                        size_t *count_out, struct lk_error *err);
 
 struct day_result {
-    bool complete;     /* every page and detail stored and the day over; store adds the
-                          last condition (no session still active) and reports it in
-                          day_counts.complete */
+    bool complete; /* every page and detail stored and the day over; store adds the
+                      last condition (no session still active) and reports it in
+                      day_counts.complete */
     int pages;
     long long details_fetched;
     long long details_skipped;
@@ -81,8 +81,8 @@ struct day_result {
 
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
-    long long active_sessions;                      /* of those, not ended */
-    bool complete;                                  /* recorded as complete */
+    long long active_sessions;                     /* of those, not ended */
+    bool complete;                                 /* recorded as complete */
 };
 
 /* Merge the stage, write the ledger, commit. On error the day is rolled back (LK_EDB). */

@@ -145,14 +145,14 @@ struct job {
     const char *session_id; /* details: borrowed from the caller's id array */
     char url[2048];
     char what[200];
-    int attempt;            /* the current attempt's number: it tags the rows it stages */
-    int attempt_no;         /* 1-based count of attempts made */
+    int attempt;    /* the current attempt's number: it tags the rows it stages */
+    int attempt_no; /* 1-based count of attempts made */
     struct extract *ex;
     long long not_before_ms;
     enum job_state state;
     size_t records;
-    int new_ids;            /* list: sessions not seen on an earlier page */
-    bool timed_out;         /* failed by a time-out (a list page is then made smaller) */
+    int new_ids;    /* list: sessions not seen on an earlier page */
+    bool timed_out; /* failed by a time-out (a list page is then made smaller) */
     int rc;
     struct lk_error err;
 };
@@ -169,16 +169,16 @@ struct run {
     const char *day;
     const char *today;
     bool full;
-    int page_limit;           /* shrinks when the API times out on large pages */
-    long long deadline_ms;    /* the run's time budget ends here */
+    int page_limit;        /* shrinks when the API times out on large pages */
+    long long deadline_ms; /* the run's time budget ends here */
     /* concurrency: AIMD between 1 and cfg->max_concurrency */
     int parallel;
     int in_flight;
     int successes;
-    long long next_start_ms;  /* requests-per-second cap */
-    size_t jobs_finished;     /* of the current run_jobs batch: done or failed for good */
-    size_t jobs_retrying;     /* of the current batch: waiting for a retry */
-    int fatal_rc;             /* set by a job whose failure must stop the run */
+    long long next_start_ms; /* requests-per-second cap */
+    size_t jobs_finished;    /* of the current run_jobs batch: done or failed for good */
+    size_t jobs_retrying;    /* of the current batch: waiting for a retry */
+    int fatal_rc;            /* set by a job whose failure must stop the run */
     struct lk_error fatal_err;
     /* per day */
     struct id_set ids;
@@ -257,8 +257,8 @@ static long backoff_ms(struct run *run, int attempt_no, long retry_after_s)
     run->jitter_state = run->jitter_state * 1103515245u + 12345u;
     delay = ceiling / 2 + (long)((run->jitter_state >> 8) % (unsigned)(ceiling / 2 + 1));
     if (retry_after_s > 0) {
-        long floor_ms = (retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : retry_after_s) *
-                        1000;
+        long floor_ms =
+            (retry_after_s > RETRY_AFTER_CAP_S ? RETRY_AFTER_CAP_S : retry_after_s) * 1000;
         if (delay < floor_ms)
             delay = floor_ms;
     }
@@ -280,11 +280,15 @@ static int status_error(const struct http_response *resp, const char *what, cons
     if (status == 403) {
         lk_error_set(err, LK_EAPI, "the API denied access (HTTP 403) for %s", what);
         if (strstr(resp->error_body, "Scale") || strstr(resp->error_body, "plan"))
-            lk_error_detail(err, "the Analytics API needs a LiveKit Cloud Scale plan or higher; "
-                                 "the API said: %.200s", resp->error_body);
+            lk_error_detail(err,
+                            "the Analytics API needs a LiveKit Cloud Scale plan or higher; "
+                            "the API said: %.200s",
+                            resp->error_body);
         else
-            lk_error_detail(err, "check that the API key belongs to project %s; the API said: "
-                                 "%.200s", project, resp->error_body);
+            lk_error_detail(err,
+                            "check that the API key belongs to project %s; the API said: "
+                            "%.200s",
+                            project, resp->error_body);
         return LK_EAPI;
     }
     if (status == 404 && strncmp(what, "list", 4) == 0) {
@@ -394,7 +398,8 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         }
         return;
     }
-    if (job->body == EXTRACT_LIST && resp->timed_out && run->page_limit > run->cfg->min_page_limit) {
+    if (job->body == EXTRACT_LIST && resp->timed_out &&
+        run->page_limit > run->cfg->min_page_limit) {
         job->timed_out = true; /* the page loop halves the page instead of retrying as is */
         return;
     }
@@ -434,8 +439,7 @@ static int run_jobs(struct run *run, struct job *jobs, size_t count)
         int rc;
 
         /* retries whose time has come first, then fresh jobs in order */
-        for (size_t i = 0; run->jobs_retrying > 0 && i < cursor &&
-                           run->in_flight < run->parallel;
+        for (size_t i = 0; run->jobs_retrying > 0 && i < cursor && run->in_flight < run->parallel;
              i++) {
             struct job *job = &jobs[i];
             if (job->state != JOB_WAITING)
@@ -546,8 +550,8 @@ static int list_day(struct run *run, struct day_result *result, struct lk_error 
             return rc;
         }
         if (job.state == JOB_FAILED && job.timed_out) {
-            run->page_limit = limit / 2 > run->cfg->min_page_limit ? limit / 2
-                                                                   : run->cfg->min_page_limit;
+            run->page_limit =
+                limit / 2 > run->cfg->min_page_limit ? limit / 2 : run->cfg->min_page_limit;
             log_warn("%s timed out; asking for pages of %d from offset %lld", job.what,
                      run->page_limit, offset);
             continue;
@@ -614,8 +618,7 @@ static int details_day(struct run *run, char **ids, size_t count, struct day_res
             log_detail(LOG_LEVEL_ERROR, "%s", jobs[i].err.detail);
         note_error(summary, &jobs[i].err);
         if ((*failed_out)++ == 0)
-            snprintf(failure, failure_size, "session %.128s: %.400s", ids[i],
-                     jobs[i].err.message);
+            snprintf(failure, failure_size, "session %.128s: %.400s", ids[i], jobs[i].err.message);
     }
 done:
     free(jobs);
@@ -644,8 +647,7 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     if (rc == 0)
         rc = list_day(run, &result, err);
     if (rc == 0)
-        rc = store_day_sessions_needing_details(run->st, run->full, &needing, &needing_count,
-                                                err);
+        rc = store_day_sessions_needing_details(run->st, run->full, &needing, &needing_count, err);
     if (rc != 0)
         goto failed;
     result.details_skipped = (long long)(run->ids.count - needing_count);
@@ -673,9 +675,11 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     printf("%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
            "(%lld active, %d pages, %lld details fetched, %lld skipped%s)\n",
            run->project, run->day,
-           failed_details ? "partial" : counts.complete ? "complete" : "pending", counts.sessions,
-           counts.participants, counts.connections, counts.active_sessions, result.pages,
-           result.details_fetched, result.details_skipped,
+           failed_details    ? "partial"
+           : counts.complete ? "complete"
+                             : "pending",
+           counts.sessions, counts.participants, counts.connections, counts.active_sessions,
+           result.pages, result.details_fetched, result.details_skipped,
            failed_details ? ", some details failed" : "");
     fflush(stdout);
     free_ids(needing, needing_count);
@@ -744,7 +748,7 @@ static void report_new_fields(struct run *run, long long run_id)
     for (size_t i = 0; i < fresh_count; i++) {
         log_warn("new field from the API: %s (%s)", fresh[i],
                  strncmp(fresh[i], "list.", 5) == 0 ? "outside any record: not stored"
-                                                     : "kept in the row's extra");
+                                                    : "kept in the row's extra");
         free(fresh[i]);
     }
     free(fresh);
@@ -817,8 +821,8 @@ int window_run(const struct config *cfg, const struct window_options *options, s
             /* lost means beyond what the API still serves (7 days), whatever --days says */
             char horizon[11];
             window_add_days(options->today, -6, horizon);
-            rc = store_check_gaps(st, run.project, horizon, options->acknowledge_gaps ||
-                                  cfg->acknowledge_gaps, &gaps, err);
+            rc = store_check_gaps(st, run.project, horizon,
+                                  options->acknowledge_gaps || cfg->acknowledge_gaps, &gaps, err);
             summary->gaps += gaps;
         }
     }

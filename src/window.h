@@ -18,17 +18,17 @@ struct lk_error;
 struct store;
 
 struct window_options {
-    char today[11]; /* "YYYY-MM-DD", UTC */
-    int days;       /* 1..7: the window is today-(days-1) .. today */
-    bool full;      /* fetch every session's details, even unchanged archived ones */
+    char today[11];        /* "YYYY-MM-DD", UTC */
+    int days;              /* 1..7: the window is today-(days-1) .. today */
+    bool full;             /* fetch every session's details, even unchanged archived ones */
     bool acknowledge_gaps; /* mark days already lost as acknowledged (stop failing for them) */
 };
 
 struct run_summary {
     long long run_id;
-    int days_complete;     /* archived, final */
-    int days_pending;      /* archived so far, to be fetched again (today, active sessions) */
-    int days_failed;       /* not archived this run (rolled back or partly failed) */
+    int days_complete; /* archived, final */
+    int days_pending;  /* archived so far, to be fetched again (today, active sessions) */
+    int days_failed;   /* not archived this run (rolled back or partly failed) */
     long long sessions, participants, connections;
     long long details_fetched, details_skipped;
     unsigned long requests;

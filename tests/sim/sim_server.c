@@ -81,22 +81,24 @@ static bool contains_nocase(const char *hay, const char *needle)
     return false;
 }
 
+/* A body for this request; plain: no transport quirks (the simulator's own endpoints). */
 static struct body *body_new(const struct sim_dataset *ds, struct MHD_Connection *conn,
-                             const char *url)
+                             const char *url, bool plain)
 {
     struct body *b = calloc(1, sizeof *b);
+    unsigned quirks = plain ? 0 : ds->quirks;
     const char *accept;
     bool gzip;
 
     if (b == NULL)
         return NULL;
     accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    gzip = (ds->quirks & SIM_Q_GZIP) != 0 && contains_nocase(accept, "gzip");
+    gzip = (quirks & SIM_Q_GZIP) != 0 && contains_nocase(accept, "gzip");
     sim_gen_init(&b->gen);
     b->ds = ds;
-    b->chunked = (ds->quirks & SIM_Q_CHUNKED) != 0;
+    b->chunked = (quirks & SIM_Q_CHUNKED) != 0;
     b->piece_seed = sim_hash(ds->seed, text_hash(url));
-    if (sim_out_init(&b->out, (ds->quirks & SIM_Q_PRETTY) != 0, gzip) != 0) {
+    if (sim_out_init(&b->out, (quirks & SIM_Q_PRETTY) != 0, gzip) != 0) {
         sim_out_dispose(&b->out);
         sim_gen_dispose(&b->gen);
         free(b);
@@ -210,9 +212,9 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, str
 
 /* A small fixed JSON body. */
 static enum MHD_Result send_text(struct sim_server *srv, struct MHD_Connection *conn,
-                                 const char *url, unsigned status, const char *json)
+                                 const char *url, unsigned status, const char *json, bool plain)
 {
-    struct body *b = body_new(srv->ds, conn, url);
+    struct body *b = body_new(srv->ds, conn, url, plain);
 
     if (b == NULL)
         return MHD_NO;
@@ -235,7 +237,7 @@ static enum MHD_Result send_error(struct sim_server *srv, struct MHD_Connection 
     if (!srv->opt.quiet)
         fprintf(stderr, "lkarchive-sim: %u GET %s: %s\n", status, url, why ? why : message);
     snprintf(json, sizeof json, "{\"error\":\"%s\"}", message);
-    return send_text(srv, conn, url, status, json);
+    return send_text(srv, conn, url, status, json, false);
 }
 
 /* Strict unsigned decimal, at most max; NULL (absent) gives def. 0 or -1. */
@@ -294,7 +296,7 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
     hi = end < ds->today ? end : ds->today;
     total = hi >= lo ? (uint64_t)(hi - lo + 1) * ds->sessions_per_day : 0;
     first = page * limit;
-    b = body_new(ds, conn, url);
+    b = body_new(ds, conn, url, false);
     if (b == NULL)
         return MHD_NO;
     b->project = project;
@@ -318,7 +320,7 @@ static enum MHD_Result handle_details(struct sim_server *srv, struct MHD_Connect
 
     if (sim_session_lookup(&s, srv->ds, project, id) != 0)
         return send_error(srv, conn, url, MHD_HTTP_NOT_FOUND, "session not found", NULL);
-    b = body_new(srv->ds, conn, url);
+    b = body_new(srv->ds, conn, url, false);
     if (b == NULL)
         return MHD_NO;
     sim_json_details(&b->out, &b->gen, &s);
@@ -341,7 +343,8 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
              (unsigned long long)atomic_load(&srv->details),
              (unsigned long long)atomic_load(&srv->unauthorized),
              (unsigned long long)atomic_load(&srv->errors));
-    return send_text(srv, conn, url, MHD_HTTP_OK, json);
+    /* compact and unquirked whatever --quirks says: scripts read it with sed */
+    return send_text(srv, conn, url, MHD_HTTP_OK, json, true);
 }
 
 static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn,
@@ -353,9 +356,10 @@ static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn
     size_t len;
     int index;
 
+    /* every request counts, a stats request too (before it reads the counters) */
+    atomic_fetch_add(&srv->requests, 1);
     if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0)
         return handle_stats(srv, conn, url);
-    atomic_fetch_add(&srv->requests, 1);
     if (strcmp(method, "GET") != 0 || strncmp(url, "/api/", 5) != 0)
         return send_error(srv, conn, url, MHD_HTTP_NOT_FOUND, "not found", NULL);
     if (sim_auth_check(srv->auth,

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# lint.sh -- the second compiler and the static checkers: a clang build with -Werror (gcc is
+# the test build's), cppcheck over src/ and the simulator, and clang-format's verdict on the
+# layout (reported, not enforced). Called by ci/test.sh; runs alone too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLK_WERROR=ON >/dev/null
+cmake --build build-clang -j "$(nproc)" >/dev/null
+echo "lint: clang -Werror build clean"
+cppcheck --quiet --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
+    --inline-suppr -I src src tests/sim
+echo "lint: cppcheck clean"
+unformatted=$(for f in src/*.[ch]; do clang-format --dry-run "$f" 2>&1 | grep -c "warning" || true; done | awk '{ s += $1 } END { print s + 0 }')
+[ "$unformatted" -eq 0 ] || { echo "lint: clang-format would change $unformatted line(s) in src/: run clang-format -i src/*.[ch]" >&2; exit 1; }
+echo "lint: clang-format clean"
