@@ -62,8 +62,8 @@ sim_cpu_ms() { # user+system CPU of the simulator so far, ms
     awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$SIM_PID/stat"
 }
 reset_db() {
-    psql -X -q -c "DROP SCHEMA IF EXISTS livekit CASCADE" >/dev/null
-    "$LK" migrate >/dev/null
+    PGOPTIONS='-c client_min_messages=warning' psql -X -q -c "DROP SCHEMA IF EXISTS livekit CASCADE" >/dev/null
+    "$LK" migrate >/dev/null 2>&1
 }
 rows_now() { psql -X -At -c "SELECT (SELECT count(*) FROM livekit.sessions) + (SELECT count(*) FROM livekit.participants) + (SELECT count(*) FROM livekit.participant_connections)"; }
 # timed NAME CMD...: wall ms and peak RSS (KiB) into $WORK/NAME.*

@@ -84,7 +84,7 @@ static const char *claim_string(yajl_val claims, const char *name)
 int sim_auth_check(const struct sim_auth *a, const char *authorization, time_t now,
                    const char **reason)
 {
-    const char *room_list[] = { "video", "roomList", NULL };
+    const char *room_list[] = {"video", "roomList", NULL};
     jwt_t *jwt = NULL;
     char *claims_text = NULL;
     yajl_val claims = NULL, grant;

@@ -21,6 +21,7 @@
 #include "sim_json.h"
 
 /* Field tags: one per random draw, so draws are independent of each other. */
+/* clang-format off */
 enum {
     T_ID = 1, T_ROOM, T_CREATED, T_CREATED_NS, T_LENGTH, T_LENGTH_LONG,
     T_ENDED_NS, T_NP, T_HUGE, T_ORDER_LIST, T_ORDER_DETAILS, T_ORDER_PART, T_ORDER_PUB,
@@ -35,6 +36,7 @@ enum {
     T_SDK, T_PUB_BITS, T_CONN_ROTATE, T_CONN, T_CONN_JOIN_NS, T_CONN_LEFT_NS, T_CONN_ID,
     T_PAGE_ORDER
 };
+/* clang-format on */
 
 #define NSEC_PER_SEC 1000000000
 #define DAY_SECONDS 86400
@@ -42,28 +44,28 @@ enum {
 
 static const char ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-static const char *const REGIONS[] = { "us-east", "us-west", "eu-central", "eu-west",
-                                       "ap-south", "sa-east" };
-static const char *const CONNECTION_TYPES[] = { "UDP", "TCP", "TURN" };
-static const char *const SDK_VERSIONS[] = { "JS 2.5.1", "JS 2.9.0", "Swift 2.0.12",
-                                            "Android 2.5.0", "Go 2.1.3", "Python 0.18.1",
-                                            "Rust 0.6.0", "Unity 1.2.0" };
-static const char *const PUBLISHED_KEYS[] = { "cameraTrack", "microphoneTrack",
-                                              "screenShareTrack", "screenShareAudio" };
+static const char *const REGIONS[] = {"us-east", "us-west",  "eu-central",
+                                      "eu-west", "ap-south", "sa-east"};
+static const char *const CONNECTION_TYPES[] = {"UDP", "TCP", "TURN"};
+static const char *const SDK_VERSIONS[] = {"JS 2.5.1",      "JS 2.9.0",   "Swift 2.0.12",
+                                           "Android 2.5.0", "Go 2.1.3",   "Python 0.18.1",
+                                           "Rust 0.6.0",    "Unity 1.2.0"};
+static const char *const PUBLISHED_KEYS[] = {"cameraTrack", "microphoneTrack", "screenShareTrack",
+                                             "screenShareAudio"};
 
 /* Odd-strings fragments, as JSON string-literal bodies (escapes as served). Raw UTF-8 is
  * written with \x escapes that are never followed by a hex digit. */
 static const char *const ODD_FRAGMENTS[] = {
-    "caf\\u00e9 caf\xc3\xa9",                      /* é escaped and raw */
-    "\xe4\xb8\xad\xe6\x96\x87 \\u4e2d\\u6587",     /* 中文 raw and escaped */
-    "smile \\ud83d\\ude00 \xf0\x9f\x98\x80",       /* emoji: surrogate pair and raw */
-    "say \\\"hi\\\"",                              /* quotes */
-    "back\\\\slash",                               /* backslash */
-    "tab\\there",                                  /* tab */
-    "line\\nbreak\\r\\n",                          /* newline, carriage return */
-    "nul\\u0000byte",                              /* NUL: stored as U+FFFD */
-    "unit\\u001fsep",                              /* a control character */
-    "a\\/b",                                       /* escaped solidus */
+    "caf\\u00e9 caf\xc3\xa9",                         /* é escaped and raw */
+    "\xe4\xb8\xad\xe6\x96\x87 \\u4e2d\\u6587",        /* 中文 raw and escaped */
+    "smile \\ud83d\\ude00 \xf0\x9f\x98\x80",          /* emoji: surrogate pair and raw */
+    "say \\\"hi\\\"",                                 /* quotes */
+    "back\\\\slash",                                  /* backslash */
+    "tab\\there",                                     /* tab */
+    "line\\nbreak\\r\\n",                             /* newline, carriage return */
+    "nul\\u0000byte",                                 /* NUL: stored as U+FFFD */
+    "unit\\u001fsep",                                 /* a control character */
+    "a\\/b",                                          /* escaped solidus */
     "mix \\b\\f\\u00e9\\t\\\\\\\"\\u0000\\u001f end", /* all of it at once */
 };
 #define N_ODD (sizeof ODD_FRAGMENTS / sizeof ODD_FRAGMENTS[0])
@@ -73,8 +75,14 @@ static const char HUGE_UNIT[] = "lorem-ipsum-0123456789-\\u00e9\xc3\xa9-\\\"q\\\
 #define HUGE_REPEATS 4000 /* about 200 KB */
 
 enum ts_form { TS_MILLIS, TS_PLAIN, TS_NANOS, TS_OFFSET, TS_OBJECT, TS_OBJECT_STRSEC, TS_EPOCH };
-enum unset_form { UNSET_ABSENT, UNSET_NULL, UNSET_EMPTY, UNSET_ZERO_TIME, UNSET_ZERO_OBJECT,
-                  UNSET_EPOCH0 };
+enum unset_form {
+    UNSET_ABSENT,
+    UNSET_NULL,
+    UNSET_EMPTY,
+    UNSET_ZERO_TIME,
+    UNSET_ZERO_OBJECT,
+    UNSET_EPOCH0
+};
 
 uint64_t sim_hash(uint64_t a, uint64_t b)
 {
@@ -150,8 +158,8 @@ static void put_digits(char *p, uint64_t v, int width)
 
 int sim_date_parse(int64_t *out, const char *text)
 {
-    static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    unsigned v[3] = { 0, 0, 0 };
+    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned v[3] = {0, 0, 0};
     int64_t day;
     size_t i;
     int rc = -1;
@@ -163,8 +171,13 @@ int sim_date_parse(int64_t *out, const char *text)
             continue;
         if (text[i] < '0' || text[i] > '9')
             goto done;
-        v[i < 4 ? 0 : i < 7 ? 1 : 2] = v[i < 4 ? 0 : i < 7 ? 1 : 2] * 10 +
-                                       (unsigned)(text[i] - '0');
+        v[i < 4   ? 0
+          : i < 7 ? 1
+                  : 2] = v[i < 4   ? 0
+                           : i < 7 ? 1
+                                   : 2] *
+                             10 +
+                         (unsigned)(text[i] - '0');
     }
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1])
         goto done;
@@ -240,11 +253,17 @@ int sim_quirks_parse(unsigned *out, const char *text, char *err, size_t errlen)
         const char *name;
         unsigned bit;
     } names[] = {
-        { "int64-strings", SIM_Q_INT64_STRINGS }, { "timestamp-forms", SIM_Q_TIMESTAMP_FORMS },
-        { "zero-timestamps", SIM_Q_ZERO_TIMESTAMPS }, { "unknown-fields", SIM_Q_UNKNOWN_FIELDS },
-        { "nulls", SIM_Q_NULLS }, { "shuffled-keys", SIM_Q_SHUFFLED_KEYS },
-        { "odd-strings", SIM_Q_ODD_STRINGS }, { "bad-values", SIM_Q_BAD_VALUES },
-        { "gzip", SIM_Q_GZIP }, { "chunked", SIM_Q_CHUNKED }, { "pretty", SIM_Q_PRETTY },
+        {"int64-strings", SIM_Q_INT64_STRINGS},
+        {"timestamp-forms", SIM_Q_TIMESTAMP_FORMS},
+        {"zero-timestamps", SIM_Q_ZERO_TIMESTAMPS},
+        {"unknown-fields", SIM_Q_UNKNOWN_FIELDS},
+        {"nulls", SIM_Q_NULLS},
+        {"shuffled-keys", SIM_Q_SHUFFLED_KEYS},
+        {"odd-strings", SIM_Q_ODD_STRINGS},
+        {"bad-values", SIM_Q_BAD_VALUES},
+        {"gzip", SIM_Q_GZIP},
+        {"chunked", SIM_Q_CHUNKED},
+        {"pretty", SIM_Q_PRETTY},
     };
     unsigned bits = 0;
     const char *p = text, *end;
@@ -489,8 +508,8 @@ static void fld_unknown(struct sim_record *r, struct sim_field *f, const char *j
 
 static enum ts_form ts_form_of(const struct sim_dataset *ds, uint64_t seed, unsigned tag)
 {
-    static const enum ts_form forms[] = { TS_MILLIS, TS_PLAIN, TS_MILLIS, TS_NANOS, TS_OFFSET,
-                                          TS_OBJECT, TS_OBJECT_STRSEC, TS_EPOCH };
+    static const enum ts_form forms[] = {TS_MILLIS, TS_PLAIN,  TS_MILLIS,        TS_NANOS,
+                                         TS_OFFSET, TS_OBJECT, TS_OBJECT_STRSEC, TS_EPOCH};
 
     if (!quirk(ds, SIM_Q_TIMESTAMP_FORMS))
         return TS_MILLIS;
@@ -570,8 +589,8 @@ static void fld_ts(struct sim_record *r, struct sim_field *f, const struct sim_d
 static void fld_unset(struct sim_record *r, struct sim_field *f, const struct sim_dataset *ds,
                       uint64_t seed, unsigned tag)
 {
-    static const char *const forms[] = { NULL, "null", "\"\"", "\"0001-01-01T00:00:00Z\"",
-                                         "{\"seconds\":0,\"nanos\":0}", "0" };
+    static const char *const forms[] = {
+        NULL, "null", "\"\"", "\"0001-01-01T00:00:00Z\"", "{\"seconds\":0,\"nanos\":0}", "0"};
     size_t mark = r->len;
     const char *form = NULL;
 
@@ -808,8 +827,9 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     struct sim_field *f;
     char minutes[32];
     /* at most everyone connected for the whole session, in hundredths of a minute */
-    uint64_t cents = draw(seed, T_MINUTES, (uint64_t)(s->ended.sec - s->created.sec) *
-                                               s->n_participants * 100 / 60 + 1);
+    uint64_t cents =
+        draw(seed, T_MINUTES,
+             (uint64_t)(s->ended.sec - s->created.sec) * s->n_participants * 100 / 60 + 1);
 
     rec_reset(r, order_seed(ds, seed, T_ORDER_DETAILS));
     fld_plain(r, rec_add(r, "roomId", -1), s->id);
@@ -847,8 +867,7 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
             fld_unknown(r, rec_add(r, "recordingMinutes", -1), "\"12.5\"", NULL);
         if (one_in(seed, T_UNK_METADATA, 4))
             fld_unknown(r, rec_add(r, "roomMetadata", -1),
-                        "{\"source\":\"sim\",\"tags\":[\"a\",\"b\"],\"depth\":{\"n\":-3e2}}",
-                        NULL);
+                        "{\"source\":\"sim\",\"tags\":[\"a\",\"b\"],\"depth\":{\"n\":-3e2}}", NULL);
     }
     return r->failed ? -1 : 0;
 }
@@ -903,8 +922,8 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     if (nulls && one_in(seed, T_NULL_SDK, 6))
         fld_null(r, f);
     else
-        fld_plain(r, f, SDK_VERSIONS[draw(seed, T_SDK, sizeof SDK_VERSIONS /
-                                                          sizeof SDK_VERSIONS[0])]);
+        fld_plain(r, f,
+                  SDK_VERSIONS[draw(seed, T_SDK, sizeof SDK_VERSIONS / sizeof SDK_VERSIONS[0])]);
     f = rec_add(r, "publishedSources", -1);
     f->nest = SIM_NEST_PUBLISHED;
     f->present = true;
@@ -953,10 +972,11 @@ int sim_build_published(struct sim_record *r, const struct sim_session *s,
             fld_null(r, f);
         else
             /* microphones mostly on, screen share mostly off */
-            fld_bool(r, f, i == 0   ? (bits & 1) != 0
-                           : i == 1 ? (bits & 6) != 0
-                           : i == 2 ? (bits & 0x38) == 0
-                                    : (bits & 0x38) == 0 && (bits & 0x40) != 0);
+            fld_bool(r, f,
+                     i == 0   ? (bits & 1) != 0
+                     : i == 1 ? (bits & 6) != 0
+                     : i == 2 ? (bits & 0x38) == 0
+                              : (bits & 0x38) == 0 && (bits & 0x40) != 0);
     }
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_DATATRACK, 4))
         fld_unknown(r, rec_add(r, "dataTrack", -1), "true", NULL);
@@ -1097,11 +1117,21 @@ static void write_row(FILE *fp, const struct col *cols, size_t n)
         for (j = 0; j < cols[i].n; j++) {
             ch = (unsigned char)cols[i].p[j];
             switch (ch) {
-            case '\\': fputs("\\\\", fp); break;
-            case '\t': fputs("\\t", fp); break;
-            case '\n': fputs("\\n", fp); break;
-            case '\r': fputs("\\r", fp); break;
-            default: putc(ch, fp); break;
+            case '\\':
+                fputs("\\\\", fp);
+                break;
+            case '\t':
+                fputs("\\t", fp);
+                break;
+            case '\n':
+                fputs("\\n", fp);
+                break;
+            case '\r':
+                fputs("\\r", fp);
+                break;
+            default:
+                putc(ch, fp);
+                break;
             }
         }
     }
@@ -1239,10 +1269,10 @@ static int close_out(FILE *fp, const char *name, char *err, size_t errlen, int r
 int sim_dataset_write_expected(const struct sim_dataset *ds, const char *dir, char *err,
                                size_t errlen)
 {
-    struct expected_files out = { NULL, NULL, NULL };
+    struct expected_files out = {NULL, NULL, NULL};
     struct sim_gen g;
     struct sim_session s;
-    struct strbuf b = { NULL, 0, 0, false };
+    struct strbuf b = {NULL, 0, 0, false};
     size_t project;
     int64_t day;
     uint32_t index;

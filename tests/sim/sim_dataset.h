@@ -98,6 +98,7 @@ struct sim_participant {
 };
 
 /* Columns of the expected-row files, in file order (tests/sim/README.md). */
+/* clang-format off */
 enum sim_session_col {
     SC_PROJECT, SC_SESSION_ID, SC_ROOM_NAME, SC_CREATED_AT, SC_ENDED_AT, SC_LAST_ACTIVE,
     SC_BANDWIDTH_IN, SC_BANDWIDTH_OUT, SC_EGRESS, SC_NUM_PARTICIPANTS, SC_NUM_ACTIVE,
@@ -113,20 +114,26 @@ enum sim_connection_col {
     CC_PROJECT, CC_SESSION_ID, CC_CONNECTION_ID, CC_IDENTITY, CC_JOINED_AT, CC_LEFT_AT, CC_EXTRA,
     CC_COUNT
 };
+/* clang-format on */
 
 /* A field whose value is not plain text but nested records, emitted by the serialiser. */
-enum sim_nest { SIM_NEST_NONE = 0, SIM_NEST_PARTICIPANTS, SIM_NEST_PUBLISHED, SIM_NEST_CONNECTIONS };
+enum sim_nest {
+    SIM_NEST_NONE = 0,
+    SIM_NEST_PARTICIPANTS,
+    SIM_NEST_PUBLISHED,
+    SIM_NEST_CONNECTIONS
+};
 
 #define SIM_MAX_FIELDS 16
 
 /* One member of a JSON object. Texts are offsets into the record's buffer (it may move). */
 struct sim_field {
-    const char *key;    /* static, plain ASCII */
-    enum sim_nest nest; /* SIM_NEST_NONE: the value is json_off/json_len */
-    bool present;       /* false: the member is absent from the object */
-    int col;            /* expected column it fills, or -1 */
-    bool col_set;       /* false: the column is NULL (\N) */
-    bool in_extra;      /* the member goes to the row's `extra` */
+    const char *key;             /* static, plain ASCII */
+    enum sim_nest nest;          /* SIM_NEST_NONE: the value is json_off/json_len */
+    bool present;                /* false: the member is absent from the object */
+    int col;                     /* expected column it fills, or -1 */
+    bool col_set;                /* false: the column is NULL (\N) */
+    bool in_extra;               /* the member goes to the row's `extra` */
     size_t json_off, json_len;   /* the value as served */
     size_t col_off, col_len;     /* decoded column text, when col_set */
     size_t extra_off, extra_len; /* the JSON value stored in `extra`, when in_extra */

@@ -75,11 +75,21 @@ size_t sim_json_unescape(char *out, const char *lit, size_t len)
             continue;
         }
         switch (lit[i + 1]) {
-        case 'b': out[n++] = '\b'; break;
-        case 'f': out[n++] = '\f'; break;
-        case 'n': out[n++] = '\n'; break;
-        case 'r': out[n++] = '\r'; break;
-        case 't': out[n++] = '\t'; break;
+        case 'b':
+            out[n++] = '\b';
+            break;
+        case 'f':
+            out[n++] = '\f';
+            break;
+        case 'n':
+            out[n++] = '\n';
+            break;
+        case 'r':
+            out[n++] = '\r';
+            break;
+        case 't':
+            out[n++] = '\t';
+            break;
         case 'u':
             if (i + 6 > len) {
                 i = len;
@@ -98,7 +108,9 @@ size_t sim_json_unescape(char *out, const char *lit, size_t len)
             n += put_utf8(out + n, cp);
             i += 6;
             continue;
-        default: out[n++] = lit[i + 1]; break; /* \" \\ \/ */
+        default:
+            out[n++] = lit[i + 1];
+            break; /* \" \\ \/ */
         }
         i += 2;
     }
@@ -289,7 +301,9 @@ static void out_pretty(struct sim_out *o, const char *p, size_t n)
             tmp[t++] = ':';
             tmp[t++] = ' ';
             break;
-        default: tmp[t++] = c; break;
+        default:
+            tmp[t++] = c;
+            break;
         }
     }
     out_emit(o, tmp, t);
@@ -397,7 +411,8 @@ static void emit_nested(struct sim_out *o, struct sim_gen *g, enum sim_nest nest
         }
         sim_out_puts(o, "]");
         break;
-    case SIM_NEST_NONE: break;
+    case SIM_NEST_NONE:
+        break;
     }
 }
 

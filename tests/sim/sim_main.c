@@ -25,8 +25,7 @@
 
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
-    uint64_t port, seed, days, sessions_per_day, participants, connections, active_today,
-        threads;
+    uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
     bool plan_below_scale, quiet, dump_only, help;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
@@ -83,26 +82,26 @@ static int parse_args(struct options *o, int argc, char **argv)
         uint64_t min, max;
         size_t offset;
     } numbers[] = {
-        { "--port", 0, 65535, offsetof(struct options, port) },
-        { "--seed", 0, UINT64_MAX, offsetof(struct options, seed) },
-        { "--days", 1, 7, offsetof(struct options, days) },
-        { "--sessions-per-day", 0, SIM_MAX_SESSIONS_PER_DAY,
-          offsetof(struct options, sessions_per_day) },
-        { "--participants", 1, SIM_MAX_PARTICIPANTS, offsetof(struct options, participants) },
-        { "--connections", 1, SIM_MAX_CONNECTIONS, offsetof(struct options, connections) },
-        { "--active-today", 0, SIM_MAX_SESSIONS_PER_DAY, offsetof(struct options, active_today) },
-        { "--threads", 1, 256, offsetof(struct options, threads) },
+        {"--port", 0, 65535, offsetof(struct options, port)},
+        {"--seed", 0, UINT64_MAX, offsetof(struct options, seed)},
+        {"--days", 1, 7, offsetof(struct options, days)},
+        {"--sessions-per-day", 0, SIM_MAX_SESSIONS_PER_DAY,
+         offsetof(struct options, sessions_per_day)},
+        {"--participants", 1, SIM_MAX_PARTICIPANTS, offsetof(struct options, participants)},
+        {"--connections", 1, SIM_MAX_CONNECTIONS, offsetof(struct options, connections)},
+        {"--active-today", 0, SIM_MAX_SESSIONS_PER_DAY, offsetof(struct options, active_today)},
+        {"--threads", 1, 256, offsetof(struct options, threads)},
     };
     static const struct {
         const char *name;
         size_t offset;
     } strings[] = {
-        { "--api-key", offsetof(struct options, api_key) },
-        { "--api-secret", offsetof(struct options, api_secret) },
-        { "--today", offsetof(struct options, today) },
-        { "--port-file", offsetof(struct options, port_file) },
-        { "--expected-dir", offsetof(struct options, expected_dir) },
-        { "--quirks", offsetof(struct options, quirks) },
+        {"--api-key", offsetof(struct options, api_key)},
+        {"--api-secret", offsetof(struct options, api_secret)},
+        {"--today", offsetof(struct options, today)},
+        {"--port-file", offsetof(struct options, port_file)},
+        {"--expected-dir", offsetof(struct options, expected_dir)},
+        {"--quirks", offsetof(struct options, quirks)},
     };
     const char *arg, *value, *eq;
     char name[64];
@@ -171,8 +170,7 @@ static int parse_args(struct options *o, int argc, char **argv)
                 if (parse_u64((uint64_t *)(void *)((char *)o + numbers[i].offset), value,
                               numbers[i].min, numbers[i].max) != 0) {
                     fprintf(stderr, "lkarchive-sim: %s wants a number in %llu..%llu\n", name,
-                            (unsigned long long)numbers[i].min,
-                            (unsigned long long)numbers[i].max);
+                            (unsigned long long)numbers[i].min, (unsigned long long)numbers[i].max);
                     return -1;
                 }
                 done = true;

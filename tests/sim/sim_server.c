@@ -145,13 +145,13 @@ static void body_produce(struct body *b)
         b->remaining--;
         break;
     case BODY_TAIL:
-        sim_out_puts(&b->out, b->wrapper_extra && !b->wrapper_first
-                                  ? "],\"nextPageToken\":null}"
-                                  : "]}");
+        sim_out_puts(&b->out,
+                     b->wrapper_extra && !b->wrapper_first ? "],\"nextPageToken\":null}" : "]}");
         sim_out_finish(&b->out);
         b->state = BODY_DONE;
         break;
-    case BODY_DONE: break;
+    case BODY_DONE:
+        break;
     }
 }
 
@@ -273,7 +273,8 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
     struct body *b;
 
     if (parse_count(&limit, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
-                    LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) != 0 || limit == 0)
+                    LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) != 0 ||
+        limit == 0)
         return send_error(srv, conn, url, MHD_HTTP_BAD_REQUEST, "invalid limit", NULL);
     if (parse_count(&page, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "page"), 0,
                     1000000000) != 0)
@@ -347,8 +348,8 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
     return send_text(srv, conn, url, MHD_HTTP_OK, json, true);
 }
 
-static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn,
-                             const char *url, const char *method)
+static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn, const char *url,
+                             const char *method)
 {
     static const char prefix[] = "/api/project/";
     const char *reason = NULL, *p, *slash;
@@ -362,10 +363,10 @@ static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn
         return handle_stats(srv, conn, url);
     if (strcmp(method, "GET") != 0 || strncmp(url, "/api/", 5) != 0)
         return send_error(srv, conn, url, MHD_HTTP_NOT_FOUND, "not found", NULL);
-    if (sim_auth_check(srv->auth,
-                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION),
-                       time(NULL), &reason) != 0)
+    if (sim_auth_check(
+            srv->auth,
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+            time(NULL), &reason) != 0)
         return send_error(srv, conn, url, MHD_HTTP_UNAUTHORIZED, "invalid token", reason);
     if (srv->opt.plan_below_scale)
         return send_error(srv, conn, url, MHD_HTTP_FORBIDDEN,
@@ -391,9 +392,8 @@ static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     static int seen; /* a marker: its address says "headers already seen" */
 
@@ -411,8 +411,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
-                     const struct sim_auth *auth, const struct sim_server_options *opt,
-                     char *err, size_t errlen)
+                     const struct sim_auth *auth, const struct sim_server_options *opt, char *err,
+                     size_t errlen)
 {
     struct sim_server *srv = calloc(1, sizeof *srv);
     struct sockaddr_in addr;
@@ -443,9 +443,9 @@ int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(opt->threads > 0 ? opt->threads : 1),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_SIZE,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int)1000, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_SIZE, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1000,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         snprintf(err, errlen, "could not listen on 127.0.0.1:%u", (unsigned)opt->port);
         goto done;

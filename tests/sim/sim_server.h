@@ -19,17 +19,17 @@
 struct sim_server;
 
 struct sim_server_options {
-    uint16_t port;     /* 0: ephemeral */
-    unsigned threads;  /* MHD thread pool size, >= 1 */
+    uint16_t port;    /* 0: ephemeral */
+    unsigned threads; /* MHD thread pool size, >= 1 */
     bool plan_below_scale;
-    bool quiet;        /* no per-request log lines */
+    bool quiet; /* no per-request log lines */
 };
 
 /* Starts listening. ds and auth are borrowed and must outlive the server. On success the
  * caller owns *out (sim_server_stop). 0, or -1 with a message in err. */
 int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
-                     const struct sim_auth *auth, const struct sim_server_options *opt,
-                     char *err, size_t errlen);
+                     const struct sim_auth *auth, const struct sim_server_options *opt, char *err,
+                     size_t errlen);
 /* The port actually bound. */
 uint16_t sim_server_port(const struct sim_server *srv);
 /* Stops MHD (waits for its threads) and frees; NULL is a no-op. */

@@ -3,7 +3,7 @@
 // details one after another, and write every row with a parameterized
 // INSERT ... ON CONFLICT through the `pg` package. No batching, no concurrency.
 // Environment: LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL,
-// DATABASE_URL (or PG* variables), BASELINE_TODAY (YYYY-MM-DD), BASELINE_DAYS (default 7).
+// PGHOST/PGUSER/PGDATABASE, BASELINE_TODAY (YYYY-MM-DD), BASELINE_DAYS (default 7).
 import { AccessToken } from 'livekit-server-sdk';
 import pg from 'pg';
 
@@ -14,7 +14,7 @@ const days = Number(process.env.BASELINE_DAYS || 7);
 const limit = 100;
 
 async function token() {
-  const at = new AccessToken(process.env.LIVEKIT_API_KEY, process.env.LIVEKIT_API_SECRET, { ttl: '10m' });
+  const at = new AccessToken(process.env.LIVEKIT_API_KEY, process.env.LIVEKIT_API_SECRET, { identity: 'lk-analytics', ttl: '10m' });
   at.addGrant({ roomList: true });
   return at.toJwt();
 }
@@ -41,7 +41,7 @@ async function get(url, jwt) {
   return res.json();
 }
 
-const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+const client = new pg.Client(); // PGHOST, PGUSER, PGDATABASE ... as libpq reads them
 await client.connect();
 let requests = 0, rows = 0;
 const jwt = await token();
