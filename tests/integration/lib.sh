@@ -172,3 +172,49 @@ snapshot() {
     psql_q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM livekit.participants t"
     psql_q "SELECT md5(string_agg(t::text, E'\n' ORDER BY t::text)) FROM livekit.participant_connections t"
 }
+
+# sim_stat NAME: a counter of the simulator's /_sim/stats
+sim_stat() {
+    curl -s "http://127.0.0.1:$SIM_PORT/_sim/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+# fast_retry_config FILE [extra yaml lines]: a config whose retries wait milliseconds, not seconds
+fast_retry_config() {
+    local file=$1; shift
+    {
+        echo "retry_base_ms: 20"
+        echo "max_attempts: 5"
+        for line in "$@"; do echo "$line"; done
+    } >"$file"
+}
+
+# compare_complete_days: every day the ledger calls complete holds exactly the expected rows
+compare_complete_days() {
+    local bad
+    bad=$(psql_q "
+      WITH done AS (SELECT day FROM livekit.archive_days WHERE status = 'complete'),
+      s AS ((SELECT $SESSIONS_COLS FROM expected.sessions WHERE list_day IN (SELECT day FROM done)
+             EXCEPT SELECT $SESSIONS_COLS FROM livekit.sessions WHERE list_day IN (SELECT day FROM done))
+            UNION ALL
+            (SELECT $SESSIONS_COLS FROM livekit.sessions WHERE list_day IN (SELECT day FROM done)
+             EXCEPT SELECT $SESSIONS_COLS FROM expected.sessions WHERE list_day IN (SELECT day FROM done))),
+      ids AS (SELECT session_id FROM expected.sessions WHERE list_day IN (SELECT day FROM done)),
+      p AS ((SELECT $PARTICIPANTS_COLS FROM expected.participants WHERE session_id IN (SELECT * FROM ids)
+             EXCEPT SELECT $PARTICIPANTS_COLS FROM livekit.participants WHERE session_id IN (SELECT * FROM ids))
+            UNION ALL
+            (SELECT $PARTICIPANTS_COLS FROM livekit.participants WHERE session_id IN (SELECT * FROM ids)
+             EXCEPT SELECT $PARTICIPANTS_COLS FROM expected.participants WHERE session_id IN (SELECT * FROM ids))),
+      c AS ((SELECT $CONNECTIONS_COLS FROM expected.participant_connections WHERE session_id IN (SELECT * FROM ids)
+             EXCEPT SELECT $CONNECTIONS_COLS FROM livekit.participant_connections WHERE session_id IN (SELECT * FROM ids))
+            UNION ALL
+            (SELECT $CONNECTIONS_COLS FROM livekit.participant_connections WHERE session_id IN (SELECT * FROM ids)
+             EXCEPT SELECT $CONNECTIONS_COLS FROM expected.participant_connections WHERE session_id IN (SELECT * FROM ids)))
+      SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM p) + (SELECT count(*) FROM c)")
+    [ "$bad" -eq 0 ] || fail "a day marked complete does not hold exactly its rows ($bad rows differ)"
+}
+
+# expected_schema_from DIR: load expected rows (needs the livekit schema: migrate first)
+ensure_expected() {
+    "$LKARCHIVE_BIN" migrate >/dev/null 2>&1 || fail "migrate failed"
+    load_expected "$1"
+}
