@@ -138,13 +138,15 @@ static int id_set_add(struct id_set *set, const char *id)
 
 enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE, JOB_FAILED };
 
-/* One request to make: a list page or one session's details, with its retries. */
+/* One request to make: a list page or one session's details, with its retries. Kept small
+ * (a day can have tens of thousands): the URL is built when an attempt starts, and a
+ * failure is reported when it becomes final, not stored. */
 struct job {
     struct run *run;
     enum extract_body body;
     const char *session_id; /* details: borrowed from the caller's id array */
-    char url[2048];
-    char what[200];
+    long long page;         /* list: page index and size */
+    int limit;
     int attempt;    /* the current attempt's number: it tags the rows it stages */
     int attempt_no; /* 1-based count of attempts made */
     struct extract *ex;
@@ -154,7 +156,6 @@ struct job {
     int new_ids;    /* list: sessions not seen on an earlier page */
     bool timed_out; /* failed by a time-out (a list page is then made smaller) */
     int rc;
-    struct lk_error err;
 };
 
 struct run {
@@ -180,6 +181,10 @@ struct run {
     size_t jobs_retrying;    /* of the current batch: waiting for a retry */
     int fatal_rc;            /* set by a job whose failure must stop the run */
     struct lk_error fatal_err;
+    struct lk_error job_err; /* the last final failure of a job (list_day reads it) */
+    struct run_summary *summary;
+    int failed_details; /* per day: details that failed for good */
+    char first_failure[600];
     /* per day */
     struct id_set ids;
     /* per run */
@@ -326,11 +331,41 @@ static bool fatal_failure(int rc, const struct lk_error *err)
 }
 
 static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err);
+static void note_error(struct run_summary *summary, const struct lk_error *err);
+
+static void job_what(const struct job *job, char *out, size_t size)
+{
+    if (job->body == EXTRACT_LIST)
+        snprintf(out, size, "list page %lld (limit %d)", job->page, job->limit);
+    else
+        snprintf(out, size, "details of session %.128s", job->session_id);
+}
+
+static int job_url(const struct job *job, char *out, size_t size, struct lk_error *err)
+{
+    const struct run *run = job->run;
+    char *escaped;
+
+    if (job->body == EXTRACT_LIST) {
+        snprintf(out, size, "%s/api/project/%s/sessions?page=%lld&limit=%d&start=%s&end=%s",
+                 run->cfg->base_url, run->project, job->page, job->limit, run->day, run->day);
+        return 0;
+    }
+    escaped = curl_easy_escape(NULL, job->session_id, 0);
+    if (escaped == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    snprintf(out, size, "%s/api/project/%s/sessions/%s", run->cfg->base_url, run->project, escaped);
+    curl_free(escaped);
+    return 0;
+}
 
 static int start_job(struct job *job)
 {
     struct run *run = job->run;
     struct record_sink sink = {job, on_record, on_unknown_field};
+    char url[2048];
     const char *bearer;
     int rc;
 
@@ -338,14 +373,17 @@ static int start_job(struct job *job)
     job->attempt_no++;
     job->new_ids = 0;
     job->timed_out = false;
-    lk_error_init(&job->err);
-    rc = extract_new(&job->ex, job->body, job->session_id, &run->limits, &sink, &job->err);
+    lk_error_init(&run->fatal_err);
+    rc = job_url(job, url, sizeof url, &run->fatal_err);
+    if (rc == 0)
+        rc =
+            extract_new(&job->ex, job->body, job->session_id, &run->limits, &sink, &run->fatal_err);
     if (rc != 0)
         return rc;
-    bearer = token_get(run->token, time(NULL), &job->err);
+    bearer = token_get(run->token, time(NULL), &run->fatal_err);
     if (bearer == NULL)
-        return job->err.code ? job->err.code : LK_ECONFIG;
-    rc = http_start(run->http, job->url, bearer, feed_body, job_done, job, &job->err);
+        return run->fatal_err.code ? run->fatal_err.code : LK_ECONFIG;
+    rc = http_start(run->http, url, bearer, feed_body, job_done, job, &run->fatal_err);
     if (rc != 0)
         return rc;
     job->state = JOB_RUNNING;
@@ -353,17 +391,38 @@ static int start_job(struct job *job)
     return 0;
 }
 
+/* A job failed for good (not fatal to the run): details failures are logged and counted for
+ * the day here; a list failure is left in run->job_err for list_day. */
+static void job_failed_for_good(struct job *job, const struct lk_error *err)
+{
+    struct run *run = job->run;
+
+    run->job_err = *err;
+    if (job->body != EXTRACT_DETAILS)
+        return;
+    /* one broken session must not cost the others: the day stays pending */
+    log_error("session %s: %s", job->session_id, err->message);
+    if (err->detail[0])
+        log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
+    note_error(run->summary, err);
+    if (run->failed_details++ == 0)
+        snprintf(run->first_failure, sizeof run->first_failure, "session %.128s: %.400s",
+                 job->session_id, err->message);
+}
+
 static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err)
 {
     struct job *job = ctx;
     struct run *run = job->run;
+    struct lk_error failure = *err;
+    char what[200];
 
     run->in_flight--;
-    job->err = *err;
+    job_what(job, what, sizeof what);
     if (rc == 0 && (resp->status < 200 || resp->status >= 300))
-        rc = status_error(resp, job->what, run->project, &job->err);
+        rc = status_error(resp, what, run->project, &failure);
     else if (rc == 0)
-        rc = extract_finish(job->ex, &job->err);
+        rc = extract_finish(job->ex, &failure);
     if (rc == 0) {
         job->records = extract_record_count(job->ex);
         extract_free(job->ex);
@@ -383,7 +442,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     job->state = JOB_FAILED;
     run->jobs_finished++;
     /* nothing of a failed attempt may reach the tables */
-    if (store_day_discard_attempt(run->st, job->attempt, &job->err) != 0)
+    if (store_day_discard_attempt(run->st, job->attempt, &failure) != 0)
         rc = job->rc = LK_ENOMEM;
     if (resp->status == 429 && run->parallel > 1) {
         run->parallel /= 2; /* multiplicative decrease: the API asks us to slow down */
@@ -391,32 +450,33 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         log_info("API rate limit: concurrency lowered to %d", run->parallel);
     }
     /* a list that is not found means the project is unknown: no day of it can succeed */
-    if (fatal_failure(rc, &job->err) || (job->body == EXTRACT_LIST && resp->status == 404)) {
+    if (fatal_failure(rc, &failure) || (job->body == EXTRACT_LIST && resp->status == 404)) {
         if (run->fatal_rc == 0) {
             run->fatal_rc = rc;
-            run->fatal_err = job->err;
+            run->fatal_err = failure;
         }
         return;
     }
     if (job->body == EXTRACT_LIST && resp->timed_out &&
         run->page_limit > run->cfg->min_page_limit) {
         job->timed_out = true; /* the page loop halves the page instead of retrying as is */
+        run->job_err = failure;
         return;
     }
     if ((rc == LK_ERETRY || rc == LK_EDATA) && job->attempt_no < run->cfg->max_attempts) {
         long delay = backoff_ms(run, job->attempt_no, resp->retry_after_s);
-        if (now_ms() + delay > run->deadline_ms) {
-            lk_error_detail(&job->err, "the run's time budget (run_budget) is used up; "
-                                       "not retrying");
+        if (now_ms() + delay <= run->deadline_ms) {
+            log_warn("%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
+                     (double)delay / 1000.0, job->attempt_no + 1, run->cfg->max_attempts);
+            job->not_before_ms = now_ms() + delay;
+            job->state = JOB_WAITING;
+            run->jobs_finished--;
+            run->jobs_retrying++;
             return;
         }
-        log_warn("%s: %s; retrying in %.1f s (attempt %d of %d)", job->what, job->err.message,
-                 (double)delay / 1000.0, job->attempt_no + 1, run->cfg->max_attempts);
-        job->not_before_ms = now_ms() + delay;
-        job->state = JOB_WAITING;
-        run->jobs_finished--;
-        run->jobs_retrying++;
+        lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
     }
+    job_failed_for_good(job, &failure);
 }
 
 /* Run jobs until each is done or failed, at most run->parallel at once, honouring back-off
@@ -454,7 +514,6 @@ static int run_jobs(struct run *run, struct job *jobs, size_t count)
             run->jobs_retrying--;
             if ((rc = start_job(job)) != 0) {
                 run->fatal_rc = rc;
-                run->fatal_err = job->err;
                 break;
             }
             if (run->cfg->requests_per_second > 0)
@@ -464,7 +523,6 @@ static int run_jobs(struct run *run, struct job *jobs, size_t count)
                now >= run->next_start_ms) {
             if ((rc = start_job(&jobs[cursor])) != 0) {
                 run->fatal_rc = rc;
-                run->fatal_err = jobs[cursor].err;
                 break;
             }
             cursor++;
@@ -532,95 +590,66 @@ static int list_day(struct run *run, struct day_result *result, struct lk_error 
 {
     long long offset = 0;
     struct job job;
+    char what[200];
     int rc;
 
     for (;;) {
-        int limit = run->page_limit;
-        long long page = offset / limit;
-
         memset(&job, 0, sizeof job);
         job.body = EXTRACT_LIST;
-        snprintf(job.url, sizeof job.url,
-                 "%s/api/project/%s/sessions?page=%lld&limit=%d&start=%s&end=%s",
-                 run->cfg->base_url, run->project, page, limit, run->day, run->day);
-        snprintf(job.what, sizeof job.what, "list page %lld (limit %d)", page, limit);
+        job.limit = run->page_limit;
+        job.page = offset / job.limit;
         rc = run_jobs(run, &job, 1);
         if (rc != 0) {
             *err = run->fatal_err;
             return rc;
         }
+        job_what(&job, what, sizeof what);
         if (job.state == JOB_FAILED && job.timed_out) {
             run->page_limit =
-                limit / 2 > run->cfg->min_page_limit ? limit / 2 : run->cfg->min_page_limit;
-            log_warn("%s timed out; asking for pages of %d from offset %lld", job.what,
-                     run->page_limit, offset);
+                job.limit / 2 > run->cfg->min_page_limit ? job.limit / 2 : run->cfg->min_page_limit;
+            log_warn("%s timed out; asking for pages of %d from offset %lld", what, run->page_limit,
+                     offset);
             continue;
         }
         if (job.state == JOB_FAILED) {
-            *err = job.err;
+            *err = run->job_err;
             return job.rc;
         }
         result->pages++;
-        if (job.records < (size_t)limit)
+        if (job.records < (size_t)job.limit)
             return 0;
         if (job.new_ids == 0) {
             /* a full page of sessions we already had: the API ignores `page` */
-            lk_error_set(err, LK_EAPI, "%s repeats the sessions of earlier pages", job.what);
+            lk_error_set(err, LK_EAPI, "%s repeats the sessions of earlier pages", what);
             lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
                                  "day instead of looping");
             return LK_EAPI;
         }
-        offset += limit;
+        offset += job.limit;
     }
 }
 
 /* The details phase: every session that needs it, concurrently. Failures of single sessions
- * are counted, logged and named in `failure`; only run-stopping failures are returned. */
+ * are logged and counted by job_failed_for_good; only run-stopping failures are returned. */
 static int details_day(struct run *run, char **ids, size_t count, struct day_result *result,
-                       struct run_summary *summary, int *failed_out, char *failure,
-                       size_t failure_size, struct lk_error *err)
+                       struct lk_error *err)
 {
     struct job *jobs = calloc(count ? count : 1, sizeof *jobs);
-    int rc = 0;
+    int rc;
 
-    *failed_out = 0;
     if (jobs == NULL) {
         lk_error_set(err, LK_ENOMEM, "out of memory");
         return LK_ENOMEM;
     }
     for (size_t i = 0; i < count; i++) {
-        char *escaped = curl_easy_escape(NULL, ids[i], 0);
-        if (escaped == NULL) {
-            free(jobs);
-            lk_error_set(err, LK_ENOMEM, "out of memory");
-            return LK_ENOMEM;
-        }
         jobs[i].body = EXTRACT_DETAILS;
         jobs[i].session_id = ids[i];
-        snprintf(jobs[i].url, sizeof jobs[i].url, "%s/api/project/%s/sessions/%s",
-                 run->cfg->base_url, run->project, escaped);
-        snprintf(jobs[i].what, sizeof jobs[i].what, "details of session %.128s", ids[i]);
-        curl_free(escaped);
     }
     rc = run_jobs(run, jobs, count);
-    if (rc != 0) {
+    if (rc != 0)
         *err = run->fatal_err;
-        goto done;
-    }
-    for (size_t i = 0; i < count; i++) {
-        if (jobs[i].state == JOB_DONE) {
-            result->details_fetched++;
-            continue;
-        }
-        /* one broken session must not cost the others: the day stays pending */
-        log_error("session %s: %s", ids[i], jobs[i].err.message);
-        if (jobs[i].err.detail[0])
-            log_detail(LOG_LEVEL_ERROR, "%s", jobs[i].err.detail);
-        note_error(summary, &jobs[i].err);
-        if ((*failed_out)++ == 0)
-            snprintf(failure, failure_size, "session %.128s: %.400s", ids[i], jobs[i].err.message);
-    }
-done:
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        result->details_fetched += jobs[i].state == JOB_DONE;
     free(jobs);
     return rc;
 }
@@ -629,14 +658,16 @@ done:
  * summary), or the code that must stop the run. */
 static int archive_day(struct run *run, struct run_summary *summary, struct lk_error *err)
 {
-    char failure[600] = "";
     struct day_result result = {0};
     struct day_counts counts;
     size_t needing_count = 0;
     char **needing = NULL;
-    int rc, failed_details = 0;
+    int rc, failed_details;
 
     id_set_clear(&run->ids);
+    run->failed_details = 0;
+    run->first_failure[0] = '\0';
+    run->summary = summary;
     if (now_ms() > run->deadline_ms) {
         rc = LK_ERETRY;
         lk_error_set(err, rc, "the run's time budget (run_budget) is used up");
@@ -651,13 +682,13 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     if (rc != 0)
         goto failed;
     result.details_skipped = (long long)(run->ids.count - needing_count);
-    rc = details_day(run, needing, needing_count, &result, summary, &failed_details, failure,
-                     sizeof failure, err);
+    rc = details_day(run, needing, needing_count, &result, err);
     if (rc != 0)
         goto failed;
+    failed_details = run->failed_details;
     /* today's list can still grow; store adds: no session may still be active */
     result.complete = failed_details == 0 && strcmp(run->day, run->today) < 0;
-    result.error = failed_details ? failure : NULL;
+    result.error = failed_details ? run->first_failure : NULL;
     rc = store_day_commit(run->st, summary->run_id, &result, &counts, err);
     if (rc != 0)
         goto failed;
