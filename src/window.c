@@ -154,6 +154,7 @@ struct job {
     enum job_state state;
     size_t records;
     int new_ids;    /* list: sessions not seen on an earlier page */
+    char *first_id; /* list: the page's first session id (an API ignoring `page` repeats it) */
     bool timed_out; /* failed by a time-out (a list page is then made smaller) */
     int rc;
 };
@@ -187,6 +188,7 @@ struct run {
     char first_failure[600];
     /* per day */
     struct id_set ids;
+    struct id_set page_firsts; /* first session id of every list page of the day */
     /* per run */
     char *field_paths[MAX_FIELD_PATHS];
     size_t field_path_count;
@@ -211,6 +213,10 @@ static int on_record(void *ctx, const struct record *rec, struct lk_error *err)
             return LK_ENOMEM;
         }
         job->new_ids += added;
+        if (job->first_id == NULL && (job->first_id = strdup(rec->values[LS_SESSION_ID])) == NULL) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            return LK_ENOMEM;
+        }
     }
     return store_day_add(job->run->st, rec, job->attempt, err);
 }
@@ -372,6 +378,8 @@ static int start_job(struct job *job)
     job->attempt = ++run->attempt_counter;
     job->attempt_no++;
     job->new_ids = 0;
+    free(job->first_id);
+    job->first_id = NULL;
     job->timed_out = false;
     lk_error_init(&run->fatal_err);
     rc = job_url(job, url, sizeof url, &run->fatal_err);
@@ -584,49 +592,79 @@ static void free_ids(char **ids, size_t count)
     free(ids);
 }
 
-/* The list phase: pages until a short or empty one. A page that times out is asked for again
- * at half the size from the same offset (the page index scaled to match). */
+#define MAX_LIST_BATCH 16
+
+/* The list phase: pages until a short or empty one. Pages are asked for in batches of up to
+ * max_concurrency at once (a page past the end is just empty), then read in page order. A
+ * page that times out is asked for again at half the size from its own offset (the page
+ * index scaled to match). A full page that starts with the same session as an earlier page
+ * means the API ignores `page`: the day stops instead of looping. */
 static int list_day(struct run *run, struct day_result *result, struct lk_error *err)
 {
+    struct job jobs[MAX_LIST_BATCH];
+    int batch =
+        run->cfg->max_concurrency < MAX_LIST_BATCH ? run->cfg->max_concurrency : MAX_LIST_BATCH;
     long long offset = 0;
-    struct job job;
     char what[200];
-    int rc;
+    int rc = 0;
+    bool more = true;
 
-    for (;;) {
-        memset(&job, 0, sizeof job);
-        job.body = EXTRACT_LIST;
-        job.limit = run->page_limit;
-        job.page = offset / job.limit;
-        rc = run_jobs(run, &job, 1);
+    if (batch < 1)
+        batch = 1;
+    while (more && rc == 0) {
+        int limit = run->page_limit, i;
+
+        memset(jobs, 0, sizeof jobs);
+        for (i = 0; i < batch; i++) {
+            jobs[i].body = EXTRACT_LIST;
+            jobs[i].limit = limit;
+            jobs[i].page = offset / limit + i;
+        }
+        rc = run_jobs(run, jobs, (size_t)batch);
         if (rc != 0) {
             *err = run->fatal_err;
-            return rc;
+            break;
         }
-        job_what(&job, what, sizeof what);
-        if (job.state == JOB_FAILED && job.timed_out) {
-            run->page_limit =
-                job.limit / 2 > run->cfg->min_page_limit ? job.limit / 2 : run->cfg->min_page_limit;
-            log_warn("%s timed out; asking for pages of %d from offset %lld", what, run->page_limit,
-                     offset);
-            continue;
+        for (i = 0; i < batch && rc == 0; i++) {
+            struct job *job = &jobs[i];
+            int added;
+
+            job_what(job, what, sizeof what);
+            if (job->state == JOB_FAILED && job->timed_out) {
+                run->page_limit =
+                    limit / 2 > run->cfg->min_page_limit ? limit / 2 : run->cfg->min_page_limit;
+                offset += (long long)i * limit;
+                log_warn("%s timed out; asking for pages of %d from offset %lld", what,
+                         run->page_limit, offset);
+                break;
+            }
+            if (job->state == JOB_FAILED) {
+                *err = run->job_err;
+                rc = job->rc;
+                break;
+            }
+            result->pages++;
+            if (job->records < (size_t)limit) {
+                more = false;
+                break;
+            }
+            added = id_set_add(&run->page_firsts, job->first_id ? job->first_id : "");
+            if (added < 0) {
+                rc = LK_ENOMEM;
+                lk_error_set(err, rc, "out of memory");
+            } else if (added == 0 || job->new_ids == 0) {
+                rc = LK_EAPI;
+                lk_error_set(err, rc, "%s repeats the sessions of earlier pages", what);
+                lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
+                                     "day instead of looping");
+            }
         }
-        if (job.state == JOB_FAILED) {
-            *err = run->job_err;
-            return job.rc;
-        }
-        result->pages++;
-        if (job.records < (size_t)job.limit)
-            return 0;
-        if (job.new_ids == 0) {
-            /* a full page of sessions we already had: the API ignores `page` */
-            lk_error_set(err, LK_EAPI, "%s repeats the sessions of earlier pages", what);
-            lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
-                                 "day instead of looping");
-            return LK_EAPI;
-        }
-        offset += job.limit;
+        if (i == batch)
+            offset += (long long)batch * limit;
+        for (i = 0; i < batch; i++)
+            free(jobs[i].first_id);
     }
+    return rc;
 }
 
 /* The details phase: every session that needs it, concurrently. Failures of single sessions
@@ -665,6 +703,7 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     int rc, failed_details;
 
     id_set_clear(&run->ids);
+    id_set_clear(&run->page_firsts);
     run->failed_details = 0;
     run->first_failure[0] = '\0';
     run->summary = summary;
@@ -733,6 +772,7 @@ failed:
 static void free_run(struct run *run)
 {
     id_set_clear(&run->ids);
+    id_set_clear(&run->page_firsts);
     for (size_t i = 0; i < run->field_path_count; i++)
         free(run->field_paths[i]);
     http_free(run->http);
