@@ -34,6 +34,9 @@ CREATE TABLE livekit.sessions (
     details_extra           jsonb       NOT NULL DEFAULT '{}',
     extra                   jsonb       GENERATED ALWAYS AS (list_extra || details_extra) STORED,
     details_archived        boolean     NOT NULL DEFAULT false,
+    -- a hash of the list entry as lkarchive last stored it: an ended, fully archived session
+    -- whose list entry hashes the same is not staged again (a night's unchanged days are cheap)
+    list_hash               bigint,
     archived_at             timestamptz NOT NULL DEFAULT now(),
     updated_at              timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project_id, session_id)

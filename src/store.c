@@ -23,9 +23,110 @@
 /* Advisory lock key for migrations: "lkarchiv" read as a number. */
 #define MIGRATION_LOCK_KEY 0x6c6b617263686976LL
 
+/* session id -> 64-bit hash, open addressing; the day's archived list entries */
+struct hash_map {
+    char **keys;
+    uint64_t *values;
+    size_t capacity, count;
+};
+
+static uint64_t fnv1a(uint64_t h, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    return h;
+}
+
+static void hash_map_clear(struct hash_map *map)
+{
+    for (size_t i = 0; i < map->capacity; i++)
+        free(map->keys[i]);
+    free(map->keys);
+    free(map->values);
+    memset(map, 0, sizeof *map);
+}
+
+/* 0, or -1 out of memory. A key given twice keeps the last value. */
+static int hash_map_put(struct hash_map *map, const char *key, uint64_t value)
+{
+    size_t i;
+
+    if ((map->count + 1) * 2 > map->capacity) {
+        struct hash_map grown = {0};
+        grown.capacity = map->capacity ? map->capacity * 2 : 1024;
+        grown.keys = calloc(grown.capacity, sizeof *grown.keys);
+        grown.values = calloc(grown.capacity, sizeof *grown.values);
+        if (grown.keys == NULL || grown.values == NULL) {
+            free(grown.keys);
+            free(grown.values);
+            return -1;
+        }
+        for (size_t k = 0; k < map->capacity; k++) {
+            if (map->keys[k] == NULL)
+                continue;
+            i = fnv1a(1469598103934665603ULL, map->keys[k], strlen(map->keys[k])) &
+                (grown.capacity - 1);
+            while (grown.keys[i])
+                i = (i + 1) & (grown.capacity - 1);
+            grown.keys[i] = map->keys[k];
+            grown.values[i] = map->values[k];
+        }
+        grown.count = map->count;
+        free(map->keys);
+        free(map->values);
+        *map = grown;
+    }
+    i = fnv1a(1469598103934665603ULL, key, strlen(key)) & (map->capacity - 1);
+    while (map->keys[i] && strcmp(map->keys[i], key) != 0)
+        i = (i + 1) & (map->capacity - 1);
+    if (map->keys[i] == NULL) {
+        if ((map->keys[i] = strdup(key)) == NULL)
+            return -1;
+        map->count++;
+    }
+    map->values[i] = value;
+    return 0;
+}
+
+static bool hash_map_get(const struct hash_map *map, const char *key, uint64_t *out)
+{
+    size_t i;
+
+    if (map->capacity == 0)
+        return false;
+    i = fnv1a(1469598103934665603ULL, key, strlen(key)) & (map->capacity - 1);
+    while (map->keys[i]) {
+        if (strcmp(map->keys[i], key) == 0) {
+            *out = map->values[i];
+            return true;
+        }
+        i = (i + 1) & (map->capacity - 1);
+    }
+    return false;
+}
+
+/* The list entry's hash: every value (NULL distinct from "") and extra, in column order.
+ * Stored as bigint, so it is kept in the signed range PostgreSQL holds. */
+static uint64_t list_record_hash(const struct record *rec)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < LS_COUNT; i++) {
+        if (rec->values[i] == NULL)
+            h = fnv1a(h, "\x01", 1);
+        else
+            h = fnv1a(h, rec->values[i], strlen(rec->values[i]) + 1);
+    }
+    h = fnv1a(h, rec->extra, strlen(rec->extra));
+    return h & 0x7fffffffffffffffULL;
+}
+
 struct store {
     PGconn *conn;
-    char **locked_projects; /* advisory locks held, taken again after a reconnect */
+    bool list_rows_changed;   /* the day's list differs from the archive (else skip its merge) */
+    struct hash_map known;    /* session id -> list hash of the day's ended, archived sessions */
+    long long list_unchanged; /* list entries skipped because their hash matched */
+    long long rows_merged;    /* rows the day's merges inserted or changed */
+    char **locked_projects;   /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
     char project[128];
     char day[16];
@@ -71,6 +172,7 @@ enum stage_column {
     SG_SCREEN_SHARE,
     SG_SCREEN_SHARE_AUDIO,
     SG_EXTRA,
+    SG_LIST_HASH,
     SG_COUNT
 };
 
@@ -84,7 +186,7 @@ static const char SQL_CREATE_STAGE[] =
     " details_num_participants integer, participant_name text, joined_at timestamptz,"
     " left_at timestamptz, region text, connection_type text, sdk_version text,"
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
-    " extra jsonb) ON COMMIT DELETE ROWS";
+    " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS";
 
 static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
 
@@ -94,10 +196,10 @@ static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
 static const char SQL_MERGE_LIST_SESSIONS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
     " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
-    " num_active_participants, list_day, list_extra)"
+    " num_active_participants, list_day, list_extra, list_hash)"
     " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.created_at,"
     " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
-    " s.num_participants, s.num_active_participants, $2::date, s.extra"
+    " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash"
     " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
     " ORDER BY s.session_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
@@ -106,14 +208,15 @@ static const char SQL_MERGE_LIST_SESSIONS[] =
     " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
     " egress = excluded.egress, num_participants = excluded.num_participants,"
     " num_active_participants = excluded.num_active_participants,"
-    " list_day = excluded.list_day, list_extra = excluded.list_extra, updated_at = now()"
+    " list_day = excluded.list_day, list_extra = excluded.list_extra,"
+    " list_hash = excluded.list_hash, updated_at = now()"
     " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
     " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
     " excluded.num_participants, excluded.num_active_participants, excluded.list_day,"
-    " excluded.list_extra)"
+    " excluded.list_extra, excluded.list_hash)"
     " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
     " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
-    " t.list_extra)";
+    " t.list_extra, t.list_hash)";
 
 static const char SQL_MERGE_DETAILS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, start_time, end_time,"
@@ -178,20 +281,30 @@ static const char SQL_MERGE_CONNECTIONS[] =
     " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
     " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
 
-/* $1 project $2 discarded attempts $3 full. Newest staged list row per session,
- * compared with what the archive holds. */
+/* $1 project $2 discarded attempts $3 full $4 day. Rows: (session id, whether its details
+ * are needed); a session listed here without needing details only changed its list entry. Newest
+ * staged list row per session, compared with what the archive holds. */
 static const char SQL_NEEDING_DETAILS[] =
-    "SELECT s.session_id FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
-    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
-    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id"
-    " WHERE $3::boolean OR t.session_id IS NULL OR NOT t.details_archived"
-    "   OR s.ended_at IS NULL"
+    "SELECT session_id, list_changed OR details_missing OR active OR $3::boolean FROM ("
+    " SELECT s.session_id, s.seq, t.session_id IS NULL"
     "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
-    "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra)"
+    "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra,"
+    "       $4::date, s.list_hash)"
     "      IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active,"
     "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
-    "       t.num_active_participants, t.list_extra)"
-    " ORDER BY s.seq";
+    "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
+    "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
+    "   s.ended_at IS NULL AS active"
+    " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
+    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
+    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id) c"
+    " WHERE list_changed OR details_missing OR active OR $3::boolean"
+    " ORDER BY seq";
+
+/* The counts the ledger already has for the day (no row when the day is new). */
+static const char SQL_DAY_COUNTS_UNCHANGED[] =
+    "SELECT sessions, participants, connections, active_sessions FROM livekit.archive_days"
+    " WHERE project_id = $1 AND day = $2 AND status <> 'failed'";
 
 /* What the archive holds for the day (skipped details still count). $1 project $2 day */
 static const char SQL_DAY_COUNTS[] =
@@ -338,6 +451,7 @@ void store_free(struct store *st)
         PQfinish(st->conn);
     free(st->copy_buf);
     free(st->discarded);
+    hash_map_clear(&st->known);
     for (size_t i = 0; i < st->locked_count; i++)
         free(st->locked_projects[i]);
     free(st->locked_projects);
@@ -579,7 +693,35 @@ done:
 
 /* ---- days ---- */
 
-int store_day_begin(struct store *st, const char *project, const char *day, struct lk_error *err)
+/* The day's ended, fully archived sessions by list hash (see store_day_begin). */
+static int load_known(struct store *st, struct lk_error *err)
+{
+    const char *params[2] = {st->project, st->day};
+    PGresult *res = exec_params(st,
+                                "SELECT session_id, list_hash FROM livekit.sessions"
+                                " WHERE project_id = $1 AND list_day = $2 AND details_archived"
+                                " AND ended_at IS NOT NULL AND list_hash IS NOT NULL",
+                                2, params);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not read the day's archived sessions");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        if (hash_map_put(&st->known, PQgetvalue(res, i, 0),
+                         strtoull(PQgetvalue(res, i, 1), NULL, 10)) != 0) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            rc = LK_ENOMEM;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_day_begin(struct store *st, const char *project, const char *day, bool full,
+                    struct lk_error *err)
 {
     PGresult *res = NULL;
     int rc = LK_EDB;
@@ -592,9 +734,13 @@ int store_day_begin(struct store *st, const char *project, const char *day, stru
     snprintf(st->day, sizeof st->day, "%s", day);
     st->seq = 0;
     st->copy_len = 0;
+    st->list_rows_changed = true;
+    st->list_unchanged = 0;
+    hash_map_clear(&st->known);
     st->discarded_count = 0;
     if (exec_simple(st, "BEGIN", "start the day's transaction", err) != 0 ||
-        exec_simple(st, SQL_CREATE_STAGE, "create the staging table", err) != 0)
+        exec_simple(st, SQL_CREATE_STAGE, "create the staging table", err) != 0 ||
+        (!full && load_known(st, err) != 0))
         goto done;
     st->in_day = true;
     if (start_copy(st, err) != 0)
@@ -688,7 +834,18 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
                                                        participant_to_stage, connection_to_stage};
     static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
     const char *row[SG_COUNT] = {0};
-    char seq[24], attempt_text[16], kind[2] = {kind_letter[rec->kind], '\0'};
+    char seq[24], attempt_text[16], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
+    uint64_t hash, known;
+
+    if (rec->kind == RECORD_LIST_SESSION) {
+        hash = list_record_hash(rec);
+        if (hash_map_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash) {
+            st->list_unchanged++;
+            return 0; /* ended, archived, unchanged: nothing to merge, no details to fetch */
+        }
+        snprintf(hash_text, sizeof hash_text, "%llu", (unsigned long long)hash);
+        row[SG_LIST_HASH] = hash_text;
+    }
 
     snprintf(seq, sizeof seq, "%lld", ++st->seq);
     snprintf(attempt_text, sizeof attempt_text, "%d", attempt);
@@ -797,8 +954,8 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     if (discarded == NULL)
         goto oom;
     {
-        const char *params[3] = {st->project, discarded, full ? "true" : "false"};
-        res = exec_params(st, SQL_NEEDING_DETAILS, 3, params);
+        const char *params[4] = {st->project, discarded, full ? "true" : "false", st->day};
+        res = exec_params(st, SQL_NEEDING_DETAILS, 4, params);
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         lk_error_set(err, LK_EDB, "could not compare the listed sessions with the archive");
@@ -808,8 +965,12 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
     if (ids == NULL)
         goto oom;
-    for (count = 0; count < (size_t)PQntuples(res); count++)
-        if ((ids[count] = strdup(PQgetvalue(res, (int)count, 0))) == NULL)
+    /* every row is a list entry that is new or changed, or whose details are needed; when
+     * there is none, the list merge has nothing to do */
+    st->list_rows_changed = PQntuples(res) > 0;
+    for (int row = 0; row < PQntuples(res); row++)
+        if (strcmp(PQgetvalue(res, row, 1), "t") == 0 &&
+            (ids[count++] = strdup(PQgetvalue(res, row, 0))) == NULL)
             goto oom;
     if (start_copy(st, err) != 0)
         goto done;
@@ -847,6 +1008,8 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
         lk_error_set(err, LK_EDB, "could not merge %s", what);
         lk_error_detail(err, "%s", PQresultErrorMessage(res));
         rc = LK_EDB;
+    } else {
+        st->rows_merged += strtoll(PQcmdTuples(res), NULL, 10);
     }
     PQclear(res);
     return rc;
@@ -870,14 +1033,23 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         lk_error_set(err, rc, "out of memory");
         goto done;
     }
-    if (run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err) ||
+    st->rows_merged = 0;
+    if ((st->list_rows_changed &&
+         run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err)) ||
         run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err) ||
         run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err) ||
         run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err))
         goto done;
     {
+        /* nothing merged: the day holds what the ledger says it held (counting the day's
+         * participants and connections is the most expensive query of an unchanged day) */
         const char *params[2] = {st->project, st->day};
-        res = exec_params(st, SQL_DAY_COUNTS, 2, params);
+        res = exec_params(st, st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2,
+                          params);
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
+            PQclear(res);
+            res = exec_params(st, SQL_DAY_COUNTS, 2, params);
+        }
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         lk_error_set(err, LK_EDB, "could not count the day's rows");

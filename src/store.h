@@ -53,8 +53,11 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
 int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
                       char ***new_out, size_t *new_count_out, struct lk_error *err);
 
-/* Open the day's transaction and its COPY into the stage. */
-int store_day_begin(struct store *st, const char *project, const char *day, struct lk_error *err);
+/* Open the day's transaction and its COPY into the stage. Unless `full`, the list entries of
+ * the day's ended, fully archived sessions are remembered by hash, and store_day_add skips
+ * those that arrive unchanged (they need neither a merge nor their details again). */
+int store_day_begin(struct store *st, const char *project, const char *day, bool full,
+                    struct lk_error *err);
 
 /* Stage one record; `attempt` names the HTTP attempt it came from (see discard). */
 int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err);

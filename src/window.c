@@ -713,7 +713,7 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
         lk_error_detail(err, "this day was not fetched; the next run will");
         goto failed;
     }
-    rc = store_day_begin(run->st, run->project, run->day, err);
+    rc = store_day_begin(run->st, run->project, run->day, run->full, err);
     if (rc == 0)
         rc = list_day(run, &result, err);
     if (rc == 0)
