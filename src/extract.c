@@ -28,7 +28,6 @@
 
 /* The longest run of connections one participant may carry before we call the body hostile. */
 #define MAX_CONNECTIONS_PER_PARTICIPANT 100000
-#define MAX_FRAMES 1100
 
 enum field_type {
     FT_TEXT,
@@ -163,7 +162,8 @@ struct extract {
     struct lk_error *err; /* the caller's, during feed/finish */
     int rc;
 
-    struct frame frames[MAX_FRAMES];
+    struct frame *frames; /* limits.max_depth + 2 of them (the stack never goes deeper) */
+    int frame_capacity;
     int frame_count;
     int depth;
     struct capture cap;
@@ -198,6 +198,17 @@ static char *clean_copy(const unsigned char *text, size_t len, size_t *out_len)
 {
     size_t nuls = 0, j = 0;
     char *copy;
+
+    if (len == 0 || memchr(text, 0, len) == NULL) { /* the usual case: a plain copy */
+        copy = malloc(len + 1);
+        if (copy == NULL)
+            return NULL;
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+        if (out_len)
+            *out_len = len;
+        return copy;
+    }
 
     for (size_t i = 0; i < len; i++)
         nuls += text[i] == 0;
@@ -872,7 +883,7 @@ static int push_frame(struct extract *ex, enum scope scope)
 {
     struct frame *frame;
 
-    if (ex->frame_count == MAX_FRAMES)
+    if (ex->frame_count == ex->frame_capacity)
         return fail(ex, LK_EDATA, "JSON nesting too deep");
     frame = &ex->frames[ex->frame_count++];
     frame->scope = scope;
@@ -1137,9 +1148,11 @@ int extract_new(struct extract **out, enum extract_body body, const char *sessio
     ex->limits = *limits;
     ex->sink = *sink;
     ex->session_id = strdup(session_id ? session_id : "");
+    ex->frame_capacity = limits->max_depth + 2;
+    ex->frames = malloc((size_t)ex->frame_capacity * sizeof *ex->frames);
     ex->parser = yajl_alloc(&extract_callbacks, NULL, ex);
     ex->scratch = gen_new();
-    if (ex->session_id == NULL || ex->parser == NULL || ex->scratch == NULL)
+    if (ex->session_id == NULL || ex->frames == NULL || ex->parser == NULL || ex->scratch == NULL)
         goto done;
     *out = ex;
     ex = NULL;
@@ -1151,41 +1164,71 @@ done:
     return rc;
 }
 
-/* Stop before yajl buffers a string or number longer than the limit (yajl has no limit). */
+static int token_too_long(struct extract *ex, size_t at)
+{
+    lk_error_set(ex->err, LK_EDATA, "a JSON %s at byte %zu is longer than the limit of %zu bytes",
+                 ex->in_string ? "string" : "token", ex->bytes_before_chunk + at,
+                 ex->limits.max_string_bytes);
+    lk_error_detail(ex->err, "raise max_string_bytes in the configuration if this is "
+                             "legitimate data");
+    return LK_EDATA;
+}
+
+/* Stop before yajl buffers a string or number longer than the limit: yajl has no limit, and
+ * copies a token that spans chunks into a buffer of its own until the token ends. Inside a
+ * string the scan jumps from quote to quote with memchr (strings are most of the bytes). */
 static int check_token_lengths(struct extract *ex, const char *chunk, size_t len)
 {
-    size_t max = ex->limits.max_string_bytes;
+    size_t max = ex->limits.max_string_bytes, i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        char c = chunk[i];
+    while (i < len) {
         if (ex->in_string) {
-            if (ex->escaped)
+            size_t from, end, run = 0;
+            const char *quote;
+            bool closes;
+            if (ex->escaped) { /* the byte after a backslash that ended the last chunk */
                 ex->escaped = false;
-            else if (c == '\\')
-                ex->escaped = true;
-            else if (c == '"') {
+                if (++ex->token_len > max)
+                    return token_too_long(ex, i);
+                i++;
+            }
+            from = i;
+            quote = i < len ? memchr(chunk + i, '"', len - i) : NULL;
+            if (quote == NULL) {
+                /* the string goes on into the next chunk: is its last backslash open? */
+                for (size_t k = len; k > from && chunk[k - 1] == '\\'; k--)
+                    run++;
+                ex->escaped = run % 2 == 1;
+                end = len;
+                closes = false;
+            } else {
+                for (const char *k = quote; k > chunk + from && k[-1] == '\\'; k--)
+                    run++;
+                closes = run % 2 == 0;
+                end = (size_t)(quote - chunk) + (closes ? 0 : 1); /* an escaped quote counts */
+            }
+            /* report the very byte that passes the limit, whatever the chunking */
+            if (ex->token_len + (end - from) > max)
+                return token_too_long(ex, from + (max - ex->token_len));
+            ex->token_len += end - from;
+            i = quote == NULL ? len : (size_t)(quote - chunk) + 1;
+            if (closes) {
                 ex->in_string = false;
                 ex->token_len = 0;
-                continue;
             }
-            ex->token_len++;
-        } else if (c == '"') {
+            continue;
+        }
+        char c = chunk[i];
+        if (c == '"') {
             ex->in_string = true;
             ex->token_len = 0;
         } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':' ||
                    c == ' ' || c == '\n' || c == '\r' || c == '\t') {
             ex->token_len = 0;
-        } else {
-            ex->token_len++;
+        } else if (++ex->token_len > max) {
+            return token_too_long(ex, i);
         }
-        if (ex->token_len > max) {
-            lk_error_set(ex->err, LK_EDATA,
-                         "a JSON %s at byte %zu is longer than the limit of %zu bytes",
-                         ex->in_string ? "string" : "token", ex->bytes_before_chunk + i, max);
-            lk_error_detail(ex->err, "raise max_string_bytes in the configuration if this is "
-                                     "legitimate data");
-            return LK_EDATA;
-        }
+        i++;
     }
     return 0;
 }
@@ -1218,6 +1261,7 @@ int extract_feed(struct extract *ex, const char *chunk, size_t len, struct lk_er
         return ex->rc;
     rc = check_token_lengths(ex, chunk, len);
     if (rc != 0) {
+        ex->err = err;
         ex->rc = rc;
         return rc;
     }
@@ -1264,6 +1308,7 @@ void extract_free(struct extract *ex)
     }
     while (ex->frame_count > 0)
         pop_frame(ex);
+    free(ex->frames);
     drop_connections(ex);
     free(ex->connections);
     capture_reset(&ex->cap);

@@ -134,7 +134,7 @@ struct store {
     bool copying;
     long long seq;
     char *copy_buf;
-    size_t copy_len;
+    size_t copy_len, copy_capacity;
     int *discarded;
     size_t discarded_count, discarded_capacity;
 };
@@ -421,6 +421,7 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
         lk_error_set(err, rc, "out of memory");
         goto done;
     }
+    st->copy_capacity = COPY_FLUSH_BYTES + 65536;
     rc = LK_EDB;
     /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
     st->conn = PQconnectdbParams(keywords, values, 1);
@@ -767,42 +768,42 @@ static int flush_copy(struct store *st, struct lk_error *err)
 /* Append one COPY text field (escaped) or \N; the buffer has room for the fixed part. */
 static int append_field(struct store *st, const char *value, bool last, struct lk_error *err)
 {
-    if (value == NULL) {
-        if (st->copy_len + 3 > COPY_FLUSH_BYTES + 65536 - 2 && flush_copy(st, err) != 0)
+    size_t len = value ? strlen(value) : 2;
+    const char *p = value;
+
+    /* room for the value escaped at worst (every byte doubled) and its separator */
+    if (st->copy_len + 2 * len + 1 > st->copy_capacity) {
+        if (flush_copy(st, err) != 0)
             return LK_EDB;
-        memcpy(st->copy_buf + st->copy_len, "\\N", 2);
-        st->copy_len += 2;
-    } else {
-        for (const char *p = value; *p; p++) {
-            char c = *p, escaped = 0;
-            if (st->copy_len + 4 > COPY_FLUSH_BYTES + 65536 && flush_copy(st, err) != 0)
-                return LK_EDB;
-            switch (c) {
-            case '\\':
-                escaped = '\\';
-                break;
-            case '\t':
-                escaped = 't';
-                break;
-            case '\n':
-                escaped = 'n';
-                break;
-            case '\r':
-                escaped = 'r';
-                break;
-            default:
-                break;
+        if (2 * len + 1 > st->copy_capacity) {
+            char *grown = realloc(st->copy_buf, 2 * len + 1);
+            if (grown == NULL) {
+                lk_error_set(err, LK_ENOMEM, "out of memory");
+                return LK_ENOMEM;
             }
-            if (escaped) {
-                st->copy_buf[st->copy_len++] = '\\';
-                st->copy_buf[st->copy_len++] = escaped;
-            } else {
-                st->copy_buf[st->copy_len++] = c;
-            }
+            st->copy_buf = grown;
+            st->copy_capacity = 2 * len + 1;
         }
     }
-    if (st->copy_len + 2 > COPY_FLUSH_BYTES + 65536 && flush_copy(st, err) != 0)
-        return LK_EDB;
+    if (value == NULL) {
+        memcpy(st->copy_buf + st->copy_len, "\\N", 2);
+        st->copy_len += 2;
+    }
+    while (p && *p) {
+        /* COPY text escapes: backslash, tab, newline, carriage return */
+        size_t run = strcspn(p, "\\\t\n\r");
+        memcpy(st->copy_buf + st->copy_len, p, run);
+        st->copy_len += run;
+        p += run;
+        if (*p) {
+            st->copy_buf[st->copy_len++] = '\\';
+            st->copy_buf[st->copy_len++] = *p == '\t'   ? 't'
+                                           : *p == '\n' ? 'n'
+                                           : *p == '\r' ? 'r'
+                                                        : '\\';
+            p++;
+        }
+    }
     st->copy_buf[st->copy_len++] = last ? '\n' : '\t';
     return 0;
 }
@@ -827,6 +828,21 @@ static const int participant_to_stage[PT_COUNT] = {
 static const int connection_to_stage[CN_COUNT] = {
     SG_SESSION_ID, SG_CONNECTION_ID, SG_PARTICIPANT_IDENTITY, SG_JOINED_AT, SG_LEFT_AT};
 
+/* Decimal text of a non-negative counter; out holds at least 21 bytes. */
+static void format_counter(char *out, unsigned long long value)
+{
+    char digits[24];
+    int n = 0;
+
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (n > 0)
+        *out++ = digits[--n];
+    *out = '\0';
+}
+
 int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err)
 {
     static const char kind_letter[RECORD_KIND_COUNT] = {'L', 'D', 'P', 'C'};
@@ -834,7 +850,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
                                                        participant_to_stage, connection_to_stage};
     static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
     const char *row[SG_COUNT] = {0};
-    char seq[24], attempt_text[16], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
+    char seq[24], attempt_text[24], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
     uint64_t hash, known;
 
     if (rec->kind == RECORD_LIST_SESSION) {
@@ -847,8 +863,9 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
         row[SG_LIST_HASH] = hash_text;
     }
 
-    snprintf(seq, sizeof seq, "%lld", ++st->seq);
-    snprintf(attempt_text, sizeof attempt_text, "%d", attempt);
+    /* by hand, not snprintf: two per staged row (profiled) */
+    format_counter(seq, (unsigned long long)++st->seq);
+    format_counter(attempt_text, (unsigned long long)attempt);
     row[SG_SEQ] = seq;
     row[SG_ATTEMPT] = attempt_text;
     row[SG_KIND] = kind;
