@@ -125,6 +125,26 @@ if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
     sim_stop
 fi
 
+# (e) memory: one list page of 50,000 sessions; one details response with 10,000
+# participants; a small run, to show peak RSS does not grow with days or sessions
+mem_run() { # mem_run NAME CONFIG_LINES SIM_OPTIONS...
+    local name=$1 config=$WORK/$1.yaml; shift
+    printf '%s\n' "$1" >"$config"; shift
+    reset_db
+    rm -f "$WORK/sim.port"
+    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
+        --today "$TODAY" --seed 9 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
+        --quiet "$@" 2>"$WORK/sim.log" &
+    SIM_PID=$!
+    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
+    export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
+    timed "$name" "$LK" --config "$config" run --today "$TODAY" --days 1 --log-level warn
+    sim_stop
+}
+mem_run mem_page "page_limit: 50000" --days 1 --sessions-per-day 50000 --participants 1 --connections 1
+mem_run mem_details "page_limit: 100" --days 1 --sessions-per-day 2 --participants 10000 --connections 10000 --exact-counts
+mem_run mem_small "page_limit: 100" --days 1 --sessions-per-day 1000 --participants 4 --connections 6
+
 ms() { cat "$WORK/$1.ms"; }
 rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
 rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
@@ -142,3 +162,9 @@ echo "rows archived by (a): $rows_first; by (d): $rows_copy${rows_base:+; by (c)
 echo "a/d (first load over the COPY bound, target <= 2 + simulator): $(ratio "$(ms first)" "$(ms copy)")"
 echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
 echo "b/a (next night over first load, target <= 0.2): $(ratio "$(ms next)" "$(ms first)")"
+echo
+echo "peak RSS, target < 32 MiB:"
+echo "  one list page of 50,000 sessions (page_limit 50000): $(rss_mib mem_page) MiB"
+echo "  one details response with 10,000 participants:       $(rss_mib mem_details) MiB"
+echo "  1 day x 1,000 sessions:                               $(rss_mib mem_small) MiB"
+echo "  7 days x $SESSIONS sessions (a):                       $(rss_mib first) MiB"

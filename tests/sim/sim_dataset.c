@@ -708,9 +708,15 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
         length = 60 + draw(seed, T_LENGTH, 4 * 3600);
     out->ended.sec = out->created.sec + (int64_t)length;
     out->ended.nsec = (int32_t)draw(seed, T_ENDED_NS, NSEC_PER_SEC);
-    np = 1 + (uint32_t)draw(seed, T_NP, 2 * (uint64_t)pmean - 1);
-    /* connections averaging cmean per session: np * cmean / pmean, at least one each */
-    total = (uint32_t)(((uint64_t)cmean * np + pmean / 2) / pmean);
+    if (ds->exact_counts) {
+        /* --exact-counts: fixed sizes, e.g. a details answer with exactly 10,000 participants */
+        np = pmean;
+        total = np * (cmean / pmean > 1 ? cmean / pmean : 1);
+    } else {
+        np = 1 + (uint32_t)draw(seed, T_NP, 2 * (uint64_t)pmean - 1);
+        /* connections averaging cmean per session: np * cmean / pmean, at least one each */
+        total = (uint32_t)(((uint64_t)cmean * np + pmean / 2) / pmean);
+    }
     out->n_participants = np;
     out->n_connections = total < np ? np : total;
 }

@@ -51,6 +51,9 @@ struct sim_dataset {
     uint32_t connections;  /* mean connections per session */
     uint32_t active_today; /* the last N sessions of today are active */
     unsigned quirks;       /* enum sim_quirk bits */
+    /* every session has exactly `participants` participants, each with exactly
+     * max(1, connections / participants) connections (instead of the random spread) */
+    bool exact_counts;
 };
 
 /* Derives the per-project seeds; call after filling seed and projects. Cannot fail. */

@@ -5,6 +5,7 @@
  * port written atomically to --port-file (temp file + rename) and announced on stderr, and a
  * sigwait for SIGTERM/SIGINT, after which MHD is stopped and the process exits 0.
  * SIGINT/SIGTERM are blocked before MHD starts its threads, so only sigwait ever sees them.
+ * --fault rules are parsed here (sim_fault_parse) into the server options.
  * Exit status: 0 ok, 1 runtime failure, 2 usage error.
  */
 #include <errno.h>
@@ -26,9 +27,13 @@
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
-    bool plan_below_scale, quiet, dump_only, help;
+    bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
+    struct sim_fault faults[SIM_MAX_FAULTS];
+    size_t n_faults;
+    bool slow_above;
+    uint64_t slow_above_limit, slow_above_ms;
 };
 
 static void usage(FILE *fp)
@@ -38,8 +43,11 @@ static void usage(FILE *fp)
           "         [--sessions-per-day N] [--participants N] [--connections N]\n"
           "         [--active-today N] [--quirks all|none|name,...] [--expected-dir DIR]\n"
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
+          "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
-          "        shuffled-keys odd-strings bad-values gzip chunked pretty\n",
+          "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
+          "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
+          "        keys: match=SUBSTR|list|details times=N permanent rate=P retry-after=S ms=N\n",
           fp);
 }
 
@@ -74,6 +82,24 @@ static bool valid_project(const char *p)
     return true;
 }
 
+/* "N:MS" of --slow-above-limit into o. 0 or -1. */
+static int parse_slow_above(struct options *o, const char *text)
+{
+    const char *colon = strchr(text, ':');
+    char n[24];
+    size_t len = colon != NULL ? (size_t)(colon - text) : 0;
+
+    if (colon == NULL || len == 0 || len >= sizeof n)
+        return -1;
+    memcpy(n, text, len);
+    n[len] = '\0';
+    if (parse_u64(&o->slow_above_limit, n, 0, 1000000) != 0 ||
+        parse_u64(&o->slow_above_ms, colon + 1, 0, SIM_FAULT_MAX_MS) != 0)
+        return -1;
+    o->slow_above = true;
+    return 0;
+}
+
 /* argv -> *o. 0, or -1 after printing the problem. */
 static int parse_args(struct options *o, int argc, char **argv)
 {
@@ -104,7 +130,7 @@ static int parse_args(struct options *o, int argc, char **argv)
         {"--quirks", offsetof(struct options, quirks)},
     };
     const char *arg, *value, *eq;
-    char name[64];
+    char name[64], err[256];
     size_t i, len;
     int a;
     bool done;
@@ -121,6 +147,14 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (strcmp(arg, "--dump-only") == 0) {
             o->dump_only = true;
+            continue;
+        }
+        if (strcmp(arg, "--ignore-page") == 0) {
+            o->ignore_page = true;
+            continue;
+        }
+        if (strcmp(arg, "--exact-counts") == 0) {
+            o->exact_counts = true;
             continue;
         }
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -157,6 +191,26 @@ static int parse_args(struct options *o, int argc, char **argv)
                 }
             }
             o->projects[o->n_projects++] = value;
+            done = true;
+        } else if (strcmp(name, "--fault") == 0) {
+            if (o->n_faults == SIM_MAX_FAULTS) {
+                fprintf(stderr, "lkarchive-sim: at most %d --fault rules\n", SIM_MAX_FAULTS);
+                return -1;
+            }
+            if (sim_fault_parse(&o->faults[o->n_faults], value, err, sizeof err) != 0) {
+                fprintf(stderr, "lkarchive-sim: bad --fault '%s': %s\n", value, err);
+                return -1;
+            }
+            o->n_faults++;
+            done = true;
+        } else if (strcmp(name, "--slow-above-limit") == 0) {
+            if (parse_slow_above(o, value) != 0) {
+                fprintf(stderr,
+                        "lkarchive-sim: --slow-above-limit wants N:MS (N 0..1000000, "
+                        "MS 0..%u), got '%s'\n",
+                        SIM_FAULT_MAX_MS, value);
+                return -1;
+            }
             done = true;
         }
         for (i = 0; !done && i < sizeof strings / sizeof strings[0]; i++) {
@@ -282,6 +336,7 @@ int main(int argc, char **argv)
     ds.participants = (uint32_t)o.participants;
     ds.connections = (uint32_t)o.connections;
     ds.active_today = (uint32_t)o.active_today;
+    ds.exact_counts = o.exact_counts;
     sim_dataset_init(&ds);
 
     if (o.expected_dir != NULL) {
@@ -312,10 +367,17 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
+    memset(&sopt, 0, sizeof sopt);
     sopt.port = (uint16_t)o.port;
     sopt.threads = (unsigned)o.threads;
     sopt.plan_below_scale = o.plan_below_scale;
     sopt.quiet = o.quiet;
+    sopt.faults = o.faults;
+    sopt.n_faults = o.n_faults;
+    sopt.slow_above = o.slow_above;
+    sopt.slow_above_limit = o.slow_above_limit;
+    sopt.slow_above_ms = o.slow_above_ms;
+    sopt.ignore_page = o.ignore_page;
     if (sim_server_start(&srv, &ds, &auth, &sopt, err, sizeof err) != 0) {
         fprintf(stderr, "lkarchive-sim: %s\n", err);
         goto done;

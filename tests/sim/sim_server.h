@@ -5,6 +5,9 @@
  * bodies are built in memory; list pages are generated while they are sent
  * (MHD_create_response_from_callback), so memory stays flat whatever the page size. MHD runs
  * its own thread pool; the counters are atomics, everything else a request touches is its own.
+ * Fault injection (--fault, --slow-above-limit): rules are parsed here (sim_fault_parse) and
+ * applied after the token check; delays suspend the connection (MHD_suspend_connection) and a
+ * timer thread resumes it, so a slow or hanging answer holds no MHD thread.
  */
 #ifndef SIM_SERVER_H
 #define SIM_SERVER_H
@@ -18,11 +21,55 @@
 
 struct sim_server;
 
+/* What an injected fault does to a request (tests/sim/README.md, "Faults"). */
+enum sim_fault_kind {
+    SIM_FAULT_500,
+    SIM_FAULT_503,
+    SIM_FAULT_429,
+    SIM_FAULT_RESET,    /* about half of the real body, then the connection is closed */
+    SIM_FAULT_TRUNCATE, /* a complete 200 carrying the first half of the real JSON */
+    SIM_FAULT_BADJSON,  /* a complete 200 whose body is not JSON */
+    SIM_FAULT_SLOW,     /* the real answer after ms */
+    SIM_FAULT_HANG      /* nothing for ms, then the connection is closed */
+};
+
+/* Which requests a rule looks at. */
+enum sim_fault_match { SIM_MATCH_ALL, SIM_MATCH_LIST, SIM_MATCH_DETAILS, SIM_MATCH_SUBSTR };
+
+#define SIM_MAX_FAULTS 32
+#define SIM_FAULT_MAX_MS 3600000u
+
+/* One --fault rule. Plain struct, filled by sim_fault_parse. */
+struct sim_fault {
+    enum sim_fault_kind kind;
+    enum sim_fault_match match;
+    char substr[256];    /* SIM_MATCH_SUBSTR: searched in path+query as sent */
+    uint64_t times;      /* fail while the URL was requested fewer times before; 0: no limit */
+    bool permanent;      /* every matching request fails */
+    bool has_rate;       /* fail with probability rate (of the requests times allows) */
+    double rate;         /* 0..1 */
+    uint64_t rate_limit; /* rate * 2^53: a draw (53 bits) below it fails */
+    int64_t retry_after; /* 429/503: seconds for Retry-After; -1: no header */
+    uint64_t ms;         /* slow/hang: the delay */
+};
+
+/* Parses RULE = KIND[:key=value,...] into *out. 0, or -1 with the reason in err. */
+int sim_fault_parse(struct sim_fault *out, const char *rule, char *err, size_t errlen);
+/* "500", "reset", ...: the name of a kind, static. Cannot fail. */
+const char *sim_fault_name(enum sim_fault_kind kind);
+
 struct sim_server_options {
     uint16_t port;    /* 0: ephemeral */
     unsigned threads; /* MHD thread pool size, >= 1 */
     bool plan_below_scale;
     bool quiet; /* no per-request log lines */
+    /* faults: borrowed, must outlive the server; the first rule that decides to fail applies */
+    const struct sim_fault *faults;
+    size_t n_faults;
+    bool slow_above;           /* list requests with limit > slow_above_limit wait ... */
+    uint64_t slow_above_limit; /* ... slow_above_ms before they are answered */
+    uint64_t slow_above_ms;
+    bool ignore_page; /* list requests always get page 0 */
 };
 
 /* Starts listening. ds and auth are borrowed and must outlive the server. On success the
