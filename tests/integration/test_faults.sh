@@ -50,6 +50,19 @@ case_recovers page_timeout_halves "request_timeout: 2" "page_limit: 40" "min_pag
 grep -q "asking for pages of 20" "$WORK/page_timeout_halves.err" || fail "page size not halved"
 grep -q "asking for pages of 10" "$WORK/page_timeout_halves.err" || fail "page size not halved twice"
 
+# live data: every page after the first repeats the previous page's last session; each
+# session is stored once and its details fetched once
+fresh_db
+fast_retry_config "$WORK/shift.yaml" "page_limit: 5"
+sim_start "${SIM_DATA[@]}" --expected-dir "$WORK/expected" --shifting-pages
+lk --config "$WORK/shift.yaml" run --today "$TODAY" --days 3
+expect_status 0 "pages that overlap"
+[ "$(sim_stat details)" -eq 36 ] || fail "details fetched $(sim_stat details) times for 36 sessions"
+load_expected "$WORK/expected"
+compare_all
+sim_stop
+log "overlapping pages: each session stored and fetched once"
+
 # faults retrying cannot fix: a list that never answers for one day fails that day only
 fresh_db
 fast_retry_config "$WORK/perm.yaml"

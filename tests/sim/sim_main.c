@@ -27,7 +27,7 @@
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
-    bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts;
+    bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
     struct sim_fault faults[SIM_MAX_FAULTS];
@@ -44,6 +44,7 @@ static void usage(FILE *fp)
           "         [--active-today N] [--quirks all|none|name,...] [--expected-dir DIR]\n"
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
+          "         [--shifting-pages]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
@@ -151,6 +152,10 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (strcmp(arg, "--ignore-page") == 0) {
             o->ignore_page = true;
+            continue;
+        }
+        if (strcmp(arg, "--shifting-pages") == 0) {
+            o->shifting_pages = true;
             continue;
         }
         if (strcmp(arg, "--exact-counts") == 0) {
@@ -378,6 +383,7 @@ int main(int argc, char **argv)
     sopt.slow_above_limit = o.slow_above_limit;
     sopt.slow_above_ms = o.slow_above_ms;
     sopt.ignore_page = o.ignore_page;
+    sopt.shifting_pages = o.shifting_pages;
     if (sim_server_start(&srv, &ds, &auth, &sopt, err, sizeof err) != 0) {
         fprintf(stderr, "lkarchive-sim: %s\n", err);
         goto done;

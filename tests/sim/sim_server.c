@@ -425,6 +425,8 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
     hi = end < ds->today ? end : ds->today;
     total = hi >= lo ? (uint64_t)(hi - lo + 1) * ds->sessions_per_day : 0;
     first = page * limit;
+    if (srv->opt.shifting_pages && page > 0)
+        first--;
     b = body_new(ds, conn, rq, false);
     if (b == NULL)
         return MHD_NO;

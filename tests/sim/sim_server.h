@@ -70,6 +70,9 @@ struct sim_server_options {
     uint64_t slow_above_limit; /* ... slow_above_ms before they are answered */
     uint64_t slow_above_ms;
     bool ignore_page; /* list requests always get page 0 */
+    /* live data: a session arrived after page 0 was read, so every later page starts one
+     * session earlier and repeats the previous page's last session */
+    bool shifting_pages;
 };
 
 /* Starts listening. ds and auth are borrowed and must outlive the server. On success the
