@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 TODAY=2026-11-20
 pg_start
 sim_start --today "$TODAY" --seed 6 --days 4 --sessions-per-day 25 --participants 3 --connections 4 \
-    --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=20
+    --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=40
 fast_retry_config "$WORK/db.yaml" "max_concurrency: 2" "db_reconnect_attempts: 8"
 "$LKARCHIVE_BIN" migrate >/dev/null 2>&1
 

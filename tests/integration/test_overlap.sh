@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib.sh"
 TODAY=2026-11-20
 pg_start
 sim_start --today "$TODAY" --seed 8 --days 3 --sessions-per-day 20 --participants 3 --connections 4 \
-    --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=20
+    --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=40
 fast_retry_config "$WORK/a.yaml" "max_concurrency: 2"
 "$LKARCHIVE_BIN" migrate >/dev/null 2>&1
 
