@@ -221,8 +221,7 @@ enum convert_result convert_timestamp_parts(const char *seconds, size_t seconds_
     return format_epoch(secs, fraction, ns ? 9 : 0, out);
 }
 
-/* Decimal text of value (no leading zeros) and a NUL. */
-static void format_unsigned(char *out, uint64_t value)
+void convert_format_unsigned(char *out, uint64_t value)
 {
     char digits[24];
     int n = 0;
@@ -263,16 +262,16 @@ enum convert_result convert_integer(const char *text, size_t len, int64_t min, i
         if (value < min || value > max)
             return CONVERT_INVALID;
         if (magnitude == 0) { /* "-0" is 0 */
-            format_unsigned(out, 0);
+            convert_format_unsigned(out, 0);
             return CONVERT_OK;
         }
         *out = '-';
-        format_unsigned(out + 1, magnitude);
+        convert_format_unsigned(out + 1, magnitude);
         return CONVERT_OK;
     }
     if (max < 0 || magnitude > (uint64_t)max || (int64_t)magnitude < min)
         return CONVERT_INVALID;
-    format_unsigned(out, magnitude);
+    convert_format_unsigned(out, magnitude);
     return CONVERT_OK;
 }
 

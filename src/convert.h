@@ -48,4 +48,8 @@ enum convert_result convert_integer(const char *text, size_t len, int64_t min, i
  * Infinity). Never CONVERT_UNSET. */
 enum convert_result convert_numeric(const char *text, size_t len);
 
+/* Decimal text of value without leading zeros, and a NUL, into out (at least 21 bytes).
+ * Written by hand: it runs for several values of every staged row. Cannot fail. */
+void convert_format_unsigned(char *out, uint64_t value);
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "convert.h"
 #include "error.h"
 #include "log.h"
 #include "migrations.h"
@@ -828,21 +829,6 @@ static const int participant_to_stage[PT_COUNT] = {
 static const int connection_to_stage[CN_COUNT] = {
     SG_SESSION_ID, SG_CONNECTION_ID, SG_PARTICIPANT_IDENTITY, SG_JOINED_AT, SG_LEFT_AT};
 
-/* Decimal text of a non-negative counter; out holds at least 21 bytes. */
-static void format_counter(char *out, unsigned long long value)
-{
-    char digits[24];
-    int n = 0;
-
-    do {
-        digits[n++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    while (n > 0)
-        *out++ = digits[--n];
-    *out = '\0';
-}
-
 int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err)
 {
     static const char kind_letter[RECORD_KIND_COUNT] = {'L', 'D', 'P', 'C'};
@@ -864,8 +850,8 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     }
 
     /* by hand, not snprintf: two per staged row (profiled) */
-    format_counter(seq, (unsigned long long)++st->seq);
-    format_counter(attempt_text, (unsigned long long)attempt);
+    convert_format_unsigned(seq, (uint64_t)++st->seq);
+    convert_format_unsigned(attempt_text, (uint64_t)attempt);
     row[SG_SEQ] = seq;
     row[SG_ATTEMPT] = attempt_text;
     row[SG_KIND] = kind;
