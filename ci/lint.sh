@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # lint.sh -- the second compiler and the static checkers: a clang build with -Werror (gcc is
-# the test build's), cppcheck over src/ and the simulator, and clang-format's verdict on the
+# the test build's), valgrind on the unit tests, cppcheck over src/ and the simulator, and clang-format's verdict on the
 # layout (reported, not enforced). Called by ci/test.sh; runs alone too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLK_WERROR=ON >/dev/null
+CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLK_WERROR=ON \
+    -DCMAKE_C_FLAGS=-gdwarf-4 >/dev/null
 cmake --build build-clang -j "$(nproc)" >/dev/null
 echo "lint: clang -Werror build clean"
+# valgrind's memcheck on the unit tests of the uninstrumented clang build (-gdwarf-4: the
+# DWARF 5 of clang 14 is too new for valgrind 3.19)
+for t in test_config test_token test_convert test_extract; do
+    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        "build-clang/tests/$t" >/dev/null 2>"build-clang/$t.valgrind" \
+        || { cat "build-clang/$t.valgrind" >&2; echo "lint: valgrind found errors in $t" >&2; exit 1; }
+done
+echo "lint: valgrind memcheck clean on the unit tests"
 cppcheck --quiet --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
     --inline-suppr -I src src tests/sim
 echo "lint: cppcheck clean"
