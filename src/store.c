@@ -191,7 +191,9 @@ static const char SQL_CREATE_STAGE[] =
 
 static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
 
-/* $1 project, $2 day, $3 discarded attempts (participants, connections: $1 project,
+/* A session listed under two days (an API whose day filter overlaps) stays with the first,
+ * so re-runs do not move it back and forth.
+ * $1 project, $2 day, $3 discarded attempts (participants, connections: $1 project,
  * $2 discarded attempts). Each merge keeps the newest staged row per key
  * and rewrites a row only when something differs, so re-runs leave rows untouched. */
 static const char SQL_MERGE_LIST_SESSIONS[] =
@@ -209,11 +211,12 @@ static const char SQL_MERGE_LIST_SESSIONS[] =
     " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
     " egress = excluded.egress, num_participants = excluded.num_participants,"
     " num_active_participants = excluded.num_active_participants,"
-    " list_day = excluded.list_day, list_extra = excluded.list_extra,"
+    " list_day = LEAST(t.list_day, excluded.list_day), list_extra = excluded.list_extra,"
     " list_hash = excluded.list_hash, updated_at = now()"
     " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
     " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
-    " excluded.num_participants, excluded.num_active_participants, excluded.list_day,"
+    " excluded.num_participants, excluded.num_active_participants,"
+    " LEAST(t.list_day, excluded.list_day),"
     " excluded.list_extra, excluded.list_hash)"
     " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
     " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
@@ -290,7 +293,7 @@ static const char SQL_NEEDING_DETAILS[] =
     " SELECT s.session_id, s.seq, t.session_id IS NULL"
     "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
     "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra,"
-    "       $4::date, s.list_hash)"
+    "       LEAST(t.list_day, $4::date), s.list_hash)"
     "      IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active,"
     "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
     "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
