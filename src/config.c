@@ -71,7 +71,7 @@ static const struct key_def keys[] = {
     {"max_depth", KIND_INT, 8, 1024, FIELD(max_depth)},
     {"max_attempts", KIND_INT, 1, 20, FIELD(max_attempts)},
     {"retry_base_ms", KIND_INT, 10, 60000, FIELD(retry_base_ms)},
-    {"run_budget", KIND_INT, 60, 86400, FIELD(run_budget_s)},
+    {"run_budget", KIND_INT, 1, 86400, FIELD(run_budget_s)},
     {"max_concurrency", KIND_INT, 1, 64, FIELD(max_concurrency)},
     {"requests_per_second", KIND_INT, 0, 1000, FIELD(requests_per_second)},
     {"lock_wait", KIND_INT, 0, 3600, FIELD(lock_wait_s)},

@@ -87,4 +87,24 @@ expect_stderr "repeats the sessions of earlier pages"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq 0 ] || fail "a looping day marked complete"
 sim_stop
 
+# a run that would retry for ever stops at its time budget; the next run converges
+fresh_db
+printf 'run_budget: 2\nretry_base_ms: 1000\nmax_attempts: 20\n' >"$WORK/budget.yaml"
+sim_start "${SIM_DATA[@]}" --expected-dir "$WORK/expected" --fault 503:match=details,permanent
+start=$(date +%s)
+lk --config "$WORK/budget.yaml" run --today "$TODAY" --days 3
+expect_status 4 "a run out of time"
+[ $(( $(date +%s) - start )) -le 20 ] || fail "the time budget did not stop the retries"
+expect_stderr "time budget (run_budget) is used up"
+[ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq 0 ] || fail "a day complete without its details"
+TOTAL_FAULTS=$((TOTAL_FAULTS + $(sim_stat faults)))
+sim_stop
+sim_start "${SIM_DATA[@]}" --expected-dir "$WORK/expected"
+lk --config "$WORK/budget.yaml" run --today "$TODAY" --days 3
+expect_status 0 "the run after the one out of time"
+load_expected "$WORK/expected"
+compare_all
+sim_stop
+log "time budget: retries stopped, next run converged"
+
 log "faults injected in this test: $TOTAL_FAULTS"

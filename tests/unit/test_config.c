@@ -618,7 +618,7 @@ static const struct int_key int_keys[] = {
     {"connect_timeout", 1, 600},  {"request_timeout", 1, 3600},
     {"token_ttl", 60, 86400},     {"max_string_bytes", 1024, 268435456},
     {"max_depth", 8, 1024},       {"max_attempts", 1, 20},
-    {"retry_base_ms", 10, 60000}, {"run_budget", 60, 86400},
+    {"retry_base_ms", 10, 60000}, {"run_budget", 1, 86400},
     {"max_concurrency", 1, 64},   {"requests_per_second", 0, 1000},
     {"lock_wait", 0, 3600},       {"db_reconnect_attempts", 1, 20},
 };
