@@ -621,10 +621,8 @@ static int list_day(struct run *run, struct day_result *result, struct lk_error 
             jobs[i].page = offset / limit + i;
         }
         rc = run_jobs(run, jobs, (size_t)batch);
-        if (rc != 0) {
+        if (rc != 0)
             *err = run->fatal_err;
-            break;
-        }
         for (i = 0; i < batch && rc == 0; i++) {
             struct job *job = &jobs[i];
             int added;
