@@ -1171,6 +1171,12 @@ int store_print_status(struct store *st, const char *today, FILE *out, int *gaps
     int gaps = 0, rc = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42P01") == 0) { /* undefined table: never migrated */
+            fprintf(out, "nothing archived yet (no livekit schema in this database: "
+                         "`lkarchive run` or `lkarchive migrate` creates it)\n");
+            goto done;
+        }
         lk_error_set(err, LK_EDB, "could not read livekit.archive_days");
         lk_error_detail(err, "%s", PQresultErrorMessage(res));
         rc = LK_EDB;

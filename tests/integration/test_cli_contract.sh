@@ -33,6 +33,7 @@ pg_start
 (export DATABASE_URL="host=$WORK/nowhere port=5999 user=postgres dbname=postgres connect_timeout=2"
  lk migrate; expect_status 5 "database unreachable"; expect_stderr "could not connect to PostgreSQL")
 
+lk status; expect_status 0 "status before any schema"; grep -q "nothing archived yet" "$WORK/last.out" || fail "status on an empty database"
 lk migrate; expect_status 0 "migrate"; grep -q "1 migration applied" "$WORK/last.out" || fail "migrate output"
 lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
 
