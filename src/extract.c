@@ -441,8 +441,9 @@ static int emit(struct extract *ex, enum record_kind kind, char *const *values, 
 static void warn_bad_fields(const struct builder *b, const char *what, const char *id)
 {
     if (b->bad_fields[0])
-        log_warn("%s %s: could not convert %s; stored NULL, original kept in extra", what, id,
-                 b->bad_fields);
+        log_warn_repeated("conversion",
+                          "%s %s: could not convert %s; stored NULL, original kept in extra", what,
+                          id, b->bad_fields);
 }
 
 static int emit_list_session(struct extract *ex)

@@ -10,6 +10,13 @@ static enum log_level current_level = LOG_LEVEL_INFO;
 static char current_prefix[256];
 static unsigned long warnings_printed;
 
+/* log_warn_repeated: a few kinds, counted by their (static) name */
+#define REPEAT_KINDS 8
+static struct {
+    const char *kind;
+    unsigned long count;
+} repeated[REPEAT_KINDS];
+
 void log_set_level(enum log_level level)
 {
     current_level = level;
@@ -89,4 +96,34 @@ void log_detail(enum log_level level, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     fprintf(stderr, "lkarchive: detail: %s\n", line);
+}
+
+void log_warn_repeated(const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    int slot = 0;
+
+    while (slot < REPEAT_KINDS && repeated[slot].kind && strcmp(repeated[slot].kind, kind) != 0)
+        slot++;
+    if (slot < REPEAT_KINDS) {
+        repeated[slot].kind = kind;
+        if (++repeated[slot].count > LOG_REPEAT_LIMIT) {
+            if (repeated[slot].count == LOG_REPEAT_LIMIT + 1)
+                log_warn("more %s warnings follow; they are counted, not printed", kind);
+            else
+                warnings_printed++; /* still a warning of the run (archive_runs.warnings) */
+            return;
+        }
+    }
+    va_start(ap, fmt);
+    emit(LOG_LEVEL_WARN, "warning", fmt, ap);
+    va_end(ap);
+}
+
+void log_repeated_summary(void)
+{
+    for (int slot = 0; slot < REPEAT_KINDS && repeated[slot].kind; slot++)
+        if (repeated[slot].count > LOG_REPEAT_LIMIT)
+            log_warn("%lu %s warnings in all, %lu not printed", repeated[slot].count,
+                     repeated[slot].kind, repeated[slot].count - LOG_REPEAT_LIMIT);
 }

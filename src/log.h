@@ -14,8 +14,18 @@ void log_set_level(enum log_level level);
 int log_level_from_name(const char *name, enum log_level *out);
 /* Set (copied) or clear (NULL) the context prefix printed after the level. Cannot fail. */
 void log_set_prefix(const char *prefix);
-/* Count of warnings printed since start (for the run summary). */
+/* Count of warnings since start, printed or counted by log_warn_repeated (run summary). */
 unsigned long log_warning_count(void);
+
+/* A warning of a kind that can repeat thousands of times in one run (a value that cannot be
+ * converted, in every record of a bad upstream release): the first LOG_REPEAT_LIMIT of each
+ * `kind` are printed, then one line says the rest are counted; log_repeated_summary prints
+ * the totals. kind is a short static string. */
+#define LOG_REPEAT_LIMIT 25
+void log_warn_repeated(const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* One line per kind whose warnings were cut short: how many there were. Cannot fail. */
+void log_repeated_summary(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -896,6 +896,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
         }
     }
     summary->requests = http_request_count(run.http);
+    log_repeated_summary();
     report_new_fields(&run, summary->run_id);
     outcome.status = rc != 0 ? "failed"
                      : summary->days_failed || summary->gaps || summary->projects_locked
