@@ -277,8 +277,8 @@ static long backoff_ms(struct run *run, int attempt_no, long retry_after_s)
 }
 
 /* Turn a finished non-2xx response into an error; transient ones are LK_ERETRY. */
-static int status_error(const struct http_response *resp, const char *what, const char *project,
-                        struct lk_error *err)
+static int status_error(const struct http_response *resp, bool is_list, const char *what,
+                        const char *project, struct lk_error *err)
 {
     long status = resp->status;
 
@@ -302,7 +302,7 @@ static int status_error(const struct http_response *resp, const char *what, cons
                             project, resp->error_body);
         return LK_EAPI;
     }
-    if (status == 404 && strncmp(what, "list", 4) == 0) {
+    if (status == 404 && is_list) {
         lk_error_set(err, LK_EAPI, "project not found (HTTP 404): %s of project %s", what, project);
         lk_error_detail(err, "check the project id (LIVEKIT_PROJECT_ID / projects, \"p_...\" "
                              "from the dashboard URL) and the base URL");
@@ -323,17 +323,19 @@ static int status_error(const struct http_response *resp, const char *what, cons
     return LK_EAPI;
 }
 
-static bool auth_failure(const struct lk_error *err)
+/* Failures after which no other request of the run can succeed: the database, memory,
+ * the configuration. */
+static bool stops_the_run(int rc)
 {
-    return err->code == LK_EAPI &&
-           (strstr(err->message, "HTTP 401") || strstr(err->message, "HTTP 403") ||
-            strstr(err->message, "project not found"));
+    return rc == LK_EDB || rc == LK_ENOMEM || rc == LK_ECONFIG;
 }
 
-/* Failures after which no other request of the run can succeed. */
-static bool fatal_failure(int rc, const struct lk_error *err)
+/* Answers no retry and no other request can fix: bad credentials or plan (401, 403), or an
+ * unknown project (a list that is not found). */
+static bool refused_for_good(const struct http_response *resp, enum extract_body body)
 {
-    return rc == LK_EDB || rc == LK_ENOMEM || rc == LK_ECONFIG || auth_failure(err);
+    return resp->status == 401 || resp->status == 403 ||
+           (body == EXTRACT_LIST && resp->status == 404);
 }
 
 static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err);
@@ -428,7 +430,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     run->in_flight--;
     job_what(job, what, sizeof what);
     if (rc == 0 && (resp->status < 200 || resp->status >= 300))
-        rc = status_error(resp, what, run->project, &failure);
+        rc = status_error(resp, job->body == EXTRACT_LIST, what, run->project, &failure);
     else if (rc == 0)
         rc = extract_finish(job->ex, &failure);
     if (rc == 0) {
@@ -457,8 +459,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         run->successes = 0;
         log_info("API rate limit: concurrency lowered to %d", run->parallel);
     }
-    /* a list that is not found means the project is unknown: no day of it can succeed */
-    if (fatal_failure(rc, &failure) || (job->body == EXTRACT_LIST && resp->status == 404)) {
+    if (stops_the_run(rc) || refused_for_good(resp, job->body)) {
         if (run->fatal_rc == 0) {
             run->fatal_rc = rc;
             run->fatal_err = failure;
@@ -502,6 +503,8 @@ static int run_jobs(struct run *run, struct job *jobs, size_t count)
     }
     run->jobs_finished = 0;
     run->jobs_retrying = 0;
+    /* a batch starts clean: after a reconnect the day is archived again from the start */
+    run->fatal_rc = 0;
     while (run->jobs_finished < count && run->fatal_rc == 0) {
         long long now = now_ms(), next_wake = now + 1000;
         int rc;
@@ -762,7 +765,8 @@ failed:
     store_day_abort(run->st, summary->run_id, err->message);
     printf("%-20s %s  %-8s %s\n", run->project, run->day, "FAILED", err->message);
     fflush(stdout);
-    if (fatal_failure(rc, err))
+    /* run->fatal_rc: a request of this day was refused for good (see run_jobs) */
+    if (stops_the_run(rc) || run->fatal_rc != 0)
         return rc;
     return 0;
 }
@@ -943,7 +947,7 @@ int window_probe(const struct config *cfg, const char *today, struct lk_error *e
         if (rc == 0 && (resp.status < 200 || resp.status >= 300)) {
             char what[160];
             snprintf(what, sizeof what, "the list of project %s", cfg->projects[p]);
-            rc = status_error(&resp, what, cfg->projects[p], err);
+            rc = status_error(&resp, true, what, cfg->projects[p], err);
         }
         if (rc != 0)
             goto done;
