@@ -19,112 +19,31 @@
 #include "error.h"
 #include "log.h"
 #include "migrations.h"
+#include "strmap.h"
 
 #define COPY_FLUSH_BYTES (256 * 1024)
 /* Advisory lock key for migrations: "lkarchiv" read as a number. */
 #define MIGRATION_LOCK_KEY 0x6c6b617263686976LL
 
-/* session id -> 64-bit hash, open addressing; the day's archived list entries */
-struct hash_map {
-    char **keys;
-    uint64_t *values;
-    size_t capacity, count;
-};
-
-static uint64_t fnv1a(uint64_t h, const char *text, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
-    return h;
-}
-
-static void hash_map_clear(struct hash_map *map)
-{
-    for (size_t i = 0; i < map->capacity; i++)
-        free(map->keys[i]);
-    free(map->keys);
-    free(map->values);
-    memset(map, 0, sizeof *map);
-}
-
-/* 0, or -1 out of memory. A key given twice keeps the last value. */
-static int hash_map_put(struct hash_map *map, const char *key, uint64_t value)
-{
-    size_t i;
-
-    if ((map->count + 1) * 2 > map->capacity) {
-        struct hash_map grown = {0};
-        grown.capacity = map->capacity ? map->capacity * 2 : 1024;
-        grown.keys = calloc(grown.capacity, sizeof *grown.keys);
-        grown.values = calloc(grown.capacity, sizeof *grown.values);
-        if (grown.keys == NULL || grown.values == NULL) {
-            free(grown.keys);
-            free(grown.values);
-            return -1;
-        }
-        for (size_t k = 0; k < map->capacity; k++) {
-            if (map->keys[k] == NULL)
-                continue;
-            i = fnv1a(1469598103934665603ULL, map->keys[k], strlen(map->keys[k])) &
-                (grown.capacity - 1);
-            while (grown.keys[i])
-                i = (i + 1) & (grown.capacity - 1);
-            grown.keys[i] = map->keys[k];
-            grown.values[i] = map->values[k];
-        }
-        grown.count = map->count;
-        free(map->keys);
-        free(map->values);
-        *map = grown;
-    }
-    i = fnv1a(1469598103934665603ULL, key, strlen(key)) & (map->capacity - 1);
-    while (map->keys[i] && strcmp(map->keys[i], key) != 0)
-        i = (i + 1) & (map->capacity - 1);
-    if (map->keys[i] == NULL) {
-        if ((map->keys[i] = strdup(key)) == NULL)
-            return -1;
-        map->count++;
-    }
-    map->values[i] = value;
-    return 0;
-}
-
-static bool hash_map_get(const struct hash_map *map, const char *key, uint64_t *out)
-{
-    size_t i;
-
-    if (map->capacity == 0)
-        return false;
-    i = fnv1a(1469598103934665603ULL, key, strlen(key)) & (map->capacity - 1);
-    while (map->keys[i]) {
-        if (strcmp(map->keys[i], key) == 0) {
-            *out = map->values[i];
-            return true;
-        }
-        i = (i + 1) & (map->capacity - 1);
-    }
-    return false;
-}
-
 /* The list entry's hash: every value (NULL distinct from "") and extra, in column order.
  * Stored as bigint, so it is kept in the signed range PostgreSQL holds. */
 static uint64_t list_record_hash(const struct record *rec)
 {
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = STRMAP_HASH_SEED;
     for (int i = 0; i < LS_COUNT; i++) {
         if (rec->values[i] == NULL)
-            h = fnv1a(h, "\x01", 1);
+            h = strmap_hash(h, "\x01", 1);
         else
-            h = fnv1a(h, rec->values[i], strlen(rec->values[i]) + 1);
+            h = strmap_hash(h, rec->values[i], strlen(rec->values[i]) + 1);
     }
-    h = fnv1a(h, rec->extra, strlen(rec->extra));
+    h = strmap_hash(h, rec->extra, strlen(rec->extra));
     return h & 0x7fffffffffffffffULL;
 }
 
 struct store {
     PGconn *conn;
     bool list_rows_changed;   /* the day's list differs from the archive (else skip its merge) */
-    struct hash_map known;    /* session id -> list hash of the day's ended, archived sessions */
+    struct strmap known;      /* session id -> list hash of the day's ended, archived sessions */
     long long list_unchanged; /* list entries skipped because their hash matched */
     long long rows_merged;    /* rows the day's merges inserted or changed */
     char **locked_projects;   /* advisory locks held, taken again after a reconnect */
@@ -456,7 +375,7 @@ void store_free(struct store *st)
         PQfinish(st->conn);
     free(st->copy_buf);
     free(st->discarded);
-    hash_map_clear(&st->known);
+    strmap_clear(&st->known);
     for (size_t i = 0; i < st->locked_count; i++)
         free(st->locked_projects[i]);
     free(st->locked_projects);
@@ -715,8 +634,8 @@ static int load_known(struct store *st, struct lk_error *err)
         rc = LK_EDB;
     }
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        if (hash_map_put(&st->known, PQgetvalue(res, i, 0),
-                         strtoull(PQgetvalue(res, i, 1), NULL, 10)) != 0) {
+        if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
+                       NULL) != 0) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             rc = LK_ENOMEM;
         }
@@ -741,7 +660,7 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     st->copy_len = 0;
     st->list_rows_changed = true;
     st->list_unchanged = 0;
-    hash_map_clear(&st->known);
+    strmap_clear(&st->known);
     st->discarded_count = 0;
     if (exec_simple(st, "BEGIN", "start the day's transaction", err) != 0 ||
         exec_simple(st, SQL_CREATE_STAGE, "create the staging table", err) != 0 ||
@@ -844,11 +763,11 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
 
     if (rec->kind == RECORD_LIST_SESSION) {
         hash = list_record_hash(rec);
-        if (hash_map_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash) {
+        if (strmap_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash) {
             st->list_unchanged++;
             return 0; /* ended, archived, unchanged: nothing to merge, no details to fetch */
         }
-        snprintf(hash_text, sizeof hash_text, "%llu", (unsigned long long)hash);
+        convert_format_unsigned(hash_text, hash);
         row[SG_LIST_HASH] = hash_text;
     }
 

@@ -24,6 +24,7 @@
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "token.h"
 
 #define BACKOFF_BASE_MS 500
@@ -68,70 +69,6 @@ void window_add_days(const char *day, int delta, char out[11])
     t = mktime(&tm); /* normalises the date; the local zone cannot move noon by a day */
     localtime_r(&t, &tm);
     strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-/* ---- a set of session ids (for one day) ---- */
-
-struct id_set {
-    char **slots; /* open addressing; NULL = empty */
-    size_t capacity, count;
-    char **order; /* insertion order, same pointers */
-};
-
-static uint64_t hash_text(const char *text)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return h;
-}
-
-static void id_set_clear(struct id_set *set)
-{
-    for (size_t i = 0; i < set->count; i++)
-        free(set->order[i]);
-    free(set->slots);
-    free(set->order);
-    memset(set, 0, sizeof *set);
-}
-
-/* 1 if added, 0 if already there, -1 out of memory. */
-static int id_set_add(struct id_set *set, const char *id)
-{
-    size_t i;
-
-    if ((set->count + 1) * 2 > set->capacity) {
-        size_t capacity = set->capacity ? set->capacity * 2 : 256;
-        char **slots = calloc(capacity, sizeof *slots);
-        char **order = realloc(set->order, capacity * sizeof *order);
-        if (slots == NULL || order == NULL) {
-            free(slots);
-            if (order)
-                set->order = order;
-            return -1;
-        }
-        set->order = order;
-        for (size_t k = 0; k < set->count; k++) {
-            i = hash_text(order[k]) & (capacity - 1);
-            while (slots[i])
-                i = (i + 1) & (capacity - 1);
-            slots[i] = order[k];
-        }
-        free(set->slots);
-        set->slots = slots;
-        set->capacity = capacity;
-    }
-    i = hash_text(id) & (set->capacity - 1);
-    while (set->slots[i]) {
-        if (strcmp(set->slots[i], id) == 0)
-            return 0;
-        i = (i + 1) & (set->capacity - 1);
-    }
-    set->slots[i] = strdup(id);
-    if (set->slots[i] == NULL)
-        return -1;
-    set->order[set->count++] = set->slots[i];
-    return 1;
 }
 
 /* ---- the run's state ---- */
@@ -187,8 +124,8 @@ struct run {
     int failed_details; /* per day: details that failed for good */
     char first_failure[600];
     /* per day */
-    struct id_set ids;
-    struct id_set page_firsts; /* first session id of every list page of the day */
+    struct strmap ids;         /* the day's listed session ids */
+    struct strmap page_firsts; /* first session id of every list page of the day */
     /* per run */
     char *field_paths[MAX_FIELD_PATHS];
     size_t field_path_count;
@@ -204,15 +141,14 @@ static long long now_ms(void)
 static int on_record(void *ctx, const struct record *rec, struct lk_error *err)
 {
     struct job *job = ctx;
-    int added;
+    bool added;
 
     if (rec->kind == RECORD_LIST_SESSION) {
-        added = id_set_add(&job->run->ids, rec->values[LS_SESSION_ID]);
-        if (added < 0) {
+        if (strmap_put(&job->run->ids, rec->values[LS_SESSION_ID], 0, &added) != 0) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             return LK_ENOMEM;
         }
-        job->new_ids += added;
+        job->new_ids += added ? 1 : 0;
         if (job->first_id == NULL && (job->first_id = strdup(rec->values[LS_SESSION_ID])) == NULL) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             return LK_ENOMEM;
@@ -628,7 +564,7 @@ static int list_day(struct run *run, struct day_result *result, struct lk_error 
             *err = run->fatal_err;
         for (i = 0; i < batch && rc == 0; i++) {
             struct job *job = &jobs[i];
-            int added;
+            bool added;
 
             job_what(job, what, sizeof what);
             if (job->state == JOB_FAILED && job->timed_out) {
@@ -649,11 +585,10 @@ static int list_day(struct run *run, struct day_result *result, struct lk_error 
                 more = false;
                 break;
             }
-            added = id_set_add(&run->page_firsts, job->first_id ? job->first_id : "");
-            if (added < 0) {
+            if (strmap_put(&run->page_firsts, job->first_id ? job->first_id : "", 0, &added) != 0) {
                 rc = LK_ENOMEM;
                 lk_error_set(err, rc, "out of memory");
-            } else if (added == 0 || job->new_ids == 0) {
+            } else if (!added || job->new_ids == 0) {
                 rc = LK_EAPI;
                 lk_error_set(err, rc, "%s repeats the sessions of earlier pages", what);
                 lk_error_detail(err, "the API seems to ignore the page parameter; stopping this "
@@ -703,8 +638,8 @@ static int archive_day(struct run *run, struct run_summary *summary, struct lk_e
     char **needing = NULL;
     int rc, failed_details;
 
-    id_set_clear(&run->ids);
-    id_set_clear(&run->page_firsts);
+    strmap_clear(&run->ids);
+    strmap_clear(&run->page_firsts);
     run->failed_details = 0;
     run->first_failure[0] = '\0';
     run->summary = summary;
@@ -773,8 +708,8 @@ failed:
 
 static void free_run(struct run *run)
 {
-    id_set_clear(&run->ids);
-    id_set_clear(&run->page_firsts);
+    strmap_clear(&run->ids);
+    strmap_clear(&run->page_firsts);
     for (size_t i = 0; i < run->field_path_count; i++)
         free(run->field_paths[i]);
     http_free(run->http);
