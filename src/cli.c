@@ -187,17 +187,12 @@ static int apply_log_level(const char *name, struct lk_error *err)
     return 0;
 }
 
-static int open_store(const struct config *cfg, struct store **out, struct lk_error *err)
-{
-    return store_open(out, cfg->database_url, err);
-}
-
 static int command_migrate(const struct config *cfg, struct lk_error *err)
 {
     struct store *st = NULL;
     int applied = 0, rc;
 
-    rc = open_store(cfg, &st, err);
+    rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, &applied, err);
     if (rc == 0)
@@ -213,7 +208,7 @@ static int command_status(const struct config *cfg, const struct cli_options *op
     struct store *st = NULL;
     int gaps = 0, rc;
 
-    rc = open_store(cfg, &st, err);
+    rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_print_status(st, opt->today, stdout, &gaps, err);
     store_free(st);
@@ -238,7 +233,7 @@ static int command_check(const struct config *cfg, const struct cli_options *opt
     printf("config: %s, %zu project(s), base URL %s\n",
            cfg->source_path ? cfg->source_path : "environment only", cfg->project_count,
            cfg->base_url);
-    rc = open_store(cfg, &st, err);
+    rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_schema_current(st, &current, err);
     store_free(st);
@@ -261,13 +256,12 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     struct timespec started, finished;
     int rc, status;
 
-    (void)status;
     clock_gettime(CLOCK_MONOTONIC, &started);
     snprintf(window.today, sizeof window.today, "%s", opt->today);
     window.days = opt->days ? opt->days : cfg->window_days;
     window.full = opt->full;
     window.acknowledge_gaps = opt->acknowledge_gaps;
-    rc = open_store(cfg, &st, err);
+    rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, NULL, err);
     if (rc != 0) {
