@@ -364,11 +364,13 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     char what[200];
 
     run->in_flight--;
-    job_what(job, what, sizeof what);
-    if (rc == 0 && (resp->status < 200 || resp->status >= 300))
+    what[0] = '\0';
+    if (rc == 0 && (resp->status < 200 || resp->status >= 300)) {
+        job_what(job, what, sizeof what);
         rc = status_error(resp, job->body == EXTRACT_LIST, what, run->project, &failure);
-    else if (rc == 0)
+    } else if (rc == 0) {
         rc = extract_finish(job->ex, &failure);
+    }
     if (rc == 0) {
         job->records = extract_record_count(job->ex);
         extract_free(job->ex);
@@ -387,6 +389,8 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     job->rc = rc;
     job->state = JOB_FAILED;
     run->jobs_finished++;
+    if (what[0] == '\0') /* named only for failures: successes are the hot path */
+        job_what(job, what, sizeof what);
     /* nothing of a failed attempt may reach the tables */
     if (store_day_discard_attempt(run->st, job->attempt, &failure) != 0)
         rc = job->rc = LK_ENOMEM;
