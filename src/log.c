@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
+
 static enum log_level current_level = LOG_LEVEL_INFO;
 static char current_prefix[256];
 static unsigned long warnings_printed;
@@ -71,6 +73,15 @@ __attribute__((format(printf, 3, 0))) static void emit(enum log_level level, con
     fputs(line, stderr);
 }
 
+__attribute__((format(printf, 3, 4))) static void log_at(enum log_level level, const char *label,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(level, label, fmt, ap);
+    va_end(ap);
+}
+
 #define LOG_FUNCTION(name, level, label)                                                           \
     void name(const char *fmt, ...)                                                                \
     {                                                                                              \
@@ -126,4 +137,15 @@ void log_repeated_summary(void)
         if (repeated[slot].count > LOG_REPEAT_LIMIT)
             log_warn("%lu %s warnings in all, %lu not printed", repeated[slot].count,
                      repeated[slot].kind, repeated[slot].count - LOG_REPEAT_LIMIT);
+}
+
+void log_lk_error(enum log_level level, const struct lk_error *err)
+{
+    static const char *const labels[] = {"error", "warning", "info", "debug"};
+
+    if (err == NULL || err->message[0] == '\0')
+        return;
+    log_at(level, labels[level], "%s", err->message);
+    if (err->detail[0])
+        log_detail(level, "%s", err->detail);
 }

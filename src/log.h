@@ -34,4 +34,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A "detail:" continuation line at the given level. */
 void log_detail(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct lk_error;
+/* Log an error record once, where it is handled: its message at `level`, then its detail
+ * (when set) on a "detail:" line. err NULL or without a message is a no-op. Cannot fail. */
+void log_lk_error(enum log_level level, const struct lk_error *err);
+
 #endif
