@@ -3,10 +3,15 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
+#include "escape.h"
+
+/* Bytes of one message printed before it is cut with a marker. */
+#define LOG_LINE_MAX 2000
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static char current_prefix[256];
@@ -49,28 +54,36 @@ unsigned long log_warning_count(void)
     return warnings_printed;
 }
 
+/* Write one line: "lkarchive: LABEL: [PREFIX: ]TEXT", with the prefix and text escaped
+ * (they carry ids, names and messages from the API and the server). */
+static void write_line(const char *label, bool with_prefix, const char *text, size_t len)
+{
+    char prefix[sizeof current_prefix * 4], body[LOG_LINE_MAX * 2];
+    char line[sizeof prefix + sizeof body + 32];
+    const char *raw_prefix = with_prefix ? current_prefix : "";
+
+    escape_text(prefix, sizeof prefix, raw_prefix, strlen(raw_prefix), sizeof prefix);
+    escape_text(body, sizeof body, text, len, LOG_LINE_MAX);
+    snprintf(line, sizeof line, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "",
+             body);
+    fputs(line, stderr); /* one write per line: overlapping cron runs do not interleave */
+}
+
 __attribute__((format(printf, 3, 0))) static void emit(enum log_level level, const char *label,
                                                        const char *fmt, va_list ap)
 {
-    char line[4096];
-    size_t used;
+    char text[LOG_LINE_MAX * 2];
+    int len;
 
     if (level > current_level)
         return;
     if (level == LOG_LEVEL_WARN)
         warnings_printed++;
-    used = (size_t)snprintf(line, sizeof line, "lkarchive: %s: %s%s", label, current_prefix,
-                            current_prefix[0] ? ": " : "");
-    if (used < sizeof line)
-        vsnprintf(line + used, sizeof line - used, fmt, ap);
-    used = strlen(line);
-    if (used + 1 < sizeof line) {
-        line[used] = '\n';
-        line[used + 1] = '\0';
-    } else {
-        line[sizeof line - 2] = '\n';
-    }
-    fputs(line, stderr);
+    len = vsnprintf(text, sizeof text, fmt, ap);
+    write_line(label, true, text,
+               len < 0                     ? 0
+               : (size_t)len < sizeof text ? (size_t)len
+                                           : sizeof text - 1);
 }
 
 __attribute__((format(printf, 3, 4))) static void log_at(enum log_level level, const char *label,
@@ -98,15 +111,25 @@ LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG, "debug")
 
 void log_detail(enum log_level level, const char *fmt, ...)
 {
-    char line[2048];
+    char text[LOG_LINE_MAX * 2];
+    const char *line;
     va_list ap;
+    int len;
 
     if (level > current_level)
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    len = vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "lkarchive: detail: %s\n", line);
+    if (len < 0)
+        return;
+    /* libpq's messages span lines (ERROR, DETAIL, HINT): one "detail:" line each */
+    for (line = text; *line;) {
+        size_t line_len = strcspn(line, "\n");
+        if (line_len > 0)
+            write_line("detail", false, line, line_len);
+        line += line_len + (line[line_len] == '\n');
+    }
 }
 
 void log_warn_repeated(const char *kind, const char *fmt, ...)
