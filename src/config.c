@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "secret.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -96,23 +97,6 @@ struct id_list {
     size_t count, cap;
 };
 
-/* memset that the optimiser may not drop although the buffer is freed right after. */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-
-    while (n--)
-        *v++ = 0;
-}
-
-static void free_secret(char *s)
-{
-    if (s != NULL) {
-        wipe(s, strlen(s));
-        free(s);
-    }
-}
-
 static void id_list_dispose(struct id_list *list)
 {
     for (size_t i = 0; i < list->count; i++)
@@ -160,7 +144,7 @@ static int set_string(char **slot, const char *s, size_t len, bool secret, struc
     memcpy(copy, s, len);
     copy[len] = '\0';
     if (secret)
-        free_secret(*slot);
+        secret_free(*slot);
     else
         free(*slot);
     *slot = copy;
@@ -199,8 +183,7 @@ static int read_whole_file(const char *path, size_t cap, char **out, size_t *out
             }
             if (buf != NULL) {
                 memcpy(bigger, buf, len);
-                wipe(buf, size);
-                free(buf);
+                secret_free_n(buf, size);
             }
             buf = bigger;
             size = new_size;
@@ -225,10 +208,7 @@ static int read_whole_file(const char *path, size_t cap, char **out, size_t *out
     *out_len = len;
     buf = NULL;
 done:
-    if (buf != NULL) {
-        wipe(buf, size);
-        free(buf);
-    }
+    secret_free_n(buf, size);
     if (fp != NULL)
         fclose(fp);
     return rc;
@@ -559,10 +539,7 @@ static int read_secret_file(struct loader *ld, const char *file, const char *whe
     }
     rc = set_string(&ld->cfg->api_secret, text, len, true, ld->err);
 done:
-    if (text != NULL) {
-        wipe(text, len);
-        free(text);
-    }
+    secret_free_n(text, len);
     free(path);
     return rc;
 }
@@ -784,15 +761,16 @@ static void wipe_document(yaml_document_t *doc)
 {
     for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++)
         if (node->type == YAML_SCALAR_NODE)
-            wipe(node->data.scalar.value, node->data.scalar.length);
+            secret_wipe(node->data.scalar.value, node->data.scalar.length);
 }
 
 static void wipe_parser(yaml_parser_t *parser)
 {
     if (parser->buffer.start != NULL)
-        wipe(parser->buffer.start, (size_t)(parser->buffer.end - parser->buffer.start));
+        secret_wipe(parser->buffer.start, (size_t)(parser->buffer.end - parser->buffer.start));
     if (parser->raw_buffer.start != NULL)
-        wipe(parser->raw_buffer.start, (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
+        secret_wipe(parser->raw_buffer.start,
+                    (size_t)(parser->raw_buffer.end - parser->raw_buffer.start));
 }
 
 /* Read and apply the file. */
@@ -881,10 +859,7 @@ done:
         wipe_parser(&parser);
         yaml_parser_delete(&parser);
     }
-    if (text != NULL) {
-        wipe(text, len);
-        free(text);
-    }
+    secret_free_n(text, len);
     return rc;
 }
 
@@ -1085,11 +1060,11 @@ void config_free(struct config *cfg)
         free(cfg->projects[i]);
     free(cfg->projects);
     free(cfg->api_key);
-    free_secret(cfg->api_secret);
+    secret_free(cfg->api_secret);
     free(cfg->base_url);
     free(cfg->database_url);
     free(cfg->log_level);
     free(cfg->source_path);
-    wipe(cfg, sizeof *cfg);
+    secret_wipe(cfg, sizeof *cfg);
     free(cfg);
 }

@@ -10,6 +10,7 @@
 #include "token.h"
 
 #include "error.h"
+#include "secret.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -31,23 +32,6 @@ struct token {
     char *current; /* from jwt_encode_str (malloc), NULL before the first mint */
     time_t not_before, expires;
 };
-
-/* memset that the optimiser may not drop although the buffer is freed right after. */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-
-    while (n--)
-        *v++ = 0;
-}
-
-static void free_wiped(char *s)
-{
-    if (s != NULL) {
-        wipe(s, strlen(s));
-        free(s);
-    }
-}
 
 int token_new(struct token **out, const char *api_key, const char *api_secret, int ttl_seconds,
               struct lk_error *err)
@@ -135,14 +119,14 @@ static int mint(struct token *tok, time_t now, struct lk_error *err)
         lk_error_detail(err, "libjwt: %s", strerror(e));
         goto done;
     }
-    free_wiped(tok->current);
+    secret_free(tok->current);
     tok->current = encoded;
     encoded = NULL;
     tok->not_before = now - NBF_SKEW_S;
     tok->expires = now + tok->ttl_s;
     rc = 0;
 done:
-    free_wiped(encoded);
+    secret_free(encoded);
     jwt_free(jwt); /* scrubs libjwt's copy of the key; NULL-safe */
     return rc;
 }
@@ -166,12 +150,9 @@ void token_free(struct token *tok)
 {
     if (tok == NULL)
         return;
-    if (tok->secret != NULL) {
-        wipe(tok->secret, tok->secret_len);
-        free(tok->secret);
-    }
-    free_wiped(tok->current);
+    secret_free_n(tok->secret, tok->secret_len);
+    secret_free(tok->current);
     free(tok->api_key);
-    wipe(tok, sizeof *tok);
+    secret_wipe(tok, sizeof *tok);
     free(tok);
 }
