@@ -53,33 +53,3 @@ void lk_error_prefix(struct lk_error *err, const char *fmt, ...)
     snprintf(joined, sizeof joined, "%.200s: %.300s", prefix, err->message);
     memcpy(err->message, joined, sizeof joined);
 }
-
-const char *lk_error_kind(int code)
-{
-    switch (code) {
-    case LK_OK:
-        return "ok";
-    case LK_EUSAGE:
-        return "usage";
-    case LK_ECONFIG:
-        return "config";
-    case LK_EAPI:
-        return "api";
-    case LK_ERETRY:
-        return "api (transient)";
-    case LK_EDB:
-        return "database";
-    case LK_ENOMEM:
-        return "memory";
-    case LK_EDATA:
-        return "data";
-    case LK_EINCOMPLETE:
-        return "incomplete";
-    case LK_ELOCKED:
-        return "locked";
-    case LK_EGAP:
-        return "gap";
-    default:
-        return "unknown";
-    }
-}

@@ -40,7 +40,5 @@ void lk_error_detail(struct lk_error *err, const char *fmt, ...)
 /* Prefix the primary message with context ("project=p_x day=2026-11-27: ..."). */
 void lk_error_prefix(struct lk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* A short name for a code ("config", "api", "database", ...). Cannot fail. */
-const char *lk_error_kind(int code);
 
 #endif
