@@ -15,30 +15,32 @@
 
 struct lk_error;
 
+/* Every setting, after validation. Ranges and defaults are written once, in the key table of
+ * config.c (config/lkarchive.example.yaml documents them for users). */
 struct config {
     char **projects; /* project ids ("p_..."), at least one after validation */
     size_t project_count;
-    char *api_key;           /* token `iss` */
-    char *api_secret;        /* token signing key: never print, zeroed on free */
-    char *base_url;          /* default "https://cloud-api.livekit.io", no trailing slash */
-    char *database_url;      /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
-    int window_days;         /* 1..7, default 7 */
-    int page_limit;          /* sessions per list page, 1..100000, default 100 */
-    long connect_timeout_s;  /* libcurl connect time-out, default 10 */
-    long request_timeout_s;  /* whole-transfer time-out, default 120 */
-    int token_ttl_s;         /* JWT lifetime, 60..86400, default 600 */
-    size_t max_string_bytes; /* longest JSON string accepted, default 1 MiB */
-    int max_depth;           /* deepest JSON nesting accepted, default 64 */
-    int max_attempts;        /* attempts per HTTP request, 1..20, default 5 */
-    int retry_base_ms;       /* first back-off, 10..60000 ms, default 500 (doubles each time) */
-    int run_budget_s;        /* a run stops retrying after this long, 60..86400, default 10800 */
-    int min_page_limit;      /* smallest page after time-outs halve it, 1..page_limit, default 10 */
-    int max_concurrency;     /* parallel details requests, 1..64, default 8 */
-    int requests_per_second; /* cap on request starts, 0 = none (default) */
-    int lock_wait_s;         /* wait for another run on the same project, 0..3600, default 0 */
-    int db_reconnect_attempts; /* tries to reach PostgreSQL again mid-run, 1..20, default 5 */
+    char *api_key;             /* token `iss` */
+    char *api_secret;          /* token signing key: never print, zeroed on free */
+    char *base_url;            /* the Analytics API, no trailing slash */
+    char *database_url;        /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
+    int window_days;           /* UTC days archived, ending today */
+    int page_limit;            /* sessions per list page */
+    long connect_timeout_s;    /* libcurl connect time-out */
+    long request_timeout_s;    /* whole-transfer time-out */
+    int token_ttl_s;           /* JWT lifetime */
+    size_t max_string_bytes;   /* longest JSON string accepted */
+    int max_depth;             /* deepest JSON nesting accepted */
+    int max_attempts;          /* attempts per HTTP request */
+    int retry_base_ms;         /* first back-off (doubles each time) */
+    int run_budget_s;          /* a run stops retrying after this long */
+    int min_page_limit;        /* smallest page after time-outs halve it, <= page_limit */
+    int max_concurrency;       /* parallel details requests */
+    int requests_per_second;   /* cap on request starts, 0 = none */
+    int lock_wait_s;           /* wait for another run on the same project */
+    int db_reconnect_attempts; /* tries to reach PostgreSQL again mid-run */
     bool acknowledge_gaps;     /* do not fail the run for days already lost */
-    char *log_level;           /* "error" | "warn" | "info" | "debug", default "info" */
+    char *log_level;           /* "error" | "warn" | "info" | "debug" */
     char *source_path;         /* the file read, or NULL when only the environment was used */
 };
 
