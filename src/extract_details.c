@@ -113,9 +113,7 @@ static int close_participant(struct extract *ex)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
     if (ex->nested_extra_open && !keep_sources_extra(ex, extract_top(ex)->scope))
         return 0;
-    extract_warn_bad_fields(b, "participant", b->values[PT_IDENTITY]);
-    if (!extract_emit(ex, RECORD_PARTICIPANT, b->values,
-                      extract_finish_extra(b->extra, b->extra_open)) ||
+    if (!extract_emit_builder(ex, RECORD_PARTICIPANT, "participant", b->values[PT_IDENTITY]) ||
         !emit_connections(ex, b))
         return 0;
     extract_builder_reset(b);
@@ -133,9 +131,7 @@ static int close_details(struct extract *ex)
     extract_set_value(b, DS_SESSION_ID, strdup(ex->session_id));
     if (b->values[DS_SESSION_ID] == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
-    extract_warn_bad_fields(b, "session", ex->session_id);
-    if (!extract_emit(ex, RECORD_DETAILS_SESSION, b->values,
-                      extract_finish_extra(b->extra, b->extra_open)))
+    if (!extract_emit_builder(ex, RECORD_DETAILS_SESSION, "session", ex->session_id))
         return 0;
     ex->records++;
     extract_builder_reset(b);

@@ -216,6 +216,11 @@ int extract_emit(struct extract *ex, enum record_kind kind, char *const *values,
 /* One warning per record naming the fields that could not be converted. */
 void extract_warn_bad_fields(const struct builder *b, const char *what, const char *id);
 
+/* The builder of kind to the sink, after its warning (what and id name the record). The
+ * builder is not reset. 1, or 0 with ex->rc set. */
+int extract_emit_builder(struct extract *ex, enum record_kind kind, const char *what,
+                         const char *id);
+
 /* Emit a scalar as it came (NUL cleaned) into gen. 0, or -1. */
 int extract_gen_scalar(yajl_gen gen, enum json_kind kind, const char *text, size_t len);
 

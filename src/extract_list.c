@@ -30,9 +30,7 @@ static int close_list_session(struct extract *ex)
     if (b->values[LS_SESSION_ID] == NULL)
         return extract_fail(ex, LK_EDATA, "list page: sessions[%zu] has no sessionId",
                             extract_entry_index(ex));
-    extract_warn_bad_fields(b, "session", b->values[LS_SESSION_ID]);
-    if (!extract_emit(ex, RECORD_LIST_SESSION, b->values,
-                      extract_finish_extra(b->extra, b->extra_open)))
+    if (!extract_emit_builder(ex, RECORD_LIST_SESSION, "session", b->values[LS_SESSION_ID]))
         return 0;
     ex->records++;
     extract_builder_reset(b);

@@ -269,6 +269,15 @@ void extract_warn_bad_fields(const struct builder *b, const char *what, const ch
                           id, b->bad_fields);
 }
 
+int extract_emit_builder(struct extract *ex, enum record_kind kind, const char *what,
+                         const char *id)
+{
+    struct builder *b = &ex->builders[kind];
+
+    extract_warn_bad_fields(b, what, id);
+    return extract_emit(ex, kind, b->values, extract_finish_extra(b->extra, b->extra_open));
+}
+
 /* ---- converting scalars ---- */
 
 int extract_gen_scalar(yajl_gen gen, enum json_kind kind, const char *text, size_t len)
