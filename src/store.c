@@ -19,6 +19,7 @@
 #include "error.h"
 #include "log.h"
 #include "migrations.h"
+#include "pq.h"
 #include "strmap.h"
 
 #define COPY_FLUSH_BYTES (256 * 1024)
@@ -281,43 +282,10 @@ static int start_copy(struct store *st, struct lk_error *err);
 
 /* ---- helpers ---- */
 
-/* Run a statement without parameters; LK_EDB with err filled on failure. */
+/* Run a statement without parameters (or a script) that returns no rows. */
 static int exec_simple(struct store *st, const char *sql, const char *what, struct lk_error *err)
 {
-    PGresult *res = PQexec(st->conn, sql);
-    ExecStatusType status = PQresultStatus(res);
-    int rc = 0;
-
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not %s", what);
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    }
-    PQclear(res);
-    return rc;
-}
-
-static PGresult *exec_params(struct store *st, const char *sql, int count,
-                             const char *const *params)
-{
-    return PQexecParams(st->conn, sql, count, NULL, params, NULL, NULL, 0);
-}
-
-static bool result_ok(const PGresult *res)
-{
-    ExecStatusType status = PQresultStatus(res);
-    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
-}
-
-/* One-line libpq message: its first line, without the trailing newline. */
-static const char *first_line(const char *message, char *buf, size_t size)
-{
-    size_t len = strcspn(message, "\n");
-    if (len >= size)
-        len = size - 1;
-    memcpy(buf, message, len);
-    buf[len] = '\0';
-    return buf;
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, sql, 0, NULL, err, "%s", what);
 }
 
 /* ---- connection ---- */
@@ -325,9 +293,8 @@ static const char *first_line(const char *message, char *buf, size_t size)
 /* Server notices ("schema already exists, skipping") are noise for a cron job: debug only. */
 static void on_notice(void *arg, const char *message)
 {
-    char line[256];
     (void)arg;
-    log_debug("postgres: %s", first_line(message, line, sizeof line));
+    log_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
 }
 
 int store_open(struct store **out, const char *conninfo, struct lk_error *err)
@@ -336,7 +303,6 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
     const char *keywords[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
     const char *values[] = {conninfo, "lkarchive", "UTF8", NULL};
     struct store *st = calloc(1, sizeof *st);
-    char line[256];
     int rc = LK_ENOMEM;
 
     *out = NULL;
@@ -349,9 +315,9 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
     /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
     st->conn = PQconnectdbParams(keywords, values, 1);
     if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
-        lk_error_set(err, rc, "could not connect to PostgreSQL: %s",
-                     st->conn ? first_line(PQerrorMessage(st->conn), line, sizeof line)
-                              : "out of memory");
+        const char *reason = st->conn ? PQerrorMessage(st->conn) : "out of memory";
+        lk_error_set(err, rc, "could not connect to PostgreSQL: %.*s", (int)strcspn(reason, "\n"),
+                     reason);
         lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
                              "URI), or the PG* variables");
         goto done;
@@ -391,7 +357,8 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
     char lock_sql[96];
 
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", MIGRATION_LOCK_KEY);
-    if (exec_simple(st, lock_sql, "take the migration lock", err) != 0)
+    if (pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, err, "take the migration lock") !=
+        0)
         goto done;
     if (exec_simple(st,
                     "CREATE SCHEMA IF NOT EXISTS livekit;"
@@ -403,15 +370,10 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
     for (const struct migration *m = migrations; m->name; m++) {
         const char *params[2] = {m->name, m->sql};
         PQclear(res);
-        res = exec_params(st,
-                          "SELECT checksum = md5($2) FROM livekit.schema_migrations "
-                          "WHERE name = $1",
-                          2, params);
-        if (!result_ok(res)) {
-            lk_error_set(err, LK_EDB, "could not read livekit.schema_migrations");
-            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    "SELECT checksum = md5($2) FROM livekit.schema_migrations WHERE name = $1", 2,
+                    params, err, "read livekit.schema_migrations") != 0)
             goto unlock;
-        }
         if (PQntuples(res) == 1) {
             if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
                 lk_error_set(err, LK_EDB, "migration %s was changed after it was applied", m->name);
@@ -423,19 +385,15 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
         }
         if (exec_simple(st, "BEGIN", "start a migration", err) != 0)
             goto unlock;
-        if (exec_simple(st, m->sql, "apply a migration", err) != 0) {
+        if (pq_exec(NULL, st->conn, PQ_ANY_OK, m->sql, 0, NULL, err, "apply a migration") != 0) {
             lk_error_prefix(err, "migration %s", m->name);
             exec_simple(st, "ROLLBACK", "roll back", NULL);
             goto unlock;
         }
-        PQclear(res);
-        res = exec_params(st,
-                          "INSERT INTO livekit.schema_migrations (name, checksum) "
-                          "VALUES ($1, md5($2))",
-                          2, params);
-        if (!result_ok(res) || exec_simple(st, "COMMIT", "commit a migration", err) != 0) {
-            lk_error_set(err, LK_EDB, "could not record migration %s", m->name);
-            lk_error_detail(err, "%s", PQerrorMessage(st->conn));
+        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                    "INSERT INTO livekit.schema_migrations (name, checksum) VALUES ($1, md5($2))",
+                    2, params, err, "record migration %s", m->name) != 0 ||
+            exec_simple(st, "COMMIT", "commit a migration", err) != 0) {
             exec_simple(st, "ROLLBACK", "roll back", NULL);
             goto unlock;
         }
@@ -445,7 +403,7 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
     rc = 0;
 unlock:
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
-    exec_simple(st, lock_sql, "release the migration lock", NULL);
+    pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, NULL, "release the migration lock");
 done:
     PQclear(res);
     if (applied_out)
@@ -455,22 +413,20 @@ done:
 
 int store_schema_current(struct store *st, bool *out, struct lk_error *err)
 {
-    PGresult *res = PQexec(st->conn, "SELECT name FROM livekit.schema_migrations");
+    PGresult *res = NULL;
     size_t expected = 0;
-    int rc = 0;
+    int rc;
 
     *out = false;
     for (const struct migration *m = migrations; m->name; m++)
         expected++;
-    if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT name FROM livekit.schema_migrations", 0,
+                 NULL, err, "read livekit.schema_migrations");
+    if (rc == 0) {
         *out = (size_t)PQntuples(res) == expected;
-    } else if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE)
-                          ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-                          : "",
-                      "42P01") != 0) {
-        lk_error_set(err, LK_EDB, "could not read livekit.schema_migrations");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
+    } else if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) {
+        lk_error_init(err); /* never migrated: not current, and not an error */
+        rc = 0;
     }
     PQclear(res);
     return rc;
@@ -505,15 +461,11 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
     strcat(array, "}");
     {
         const char *params[5] = {today, window_start, window_end, array, LK_VERSION};
-        res = exec_params(st,
-                          "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
-                          " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
-                          5, params);
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not record the run in livekit.archive_runs");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        goto done;
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
+                    " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+                    5, params, err, "record the run in livekit.archive_runs") != 0)
+            goto done;
     }
     *run_id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     rc = 0;
@@ -528,26 +480,17 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
 {
     char run[24], requests[24], warnings[24];
     const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
-    PGresult *res;
-    int rc = 0;
 
     snprintf(run, sizeof run, "%lld", run_id);
     snprintf(requests, sizeof requests, "%lld", outcome->requests);
     snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
-    res = exec_params(st,
-                      "UPDATE livekit.archive_runs SET finished_at = now(), status = $2,"
-                      " requests = $3, warnings = $4, message = $5,"
-                      " days_failed = (SELECT count(*) FROM livekit.archive_days"
-                      "   WHERE last_run_id = $1 AND status = 'failed')"
-                      " WHERE run_id = $1",
-                      5, params);
-    if (!result_ok(res)) {
-        lk_error_set(err, LK_EDB, "could not finish the run record");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    }
-    PQclear(res);
-    return rc;
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                   "UPDATE livekit.archive_runs SET finished_at = now(), status = $2,"
+                   " requests = $3, warnings = $4, message = $5,"
+                   " days_failed = (SELECT count(*) FROM livekit.archive_days"
+                   "   WHERE last_run_id = $1 AND status = 'failed')"
+                   " WHERE run_id = $1",
+                   5, params, err, "finish the run record");
 }
 
 int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
@@ -565,15 +508,11 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
     for (size_t i = 0; i < count; i++) {
         const char *params[2] = {paths[i], run};
         PQclear(res);
-        res = exec_params(st,
-                          "INSERT INTO livekit.seen_fields (path, first_run_id) VALUES ($1, $2)"
-                          " ON CONFLICT (path) DO NOTHING RETURNING path",
-                          2, params);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            lk_error_set(err, LK_EDB, "could not record seen field names");
-            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    "INSERT INTO livekit.seen_fields (path, first_run_id) VALUES ($1, $2)"
+                    " ON CONFLICT (path) DO NOTHING RETURNING path",
+                    2, params, err, "record seen field names") != 0)
             goto done;
-        }
         if (PQntuples(res) == 1) {
             char **grown = realloc(found, (found_count + 1) * sizeof *found);
             if (grown == NULL || (grown[found_count] = strdup(paths[i])) == NULL) {
@@ -590,17 +529,12 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
     if (found_count > 0) {
         /* keep the run's own record of what was new (archive_runs.new_fields) */
         const char *params[1] = {run};
-        PQclear(res);
-        res = exec_params(st,
-                          "UPDATE livekit.archive_runs SET new_fields = ARRAY(SELECT path FROM"
-                          " livekit.seen_fields WHERE first_run_id = $1 ORDER BY path)"
-                          " WHERE run_id = $1",
-                          1, params);
-        if (!result_ok(res)) {
-            lk_error_set(err, LK_EDB, "could not record new field names on the run");
-            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                    "UPDATE livekit.archive_runs SET new_fields = ARRAY(SELECT path FROM"
+                    " livekit.seen_fields WHERE first_run_id = $1 ORDER BY path)"
+                    " WHERE run_id = $1",
+                    1, params, err, "record new field names on the run") != 0)
             goto done;
-        }
     }
     *new_out = found;
     *new_count_out = found_count;
@@ -621,18 +555,13 @@ done:
 static int load_known(struct store *st, struct lk_error *err)
 {
     const char *params[2] = {st->project, st->day};
-    PGresult *res = exec_params(st,
-                                "SELECT session_id, list_hash FROM livekit.sessions"
-                                " WHERE project_id = $1 AND list_day = $2 AND details_archived"
-                                " AND ended_at IS NOT NULL AND list_hash IS NOT NULL",
-                                2, params);
-    int rc = 0;
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT session_id, list_hash FROM livekit.sessions"
+                     " WHERE project_id = $1 AND list_day = $2 AND details_archived"
+                     " AND ended_at IS NOT NULL AND list_hash IS NOT NULL",
+                     2, params, err, "read the day's archived sessions");
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not read the day's archived sessions");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    }
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
                        NULL) != 0) {
@@ -679,11 +608,8 @@ static int flush_copy(struct store *st, struct lk_error *err)
 {
     if (st->copy_len == 0)
         return 0;
-    if (PQputCopyData(st->conn, st->copy_buf, (int)st->copy_len) != 1) {
-        lk_error_set(err, LK_EDB, "could not send rows to PostgreSQL");
-        lk_error_detail(err, "%s", PQerrorMessage(st->conn));
-        return LK_EDB;
-    }
+    if (PQputCopyData(st->conn, st->copy_buf, (int)st->copy_len) != 1)
+        return pq_fail(st->conn, err, "send rows to PostgreSQL");
     st->copy_len = 0;
     return 0;
 }
@@ -830,17 +756,12 @@ static int end_copy(struct store *st, struct lk_error *err)
     st->copying = false;
     if (flush_copy(st, err) != 0)
         return LK_EDB;
-    if (PQputCopyEnd(st->conn, NULL) != 1) {
-        lk_error_set(err, LK_EDB, "could not finish COPY into the staging table");
-        lk_error_detail(err, "%s", PQerrorMessage(st->conn));
-        return LK_EDB;
-    }
+    if (PQputCopyEnd(st->conn, NULL) != 1)
+        return pq_fail(st->conn, err, "finish COPY into the staging table");
+    /* read every result to the end (NULL), keeping the first failure */
     while ((res = PQgetResult(st->conn)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-            lk_error_set(err, LK_EDB, "PostgreSQL rejected a staged row");
-            lk_error_detail(err, "%s", PQresultErrorMessage(res));
-            rc = LK_EDB;
-        }
+        if (rc == 0)
+            rc = pq_check(res, st->conn, PQ_COMMAND_OK, err, "stage the day's rows");
         PQclear(res);
     }
     return rc;
@@ -848,18 +769,11 @@ static int end_copy(struct store *st, struct lk_error *err)
 
 static int start_copy(struct store *st, struct lk_error *err)
 {
-    PGresult *res = PQexec(st->conn, SQL_COPY_STAGE);
-    int rc = 0;
-
-    if (PQresultStatus(res) != PGRES_COPY_IN) {
-        lk_error_set(err, LK_EDB, "could not start COPY into the staging table");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    } else {
-        st->copying = true;
-    }
-    PQclear(res);
-    return rc;
+    if (pq_exec(NULL, st->conn, PQ_COPY_IN, SQL_COPY_STAGE, 0, NULL, err,
+                "start COPY into the staging table") != 0)
+        return LK_EDB;
+    st->copying = true;
+    return 0;
 }
 
 int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
@@ -880,12 +794,9 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
         goto oom;
     {
         const char *params[4] = {st->project, discarded, full ? "true" : "false", st->day};
-        res = exec_params(st, SQL_NEEDING_DETAILS, 4, params);
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not compare the listed sessions with the archive");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        goto done;
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 4, params, err,
+                    "compare the listed sessions with the archive") != 0)
+            goto done;
     }
     ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
     if (ids == NULL)
@@ -925,17 +836,12 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
 {
     const char *with_day[3] = {st->project, st->day, discarded};
     const char *without_day[2] = {st->project, discarded};
-    PGresult *res =
-        uses_day ? exec_params(st, sql, 3, with_day) : exec_params(st, sql, 2, without_day);
-    int rc = 0;
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 3 : 2,
+                     uses_day ? with_day : without_day, err, "merge %s", what);
 
-    if (!result_ok(res)) {
-        lk_error_set(err, LK_EDB, "could not merge %s", what);
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    } else {
+    if (rc == 0)
         st->rows_merged += strtoll(PQcmdTuples(res), NULL, 10);
-    }
     PQclear(res);
     return rc;
 }
@@ -969,17 +875,16 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         /* nothing merged: the day holds what the ledger says it held (counting the day's
          * participants and connections is the most expensive query of an unchanged day) */
         const char *params[2] = {st->project, st->day};
-        res = exec_params(st, st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2,
-                          params);
-        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 0) {
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
+                    err, "count the day's rows") != 0)
+            goto done;
+        if (PQntuples(res) == 0) {
             PQclear(res);
-            res = exec_params(st, SQL_DAY_COUNTS, 2, params);
+            if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_COUNTS, 2, params, err,
+                        "count the day's rows") != 0)
+                goto done;
         }
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not count the day's rows");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        goto done;
     }
     counts_out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     counts_out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -1008,23 +913,16 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
             run,           sessions,    active,
             participants,  connections, pages,
             result->error, reason};
-        res = exec_params(st, SQL_DAY_LEDGER, 11, params);
+        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_LEDGER, 11, params, err,
+                    "record the day in livekit.archive_days") != 0)
+            goto done;
     }
-    if (!result_ok(res)) {
-        lk_error_set(err, LK_EDB, "could not record the day in livekit.archive_days");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        goto done;
-    }
-    PQclear(res);
     {
         const char *params[8] = {run,          complete,    pending, sessions,
                                  participants, connections, fetched, skipped};
-        res = exec_params(st, SQL_RUN_COUNTERS, 8, params);
-    }
-    if (!result_ok(res)) {
-        lk_error_set(err, LK_EDB, "could not update the run's counters");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        goto done;
+        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_RUN_COUNTERS, 8, params, err,
+                    "update the run's counters") != 0)
+            goto done;
     }
     if (exec_simple(st, "COMMIT", "commit the day", err) != 0)
         goto done;
@@ -1057,11 +955,9 @@ void store_day_abort(struct store *st, long long run_id, const char *error)
     if (PQstatus(st->conn) != CONNECTION_OK)
         return; /* the caller reconnects; the server rolled the day back */
     snprintf(run, sizeof run, "%lld", run_id);
-    res = exec_params(st, SQL_DAY_FAILED, 4, params);
-    if (!result_ok(res))
-        log_warn("could not record the failed day: %s",
-                 first_line(PQresultErrorMessage(res), run, sizeof run));
-    PQclear(res);
+    if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_FAILED, 4, params, &err,
+                "record the failed day") != 0)
+        log_lk_error(LOG_LEVEL_WARN, &err);
 }
 
 /* ---- status ---- */
@@ -1086,19 +982,18 @@ int store_print_status(struct store *st, const char *today, FILE *out, int *gaps
         "   ON a.project_id = days.project_id AND a.day = days.day"
         " ORDER BY days.project_id, days.day";
     const char *params[1] = {today};
-    PGresult *res = exec_params(st, sql, 1, params);
-    int gaps = 0, rc = 0;
+    PGresult *res = NULL;
+    int gaps = 0;
+    int rc =
+        pq_exec(&res, st->conn, PQ_TUPLES_OK, sql, 1, params, err, "read livekit.archive_days");
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (state && strcmp(state, "42P01") == 0) { /* undefined table: never migrated */
+    if (rc != 0) {
+        if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated */
+            lk_error_init(err);
+            rc = 0;
             fprintf(out, "nothing archived yet (no livekit schema in this database: "
                          "`lkarchive run` or `lkarchive migrate` creates it)\n");
-            goto done;
         }
-        lk_error_set(err, LK_EDB, "could not read livekit.archive_days");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
         goto done;
     }
     if (PQntuples(res) == 0)
@@ -1132,19 +1027,13 @@ done:
 static int try_lock(struct store *st, const char *project, bool *got, struct lk_error *err)
 {
     const char *params[1] = {project};
-    PGresult *res = exec_params(st,
-                                "SELECT pg_try_advisory_lock(hashtextextended('lkarchive:' "
-                                "|| $1, 0))",
-                                1, params);
-    int rc = 0;
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT pg_try_advisory_lock(hashtextextended('lkarchive:' || $1, 0))", 1,
+                     params, err, "take the advisory lock of project %s", project);
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not take the advisory lock of project %s", project);
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    } else {
+    if (rc == 0)
         *got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    }
     PQclear(res);
     return rc;
 }
@@ -1193,7 +1082,7 @@ bool store_connection_ok(const struct store *st)
 
 int store_reconnect(struct store *st, int attempts, struct lk_error *err)
 {
-    char line[256];
+    const char *reason;
 
     st->in_day = false;
     st->copying = false;
@@ -1219,15 +1108,14 @@ int store_reconnect(struct store *st, int attempts, struct lk_error *err)
         }
         if (attempt < attempts) {
             long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
-            log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
-                     first_line(PQerrorMessage(st->conn), line, sizeof line), delay_s, attempt + 1,
-                     attempts);
+            reason = PQerrorMessage(st->conn);
+            log_warn("PostgreSQL unreachable: %.*s; reconnecting in %lld s (attempt %d of %d)",
+                     (int)strcspn(reason, "\n"), reason, delay_s, attempt + 1, attempts);
             struct timespec wait = {(time_t)delay_s, 0};
             nanosleep(&wait, NULL);
         }
     }
-    lk_error_set(err, LK_EDB, "lost the connection to PostgreSQL and could not reconnect");
-    lk_error_detail(err, "%s", first_line(PQerrorMessage(st->conn), line, sizeof line));
+    pq_fail(st->conn, err, "reconnect to PostgreSQL");
     return LK_EDB;
 }
 
@@ -1236,19 +1124,13 @@ int store_reconnect(struct store *st, int attempts, struct lk_error *err)
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err)
 {
     const char *params[1] = {project};
-    PGresult *res = exec_params(st,
-                                "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE "
-                                "project_id = $1)",
-                                1, params);
-    int rc = 0;
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE project_id = $1)",
+                     1, params, err, "read livekit.archive_days");
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not read livekit.archive_days");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
-        rc = LK_EDB;
-    } else {
+    if (rc == 0)
         *out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    }
     PQclear(res);
     return rc;
 }
@@ -1272,14 +1154,12 @@ int store_check_gaps(struct store *st, const char *project, const char *window_s
                      bool acknowledge, int *unacknowledged_out, struct lk_error *err)
 {
     const char *params[2] = {project, window_start};
-    PGresult *res = exec_params(st, SQL_GAPS, 2, params);
+    PGresult *res = NULL;
     int unacknowledged = 0, rc = LK_EDB;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        lk_error_set(err, LK_EDB, "could not look for gaps in livekit.archive_days");
-        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+    if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
+                "look for gaps in livekit.archive_days") != 0)
         goto done;
-    }
     for (int i = 0; i < PQntuples(res); i++) {
         const char *day = PQgetvalue(res, i, 0);
         bool acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
@@ -1293,19 +1173,13 @@ int store_check_gaps(struct store *st, const char *project, const char *window_s
             continue;
         if (acknowledge) {
             const char *ack[2] = {project, day};
-            PGresult *done_res = exec_params(
-                st,
-                "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
-                " last_error, gap_acknowledged_at, attempts)"
-                " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
-                " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
-                2, ack);
-            bool ok = result_ok(done_res);
-            PQclear(done_res);
-            if (!ok) {
-                lk_error_set(err, LK_EDB, "could not acknowledge the gap of %s %s", project, day);
+            if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                        "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
+                        " last_error, gap_acknowledged_at, attempts)"
+                        " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
+                        " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
+                        2, ack, err, "acknowledge the gap of %s %s", project, day) != 0)
                 goto done;
-            }
             log_warn("project %s day %s is a gap (%s); acknowledged", project, day,
                      PQgetvalue(res, i, 1));
             continue;
