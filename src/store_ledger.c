@@ -1,0 +1,266 @@
+/* store_ledger.c -- the ledger: runs (archive_runs), seen fields, status and gaps.
+ *
+ * archive_runs holds one row per run and its counters; archive_days one row per project and
+ * day (written by store_merge.c). The status and gap queries read archive_days day by day
+ * from each project's first entry, so a day never archived shows as well.
+ */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "pq.h"
+#include "store_internal.h"
+
+int store_run_begin(struct store *st, const char *today, const char *window_start,
+                    const char *window_end, char *const *projects, size_t project_count,
+                    long long *run_id_out, struct lk_error *err)
+{
+    char *array = NULL;
+    size_t size = 3;
+    PGresult *res = NULL;
+    int rc = LK_EDB;
+
+    /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
+    for (size_t i = 0; i < project_count; i++)
+        size += strlen(projects[i]) + 1;
+    array = malloc(size);
+    if (array == NULL) {
+        rc = LK_ENOMEM;
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    strcpy(array, "{");
+    for (size_t i = 0; i < project_count; i++) {
+        strcat(array, projects[i]);
+        if (i + 1 < project_count)
+            strcat(array, ",");
+    }
+    strcat(array, "}");
+    {
+        const char *params[5] = {today, window_start, window_end, array, LK_VERSION};
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
+                    " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+                    5, params, err, "record the run in livekit.archive_runs") != 0)
+            goto done;
+    }
+    *run_id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    rc = 0;
+done:
+    PQclear(res);
+    free(array);
+    return rc;
+}
+
+int store_run_finish(struct store *st, long long run_id, const struct run_outcome *outcome,
+                     struct lk_error *err)
+{
+    char run[24], requests[24], warnings[24];
+    const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
+
+    snprintf(run, sizeof run, "%lld", run_id);
+    snprintf(requests, sizeof requests, "%lld", outcome->requests);
+    snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                   "UPDATE livekit.archive_runs SET finished_at = now(), status = $2,"
+                   " requests = $3, warnings = $4, message = $5,"
+                   " days_failed = (SELECT count(*) FROM livekit.archive_days"
+                   "   WHERE last_run_id = $1 AND status = 'failed')"
+                   " WHERE run_id = $1",
+                   5, params, err, "finish the run record");
+}
+
+int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
+                      char ***new_out, size_t *new_count_out, struct lk_error *err)
+{
+    char run[24];
+    PGresult *res = NULL;
+    char **found = NULL;
+    size_t found_count = 0;
+    int rc = LK_EDB;
+
+    *new_out = NULL;
+    *new_count_out = 0;
+    snprintf(run, sizeof run, "%lld", run_id);
+    for (size_t i = 0; i < count; i++) {
+        const char *params[2] = {paths[i], run};
+        PQclear(res);
+        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                    "INSERT INTO livekit.seen_fields (path, first_run_id) VALUES ($1, $2)"
+                    " ON CONFLICT (path) DO NOTHING RETURNING path",
+                    2, params, err, "record seen field names") != 0)
+            goto done;
+        if (PQntuples(res) == 1) {
+            char **grown = realloc(found, (found_count + 1) * sizeof *found);
+            if (grown == NULL || (grown[found_count] = strdup(paths[i])) == NULL) {
+                if (grown)
+                    found = grown;
+                rc = LK_ENOMEM;
+                lk_error_set(err, rc, "out of memory");
+                goto done;
+            }
+            found = grown;
+            found_count++;
+        }
+    }
+    if (found_count > 0) {
+        /* keep the run's own record of what was new (archive_runs.new_fields) */
+        const char *params[1] = {run};
+        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                    "UPDATE livekit.archive_runs SET new_fields = ARRAY(SELECT path FROM"
+                    " livekit.seen_fields WHERE first_run_id = $1 ORDER BY path)"
+                    " WHERE run_id = $1",
+                    1, params, err, "record new field names on the run") != 0)
+            goto done;
+    }
+    *new_out = found;
+    *new_count_out = found_count;
+    found = NULL;
+    found_count = 0;
+    rc = 0;
+done:
+    for (size_t i = 0; i < found_count; i++)
+        free(found[i]);
+    free(found);
+    PQclear(res);
+    return rc;
+}
+
+int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
+                       struct lk_error *err)
+{
+    /* Every day from a project's first ledger entry to today, with what the ledger says;
+     * a day older than the window that is not complete is a permanent gap. */
+    static const char sql[] =
+        "WITH bounds AS (SELECT project_id, min(day) AS first_day FROM livekit.archive_days"
+        "   GROUP BY project_id),"
+        " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
+        "   generate_series(b.first_day, $1::date, interval '1 day') d)"
+        " SELECT days.project_id, days.day::text, COALESCE(a.status, 'missing'),"
+        "   COALESCE(a.sessions, 0), COALESCE(a.participants, 0), COALESCE(a.connections, 0),"
+        "   COALESCE(a.active_sessions, 0),"
+        "   COALESCE(to_char(a.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),"
+        "   COALESCE(a.last_error, ''),"
+        "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete')"
+        " FROM days LEFT JOIN livekit.archive_days a"
+        "   ON a.project_id = days.project_id AND a.day = days.day"
+        " ORDER BY days.project_id, days.day";
+    const char *params[1] = {today};
+    PGresult *res = NULL;
+    int gaps = 0;
+    int rc =
+        pq_exec(&res, st->conn, PQ_TUPLES_OK, sql, 1, params, err, "read livekit.archive_days");
+
+    if (rc != 0) {
+        if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated */
+            lk_error_init(err);
+            rc = 0;
+            fprintf(out, "nothing archived yet (no livekit schema in this database: "
+                         "`lkarchive run` or `lkarchive migrate` creates it)\n");
+        }
+        goto done;
+    }
+    if (PQntuples(res) == 0)
+        fprintf(out, "nothing archived yet\n");
+    else
+        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s\n", "project", "day", "status",
+                "sessions", "participants", "connections", "active", "note");
+    for (int i = 0; i < PQntuples(res); i++) {
+        bool gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
+        const char *status = gap ? "GAP" : PQgetvalue(res, i, 2);
+        const char *error = PQgetvalue(res, i, 8);
+        gaps += gap;
+        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s%s%s\n", PQgetvalue(res, i, 0),
+                PQgetvalue(res, i, 1), status, PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+                PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+                gap                      ? "lost: left the 7-day window before it was complete"
+                : *PQgetvalue(res, i, 7) ? "completed "
+                                         : "",
+                gap ? "" : PQgetvalue(res, i, 7), *error ? error : "");
+    }
+done:
+    PQclear(res);
+    if (gaps_out)
+        *gaps_out = gaps;
+    return rc;
+}
+
+int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE project_id = $1)",
+                     1, params, err, "read livekit.archive_days");
+
+    if (rc == 0)
+        *out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return rc;
+}
+
+/* Days of `project` before window_start since its first archived day that are not complete
+ * (a day left pending only because sessions were still active is not a gap: its last state
+ * is what the API would still say). */
+static const char SQL_GAPS[] =
+    "WITH bounds AS (SELECT min(day) AS first_day FROM livekit.archive_days"
+    "   WHERE project_id = $1),"
+    " days AS (SELECT d::date AS day FROM bounds,"
+    "   generate_series(bounds.first_day, $2::date - 1, interval '1 day') d)"
+    " SELECT days.day::text, COALESCE(a.status, 'never archived'),"
+    "   COALESCE(a.pending_reason, ''), COALESCE(a.last_error, ''),"
+    "   a.gap_acknowledged_at IS NOT NULL, COALESCE(a.active_sessions, 0)"
+    " FROM days LEFT JOIN livekit.archive_days a ON a.project_id = $1 AND a.day = days.day"
+    " WHERE a.status IS DISTINCT FROM 'complete'"
+    " ORDER BY days.day";
+
+int store_check_gaps(struct store *st, const char *project, const char *window_start,
+                     bool acknowledge, int *unacknowledged_out, struct lk_error *err)
+{
+    const char *params[2] = {project, window_start};
+    PGresult *res = NULL;
+    int unacknowledged = 0, rc = LK_EDB;
+
+    if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
+                "look for gaps in livekit.archive_days") != 0)
+        goto done;
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *day = PQgetvalue(res, i, 0);
+        bool acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+        if (strcmp(PQgetvalue(res, i, 2), "active sessions") == 0) {
+            log_info("project %s day %s left the window with %s session(s) still active; "
+                     "their last archived state is kept",
+                     project, day, PQgetvalue(res, i, 5));
+            continue;
+        }
+        if (acknowledged)
+            continue;
+        if (acknowledge) {
+            const char *ack[2] = {project, day};
+            if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                        "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
+                        " last_error, gap_acknowledged_at, attempts)"
+                        " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
+                        " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
+                        2, ack, err, "acknowledge the gap of %s %s", project, day) != 0)
+                goto done;
+            log_warn("project %s day %s is a gap (%s); acknowledged", project, day,
+                     PQgetvalue(res, i, 1));
+            continue;
+        }
+        unacknowledged++;
+        log_error("project %s day %s left the 7-day window without being archived (%s%s%s): "
+                  "it is lost for good",
+                  project, day, PQgetvalue(res, i, 1), *PQgetvalue(res, i, 3) ? ": " : "",
+                  PQgetvalue(res, i, 3));
+    }
+    rc = 0;
+done:
+    PQclear(res);
+    *unacknowledged_out = unacknowledged;
+    return rc;
+}
