@@ -180,91 +180,134 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     return rc;
 }
 
+/* Merge the stage into the tables, counting in st->rows_merged the rows written. The list
+ * merge is skipped when no list entry differs from the archive (sessions_needing_details). */
+static int merge_stage(struct store *st, struct lk_error *err)
+{
+    char *discarded = store_stage_discarded(st);
+    int rc = 0;
+
+    if (discarded == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    st->rows_merged = 0;
+    if (st->list_rows_changed)
+        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err);
+    free(discarded);
+    return rc;
+}
+
+/* What the archive holds for the day. When nothing was merged, the day holds what its ledger
+ * entry says (counting the day's participants and connections is the most expensive query of
+ * an unchanged day); a day without an entry yet is counted. */
+static int count_day(struct store *st, struct day_counts *out, struct lk_error *err)
+{
+    const char *params[2] = {st->project, st->day};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
+                     err, "count the day's rows");
+
+    if (rc == 0 && PQntuples(res) == 0) {
+        PQclear(res);
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_COUNTS, 2, params, err,
+                     "count the day's rows");
+    }
+    if (rc == 0) {
+        out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* A number as a statement parameter: buf (NUMBER_TEXT bytes) holds its text. */
+#define NUMBER_TEXT 24
+static const char *number_text(char *buf, long long value)
+{
+    snprintf(buf, NUMBER_TEXT, "%lld", value);
+    return buf;
+}
+
+/* The day's archive_days entry: complete, or pending with the reason why not. */
+static int write_ledger(struct store *st, long long run_id, const struct day_result *result,
+                        const struct day_counts *counts, struct lk_error *err)
+{
+    char text[6][NUMBER_TEXT];
+    const char *reason = counts->complete    ? NULL
+                         : result->error     ? "error"
+                         : !result->complete ? "day not over"
+                                             : "active sessions";
+    const char *params[11] = {st->project,
+                              st->day,
+                              counts->complete ? "complete" : "pending",
+                              number_text(text[0], run_id),
+                              number_text(text[1], counts->sessions),
+                              number_text(text[2], counts->active_sessions),
+                              number_text(text[3], counts->participants),
+                              number_text(text[4], counts->connections),
+                              number_text(text[5], result->pages),
+                              result->error,
+                              reason};
+
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_LEDGER, 11, params, err,
+                   "record the day in livekit.archive_days");
+}
+
+/* Add the day to the run's counters in archive_runs. */
+static int add_run_counters(struct store *st, long long run_id, const struct day_result *result,
+                            const struct day_counts *counts, struct lk_error *err)
+{
+    char text[6][NUMBER_TEXT];
+    const char *params[8] = {number_text(text[0], run_id),
+                             counts->complete ? "1" : "0",
+                             counts->complete ? "0" : "1",
+                             number_text(text[1], counts->sessions),
+                             number_text(text[2], counts->participants),
+                             number_text(text[3], counts->connections),
+                             number_text(text[4], result->details_fetched),
+                             number_text(text[5], result->details_skipped)};
+
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_RUN_COUNTERS, 8, params, err,
+                   "update the run's counters");
+}
+
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err)
 {
-    char *discarded = NULL;
-    char run[24], sessions[24], active[24], participants[24], connections[24], pages[16];
-    char complete[4], pending[4], fetched[24], skipped[24];
-    PGresult *res = NULL;
-    int rc = LK_EDB;
+    int rc;
 
     memset(counts_out, 0, sizeof *counts_out);
-    if (store_stage_end_copy(st, err) != 0)
+    rc = store_stage_end_copy(st, err);
+    if (rc != 0)
         goto done;
-    discarded = store_stage_discarded(st);
-    if (discarded == NULL) {
-        rc = LK_ENOMEM;
-        lk_error_set(err, rc, "out of memory");
+    rc = merge_stage(st, err);
+    if (rc != 0)
         goto done;
-    }
-    st->rows_merged = 0;
-    if ((st->list_rows_changed &&
-         run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err)) ||
-        run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err) ||
-        run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err) ||
-        run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err))
+    rc = count_day(st, counts_out, err);
+    if (rc != 0)
         goto done;
-    {
-        /* nothing merged: the day holds what the ledger says it held (counting the day's
-         * participants and connections is the most expensive query of an unchanged day) */
-        const char *params[2] = {st->project, st->day};
-        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                    st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
-                    err, "count the day's rows") != 0)
-            goto done;
-        if (PQntuples(res) == 0) {
-            PQclear(res);
-            if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_COUNTS, 2, params, err,
-                        "count the day's rows") != 0)
-                goto done;
-        }
-    }
-    counts_out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    counts_out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    counts_out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    counts_out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     counts_out->complete = result->complete && counts_out->active_sessions == 0;
-    PQclear(res);
-    res = NULL;
-    snprintf(run, sizeof run, "%lld", run_id);
-    snprintf(sessions, sizeof sessions, "%lld", counts_out->sessions);
-    snprintf(participants, sizeof participants, "%lld", counts_out->participants);
-    snprintf(connections, sizeof connections, "%lld", counts_out->connections);
-    snprintf(active, sizeof active, "%lld", counts_out->active_sessions);
-    snprintf(pages, sizeof pages, "%d", result->pages);
-    snprintf(complete, sizeof complete, "%d", counts_out->complete ? 1 : 0);
-    snprintf(pending, sizeof pending, "%d", counts_out->complete ? 0 : 1);
-    snprintf(fetched, sizeof fetched, "%lld", result->details_fetched);
-    snprintf(skipped, sizeof skipped, "%lld", result->details_skipped);
-    {
-        const char *reason = counts_out->complete ? NULL
-                             : result->error      ? "error"
-                             : !result->complete  ? "day not over"
-                                                  : "active sessions";
-        const char *params[11] = {
-            st->project,   st->day,     counts_out->complete ? "complete" : "pending",
-            run,           sessions,    active,
-            participants,  connections, pages,
-            result->error, reason};
-        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_LEDGER, 11, params, err,
-                    "record the day in livekit.archive_days") != 0)
-            goto done;
-    }
-    {
-        const char *params[8] = {run,          complete,    pending, sessions,
-                                 participants, connections, fetched, skipped};
-        if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_RUN_COUNTERS, 8, params, err,
-                    "update the run's counters") != 0)
-            goto done;
-    }
-    if (store_exec(st, "COMMIT", "commit the day", err) != 0)
+    rc = write_ledger(st, run_id, result, counts_out, err);
+    if (rc != 0)
+        goto done;
+    rc = add_run_counters(st, run_id, result, counts_out, err);
+    if (rc != 0)
+        goto done;
+    rc = store_exec(st, "COMMIT", "commit the day", err);
+    if (rc != 0)
         goto done;
     st->in_day = false;
-    rc = 0;
 done:
-    PQclear(res);
-    free(discarded);
     return rc;
 }
 
