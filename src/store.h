@@ -12,7 +12,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "records.h"
 
@@ -96,10 +95,24 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
  * complete with its old rows). Best effort: a failure here is logged, not returned. */
 void store_day_abort(struct store *st, long long run_id, const char *error);
 
-/* Print per project and day what is archived, pending or lost, for days up to `today`.
- * *gaps_out gets the number of permanent gaps (days that left the window incomplete). */
-int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
-                       struct lk_error *err);
+/* One project and day of `lkarchive status`. */
+struct status_row {
+    char *project;
+    char day[11];    /* YYYY-MM-DD */
+    char status[16]; /* complete, pending or failed; missing: no ledger entry */
+    long long sessions, participants, connections, active_sessions;
+    char completed_at[17]; /* "YYYY-MM-DD HH:MM" (UTC) when complete, else "" */
+    char *last_error;      /* "" when none */
+    bool gap;              /* older than the 7-day window and not complete: lost for good */
+};
+
+/* What the ledger says of every project and day from the project's first entry up to
+ * `today`, in project and day order. *out gets *count_out rows (the caller frees them with
+ * store_status_rows_free). *migrated_out is false, with no rows and no error, when the
+ * database has no livekit schema yet. Returns 0, LK_EDB or LK_ENOMEM. */
+int store_status_rows(struct store *st, const char *today, struct status_row **out,
+                      size_t *count_out, bool *migrated_out, struct lk_error *err);
+void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
 
 /* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
  * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.

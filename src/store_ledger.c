@@ -130,63 +130,87 @@ done:
     return rc;
 }
 
-int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
-                       struct lk_error *err)
-{
-    /* Every day from a project's first ledger entry to today, with what the ledger says;
-     * a day older than the window that is not complete is a permanent gap. */
-    static const char sql[] =
-        "WITH bounds AS (SELECT project_id, min(day) AS first_day FROM livekit.archive_days"
-        "   GROUP BY project_id),"
-        " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
-        "   generate_series(b.first_day, $1::date, interval '1 day') d)"
-        " SELECT days.project_id, days.day::text, COALESCE(a.status, 'missing'),"
-        "   COALESCE(a.sessions, 0), COALESCE(a.participants, 0), COALESCE(a.connections, 0),"
-        "   COALESCE(a.active_sessions, 0),"
-        "   COALESCE(to_char(a.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),"
-        "   COALESCE(a.last_error, ''),"
-        "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete')"
-        " FROM days LEFT JOIN livekit.archive_days a"
-        "   ON a.project_id = days.project_id AND a.day = days.day"
-        " ORDER BY days.project_id, days.day";
-    const char *params[1] = {today};
-    PGresult *res = NULL;
-    int gaps = 0;
-    int rc =
-        pq_exec(&res, st->conn, PQ_TUPLES_OK, sql, 1, params, err, "read livekit.archive_days");
+/* Every day from a project's first ledger entry to today, with what the ledger says; a day
+ * older than the window that is not complete is a permanent gap. $1 today */
+static const char SQL_STATUS[] =
+    "WITH bounds AS (SELECT project_id, min(day) AS first_day FROM livekit.archive_days"
+    "   GROUP BY project_id),"
+    " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
+    "   generate_series(b.first_day, $1::date, interval '1 day') d)"
+    " SELECT days.project_id, days.day::text, COALESCE(a.status, 'missing'),"
+    "   COALESCE(a.sessions, 0), COALESCE(a.participants, 0), COALESCE(a.connections, 0),"
+    "   COALESCE(a.active_sessions, 0),"
+    "   COALESCE(to_char(a.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),"
+    "   COALESCE(a.last_error, ''),"
+    "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete')"
+    " FROM days LEFT JOIN livekit.archive_days a"
+    "   ON a.project_id = days.project_id AND a.day = days.day"
+    " ORDER BY days.project_id, days.day";
 
+/* One row of SQL_STATUS; LK_ENOMEM leaves what it copied for store_status_rows_free. */
+static int status_row_from(struct status_row *out, const PGresult *res, int i)
+{
+    snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 1));
+    snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 2));
+    out->sessions = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+    out->participants = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+    out->connections = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+    out->active_sessions = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+    snprintf(out->completed_at, sizeof out->completed_at, "%s", PQgetvalue(res, i, 7));
+    out->gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
+    out->project = strdup(PQgetvalue(res, i, 0));
+    out->last_error = strdup(PQgetvalue(res, i, 8));
+    return out->project && out->last_error ? 0 : LK_ENOMEM;
+}
+
+int store_status_rows(struct store *st, const char *today, struct status_row **out,
+                      size_t *count_out, bool *migrated_out, struct lk_error *err)
+{
+    const char *params[1] = {today};
+    struct status_row *rows = NULL;
+    size_t count = 0;
+    PGresult *res = NULL;
+    int rc;
+
+    *out = NULL;
+    *count_out = 0;
+    *migrated_out = true;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STATUS, 1, params, err,
+                 "read livekit.archive_days");
     if (rc != 0) {
-        if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated */
+        if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated: no rows */
             lk_error_init(err);
+            *migrated_out = false;
             rc = 0;
-            fprintf(out, "nothing archived yet (no livekit schema in this database: "
-                         "`lkarchive run` or `lkarchive migrate` creates it)\n");
         }
         goto done;
     }
-    if (PQntuples(res) == 0)
-        fprintf(out, "nothing archived yet\n");
-    else
-        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s\n", "project", "day", "status",
-                "sessions", "participants", "connections", "active", "note");
-    for (int i = 0; i < PQntuples(res); i++) {
-        bool gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
-        const char *status = gap ? "GAP" : PQgetvalue(res, i, 2);
-        const char *error = PQgetvalue(res, i, 8);
-        gaps += gap;
-        fprintf(out, "%-20s %-10s %-9s %9s %12s %11s %6s  %s%s%s\n", PQgetvalue(res, i, 0),
-                PQgetvalue(res, i, 1), status, PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-                PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
-                gap                      ? "lost: left the 7-day window before it was complete"
-                : *PQgetvalue(res, i, 7) ? "completed "
-                                         : "",
-                gap ? "" : PQgetvalue(res, i, 7), *error ? error : "");
+    rows = calloc((size_t)PQntuples(res) + 1, sizeof *rows);
+    rc = rows ? 0 : LK_ENOMEM;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        count++; /* a row copied in part is freed with the others */
+        rc = status_row_from(&rows[i], res, i);
     }
+    if (rc != 0) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    *out = rows;
+    *count_out = count;
+    rows = NULL;
 done:
+    store_status_rows_free(rows, count);
     PQclear(res);
-    if (gaps_out)
-        *gaps_out = gaps;
     return rc;
+}
+
+void store_status_rows_free(struct status_row *rows, size_t count)
+{
+    for (size_t i = 0; rows && i < count; i++) {
+        free(rows[i].project);
+        free(rows[i].last_error);
+    }
+    free(rows);
 }
 
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err)
