@@ -130,10 +130,28 @@ int store_reconnect(struct store *st, int attempts, struct lk_error *err);
 /* Whether `project` has no ledger entry yet (its first run). */
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);
 
-/* Log each day of `project` before window_start that is not complete (a permanent gap),
- * and count those not acknowledged. `acknowledge` marks them acknowledged instead. Days left
- * pending only because sessions were still active are reported, but are not gaps. */
-int store_check_gaps(struct store *st, const char *project, const char *window_start,
-                     bool acknowledge, int *unacknowledged_out, struct lk_error *err);
+/* A day of a project that left the window without being complete (see store_gap_rows). */
+struct gap_row {
+    char day[11];            /* YYYY-MM-DD */
+    char status[16];         /* pending or failed; "never archived": no ledger entry */
+    char pending_reason[32]; /* "day not over", "active sessions", "error" or "" */
+    char *last_error;        /* "" when none */
+    long long active_sessions;
+    bool active_only;  /* left pending only because sessions were still active: its last state
+                          is what the API would still say, so it is not a gap */
+    bool acknowledged; /* the gap was acknowledged (store_acknowledge_gap) */
+};
+
+/* The days of `project` before window_start, since its first ledger entry, that are not
+ * complete, in day order. *out gets *count_out rows (the caller frees them with
+ * store_gap_rows_free). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_gap_rows(struct store *st, const char *project, const char *window_start,
+                   struct gap_row **out, size_t *count_out, struct lk_error *err);
+void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op */
+
+/* Mark a gap day of `project` acknowledged (a day never archived gets a failed entry), so
+ * it stops failing runs. Returns 0 or LK_EDB. */
+int store_acknowledge_gap(struct store *st, const char *project, const char *day,
+                          struct lk_error *err);
 
 #endif

@@ -242,49 +242,69 @@ static const char SQL_GAPS[] =
     " WHERE a.status IS DISTINCT FROM 'complete'"
     " ORDER BY days.day";
 
-int store_check_gaps(struct store *st, const char *project, const char *window_start,
-                     bool acknowledge, int *unacknowledged_out, struct lk_error *err)
+/* One row of SQL_GAPS; LK_ENOMEM leaves what it copied for store_gap_rows_free. */
+static int gap_row_from(struct gap_row *out, const PGresult *res, int i)
+{
+    snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 0));
+    snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 1));
+    snprintf(out->pending_reason, sizeof out->pending_reason, "%s", PQgetvalue(res, i, 2));
+    out->active_only = strcmp(PQgetvalue(res, i, 2), "active sessions") == 0;
+    out->acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+    out->active_sessions = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+    out->last_error = strdup(PQgetvalue(res, i, 3));
+    return out->last_error ? 0 : LK_ENOMEM;
+}
+
+int store_gap_rows(struct store *st, const char *project, const char *window_start,
+                   struct gap_row **out, size_t *count_out, struct lk_error *err)
 {
     const char *params[2] = {project, window_start};
+    struct gap_row *rows = NULL;
+    size_t count = 0;
     PGresult *res = NULL;
-    int unacknowledged = 0, rc = LK_EDB;
+    int rc;
 
-    if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
-                "look for gaps in livekit.archive_days") != 0)
+    *out = NULL;
+    *count_out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
+                 "look for gaps in livekit.archive_days");
+    if (rc != 0)
         goto done;
-    for (int i = 0; i < PQntuples(res); i++) {
-        const char *day = PQgetvalue(res, i, 0);
-        bool acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
-        if (strcmp(PQgetvalue(res, i, 2), "active sessions") == 0) {
-            log_info("project %s day %s left the window with %s session(s) still active; "
-                     "their last archived state is kept",
-                     project, day, PQgetvalue(res, i, 5));
-            continue;
-        }
-        if (acknowledged)
-            continue;
-        if (acknowledge) {
-            const char *ack[2] = {project, day};
-            if (pq_exec(NULL, st->conn, PQ_COMMAND_OK,
-                        "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
-                        " last_error, gap_acknowledged_at, attempts)"
-                        " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
-                        " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
-                        2, ack, err, "acknowledge the gap of %s %s", project, day) != 0)
-                goto done;
-            log_warn("project %s day %s is a gap (%s); acknowledged", project, day,
-                     PQgetvalue(res, i, 1));
-            continue;
-        }
-        unacknowledged++;
-        log_error("project %s day %s left the 7-day window without being archived (%s%s%s): "
-                  "it is lost for good",
-                  project, day, PQgetvalue(res, i, 1), *PQgetvalue(res, i, 3) ? ": " : "",
-                  PQgetvalue(res, i, 3));
+    rows = calloc((size_t)PQntuples(res) + 1, sizeof *rows);
+    rc = rows ? 0 : LK_ENOMEM;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        count++; /* a row copied in part is freed with the others */
+        rc = gap_row_from(&rows[i], res, i);
     }
-    rc = 0;
+    if (rc != 0) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    *out = rows;
+    *count_out = count;
+    rows = NULL;
 done:
+    store_gap_rows_free(rows, count);
     PQclear(res);
-    *unacknowledged_out = unacknowledged;
     return rc;
+}
+
+void store_gap_rows_free(struct gap_row *rows, size_t count)
+{
+    for (size_t i = 0; rows && i < count; i++)
+        free(rows[i].last_error);
+    free(rows);
+}
+
+int store_acknowledge_gap(struct store *st, const char *project, const char *day,
+                          struct lk_error *err)
+{
+    const char *params[2] = {project, day};
+
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                   "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
+                   " last_error, gap_acknowledged_at, attempts)"
+                   " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
+                   " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
+                   2, params, err, "acknowledge the gap of %s %s", project, day);
 }
