@@ -122,10 +122,11 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
 /* Whether the connection is usable. */
 bool store_connection_ok(const struct store *st);
 
-/* Reset a lost connection, up to `attempts` times with back-off (1, 2, 4, ... s), and take
- * the project locks again. Any open day is gone (the server rolled it back). Returns 0,
- * LK_EDB or LK_ELOCKED. */
-int store_reconnect(struct store *st, int attempts, struct lk_error *err);
+/* One attempt to reset a lost connection (no waiting: the caller paces its retries), then
+ * take the project locks again. Any open day is gone (the server rolled it back). Returns 0,
+ * LK_EDB (when store_connection_ok is still false, the server was not reached: err's detail
+ * says why, and a later attempt may succeed) or LK_ELOCKED. */
+int store_reconnect(struct store *st, struct lk_error *err);
 
 /* Whether `project` has no ledger entry yet (its first run). */
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);

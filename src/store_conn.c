@@ -137,41 +137,26 @@ bool store_connection_ok(const struct store *st)
     return PQstatus(st->conn) == CONNECTION_OK;
 }
 
-int store_reconnect(struct store *st, int attempts, struct lk_error *err)
+int store_reconnect(struct store *st, struct lk_error *err)
 {
-    const char *reason;
+    bool got = false;
 
     st->in_day = false;
     st->copying = false;
-    for (int attempt = 1; attempt <= attempts; attempt++) {
-        PQreset(st->conn);
-        if (PQstatus(st->conn) == CONNECTION_OK) {
-            bool got = false;
-            if (store_exec(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
-                return LK_EDB;
-            /* the advisory locks died with the old session: take them again */
-            for (size_t i = 0; i < st->locked_count; i++) {
-                if (try_lock(st, st->locked_projects[i], &got, err) != 0)
-                    return LK_EDB;
-                if (!got) {
-                    lk_error_set(err, LK_ELOCKED,
-                                 "another run took project %s while the database was away",
-                                 st->locked_projects[i]);
-                    return LK_ELOCKED;
-                }
-            }
-            log_info("reconnected to PostgreSQL (attempt %d)", attempt);
-            return 0;
-        }
-        if (attempt < attempts) {
-            long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
-            reason = PQerrorMessage(st->conn);
-            log_warn("PostgreSQL unreachable: %.*s; reconnecting in %lld s (attempt %d of %d)",
-                     (int)strcspn(reason, "\n"), reason, delay_s, attempt + 1, attempts);
-            struct timespec wait = {(time_t)delay_s, 0};
-            nanosleep(&wait, NULL);
+    PQreset(st->conn);
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return pq_fail(st->conn, err, "reconnect to PostgreSQL");
+    if (store_exec(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
+        return LK_EDB;
+    /* the advisory locks died with the old session: take them again */
+    for (size_t i = 0; i < st->locked_count; i++) {
+        if (try_lock(st, st->locked_projects[i], &got, err) != 0)
+            return LK_EDB;
+        if (!got) {
+            lk_error_set(err, LK_ELOCKED, "another run took project %s while the database was away",
+                         st->locked_projects[i]);
+            return LK_ELOCKED;
         }
     }
-    pq_fail(st->conn, err, "reconnect to PostgreSQL");
-    return LK_EDB;
+    return 0;
 }

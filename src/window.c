@@ -803,6 +803,30 @@ static int check_gaps(struct store *st, const char *project, const char *horizon
     return rc;
 }
 
+/* PostgreSQL went away: try to reconnect up to `attempts` times (at least once), waiting 1,
+ * 2, 4, 8, then 16 s between attempts while the server cannot be reached. */
+static int reconnect(struct store *st, int attempts, struct lk_error *err)
+{
+    int rc;
+
+    for (int attempt = 1;; attempt++) {
+        rc = store_reconnect(st, err);
+        if (rc == 0) {
+            log_info("reconnected to PostgreSQL (attempt %d)", attempt);
+            break;
+        }
+        /* reached but refused (time zone, locks), or out of attempts: err says why */
+        if (store_connection_ok(st) || attempt >= attempts)
+            break;
+        long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
+        log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
+                 err->detail, delay_s, attempt + 1, attempts);
+        struct timespec wait = {(time_t)delay_s, 0};
+        nanosleep(&wait, NULL);
+    }
+    return rc;
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
@@ -855,7 +879,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                 /* PostgreSQL restarted or went away: the day was rolled back by the server */
                 struct lk_error reconnect_err;
                 lk_error_init(&reconnect_err);
-                rc = store_reconnect(st, cfg->db_reconnect_attempts, &reconnect_err);
+                rc = reconnect(st, cfg->db_reconnect_attempts, &reconnect_err);
                 if (rc != 0) {
                     *err = reconnect_err;
                     break;
