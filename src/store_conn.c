@@ -6,6 +6,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -101,6 +102,7 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
     char **grown;
     int rc;
 
+    assert(st != NULL);
     for (int waited = 0;; waited++) {
         rc = try_lock(st, project, &got, err);
         if (rc != 0 || got)
@@ -134,6 +136,7 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
 
 bool store_connection_ok(const struct store *st)
 {
+    assert(st != NULL);
     return PQstatus(st->conn) == CONNECTION_OK;
 }
 
@@ -141,6 +144,7 @@ int store_reconnect(struct store *st, struct lk_error *err)
 {
     bool got = false;
 
+    assert(st != NULL);
     st->in_day = false;
     st->copying = false;
     PQreset(st->conn);

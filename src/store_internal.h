@@ -44,8 +44,8 @@ int store_exec(struct store *st, const char *sql, const char *what, struct lk_er
 /* End the COPY into the stage, if one is open, and check what the server said of it. */
 int store_stage_end_copy(struct store *st, struct lk_error *err);
 
-/* "{1,5,9}" of the discarded attempts (a PostgreSQL integer[] literal); the caller frees it.
- * NULL when out of memory. */
-char *store_stage_discarded(const struct store *st);
+/* *out gets "{1,5,9}", the discarded attempts as a PostgreSQL integer[] literal; the caller
+ * frees it. Returns 0 or LK_ENOMEM. */
+int store_stage_discarded(const struct store *st, char **out, struct lk_error *err);
 
 #endif

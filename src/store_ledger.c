@@ -6,6 +6,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
     PGresult *res = NULL;
     int rc = LK_EDB;
 
+    assert(st != NULL);
     /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
     for (size_t i = 0; i < project_count; i++)
         size += strlen(projects[i]) + 1;
@@ -62,6 +64,7 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
     char run[24], requests[24], warnings[24];
     const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
 
+    assert(st != NULL);
     snprintf(run, sizeof run, "%lld", run_id);
     snprintf(requests, sizeof requests, "%lld", outcome->requests);
     snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
@@ -83,6 +86,7 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
     size_t found_count = 0;
     int rc = LK_EDB;
 
+    assert(st != NULL);
     *new_out = NULL;
     *new_count_out = 0;
     snprintf(run, sizeof run, "%lld", run_id);
@@ -172,6 +176,7 @@ int store_status_rows(struct store *st, const char *today, struct status_row **o
     PGresult *res = NULL;
     int rc;
 
+    assert(st != NULL);
     *out = NULL;
     *count_out = 0;
     *migrated_out = true;
@@ -217,10 +222,12 @@ int store_is_new_project(struct store *st, const char *project, bool *out, struc
 {
     const char *params[1] = {project};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                     "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE project_id = $1)",
-                     1, params, err, "read livekit.archive_days");
+    int rc;
 
+    assert(st != NULL);
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT NOT EXISTS (SELECT 1 FROM livekit.archive_days WHERE project_id = $1)", 1,
+                 params, err, "read livekit.archive_days");
     if (rc == 0)
         *out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
@@ -264,6 +271,7 @@ int store_gap_rows(struct store *st, const char *project, const char *window_sta
     PGresult *res = NULL;
     int rc;
 
+    assert(st != NULL);
     *out = NULL;
     *count_out = 0;
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
@@ -301,6 +309,7 @@ int store_acknowledge_gap(struct store *st, const char *project, const char *day
 {
     const char *params[2] = {project, day};
 
+    assert(st != NULL);
     return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
                    "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
                    " last_error, gap_acknowledged_at, attempts)"

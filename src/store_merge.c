@@ -7,6 +7,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,15 +185,11 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
  * merge is skipped when no list entry differs from the archive (sessions_needing_details). */
 static int merge_stage(struct store *st, struct lk_error *err)
 {
-    char *discarded = store_stage_discarded(st);
-    int rc = 0;
+    char *discarded = NULL;
+    int rc = store_stage_discarded(st, &discarded, err);
 
-    if (discarded == NULL) {
-        lk_error_set(err, LK_ENOMEM, "out of memory");
-        return LK_ENOMEM;
-    }
     st->rows_merged = 0;
-    if (st->list_rows_changed)
+    if (rc == 0 && st->list_rows_changed)
         rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err);
     if (rc == 0)
         rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err);
@@ -286,6 +283,7 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
 {
     int rc;
 
+    assert(st != NULL && st->in_day);
     memset(counts_out, 0, sizeof *counts_out);
     rc = store_stage_end_copy(st, err);
     if (rc != 0)
@@ -318,6 +316,7 @@ void store_day_abort(struct store *st, long long run_id, const char *error)
     const char *params[4] = {st->project, st->day, run, error};
     PGresult *res;
 
+    assert(st != NULL);
     lk_error_init(&err);
     if (st->copying) {
         st->copying = false;

@@ -8,6 +8,7 @@
  */
 #include "store.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,13 +132,9 @@ static int load_known(struct store *st, struct lk_error *err)
 int store_day_begin(struct store *st, const char *project, const char *day, bool full,
                     struct lk_error *err)
 {
-    PGresult *res = NULL;
-    int rc = LK_EDB;
+    int rc;
 
-    if (st->in_day) {
-        lk_error_set(err, LK_EDB, "internal error: a day is already open");
-        goto done;
-    }
+    assert(st != NULL && !st->in_day);
     snprintf(st->project, sizeof st->project, "%s", project);
     snprintf(st->day, sizeof st->day, "%s", day);
     st->seq = 0;
@@ -146,16 +143,16 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     st->list_unchanged = 0;
     strmap_clear(&st->known);
     st->discarded_count = 0;
-    if (store_exec(st, "BEGIN", "start the day's transaction", err) != 0 ||
-        store_exec(st, SQL_CREATE_STAGE, "create the staging table", err) != 0 ||
-        (!full && load_known(st, err) != 0))
+    rc = store_exec(st, "BEGIN", "start the day's transaction", err);
+    if (rc != 0)
         goto done;
-    st->in_day = true;
-    if (start_copy(st, err) != 0)
-        goto done;
-    rc = 0;
+    st->in_day = true; /* from here on store_day_abort rolls the transaction back */
+    rc = store_exec(st, SQL_CREATE_STAGE, "create the staging table", err);
+    if (rc == 0 && !full)
+        rc = load_known(st, err);
+    if (rc == 0)
+        rc = start_copy(st, err);
 done:
-    PQclear(res);
     return rc;
 }
 
@@ -242,6 +239,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     char seq[24], attempt_text[24], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
     uint64_t hash, known;
 
+    assert(st != NULL && st->in_day && st->copying);
     if (rec->kind == RECORD_LIST_SESSION) {
         hash = list_record_hash(rec);
         if (strmap_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash) {
@@ -271,6 +269,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
 
 int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *err)
 {
+    assert(st != NULL);
     if (st->discarded_count == st->discarded_capacity) {
         size_t capacity = st->discarded_capacity ? st->discarded_capacity * 2 : 16;
         int *grown = realloc(st->discarded, capacity * sizeof *grown);
@@ -285,20 +284,22 @@ int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *er
     return 0;
 }
 
-/* "{1,5,9}" of the discarded attempts; caller frees. */
-char *store_stage_discarded(const struct store *st)
+int store_stage_discarded(const struct store *st, char **out, struct lk_error *err)
 {
     char *text = malloc(st->discarded_count * 12 + 3);
     size_t len = 0;
 
-    if (text == NULL)
-        return NULL;
+    *out = text;
+    if (text == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
     text[len++] = '{';
     for (size_t i = 0; i < st->discarded_count; i++)
         len += (size_t)sprintf(text + len, "%s%d", i ? "," : "", st->discarded[i]);
     text[len++] = '}';
     text[len] = '\0';
-    return text;
+    return 0;
 }
 
 int store_stage_end_copy(struct store *st, struct lk_error *err)
@@ -331,54 +332,60 @@ static int start_copy(struct store *st, struct lk_error *err)
     return 0;
 }
 
+/* The ids of the rows of SQL_NEEDING_DETAILS whose details are needed (see store.h). */
+static int ids_needing_details(const PGresult *res, char ***ids_out, size_t *count_out,
+                               struct lk_error *err)
+{
+    char **ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
+    size_t count = 0;
+    int rc = ids ? 0 : LK_ENOMEM;
+
+    for (int row = 0; rc == 0 && row < PQntuples(res); row++)
+        if (strcmp(PQgetvalue(res, row, 1), "t") == 0 &&
+            (ids[count++] = strdup(PQgetvalue(res, row, 0))) == NULL)
+            rc = LK_ENOMEM;
+    if (rc != 0) {
+        lk_error_set(err, rc, "out of memory");
+        for (size_t i = 0; i < count; i++)
+            free(ids[i]);
+        free(ids);
+        ids = NULL;
+        count = 0;
+    }
+    *ids_out = ids;
+    *count_out = count;
+    return rc;
+}
+
 int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
                                        size_t *count_out, struct lk_error *err)
 {
     char *discarded = NULL;
-    char **ids = NULL;
-    size_t count = 0;
     PGresult *res = NULL;
-    int rc = LK_EDB;
+    int rc;
 
+    assert(st != NULL && st->in_day);
     *ids_out = NULL;
     *count_out = 0;
-    if (store_stage_end_copy(st, err) != 0)
+    rc = store_stage_end_copy(st, err);
+    if (rc == 0)
+        rc = store_stage_discarded(st, &discarded, err);
+    if (rc != 0)
         goto done;
-    discarded = store_stage_discarded(st);
-    if (discarded == NULL)
-        goto oom;
     {
         const char *params[4] = {st->project, discarded, full ? "true" : "false", st->day};
-        if (pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 4, params, err,
-                    "compare the listed sessions with the archive") != 0)
-            goto done;
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 4, params, err,
+                     "compare the listed sessions with the archive");
     }
-    ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
-    if (ids == NULL)
-        goto oom;
+    if (rc == 0)
+        rc = start_copy(st, err);
+    if (rc != 0)
+        goto done;
     /* every row is a list entry that is new or changed, or whose details are needed; when
      * there is none, the list merge has nothing to do */
     st->list_rows_changed = PQntuples(res) > 0;
-    for (int row = 0; row < PQntuples(res); row++)
-        if (strcmp(PQgetvalue(res, row, 1), "t") == 0 &&
-            (ids[count++] = strdup(PQgetvalue(res, row, 0))) == NULL)
-            goto oom;
-    if (start_copy(st, err) != 0)
-        goto done;
-    *ids_out = ids;
-    *count_out = count;
-    ids = NULL;
-    rc = 0;
-    goto done;
-oom:
-    rc = LK_ENOMEM;
-    lk_error_set(err, rc, "out of memory");
+    rc = ids_needing_details(res, ids_out, count_out, err);
 done:
-    if (ids) {
-        for (size_t i = 0; i < count; i++)
-            free(ids[i]);
-        free(ids);
-    }
     PQclear(res);
     free(discarded);
     return rc;
