@@ -151,9 +151,33 @@ static const char SQL_STATUS[] =
     "   ON a.project_id = days.project_id AND a.day = days.day"
     " ORDER BY days.project_id, days.day";
 
-/* One row of SQL_STATUS; LK_ENOMEM leaves what it copied for store_status_rows_free. */
-static int status_row_from(struct status_row *out, const PGresult *res, int i)
+/* Copy the rows of res into a new array of `size`-byte structs, each filled by fill (which
+ * returns 0 or LK_ENOMEM). *out and *count_out get the array and how many of its rows were
+ * filled, in whole or in part, also on failure: the caller's free function releases them.
+ * Returns 0 or LK_ENOMEM. */
+static int copy_rows(void **out, size_t *count_out, const PGresult *res, size_t size,
+                     int (*fill)(void *row, const PGresult *res, int i), struct lk_error *err)
 {
+    char *rows = calloc((size_t)PQntuples(res) + 1, size);
+    size_t count = 0;
+    int rc = rows ? 0 : LK_ENOMEM;
+
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        count++;
+        rc = fill(rows + (size_t)i * size, res, i);
+    }
+    if (rc != 0)
+        lk_error_set(err, rc, "out of memory");
+    *out = rows;
+    *count_out = count;
+    return rc;
+}
+
+/* One row of SQL_STATUS into a struct status_row. */
+static int status_row_from(void *row, const PGresult *res, int i)
+{
+    struct status_row *out = row;
+
     snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 1));
     snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 2));
     out->sessions = strtoll(PQgetvalue(res, i, 3), NULL, 10);
@@ -171,7 +195,7 @@ int store_status_rows(struct store *st, const char *today, struct status_row **o
                       size_t *count_out, bool *migrated_out, struct lk_error *err)
 {
     const char *params[1] = {today};
-    struct status_row *rows = NULL;
+    void *rows = NULL;
     size_t count = 0;
     PGresult *res = NULL;
     int rc;
@@ -182,29 +206,20 @@ int store_status_rows(struct store *st, const char *today, struct status_row **o
     *migrated_out = true;
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STATUS, 1, params, err,
                  "read livekit.archive_days");
-    if (rc != 0) {
-        if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated: no rows */
-            lk_error_init(err);
-            *migrated_out = false;
-            rc = 0;
-        }
-        goto done;
-    }
-    rows = calloc((size_t)PQntuples(res) + 1, sizeof *rows);
-    rc = rows ? 0 : LK_ENOMEM;
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        count++; /* a row copied in part is freed with the others */
-        rc = status_row_from(&rows[i], res, i);
+    if (rc == 0) {
+        rc = copy_rows(&rows, &count, res, sizeof **out, status_row_from, err);
+    } else if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) { /* never migrated: no rows */
+        lk_error_init(err);
+        *migrated_out = false;
+        rc = 0;
     }
     if (rc != 0) {
-        lk_error_set(err, rc, "out of memory");
+        store_status_rows_free(rows, count);
         goto done;
     }
     *out = rows;
     *count_out = count;
-    rows = NULL;
 done:
-    store_status_rows_free(rows, count);
     PQclear(res);
     return rc;
 }
@@ -249,9 +264,11 @@ static const char SQL_GAPS[] =
     " WHERE a.status IS DISTINCT FROM 'complete'"
     " ORDER BY days.day";
 
-/* One row of SQL_GAPS; LK_ENOMEM leaves what it copied for store_gap_rows_free. */
-static int gap_row_from(struct gap_row *out, const PGresult *res, int i)
+/* One row of SQL_GAPS into a struct gap_row. */
+static int gap_row_from(void *row, const PGresult *res, int i)
 {
+    struct gap_row *out = row;
+
     snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 0));
     snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 1));
     snprintf(out->pending_reason, sizeof out->pending_reason, "%s", PQgetvalue(res, i, 2));
@@ -266,7 +283,7 @@ int store_gap_rows(struct store *st, const char *project, const char *window_sta
                    struct gap_row **out, size_t *count_out, struct lk_error *err)
 {
     const char *params[2] = {project, window_start};
-    struct gap_row *rows = NULL;
+    void *rows = NULL;
     size_t count = 0;
     PGresult *res = NULL;
     int rc;
@@ -276,23 +293,15 @@ int store_gap_rows(struct store *st, const char *project, const char *window_sta
     *count_out = 0;
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
                  "look for gaps in livekit.archive_days");
-    if (rc != 0)
-        goto done;
-    rows = calloc((size_t)PQntuples(res) + 1, sizeof *rows);
-    rc = rows ? 0 : LK_ENOMEM;
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        count++; /* a row copied in part is freed with the others */
-        rc = gap_row_from(&rows[i], res, i);
-    }
+    if (rc == 0)
+        rc = copy_rows(&rows, &count, res, sizeof **out, gap_row_from, err);
     if (rc != 0) {
-        lk_error_set(err, rc, "out of memory");
+        store_gap_rows_free(rows, count);
         goto done;
     }
     *out = rows;
     *count_out = count;
-    rows = NULL;
 done:
-    store_gap_rows_free(rows, count);
     PQclear(res);
     return rc;
 }
