@@ -86,9 +86,7 @@ int cli_exit_for(int code)
 
 static int report(const struct lk_error *err)
 {
-    log_error("%s", err->message);
-    if (err->detail[0])
-        log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
+    log_lk_error(LOG_LEVEL_ERROR, err);
     return cli_exit_for(err->code);
 }
 

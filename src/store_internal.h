@@ -21,20 +21,21 @@ struct lk_error;
 
 struct store {
     PGconn *conn;
-    bool list_rows_changed;   /* the day's list differs from the archive (else skip its merge) */
-    struct strmap known;      /* session id -> list hash of the day's ended, archived sessions */
-    long long list_unchanged; /* list entries skipped because their hash matched */
-    long long rows_merged;    /* rows the day's merges inserted or changed */
-    char **locked_projects;   /* advisory locks held, taken again after a reconnect */
+    char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
+
+    /* the open day (store_stage.c, store_merge.c) */
     char project[128];
     char day[16];
-    bool in_day;
-    bool copying;
-    long long seq;
-    char *copy_buf;
+    bool in_day;            /* its transaction is open: store_day_abort rolls it back */
+    bool copying;           /* a COPY into lk_stage is open */
+    long long seq;          /* staged rows so far: the last staged version of a key wins */
+    bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
+    struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
+    long long rows_merged;  /* rows the day's merges inserted or changed */
+    char *copy_buf;         /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
-    int *discarded;
+    int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;
 };
 

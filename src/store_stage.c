@@ -140,7 +140,6 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     st->seq = 0;
     st->copy_len = 0;
     st->list_rows_changed = true;
-    st->list_unchanged = 0;
     strmap_clear(&st->known);
     st->discarded_count = 0;
     rc = store_exec(st, "BEGIN", "start the day's transaction", err);
@@ -242,10 +241,8 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     assert(st != NULL && st->in_day && st->copying);
     if (rec->kind == RECORD_LIST_SESSION) {
         hash = list_record_hash(rec);
-        if (strmap_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash) {
-            st->list_unchanged++;
+        if (strmap_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash)
             return 0; /* ended, archived, unchanged: nothing to merge, no details to fetch */
-        }
         convert_format_unsigned(hash_text, hash);
         row[SG_LIST_HASH] = hash_text;
     }
