@@ -52,13 +52,15 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
 int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
                       char ***new_out, size_t *new_count_out, struct lk_error *err);
 
-/* Open the day's transaction and its COPY into the stage. Unless `full`, the list entries of
- * the day's ended, fully archived sessions are remembered by hash, and store_day_add skips
- * those that arrive unchanged (they need neither a merge nor their details again). */
+/* Open the day's transaction (no day may be open) and its COPY into the stage. Unless
+ * `full`, the list entries of the day's ended, fully archived sessions are remembered by
+ * hash, and store_day_add skips those that arrive unchanged (they need neither a merge nor
+ * their details again). */
 int store_day_begin(struct store *st, const char *project, const char *day, bool full,
                     struct lk_error *err);
 
-/* Stage one record; `attempt` names the HTTP attempt it came from (see discard). */
+/* Stage one record; `attempt` names the HTTP attempt it came from (see discard). Only while
+ * a day's COPY is open: after store_day_begin or store_day_sessions_needing_details. */
 int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err);
 
 /* Rows staged by `attempt` must not reach the tables (the body failed part-way). */
@@ -87,7 +89,8 @@ struct day_counts {
     bool complete;                                 /* recorded as complete */
 };
 
-/* Merge the stage, write the ledger, commit. On error the day is rolled back (LK_EDB). */
+/* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB or
+ * LK_ENOMEM; on error the day is still open and the caller ends it with store_day_abort. */
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err);
 
