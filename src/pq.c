@@ -29,8 +29,8 @@ static bool status_expected(ExecStatusType status, enum pq_expect expect)
 
 /* Fill err: LK_EDB, "could not <what>", and the best one-line reason there is. libpq's own
  * messages (lost connection, out of memory) carry no fields and span several lines. */
-static int fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *what,
-                va_list ap)
+__attribute__((format(printf, 4, 0))) static int
+fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *what, va_list ap)
 {
     char text[400];
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
@@ -52,8 +52,9 @@ static int fail(struct lk_error *err, const PGconn *conn, const PGresult *res, c
 }
 
 /* The status check both entry points share. */
-static int check(const PGresult *res, const PGconn *conn, enum pq_expect expect,
-                 struct lk_error *err, const char *what, va_list ap)
+__attribute__((format(printf, 5, 0))) static int check(const PGresult *res, const PGconn *conn,
+                                                       enum pq_expect expect, struct lk_error *err,
+                                                       const char *what, va_list ap)
 {
     if (status_expected(PQresultStatus(res), expect))
         return 0;
