@@ -86,9 +86,7 @@ int cli_exit_for(int code)
 
 static int report(const struct lk_error *err)
 {
-    log_error("%s", err->message);
-    if (err->detail[0])
-        log_detail(LOG_LEVEL_ERROR, "%s", err->detail);
+    log_lk_error(LOG_LEVEL_ERROR, err);
     return cli_exit_for(err->code);
 }
 
@@ -202,18 +200,51 @@ static int command_migrate(const struct config *cfg, struct lk_error *err)
     return rc == 0 ? CLI_EXIT_OK : report(err);
 }
 
+/* The status table; returns how many days in it are gaps. */
+static int print_status(const struct status_row *rows, size_t count)
+{
+    int gaps = 0;
+
+    if (count == 0)
+        printf("nothing archived yet\n");
+    else
+        printf("%-20s %-10s %-9s %9s %12s %11s %6s  %s\n", "project", "day", "status", "sessions",
+               "participants", "connections", "active", "note");
+    for (size_t i = 0; i < count; i++) {
+        const struct status_row *row = &rows[i];
+        gaps += row->gap;
+        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %s%s%s\n", row->project, row->day,
+               row->gap ? "GAP" : row->status, row->sessions, row->participants, row->connections,
+               row->active_sessions,
+               row->gap               ? "lost: left the 7-day window before it was complete"
+               : row->completed_at[0] ? "completed "
+                                      : "",
+               row->gap ? "" : row->completed_at, row->last_error);
+    }
+    return gaps;
+}
+
 static int command_status(const struct config *cfg, const struct cli_options *opt,
                           struct lk_error *err)
 {
     struct store *st = NULL;
+    struct status_row *rows = NULL;
+    size_t count = 0;
+    bool migrated = true;
     int gaps = 0, rc;
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_print_status(st, opt->today, stdout, &gaps, err);
+        rc = store_status_rows(st, opt->today, &rows, &count, &migrated, err);
     store_free(st);
     if (rc != 0)
         return report(err);
+    if (!migrated)
+        printf("nothing archived yet (no livekit schema in this database: "
+               "`lkarchive run` or `lkarchive migrate` creates it)\n");
+    else
+        gaps = print_status(rows, count);
+    store_status_rows_free(rows, count);
     if (gaps > 0 && !cfg->acknowledge_gaps) {
         log_error("%d day%s left the 7-day window before being archived and cannot be "
                   "fetched any more",

@@ -12,7 +12,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "records.h"
 
@@ -53,13 +52,15 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
 int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
                       char ***new_out, size_t *new_count_out, struct lk_error *err);
 
-/* Open the day's transaction and its COPY into the stage. Unless `full`, the list entries of
- * the day's ended, fully archived sessions are remembered by hash, and store_day_add skips
- * those that arrive unchanged (they need neither a merge nor their details again). */
+/* Open the day's transaction (no day may be open) and its COPY into the stage. Unless
+ * `full`, the list entries of the day's ended, fully archived sessions are remembered by
+ * hash, and store_day_add skips those that arrive unchanged (they need neither a merge nor
+ * their details again). */
 int store_day_begin(struct store *st, const char *project, const char *day, bool full,
                     struct lk_error *err);
 
-/* Stage one record; `attempt` names the HTTP attempt it came from (see discard). */
+/* Stage one record; `attempt` names the HTTP attempt it came from (see discard). Only while
+ * a day's COPY is open: after store_day_begin or store_day_sessions_needing_details. */
 int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err);
 
 /* Rows staged by `attempt` must not reach the tables (the body failed part-way). */
@@ -88,7 +89,8 @@ struct day_counts {
     bool complete;                                 /* recorded as complete */
 };
 
-/* Merge the stage, write the ledger, commit. On error the day is rolled back (LK_EDB). */
+/* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB or
+ * LK_ENOMEM; on error the day is still open and the caller ends it with store_day_abort. */
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err);
 
@@ -96,10 +98,24 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
  * complete with its old rows). Best effort: a failure here is logged, not returned. */
 void store_day_abort(struct store *st, long long run_id, const char *error);
 
-/* Print per project and day what is archived, pending or lost, for days up to `today`.
- * *gaps_out gets the number of permanent gaps (days that left the window incomplete). */
-int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
-                       struct lk_error *err);
+/* One project and day of `lkarchive status`. */
+struct status_row {
+    char *project;
+    char day[11];    /* YYYY-MM-DD */
+    char status[16]; /* complete, pending or failed; missing: no ledger entry */
+    long long sessions, participants, connections, active_sessions;
+    char completed_at[17]; /* "YYYY-MM-DD HH:MM" (UTC) when complete, else "" */
+    char *last_error;      /* "" when none */
+    bool gap;              /* older than the 7-day window and not complete: lost for good */
+};
+
+/* What the ledger says of every project and day from the project's first entry up to
+ * `today`, in project and day order. *out gets *count_out rows (the caller frees them with
+ * store_status_rows_free). *migrated_out is false, with no rows and no error, when the
+ * database has no livekit schema yet. Returns 0, LK_EDB or LK_ENOMEM. */
+int store_status_rows(struct store *st, const char *today, struct status_row **out,
+                      size_t *count_out, bool *migrated_out, struct lk_error *err);
+void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
 
 /* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
  * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.
@@ -109,18 +125,37 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
 /* Whether the connection is usable. */
 bool store_connection_ok(const struct store *st);
 
-/* Reset a lost connection, up to `attempts` times with back-off (1, 2, 4, ... s), and take
- * the project locks again. Any open day is gone (the server rolled it back). Returns 0,
- * LK_EDB or LK_ELOCKED. */
-int store_reconnect(struct store *st, int attempts, struct lk_error *err);
+/* One attempt to reset a lost connection (no waiting: the caller paces its retries), then
+ * take the project locks again. Any open day is gone (the server rolled it back). Returns 0,
+ * LK_EDB (when store_connection_ok is still false, the server was not reached: err's detail
+ * says why, and a later attempt may succeed) or LK_ELOCKED. */
+int store_reconnect(struct store *st, struct lk_error *err);
 
 /* Whether `project` has no ledger entry yet (its first run). */
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);
 
-/* Log each day of `project` before window_start that is not complete (a permanent gap),
- * and count those not acknowledged. `acknowledge` marks them acknowledged instead. Days left
- * pending only because sessions were still active are reported, but are not gaps. */
-int store_check_gaps(struct store *st, const char *project, const char *window_start,
-                     bool acknowledge, int *unacknowledged_out, struct lk_error *err);
+/* A day of a project that left the window without being complete (see store_gap_rows). */
+struct gap_row {
+    char day[11];            /* YYYY-MM-DD */
+    char status[16];         /* pending or failed; "never archived": no ledger entry */
+    char pending_reason[32]; /* "day not over", "active sessions", "error" or "" */
+    char *last_error;        /* "" when none */
+    long long active_sessions;
+    bool active_only;  /* left pending only because sessions were still active: its last state
+                          is what the API would still say, so it is not a gap */
+    bool acknowledged; /* the gap was acknowledged (store_acknowledge_gap) */
+};
+
+/* The days of `project` before window_start, since its first ledger entry, that are not
+ * complete, in day order. *out gets *count_out rows (the caller frees them with
+ * store_gap_rows_free). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_gap_rows(struct store *st, const char *project, const char *window_start,
+                   struct gap_row **out, size_t *count_out, struct lk_error *err);
+void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op */
+
+/* Mark a gap day of `project` acknowledged (a day never archived gets a failed entry), so
+ * it stops failing runs. Returns 0 or LK_EDB. */
+int store_acknowledge_gap(struct store *st, const char *project, const char *day,
+                          struct lk_error *err);
 
 #endif

@@ -766,6 +766,67 @@ static void report_new_fields(struct run *run, long long run_id)
     free(fresh);
 }
 
+/* Log each day of `project` before `horizon` that is not complete (a permanent gap), and
+ * count those not acknowledged; `acknowledge` marks them acknowledged instead. Days left
+ * pending only because sessions were still active are reported, but are not gaps. */
+static int check_gaps(struct store *st, const char *project, const char *horizon, bool acknowledge,
+                      int *unacknowledged_out, struct lk_error *err)
+{
+    struct gap_row *rows = NULL;
+    size_t count = 0;
+    int unacknowledged = 0;
+    int rc = store_gap_rows(st, project, horizon, &rows, &count, err);
+
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        const struct gap_row *gap = &rows[i];
+        if (gap->active_only) {
+            log_info("project %s day %s left the window with %lld session(s) still active; "
+                     "their last archived state is kept",
+                     project, gap->day, gap->active_sessions);
+        } else if (gap->acknowledged) {
+            continue;
+        } else if (acknowledge) {
+            rc = store_acknowledge_gap(st, project, gap->day, err);
+            if (rc == 0)
+                log_warn("project %s day %s is a gap (%s); acknowledged", project, gap->day,
+                         gap->status);
+        } else {
+            unacknowledged++;
+            log_error("project %s day %s left the 7-day window without being archived "
+                      "(%s%s%s): it is lost for good",
+                      project, gap->day, gap->status, gap->last_error[0] ? ": " : "",
+                      gap->last_error);
+        }
+    }
+    store_gap_rows_free(rows, count);
+    *unacknowledged_out = unacknowledged;
+    return rc;
+}
+
+/* PostgreSQL went away: try to reconnect up to `attempts` times (at least once), waiting 1,
+ * 2, 4, 8, then 16 s between attempts while the server cannot be reached. */
+static int reconnect(struct store *st, int attempts, struct lk_error *err)
+{
+    int rc;
+
+    for (int attempt = 1;; attempt++) {
+        rc = store_reconnect(st, err);
+        if (rc == 0) {
+            log_info("reconnected to PostgreSQL (attempt %d)", attempt);
+            break;
+        }
+        /* reached but refused (time zone, locks), or out of attempts: err says why */
+        if (store_connection_ok(st) || attempt >= attempts)
+            break;
+        long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
+        log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
+                 err->detail, delay_s, attempt + 1, attempts);
+        struct timespec wait = {(time_t)delay_s, 0};
+        nanosleep(&wait, NULL);
+    }
+    return rc;
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
@@ -818,7 +879,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                 /* PostgreSQL restarted or went away: the day was rolled back by the server */
                 struct lk_error reconnect_err;
                 lk_error_init(&reconnect_err);
-                rc = store_reconnect(st, cfg->db_reconnect_attempts, &reconnect_err);
+                rc = reconnect(st, cfg->db_reconnect_attempts, &reconnect_err);
                 if (rc != 0) {
                     *err = reconnect_err;
                     break;
@@ -833,8 +894,8 @@ int window_run(const struct config *cfg, const struct window_options *options, s
             /* lost means beyond what the API still serves (7 days), whatever --days says */
             char horizon[11];
             window_add_days(options->today, -6, horizon);
-            rc = store_check_gaps(st, run.project, horizon,
-                                  options->acknowledge_gaps || cfg->acknowledge_gaps, &gaps, err);
+            rc = check_gaps(st, run.project, horizon,
+                            options->acknowledge_gaps || cfg->acknowledge_gaps, &gaps, err);
             summary->gaps += gaps;
         }
     }

@@ -1,0 +1,109 @@
+/* pq.c -- checked libpq statements; see pq.h.
+ *
+ * One path builds every database error: "could not <what>" as the primary message, the
+ * server's primary message and DETAIL (or libpq's first line) as the detail, code LK_EDB.
+ * The functions never log: the caller decides what an error means and logs it once.
+ */
+#include "pq.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+static bool status_expected(ExecStatusType status, enum pq_expect expect)
+{
+    switch (expect) {
+    case PQ_COMMAND_OK:
+        return status == PGRES_COMMAND_OK;
+    case PQ_TUPLES_OK:
+        return status == PGRES_TUPLES_OK;
+    case PQ_COPY_IN:
+        return status == PGRES_COPY_IN;
+    case PQ_ANY_OK:
+        return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    }
+    return false;
+}
+
+/* Fill err: LK_EDB, "could not <what>", and the best one-line reason there is. libpq's own
+ * messages (lost connection, out of memory) carry no fields and span several lines. */
+__attribute__((format(printf, 4, 0))) static int
+fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *what, va_list ap)
+{
+    char text[400];
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *message =
+        res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+
+    vsnprintf(text, sizeof text, what, ap);
+    lk_error_set(err, LK_EDB, "could not %s", text);
+    if (primary && detail)
+        lk_error_detail(err, "%s: %s", primary, detail);
+    else if (primary)
+        lk_error_detail(err, "%s", primary);
+    else if (*message)
+        lk_error_detail(err, "%.*s", (int)strcspn(message, "\n"), message);
+    else
+        lk_error_detail(err, "unexpected result %s", PQresStatus(PQresultStatus(res)));
+    return LK_EDB;
+}
+
+/* The status check both entry points share. */
+__attribute__((format(printf, 5, 0))) static int check(const PGresult *res, const PGconn *conn,
+                                                       enum pq_expect expect, struct lk_error *err,
+                                                       const char *what, va_list ap)
+{
+    if (status_expected(PQresultStatus(res), expect))
+        return 0;
+    return fail(err, conn, res, what, ap);
+}
+
+int pq_exec(PGresult **out, PGconn *conn, enum pq_expect expect, const char *sql, int nparams,
+            const char *const *params, struct lk_error *err, const char *what, ...)
+{
+    PGresult *res = nparams == 0 ? PQexec(conn, sql)
+                                 : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    va_list ap;
+    int rc;
+
+    va_start(ap, what);
+    rc = check(res, conn, expect, err, what, ap);
+    va_end(ap);
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return rc;
+}
+
+int pq_check(const PGresult *res, const PGconn *conn, enum pq_expect expect, struct lk_error *err,
+             const char *what, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, what);
+    rc = check(res, conn, expect, err, what, ap);
+    va_end(ap);
+    return rc;
+}
+
+int pq_fail(const PGconn *conn, struct lk_error *err, const char *what, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, what);
+    rc = fail(err, conn, NULL, what, ap);
+    va_end(ap);
+    return rc;
+}
+
+bool pq_sqlstate_is(const PGresult *res, const char *sqlstate)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    return state != NULL && strcmp(state, sqlstate) == 0;
+}

@@ -1,0 +1,52 @@
+/* pq.h -- the one checked way to run a libpq statement, and the SQLSTATEs lkarchive tests.
+ *
+ * Every statement the store runs goes through pq_exec: it sends the statement (with text
+ * parameters or without), checks the result status it must have, and on any other outcome
+ * fills struct lk_error with LK_EDB, "could not <what>" and the server's message as the
+ * detail (primary message, then its DETAIL when the server sent one; libpq's own first line
+ * when the failure is the client's, such as a lost connection).
+ */
+#ifndef LK_PQ_H
+#define LK_PQ_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+struct lk_error;
+
+/* SQLSTATE codes (PostgreSQL Appendix A) that change what lkarchive does. */
+#define SQLSTATE_UNDEFINED_TABLE "42P01" /* the livekit schema was never migrated */
+
+/* The result status a statement must end with. */
+enum pq_expect {
+    PQ_COMMAND_OK, /* a statement without rows (BEGIN, INSERT without RETURNING, ...) */
+    PQ_TUPLES_OK,  /* a query or a statement with RETURNING */
+    PQ_COPY_IN,    /* COPY ... FROM STDIN, ready for data */
+    PQ_ANY_OK      /* either of the first two: a script whose last statement may be a query */
+};
+
+/* Run `sql` with `nparams` text parameters; with nparams 0 (params may be NULL) it is sent
+ * as a simple query, which may hold several statements. Returns 0 when the result has the
+ * `expect`ed status, else LK_EDB with err filled ("could not " + what, printf-style). With
+ * `out` NULL the result is cleared; otherwise *out gets it in both cases (NULL only when libpq
+ * ran out of memory) and the caller clears it with PQclear, after looking at its rows or, on
+ * failure, its SQLSTATE (pq_sqlstate_is). */
+int pq_exec(PGresult **out, PGconn *conn, enum pq_expect expect, const char *sql, int nparams,
+            const char *const *params, struct lk_error *err, const char *what, ...)
+    __attribute__((format(printf, 8, 9)));
+
+/* The same check for a result obtained otherwise (PQgetResult after a COPY); res stays the
+ * caller's. Returns 0 or LK_EDB with err filled. */
+int pq_check(const PGresult *res, const PGconn *conn, enum pq_expect expect, struct lk_error *err,
+             const char *what, ...) __attribute__((format(printf, 5, 6)));
+
+/* A libpq call without a result failed (connecting, PQputCopyData): LK_EDB, "could not " +
+ * what, and libpq's reason (the first line of PQerrorMessage) as the detail. */
+int pq_fail(const PGconn *conn, struct lk_error *err, const char *what, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Whether res is an error with SQLSTATE `sqlstate` (one of the SQLSTATE_* above). res NULL
+ * is false. Cannot fail. */
+bool pq_sqlstate_is(const PGresult *res, const char *sqlstate);
+
+#endif

@@ -1,0 +1,166 @@
+/* store_conn.c -- the store's connection: open, free, advisory project locks, reconnect.
+ *
+ * One libpq connection, in UTC, UTF-8 on the wire. The project locks are session-level
+ * advisory locks, so they die with the connection: the store remembers which it holds and a
+ * reconnect takes them again before anything else is written.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "log.h"
+#include "pq.h"
+#include "store_internal.h"
+
+int store_exec(struct store *st, const char *sql, const char *what, struct lk_error *err)
+{
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, sql, 0, NULL, err, "%s", what);
+}
+
+/* Server notices ("schema already exists, skipping") are noise for a cron job: debug only. */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    log_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+int store_open(struct store **out, const char *conninfo, struct lk_error *err)
+{
+    /* text goes over the wire as UTF-8 whatever the server or client locale */
+    const char *keywords[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
+    const char *values[] = {conninfo, "lkarchive", "UTF8", NULL};
+    struct store *st = calloc(1, sizeof *st);
+    int rc = LK_ENOMEM;
+
+    *out = NULL;
+    if (st == NULL || (st->copy_buf = malloc(STORE_COPY_FLUSH_BYTES + 65536)) == NULL) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    st->copy_capacity = STORE_COPY_FLUSH_BYTES + 65536;
+    rc = LK_EDB;
+    /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
+    st->conn = PQconnectdbParams(keywords, values, 1);
+    if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
+        const char *reason = st->conn ? PQerrorMessage(st->conn) : "out of memory";
+        lk_error_set(err, rc, "could not connect to PostgreSQL: %.*s", (int)strcspn(reason, "\n"),
+                     reason);
+        lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
+                             "URI), or the PG* variables");
+        goto done;
+    }
+    PQsetNoticeProcessor(st->conn, on_notice, NULL);
+    if (store_exec(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
+        goto done;
+    *out = st;
+    st = NULL;
+    rc = 0;
+done:
+    store_free(st);
+    return rc;
+}
+
+void store_free(struct store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->conn)
+        PQfinish(st->conn);
+    free(st->copy_buf);
+    free(st->discarded);
+    strmap_clear(&st->known);
+    for (size_t i = 0; i < st->locked_count; i++)
+        free(st->locked_projects[i]);
+    free(st->locked_projects);
+    free(st);
+}
+
+/* ---- overlapping runs, reconnects ---- */
+
+/* Session-level advisory lock on one project, keyed by a hash of its id. */
+static int try_lock(struct store *st, const char *project, bool *got, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT pg_try_advisory_lock(hashtextextended('lkarchive:' || $1, 0))", 1,
+                     params, err, "take the advisory lock of project %s", project);
+
+    if (rc == 0)
+        *got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return rc;
+}
+
+int store_lock_project(struct store *st, const char *project, int wait_s, struct lk_error *err)
+{
+    bool got = false;
+    char **grown;
+    int rc;
+
+    assert(st != NULL);
+    for (int waited = 0;; waited++) {
+        rc = try_lock(st, project, &got, err);
+        if (rc != 0 || got)
+            break;
+        if (waited >= wait_s) {
+            lk_error_set(err, LK_ELOCKED, "another lkarchive run is archiving project %s", project);
+            lk_error_detail(err,
+                            "waited %d s for it (lock_wait); this run writes nothing for "
+                            "the project and the other run finishes the job",
+                            wait_s);
+            return LK_ELOCKED;
+        }
+        if (waited == 0)
+            log_info("project %s: another run holds it; waiting up to %d s", project, wait_s);
+        struct timespec second = {1, 0};
+        nanosleep(&second, NULL);
+    }
+    if (rc != 0)
+        return rc;
+    grown = realloc(st->locked_projects, (st->locked_count + 1) * sizeof *grown);
+    if (grown == NULL || (grown[st->locked_count] = strdup(project)) == NULL) {
+        if (grown)
+            st->locked_projects = grown;
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    st->locked_projects = grown;
+    st->locked_count++;
+    return 0;
+}
+
+bool store_connection_ok(const struct store *st)
+{
+    assert(st != NULL);
+    return PQstatus(st->conn) == CONNECTION_OK;
+}
+
+int store_reconnect(struct store *st, struct lk_error *err)
+{
+    bool got = false;
+
+    assert(st != NULL);
+    st->in_day = false;
+    st->copying = false;
+    PQreset(st->conn);
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return pq_fail(st->conn, err, "reconnect to PostgreSQL");
+    if (store_exec(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
+        return LK_EDB;
+    /* the advisory locks died with the old session: take them again */
+    for (size_t i = 0; i < st->locked_count; i++) {
+        if (try_lock(st, st->locked_projects[i], &got, err) != 0)
+            return LK_EDB;
+        if (!got) {
+            lk_error_set(err, LK_ELOCKED, "another run took project %s while the database was away",
+                         st->locked_projects[i]);
+            return LK_ELOCKED;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* store_internal.h -- what the store_*.c files share; nothing outside the store includes it.
+ *
+ * The store is one module split by concern: store_conn.c (connection, advisory locks,
+ * reconnect), store_schema.c (migrations), store_stage.c (the day's transaction and its COPY
+ * stage), store_merge.c (merge, ledger entry and commit of a day, or its abort) and
+ * store_ledger.c (runs, status and gaps). store.h is their public contract.
+ */
+#ifndef LK_STORE_INTERNAL_H
+#define LK_STORE_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strmap.h"
+
+struct lk_error;
+
+/* The COPY buffer is sent to the server whenever it holds this much. */
+#define STORE_COPY_FLUSH_BYTES (256 * 1024)
+
+struct store {
+    PGconn *conn;
+    char **locked_projects; /* advisory locks held, taken again after a reconnect */
+    size_t locked_count;
+
+    /* the open day (store_stage.c, store_merge.c) */
+    char project[128];
+    char day[16];
+    bool in_day;            /* its transaction is open: store_day_abort rolls it back */
+    bool copying;           /* a COPY into lk_stage is open */
+    long long seq;          /* staged rows so far: the last staged version of a key wins */
+    bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
+    struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
+    long long rows_merged;  /* rows the day's merges inserted or changed */
+    char *copy_buf;         /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
+    size_t copy_len, copy_capacity;
+    int *discarded; /* HTTP attempts whose staged rows must not be merged */
+    size_t discarded_count, discarded_capacity;
+};
+
+/* Run a statement (or a script) that returns no rows; LK_EDB with err filled on failure. */
+int store_exec(struct store *st, const char *sql, const char *what, struct lk_error *err);
+
+/* End the COPY into the stage, if one is open, and check what the server said of it. */
+int store_stage_end_copy(struct store *st, struct lk_error *err);
+
+/* *out gets "{1,5,9}", the discarded attempts as a PostgreSQL integer[] literal; the caller
+ * frees it. Returns 0 or LK_ENOMEM. */
+int store_stage_discarded(const struct store *st, char **out, struct lk_error *err);
+
+#endif

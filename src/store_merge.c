@@ -1,0 +1,337 @@
+/* store_merge.c -- the end of a day: merge the stage, write the ledger entry, commit.
+ *
+ * Four merge statements (list sessions, details, participants, connections), each taking the
+ * last staged version of a key (DISTINCT ON ... ORDER BY seq DESC) from attempts not
+ * discarded; the archive_days upsert and the archive_runs counters; COMMIT. A day that fails
+ * is rolled back whole and only its ledger entry records the error (store_day_abort).
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "pq.h"
+#include "store_internal.h"
+
+/* A session listed under two days (an API whose day filter overlaps) stays with the first,
+ * so re-runs do not move it back and forth.
+ * $1 project, $2 day, $3 discarded attempts (participants, connections: $1 project,
+ * $2 discarded attempts). Each merge keeps the newest staged row per key
+ * and rewrites a row only when something differs, so re-runs leave rows untouched. */
+static const char SQL_MERGE_LIST_SESSIONS[] =
+    "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
+    " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
+    " num_active_participants, list_day, list_extra, list_hash)"
+    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.created_at,"
+    " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
+    " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash"
+    " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " room_name = COALESCE(excluded.room_name, t.room_name), created_at = excluded.created_at,"
+    " ended_at = excluded.ended_at, last_active = excluded.last_active,"
+    " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
+    " egress = excluded.egress, num_participants = excluded.num_participants,"
+    " num_active_participants = excluded.num_active_participants,"
+    " list_day = LEAST(t.list_day, excluded.list_day), list_extra = excluded.list_extra,"
+    " list_hash = excluded.list_hash, updated_at = now()"
+    " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
+    " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
+    " excluded.num_participants, excluded.num_active_participants,"
+    " LEAST(t.list_day, excluded.list_day),"
+    " excluded.list_extra, excluded.list_hash)"
+    " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
+    " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
+    " t.list_extra, t.list_hash)";
+
+static const char SQL_MERGE_DETAILS[] =
+    "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, start_time, end_time,"
+    " bandwidth, connection_minutes, details_num_participants, details_extra, details_archived,"
+    " list_day)"
+    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.start_time,"
+    " s.end_time, s.bandwidth, s.connection_minutes, s.details_num_participants, s.extra, true,"
+    " $2::date"
+    " FROM lk_stage s WHERE s.kind = 'D' AND s.attempt <> ALL ($3::integer[])"
+    " ORDER BY s.session_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " room_name = COALESCE(t.room_name, excluded.room_name), start_time = excluded.start_time,"
+    " end_time = excluded.end_time, bandwidth = excluded.bandwidth,"
+    " connection_minutes = excluded.connection_minutes,"
+    " details_num_participants = excluded.details_num_participants,"
+    " details_extra = excluded.details_extra, details_archived = true, updated_at = now()"
+    " WHERE (COALESCE(t.room_name, excluded.room_name), excluded.start_time, excluded.end_time,"
+    " excluded.bandwidth, excluded.connection_minutes, excluded.details_num_participants,"
+    " excluded.details_extra, true)"
+    " IS DISTINCT FROM (t.room_name, t.start_time, t.end_time, t.bandwidth,"
+    " t.connection_minutes, t.details_num_participants, t.details_extra, t.details_archived)";
+
+static const char SQL_MERGE_PARTICIPANTS[] =
+    "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"
+    " participant_name, joined_at, left_at, region, connection_type, sdk_version,"
+    " published_camera_track, published_microphone_track, published_screen_share_track,"
+    " published_screen_share_audio, extra)"
+    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1, s.session_id,"
+    " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"
+    " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
+    " s.screen_share_audio, s.extra"
+    " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($2::integer[])"
+    " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
+    " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
+    " participant_name = excluded.participant_name, joined_at = excluded.joined_at,"
+    " left_at = excluded.left_at, region = excluded.region,"
+    " connection_type = excluded.connection_type, sdk_version = excluded.sdk_version,"
+    " published_camera_track = excluded.published_camera_track,"
+    " published_microphone_track = excluded.published_microphone_track,"
+    " published_screen_share_track = excluded.published_screen_share_track,"
+    " published_screen_share_audio = excluded.published_screen_share_audio,"
+    " extra = excluded.extra, updated_at = now()"
+    " WHERE (excluded.participant_name, excluded.joined_at, excluded.left_at, excluded.region,"
+    " excluded.connection_type, excluded.sdk_version, excluded.published_camera_track,"
+    " excluded.published_microphone_track, excluded.published_screen_share_track,"
+    " excluded.published_screen_share_audio, excluded.extra)"
+    " IS DISTINCT FROM (t.participant_name, t.joined_at, t.left_at, t.region,"
+    " t.connection_type, t.sdk_version, t.published_camera_track,"
+    " t.published_microphone_track, t.published_screen_share_track,"
+    " t.published_screen_share_audio, t.extra)";
+
+static const char SQL_MERGE_CONNECTIONS[] =
+    "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"
+    " participant_identity, joined_at, left_at, extra)"
+    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1, s.session_id, s.connection_id,"
+    " s.participant_identity, s.joined_at, s.left_at, s.extra"
+    " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($2::integer[])"
+    " ORDER BY s.session_id, s.connection_id, s.seq DESC"
+    " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
+    " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
+    " left_at = excluded.left_at, extra = excluded.extra, updated_at = now()"
+    " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
+    " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
+
+/* The counts the ledger already has for the day (no row when the day is new). */
+static const char SQL_DAY_COUNTS_UNCHANGED[] =
+    "SELECT sessions, participants, connections, active_sessions FROM livekit.archive_days"
+    " WHERE project_id = $1 AND day = $2 AND status <> 'failed'";
+
+/* What the archive holds for the day (skipped details still count). $1 project $2 day */
+static const char SQL_DAY_COUNTS[] =
+    "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2),"
+    " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
+    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
+    " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
+    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
+    " (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2"
+    "   AND ended_at IS NULL)";
+
+/* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
+ * $9 pages $10 error $11 pending reason. A day complete before keeps its first completion
+ * time. */
+static const char SQL_DAY_LEDGER[] =
+    "INSERT INTO livekit.archive_days AS d (project_id, day, status, completed_at,"
+    " completed_run_id, last_run_id, sessions, active_sessions, participants, connections,"
+    " pages, last_error, pending_reason)"
+    " VALUES ($1, $2::date, $3, CASE WHEN $3 = 'complete' THEN now() END,"
+    " CASE WHEN $3 = 'complete' THEN $4::bigint END, $4::bigint, $5, $6, $7, $8, $9, $10, $11)"
+    " ON CONFLICT (project_id, day) DO UPDATE SET status = excluded.status,"
+    " completed_at = CASE WHEN excluded.status = 'complete'"
+    "   THEN COALESCE(d.completed_at, now()) END,"
+    " completed_run_id = CASE WHEN excluded.status = 'complete'"
+    "   THEN COALESCE(d.completed_run_id, excluded.last_run_id) END,"
+    " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
+    " sessions = excluded.sessions, active_sessions = excluded.active_sessions,"
+    " participants = excluded.participants, connections = excluded.connections,"
+    " pages = excluded.pages, last_error = excluded.last_error,"
+    " pending_reason = excluded.pending_reason";
+
+/* $1 run $2 complete(0/1) $3 pending $4 sessions $5 participants $6 connections
+ * $7 details fetched $8 details skipped */
+static const char SQL_RUN_COUNTERS[] =
+    "UPDATE livekit.archive_runs SET days_complete = days_complete + $2,"
+    " days_pending = days_pending + $3, sessions = sessions + $4,"
+    " participants = participants + $5, connections = connections + $6,"
+    " details_fetched = details_fetched + $7, details_skipped = details_skipped + $8"
+    " WHERE run_id = $1";
+
+static const char SQL_DAY_FAILED[] =
+    "INSERT INTO livekit.archive_days AS d (project_id, day, status, last_run_id, last_error,"
+    " pending_reason) VALUES ($1, $2::date, 'failed', $3::bigint, $4, 'error')"
+    " ON CONFLICT (project_id, day) DO UPDATE SET"
+    " status = CASE WHEN d.status = 'complete' THEN 'complete' ELSE 'failed' END,"
+    " pending_reason = CASE WHEN d.status = 'complete' THEN NULL ELSE 'error' END,"
+    " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
+    " last_error = excluded.last_error";
+
+/* Session merges take ($1 project, $2 day, $3 discarded); participant and connection merges
+ * need no day: ($1 project, $2 discarded). */
+static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
+                     bool uses_day, struct lk_error *err)
+{
+    const char *with_day[3] = {st->project, st->day, discarded};
+    const char *without_day[2] = {st->project, discarded};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 3 : 2,
+                     uses_day ? with_day : without_day, err, "merge %s", what);
+
+    if (rc == 0)
+        st->rows_merged += strtoll(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+/* Merge the stage into the tables, counting in st->rows_merged the rows written. The list
+ * merge is skipped when no list entry differs from the archive (sessions_needing_details). */
+static int merge_stage(struct store *st, struct lk_error *err)
+{
+    char *discarded = NULL;
+    int rc = store_stage_discarded(st, &discarded, err);
+
+    st->rows_merged = 0;
+    if (rc == 0 && st->list_rows_changed)
+        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err);
+    free(discarded);
+    return rc;
+}
+
+/* What the archive holds for the day. When nothing was merged, the day holds what its ledger
+ * entry says (counting the day's participants and connections is the most expensive query of
+ * an unchanged day); a day without an entry yet is counted. */
+static int count_day(struct store *st, struct day_counts *out, struct lk_error *err)
+{
+    const char *params[2] = {st->project, st->day};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
+                     err, "count the day's rows");
+
+    if (rc == 0 && PQntuples(res) == 0) {
+        PQclear(res);
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_COUNTS, 2, params, err,
+                     "count the day's rows");
+    }
+    if (rc == 0) {
+        out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* A number as a statement parameter: buf (NUMBER_TEXT bytes) holds its text. */
+#define NUMBER_TEXT 24
+static const char *number_text(char *buf, long long value)
+{
+    snprintf(buf, NUMBER_TEXT, "%lld", value);
+    return buf;
+}
+
+/* The day's archive_days entry: complete, or pending with the reason why not. */
+static int write_ledger(struct store *st, long long run_id, const struct day_result *result,
+                        const struct day_counts *counts, struct lk_error *err)
+{
+    char text[6][NUMBER_TEXT];
+    const char *reason = counts->complete    ? NULL
+                         : result->error     ? "error"
+                         : !result->complete ? "day not over"
+                                             : "active sessions";
+    const char *params[11] = {st->project,
+                              st->day,
+                              counts->complete ? "complete" : "pending",
+                              number_text(text[0], run_id),
+                              number_text(text[1], counts->sessions),
+                              number_text(text[2], counts->active_sessions),
+                              number_text(text[3], counts->participants),
+                              number_text(text[4], counts->connections),
+                              number_text(text[5], result->pages),
+                              result->error,
+                              reason};
+
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_LEDGER, 11, params, err,
+                   "record the day in livekit.archive_days");
+}
+
+/* Add the day to the run's counters in archive_runs. */
+static int add_run_counters(struct store *st, long long run_id, const struct day_result *result,
+                            const struct day_counts *counts, struct lk_error *err)
+{
+    char text[6][NUMBER_TEXT];
+    const char *params[8] = {number_text(text[0], run_id),
+                             counts->complete ? "1" : "0",
+                             counts->complete ? "0" : "1",
+                             number_text(text[1], counts->sessions),
+                             number_text(text[2], counts->participants),
+                             number_text(text[3], counts->connections),
+                             number_text(text[4], result->details_fetched),
+                             number_text(text[5], result->details_skipped)};
+
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_RUN_COUNTERS, 8, params, err,
+                   "update the run's counters");
+}
+
+int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
+                     struct day_counts *counts_out, struct lk_error *err)
+{
+    int rc;
+
+    assert(st != NULL && st->in_day);
+    memset(counts_out, 0, sizeof *counts_out);
+    rc = store_stage_end_copy(st, err);
+    if (rc != 0)
+        goto done;
+    rc = merge_stage(st, err);
+    if (rc != 0)
+        goto done;
+    rc = count_day(st, counts_out, err);
+    if (rc != 0)
+        goto done;
+    counts_out->complete = result->complete && counts_out->active_sessions == 0;
+    rc = write_ledger(st, run_id, result, counts_out, err);
+    if (rc != 0)
+        goto done;
+    rc = add_run_counters(st, run_id, result, counts_out, err);
+    if (rc != 0)
+        goto done;
+    rc = store_exec(st, "COMMIT", "commit the day", err);
+    if (rc != 0)
+        goto done;
+    st->in_day = false;
+done:
+    return rc;
+}
+
+void store_day_abort(struct store *st, long long run_id, const char *error)
+{
+    struct lk_error err;
+    char run[24];
+    const char *params[4] = {st->project, st->day, run, error};
+    PGresult *res;
+
+    assert(st != NULL);
+    lk_error_init(&err);
+    if (st->copying) {
+        st->copying = false;
+        if (PQputCopyEnd(st->conn, "day aborted") == 1)
+            while ((res = PQgetResult(st->conn)) != NULL)
+                PQclear(res);
+    }
+    if (st->in_day) {
+        st->in_day = false;
+        store_exec(st, "ROLLBACK", "roll back the day", NULL);
+    }
+    if (PQstatus(st->conn) != CONNECTION_OK)
+        return; /* the caller reconnects; the server rolled the day back */
+    snprintf(run, sizeof run, "%lld", run_id);
+    if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_FAILED, 4, params, &err,
+                "record the failed day") != 0)
+        log_lk_error(LOG_LEVEL_WARN, &err);
+}

@@ -1,0 +1,117 @@
+/* store_schema.c -- the embedded migrations (migrations.h) and whether they are applied.
+ *
+ * Each migration runs in its own transaction under an advisory lock, so concurrent runs
+ * apply it once; livekit.schema_migrations keeps each one's checksum, and an applied
+ * migration whose text changed is an error.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "migrations.h"
+#include "pq.h"
+#include "store_internal.h"
+
+/* Advisory lock key for migrations: "lkarchiv" read as a number. */
+#define MIGRATION_LOCK_KEY 0x6c6b617263686976LL
+
+/* Apply migration m in its own transaction unless livekit.schema_migrations has it;
+ * *applied_out says whether it was applied now. */
+static int apply_migration(struct store *st, const struct migration *m, bool *applied_out,
+                           struct lk_error *err)
+{
+    const char *params[2] = {m->name, m->sql};
+    PGresult *res = NULL;
+    int rc;
+
+    *applied_out = false;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT checksum = md5($2) FROM livekit.schema_migrations WHERE name = $1", 2,
+                 params, err, "read livekit.schema_migrations");
+    if (rc != 0)
+        goto done;
+    if (PQntuples(res) == 1) {
+        if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+            rc = LK_EDB;
+            lk_error_set(err, rc, "migration %s was changed after it was applied", m->name);
+            lk_error_detail(err, "applied migrations must never be edited; add a new "
+                                 "migration file instead");
+        }
+        goto done;
+    }
+    rc = store_exec(st, "BEGIN", "start a migration", err);
+    if (rc != 0)
+        goto done;
+    rc = pq_exec(NULL, st->conn, PQ_ANY_OK, m->sql, 0, NULL, err, "apply migration %s", m->name);
+    if (rc == 0)
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                     "INSERT INTO livekit.schema_migrations (name, checksum) VALUES ($1, md5($2))",
+                     2, params, err, "record migration %s", m->name);
+    if (rc == 0)
+        rc = store_exec(st, "COMMIT", "commit migration", err);
+    if (rc != 0) {
+        store_exec(st, "ROLLBACK", "roll back", NULL); /* err keeps the first failure */
+        goto done;
+    }
+    log_info("applied migration %s", m->name);
+    *applied_out = true;
+done:
+    PQclear(res);
+    return rc;
+}
+
+int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
+{
+    char lock_sql[96];
+    bool applied_now = false;
+    int applied = 0, rc;
+
+    assert(st != NULL);
+    snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", MIGRATION_LOCK_KEY);
+    rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, err, "take the migration lock");
+    if (rc != 0)
+        goto done;
+    rc = store_exec(st,
+                    "CREATE SCHEMA IF NOT EXISTS livekit;"
+                    "CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
+                    " name text PRIMARY KEY, checksum text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())",
+                    "create livekit.schema_migrations", err);
+    for (const struct migration *m = migrations; rc == 0 && m->name; m++) {
+        rc = apply_migration(st, m, &applied_now, err);
+        applied += applied_now;
+    }
+    /* best effort: the lock also ends with the session, and err keeps the first failure */
+    snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
+    pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, NULL, "release the migration lock");
+done:
+    if (applied_out)
+        *applied_out = applied;
+    return rc;
+}
+
+int store_schema_current(struct store *st, bool *out, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    size_t expected = 0;
+    int rc;
+
+    assert(st != NULL);
+    *out = false;
+    for (const struct migration *m = migrations; m->name; m++)
+        expected++;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT name FROM livekit.schema_migrations", 0,
+                 NULL, err, "read livekit.schema_migrations");
+    if (rc == 0) {
+        *out = (size_t)PQntuples(res) == expected;
+    } else if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) {
+        lk_error_init(err); /* never migrated: not current, and not an error */
+        rc = 0;
+    }
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,389 @@
+/* store_stage.c -- the day's transaction and its COPY stage; see store.h.
+ *
+ * Flow of a day: BEGIN; COPY lk_stage FROM STDIN; records are appended as COPY text lines to
+ * a capped buffer that is flushed with PQputCopyData as it fills; PQputCopyEnd; then the
+ * listed sessions are compared with the archive to tell which need their details, and a
+ * second COPY stages those. store_merge.c merges the stage and commits. Values arrive already
+ * validated by extract, so the typed stage columns never reject a line.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "error.h"
+#include "pq.h"
+#include "store_internal.h"
+#include "strmap.h"
+
+/* The list entry's hash: every value (NULL distinct from "") and extra, in column order.
+ * Stored as bigint, so it is kept in the signed range PostgreSQL holds. */
+static uint64_t list_record_hash(const struct record *rec)
+{
+    uint64_t h = STRMAP_HASH_SEED;
+    for (int i = 0; i < LS_COUNT; i++) {
+        if (rec->values[i] == NULL)
+            h = strmap_hash(h, "\x01", 1);
+        else
+            h = strmap_hash(h, rec->values[i], strlen(rec->values[i]) + 1);
+    }
+    h = strmap_hash(h, rec->extra, strlen(rec->extra));
+    return h & 0x7fffffffffffffffULL;
+}
+
+/* Stage columns, in COPY order. */
+enum stage_column {
+    SG_SEQ,
+    SG_ATTEMPT,
+    SG_KIND,
+    SG_SESSION_ID,
+    SG_PARTICIPANT_IDENTITY,
+    SG_CONNECTION_ID,
+    SG_ROOM_NAME,
+    SG_CREATED_AT,
+    SG_ENDED_AT,
+    SG_LAST_ACTIVE,
+    SG_BANDWIDTH_IN,
+    SG_BANDWIDTH_OUT,
+    SG_EGRESS,
+    SG_NUM_PARTICIPANTS,
+    SG_NUM_ACTIVE_PARTICIPANTS,
+    SG_START_TIME,
+    SG_END_TIME,
+    SG_BANDWIDTH,
+    SG_CONNECTION_MINUTES,
+    SG_DETAILS_NUM_PARTICIPANTS,
+    SG_PARTICIPANT_NAME,
+    SG_JOINED_AT,
+    SG_LEFT_AT,
+    SG_REGION,
+    SG_CONNECTION_TYPE,
+    SG_SDK_VERSION,
+    SG_CAMERA,
+    SG_MICROPHONE,
+    SG_SCREEN_SHARE,
+    SG_SCREEN_SHARE_AUDIO,
+    SG_EXTRA,
+    SG_LIST_HASH,
+    SG_COUNT
+};
+
+static const char SQL_CREATE_STAGE[] =
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage ("
+    " seq bigint, attempt integer, kind \"char\", session_id text, participant_identity text,"
+    " connection_id text, room_name text, created_at timestamptz, ended_at timestamptz,"
+    " last_active timestamptz, bandwidth_in bigint, bandwidth_out bigint, egress smallint,"
+    " num_participants integer, num_active_participants integer, start_time timestamptz,"
+    " end_time timestamptz, bandwidth bigint, connection_minutes numeric,"
+    " details_num_participants integer, participant_name text, joined_at timestamptz,"
+    " left_at timestamptz, region text, connection_type text, sdk_version text,"
+    " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
+    " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS";
+
+static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
+
+/* $1 project $2 discarded attempts $3 full $4 day. Rows: (session id, whether its details
+ * are needed); a session listed here without needing details only changed its list entry. Newest
+ * staged list row per session, compared with what the archive holds. */
+static const char SQL_NEEDING_DETAILS[] =
+    "SELECT session_id, list_changed OR details_missing OR active OR $3::boolean FROM ("
+    " SELECT s.session_id, s.seq, t.session_id IS NULL"
+    "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
+    "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra,"
+    "       LEAST(t.list_day, $4::date), s.list_hash)"
+    "      IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active,"
+    "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
+    "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
+    "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
+    "   s.ended_at IS NULL AS active"
+    " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
+    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
+    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id) c"
+    " WHERE list_changed OR details_missing OR active OR $3::boolean"
+    " ORDER BY seq";
+
+static int start_copy(struct store *st, struct lk_error *err);
+
+static int load_known(struct store *st, struct lk_error *err)
+{
+    const char *params[2] = {st->project, st->day};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT session_id, list_hash FROM livekit.sessions"
+                     " WHERE project_id = $1 AND list_day = $2 AND details_archived"
+                     " AND ended_at IS NOT NULL AND list_hash IS NOT NULL",
+                     2, params, err, "read the day's archived sessions");
+
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
+                       NULL) != 0) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            rc = LK_ENOMEM;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_day_begin(struct store *st, const char *project, const char *day, bool full,
+                    struct lk_error *err)
+{
+    int rc;
+
+    assert(st != NULL && !st->in_day);
+    snprintf(st->project, sizeof st->project, "%s", project);
+    snprintf(st->day, sizeof st->day, "%s", day);
+    st->seq = 0;
+    st->copy_len = 0;
+    st->list_rows_changed = true;
+    strmap_clear(&st->known);
+    st->discarded_count = 0;
+    rc = store_exec(st, "BEGIN", "start the day's transaction", err);
+    if (rc != 0)
+        goto done;
+    st->in_day = true; /* from here on store_day_abort rolls the transaction back */
+    rc = store_exec(st, SQL_CREATE_STAGE, "create the staging table", err);
+    if (rc == 0 && !full)
+        rc = load_known(st, err);
+    if (rc == 0)
+        rc = start_copy(st, err);
+done:
+    return rc;
+}
+
+static int flush_copy(struct store *st, struct lk_error *err)
+{
+    if (st->copy_len == 0)
+        return 0;
+    if (PQputCopyData(st->conn, st->copy_buf, (int)st->copy_len) != 1)
+        return pq_fail(st->conn, err, "send rows to PostgreSQL");
+    st->copy_len = 0;
+    return 0;
+}
+
+/* Append one COPY text field (escaped) or \N; the buffer has room for the fixed part. */
+static int append_field(struct store *st, const char *value, bool last, struct lk_error *err)
+{
+    size_t len = value ? strlen(value) : 2;
+    const char *p = value;
+
+    /* room for the value escaped at worst (every byte doubled) and its separator */
+    if (st->copy_len + 2 * len + 1 > st->copy_capacity) {
+        if (flush_copy(st, err) != 0)
+            return LK_EDB;
+        if (2 * len + 1 > st->copy_capacity) {
+            char *grown = realloc(st->copy_buf, 2 * len + 1);
+            if (grown == NULL) {
+                lk_error_set(err, LK_ENOMEM, "out of memory");
+                return LK_ENOMEM;
+            }
+            st->copy_buf = grown;
+            st->copy_capacity = 2 * len + 1;
+        }
+    }
+    if (value == NULL) {
+        memcpy(st->copy_buf + st->copy_len, "\\N", 2);
+        st->copy_len += 2;
+    }
+    while (p && *p) {
+        /* COPY text escapes: backslash, tab, newline, carriage return */
+        size_t run = strcspn(p, "\\\t\n\r");
+        memcpy(st->copy_buf + st->copy_len, p, run);
+        st->copy_len += run;
+        p += run;
+        if (*p) {
+            st->copy_buf[st->copy_len++] = '\\';
+            st->copy_buf[st->copy_len++] = *p == '\t'   ? 't'
+                                           : *p == '\n' ? 'n'
+                                           : *p == '\r' ? 'r'
+                                                        : '\\';
+            p++;
+        }
+    }
+    st->copy_buf[st->copy_len++] = last ? '\n' : '\t';
+    return 0;
+}
+
+/* Record columns -> stage columns, per kind. */
+static const int list_to_stage[LS_COUNT] = {SG_SESSION_ID,       SG_ROOM_NAME,
+                                            SG_CREATED_AT,       SG_ENDED_AT,
+                                            SG_LAST_ACTIVE,      SG_BANDWIDTH_IN,
+                                            SG_BANDWIDTH_OUT,    SG_EGRESS,
+                                            SG_NUM_PARTICIPANTS, SG_NUM_ACTIVE_PARTICIPANTS};
+static const int details_to_stage[DS_COUNT] = {SG_SESSION_ID,
+                                               SG_ROOM_NAME,
+                                               SG_START_TIME,
+                                               SG_END_TIME,
+                                               SG_BANDWIDTH,
+                                               SG_CONNECTION_MINUTES,
+                                               SG_DETAILS_NUM_PARTICIPANTS};
+static const int participant_to_stage[PT_COUNT] = {
+    SG_SESSION_ID,   SG_PARTICIPANT_IDENTITY, SG_PARTICIPANT_NAME, SG_JOINED_AT, SG_LEFT_AT,
+    SG_REGION,       SG_CONNECTION_TYPE,      SG_SDK_VERSION,      SG_CAMERA,    SG_MICROPHONE,
+    SG_SCREEN_SHARE, SG_SCREEN_SHARE_AUDIO};
+static const int connection_to_stage[CN_COUNT] = {
+    SG_SESSION_ID, SG_CONNECTION_ID, SG_PARTICIPANT_IDENTITY, SG_JOINED_AT, SG_LEFT_AT};
+
+int store_day_add(struct store *st, const struct record *rec, int attempt, struct lk_error *err)
+{
+    static const char kind_letter[RECORD_KIND_COUNT] = {'L', 'D', 'P', 'C'};
+    static const int *const maps[RECORD_KIND_COUNT] = {list_to_stage, details_to_stage,
+                                                       participant_to_stage, connection_to_stage};
+    static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
+    const char *row[SG_COUNT] = {0};
+    char seq[24], attempt_text[24], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
+    uint64_t hash, known;
+
+    assert(st != NULL && st->in_day && st->copying);
+    if (rec->kind == RECORD_LIST_SESSION) {
+        hash = list_record_hash(rec);
+        if (strmap_get(&st->known, rec->values[LS_SESSION_ID], &known) && known == hash)
+            return 0; /* ended, archived, unchanged: nothing to merge, no details to fetch */
+        convert_format_unsigned(hash_text, hash);
+        row[SG_LIST_HASH] = hash_text;
+    }
+
+    /* by hand, not snprintf: two per staged row (profiled) */
+    convert_format_unsigned(seq, (uint64_t)++st->seq);
+    convert_format_unsigned(attempt_text, (uint64_t)attempt);
+    row[SG_SEQ] = seq;
+    row[SG_ATTEMPT] = attempt_text;
+    row[SG_KIND] = kind;
+    for (int i = 0; i < counts[rec->kind]; i++)
+        row[maps[rec->kind][i]] = rec->values[i];
+    row[SG_EXTRA] = rec->extra;
+    for (int i = 0; i < SG_COUNT; i++)
+        if (append_field(st, row[i], i == SG_COUNT - 1, err) != 0)
+            return LK_EDB;
+    if (st->copy_len >= STORE_COPY_FLUSH_BYTES)
+        return flush_copy(st, err);
+    return 0;
+}
+
+int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *err)
+{
+    assert(st != NULL);
+    if (st->discarded_count == st->discarded_capacity) {
+        size_t capacity = st->discarded_capacity ? st->discarded_capacity * 2 : 16;
+        int *grown = realloc(st->discarded, capacity * sizeof *grown);
+        if (grown == NULL) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            return LK_ENOMEM;
+        }
+        st->discarded = grown;
+        st->discarded_capacity = capacity;
+    }
+    st->discarded[st->discarded_count++] = attempt;
+    return 0;
+}
+
+int store_stage_discarded(const struct store *st, char **out, struct lk_error *err)
+{
+    char *text = malloc(st->discarded_count * 12 + 3);
+    size_t len = 0;
+
+    *out = text;
+    if (text == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    text[len++] = '{';
+    for (size_t i = 0; i < st->discarded_count; i++)
+        len += (size_t)sprintf(text + len, "%s%d", i ? "," : "", st->discarded[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return 0;
+}
+
+int store_stage_end_copy(struct store *st, struct lk_error *err)
+{
+    PGresult *res;
+    int rc = 0;
+
+    if (!st->copying)
+        return 0;
+    st->copying = false;
+    if (flush_copy(st, err) != 0)
+        return LK_EDB;
+    if (PQputCopyEnd(st->conn, NULL) != 1)
+        return pq_fail(st->conn, err, "finish COPY into the staging table");
+    /* read every result to the end (NULL), keeping the first failure */
+    while ((res = PQgetResult(st->conn)) != NULL) {
+        if (rc == 0)
+            rc = pq_check(res, st->conn, PQ_COMMAND_OK, err, "stage the day's rows");
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int start_copy(struct store *st, struct lk_error *err)
+{
+    if (pq_exec(NULL, st->conn, PQ_COPY_IN, SQL_COPY_STAGE, 0, NULL, err,
+                "start COPY into the staging table") != 0)
+        return LK_EDB;
+    st->copying = true;
+    return 0;
+}
+
+/* The ids of the rows of SQL_NEEDING_DETAILS whose details are needed (see store.h). */
+static int ids_needing_details(const PGresult *res, char ***ids_out, size_t *count_out,
+                               struct lk_error *err)
+{
+    char **ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
+    size_t count = 0;
+    int rc = ids ? 0 : LK_ENOMEM;
+
+    for (int row = 0; rc == 0 && row < PQntuples(res); row++)
+        if (strcmp(PQgetvalue(res, row, 1), "t") == 0 &&
+            (ids[count++] = strdup(PQgetvalue(res, row, 0))) == NULL)
+            rc = LK_ENOMEM;
+    if (rc != 0) {
+        lk_error_set(err, rc, "out of memory");
+        for (size_t i = 0; i < count; i++)
+            free(ids[i]);
+        free(ids);
+        ids = NULL;
+        count = 0;
+    }
+    *ids_out = ids;
+    *count_out = count;
+    return rc;
+}
+
+int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
+                                       size_t *count_out, struct lk_error *err)
+{
+    char *discarded = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL && st->in_day);
+    *ids_out = NULL;
+    *count_out = 0;
+    rc = store_stage_end_copy(st, err);
+    if (rc == 0)
+        rc = store_stage_discarded(st, &discarded, err);
+    if (rc != 0)
+        goto done;
+    {
+        const char *params[4] = {st->project, discarded, full ? "true" : "false", st->day};
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 4, params, err,
+                     "compare the listed sessions with the archive");
+    }
+    if (rc == 0)
+        rc = start_copy(st, err);
+    if (rc != 0)
+        goto done;
+    /* every row is a list entry that is new or changed, or whose details are needed; when
+     * there is none, the list merge has nothing to do */
+    st->list_rows_changed = PQntuples(res) > 0;
+    rc = ids_needing_details(res, ids_out, count_out, err);
+done:
+    PQclear(res);
+    free(discarded);
+    return rc;
+}
