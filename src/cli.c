@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "escape.h"
 #include "log.h"
 #include "store.h"
 #include "window.h"
@@ -201,6 +202,9 @@ static int command_migrate(const struct config *cfg, struct lk_error *err)
 }
 
 /* The status table; returns how many days in it are gaps. */
+/* Bytes of a day's stored error that `status` shows. */
+#define STATUS_ERROR_SHOWN 300
+
 static int print_status(const struct status_row *rows, size_t count)
 {
     int gaps = 0;
@@ -212,14 +216,20 @@ static int print_status(const struct status_row *rows, size_t count)
                "participants", "connections", "active", "note");
     for (size_t i = 0; i < count; i++) {
         const struct status_row *row = &rows[i];
+        char project[256], last_error[STATUS_ERROR_SHOWN * 4 + 64];
+
         gaps += row->gap;
-        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %s%s%s\n", row->project, row->day,
+        /* the stored error quotes the API and the server: escaped, and cut to fit a line */
+        escape_text(last_error, sizeof last_error, row->last_error, strlen(row->last_error),
+                    STATUS_ERROR_SHOWN);
+        escape_text(project, sizeof project, row->project, strlen(row->project), 128);
+        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %s%s%s\n", project, row->day,
                row->gap ? "GAP" : row->status, row->sessions, row->participants, row->connections,
                row->active_sessions,
                row->gap               ? "lost: left the 7-day window before it was complete"
                : row->completed_at[0] ? "completed "
                                       : "",
-               row->gap ? "" : row->completed_at, row->last_error);
+               row->gap ? "" : row->completed_at, last_error);
     }
     return gaps;
 }
