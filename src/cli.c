@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "date.h"
 #include "error.h"
 #include "log.h"
 #include "store.h"
@@ -22,7 +23,7 @@
 struct cli_options {
     const char *command;
     const char *config_path;
-    char today[11];
+    char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */
     bool full;
     bool acknowledge_gaps;
@@ -128,7 +129,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         } else if (strcmp(arg, "--config") == 0 && value) {
             opt->config_path = value;
         } else if (strcmp(arg, "--today") == 0 && value) {
-            if (!window_valid_date(value)) {
+            if (!date_valid(value)) {
                 lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"",
                              value);
                 return LK_EUSAGE;
@@ -169,7 +170,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             opt->config_path = env;
     }
     if (opt->today[0] == '\0')
-        window_today(opt->today);
+        date_today(opt->today);
     return 0;
 }
 

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "convert.h"
+#include "date.h"
 #include "error.h"
 #include "extract.h"
 #include "http.h"
@@ -31,45 +31,6 @@
 #define BACKOFF_CAP_MS 30000
 #define RETRY_AFTER_CAP_S 60
 #define MAX_FIELD_PATHS 1000
-
-/* ---- dates ---- */
-
-void window_today(char out[11])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
-bool window_valid_date(const char *text)
-{
-    char canonical[CONVERT_TIMESTAMP_MAX], probe[32];
-
-    if (strlen(text) != 10)
-        return false;
-    snprintf(probe, sizeof probe, "%sT00:00:00Z", text);
-    if (convert_timestamp_text(probe, strlen(probe), canonical) != CONVERT_OK)
-        return false;
-    return strncmp(canonical, text, 10) == 0;
-}
-
-void window_add_days(const char *day, int delta, char out[11])
-{
-    struct tm tm = {0};
-    time_t t;
-
-    /* noon avoids any DST question; gmtime_r/mktime differ by the zone, so adjust by
-     * working purely in day counts through the tm normalisation of mktime's UTC twin */
-    tm.tm_year = atoi(day) - 1900;
-    tm.tm_mon = atoi(day + 5) - 1;
-    tm.tm_mday = atoi(day + 8) + delta;
-    tm.tm_hour = 12;
-    tm.tm_isdst = -1;
-    t = mktime(&tm); /* normalises the date; the local zone cannot move noon by a day */
-    localtime_r(&t, &tm);
-    strftime(out, 11, "%Y-%m-%d", &tm);
-}
 
 /* ---- the run's state ---- */
 
@@ -770,12 +731,12 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                struct run_summary *summary, struct lk_error *err)
 {
     struct run run;
-    char start[11], day[11], prefix[160];
+    char start[DATE_TEXT_SIZE], day[DATE_TEXT_SIZE], prefix[160];
     struct run_outcome outcome;
     int rc;
 
     memset(summary, 0, sizeof *summary);
-    window_add_days(options->today, -(options->days - 1), start);
+    date_add_days(start, options->today, -(options->days - 1));
     rc = start_run(&run, cfg, st, err);
     if (rc != 0)
         goto done;
@@ -809,7 +770,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                      "is beyond its 7-day window and cannot be archived any more",
                      run.project, start, options->today);
         for (int d = 0; d < options->days && rc == 0; d++) {
-            window_add_days(start, d, day);
+            date_add_days(day, start, d);
             run.day = day;
             snprintf(prefix, sizeof prefix, "project=%s day=%s", run.project, day);
             log_set_prefix(prefix);
@@ -831,8 +792,8 @@ int window_run(const struct config *cfg, const struct window_options *options, s
         if (rc == 0) {
             int gaps = 0;
             /* lost means beyond what the API still serves (7 days), whatever --days says */
-            char horizon[11];
-            window_add_days(options->today, -6, horizon);
+            char horizon[DATE_TEXT_SIZE];
+            date_add_days(horizon, options->today, -6);
             rc = store_check_gaps(st, run.project, horizon,
                                   options->acknowledge_gaps || cfg->acknowledge_gaps, &gaps, err);
             summary->gaps += gaps;

@@ -13,15 +13,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "date.h"
+
 struct config;
 struct lk_error;
 struct store;
 
 struct window_options {
-    char today[11];        /* "YYYY-MM-DD", UTC */
-    int days;              /* 1..7: the window is today-(days-1) .. today */
-    bool full;             /* fetch every session's details, even unchanged archived ones */
-    bool acknowledge_gaps; /* mark days already lost as acknowledged (stop failing for them) */
+    char today[DATE_TEXT_SIZE]; /* "YYYY-MM-DD", UTC */
+    int days;                   /* 1..7: the window is today-(days-1) .. today */
+    bool full;                  /* fetch every session's details, even unchanged archived ones */
+    bool acknowledge_gaps;      /* mark days already lost as acknowledged (stop failing for them) */
 };
 
 struct run_summary {
@@ -37,15 +39,6 @@ struct run_summary {
     int worst_error;       /* the most serious LK_E* code a day met, 0 if none */
     char first_error[512]; /* the first error's message, for the exit line */
 };
-
-/* Today's UTC date into out ("YYYY-MM-DD"). Cannot fail. */
-void window_today(char out[11]);
-
-/* Whether text is a real calendar date in the form YYYY-MM-DD. */
-bool window_valid_date(const char *text);
-
-/* out = day + delta days (both "YYYY-MM-DD"). day must be valid. Cannot fail. */
-void window_add_days(const char *day, int delta, char out[11]);
 
 /* Archive the window for every project of cfg into st (migrated already). Fills *summary.
  * Returns 0 when the run itself could proceed to the end (check summary for failed days),
