@@ -2,8 +2,10 @@
  *
  * Flow: parse options and the command word (options may come before or after it), load the
  * configuration (strict for run/check, relaxed for migrate/status), then dispatch. Every
- * error is printed once here, as "lkarchive: error: ..." plus a detail line, and mapped to an
- * exit status by cli_exit_for: the single table of exit codes.
+ * error that ends a command is printed once here, as "lkarchive: error: ..." plus a detail
+ * line, and mapped to an exit status by cli_exit_for: the single table of exit codes. What a
+ * command prints on stdout is printed here too: the per-day lines of `run` come from
+ * window_run through print_day.
  */
 #include "cli.h"
 
@@ -13,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "config.h"
+#include "date.h"
 #include "error.h"
 #include "escape.h"
 #include "log.h"
@@ -23,7 +27,7 @@
 struct cli_options {
     const char *command;
     const char *config_path;
-    char today[11];
+    char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */
     bool full;
     bool acknowledge_gaps;
@@ -58,6 +62,7 @@ static const char usage_text[] =
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
     "  4 API failure; 5 database failure; 6 a day was lost (gap); 7 another run holds a\n"
     "  project; 70 internal error\n";
+_Static_assert(API_WINDOW_DAYS == 7, "usage_text says 7 days");
 
 int cli_exit_for(int code)
 {
@@ -91,6 +96,63 @@ static int report(const struct lk_error *err)
     return cli_exit_for(err->code);
 }
 
+static int parse_today(struct cli_options *opt, const char *value, struct lk_error *err)
+{
+    if (!date_valid(value)) {
+        lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"", value);
+        return LK_EUSAGE;
+    }
+    snprintf(opt->today, sizeof opt->today, "%s", value);
+    return 0;
+}
+
+static int parse_days(struct cli_options *opt, const char *value, struct lk_error *err)
+{
+    char *end;
+    long days = strtol(value, &end, 10);
+
+    if (*value == '\0' || *end != '\0' || days < 1 || days > API_WINDOW_DAYS) {
+        lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to %d, not \"%.40s\"",
+                     API_WINDOW_DAYS, value);
+        return LK_EUSAGE;
+    }
+    opt->days = (int)days;
+    return 0;
+}
+
+/* One option (value: its value, or NULL) or word of the command line. */
+static int apply_arg(struct cli_options *opt, const char *arg, const char *value,
+                     struct lk_error *err)
+{
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+        opt->command = "help";
+    } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+        opt->command = "version";
+    } else if (strcmp(arg, "--full") == 0 && value == NULL) {
+        opt->full = true;
+    } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
+        opt->acknowledge_gaps = true;
+    } else if (strcmp(arg, "--config") == 0 && value) {
+        opt->config_path = value;
+    } else if (strcmp(arg, "--today") == 0 && value) {
+        return parse_today(opt, value, err);
+    } else if (strcmp(arg, "--days") == 0 && value) {
+        return parse_days(opt, value, err);
+    } else if (strcmp(arg, "--log-level") == 0 && value) {
+        opt->log_level = value;
+    } else if (arg[0] == '-') {
+        lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
+        lk_error_detail(err, "see lkarchive --help");
+        return LK_EUSAGE;
+    } else if (opt->command == NULL) {
+        opt->command = arg;
+    } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
+        lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
+        return LK_EUSAGE;
+    }
+    return 0;
+}
+
 static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_error *err)
 {
     memset(opt, 0, sizeof *opt);
@@ -108,7 +170,6 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             name[eq - arg] = '\0';
             value = eq + 1;
             arg = name;
-            takes_value = true;
         } else if (takes_value) {
             if (i + 1 >= argc) {
                 lk_error_set(err, LK_EUSAGE, "option %s needs a value", arg);
@@ -116,46 +177,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             }
             value = argv[++i];
         }
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            opt->command = "help";
-        } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
-            opt->command = "version";
-        } else if (strcmp(arg, "--full") == 0 && value == NULL) {
-            opt->full = true;
-        } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
-            opt->acknowledge_gaps = true;
-        } else if (strcmp(arg, "--config") == 0 && value) {
-            opt->config_path = value;
-        } else if (strcmp(arg, "--today") == 0 && value) {
-            if (!window_valid_date(value)) {
-                lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"",
-                             value);
-                return LK_EUSAGE;
-            }
-            snprintf(opt->today, sizeof opt->today, "%s", value);
-        } else if (strcmp(arg, "--days") == 0 && value) {
-            char *end;
-            long days = strtol(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || days < 1 || days > 7) {
-                lk_error_set(err, LK_EUSAGE,
-                             "--days must be a whole number from 1 to 7, not "
-                             "\"%.40s\"",
-                             value);
-                return LK_EUSAGE;
-            }
-            opt->days = (int)days;
-        } else if (strcmp(arg, "--log-level") == 0 && value) {
-            opt->log_level = value;
-        } else if (arg[0] == '-') {
-            lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
-            lk_error_detail(err, "see lkarchive --help");
+        if (apply_arg(opt, arg, value, err) != 0)
             return LK_EUSAGE;
-        } else if (opt->command == NULL) {
-            opt->command = arg;
-        } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
-            lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
-            return LK_EUSAGE;
-        }
     }
     if (opt->command == NULL) {
         lk_error_set(err, LK_EUSAGE, "no command given");
@@ -168,7 +191,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
             opt->config_path = env;
     }
     if (opt->today[0] == '\0')
-        window_today(opt->today);
+        date_today(opt->today);
     return 0;
 }
 
@@ -256,12 +279,27 @@ static int command_status(const struct config *cfg, const struct cli_options *op
         gaps = print_status(rows, count);
     store_status_rows_free(rows, count);
     if (gaps > 0 && !cfg->acknowledge_gaps) {
-        log_error("%d day%s left the 7-day window before being archived and cannot be "
+        log_error("%d day%s left the %d-day window before being archived and cannot be "
                   "fetched any more",
-                  gaps, gaps == 1 ? "" : "s");
+                  gaps, gaps == 1 ? "" : "s", API_WINDOW_DAYS);
         return CLI_EXIT_GAP;
     }
     return CLI_EXIT_OK;
+}
+
+/* One authenticated list request per project: credentials, plan and project ids. */
+static int probe_api(const struct config *cfg, const char *today, struct lk_error *err)
+{
+    struct api *api = NULL;
+    int rc = api_new(&api, cfg, err);
+
+    for (size_t p = 0; rc == 0 && p < cfg->project_count; p++) {
+        rc = api_probe(api, cfg->projects[p], today, err);
+        if (rc == 0)
+            printf("api: project %s reachable, credentials accepted\n", cfg->projects[p]);
+    }
+    api_free(api);
+    return rc;
 }
 
 static int command_check(const struct config *cfg, const struct cli_options *opt,
@@ -282,10 +320,26 @@ static int command_check(const struct config *cfg, const struct cli_options *opt
         return report(err);
     printf("database: reachable, schema %s\n",
            current ? "up to date" : "not yet migrated (run `lkarchive migrate` or `run`)");
-    rc = window_probe(cfg, opt->today, err);
-    if (rc != 0)
-        return report(err);
-    return CLI_EXIT_OK;
+    rc = probe_api(cfg, opt->today, err);
+    return rc == 0 ? CLI_EXIT_OK : report(err);
+}
+
+/* window_day_fn: one line per project-day on out (a FILE *). */
+static void print_day(void *out, const struct day_report *day)
+{
+    static const char *const words[] = {
+        [DAY_COMPLETE] = "complete", [DAY_PENDING] = "pending", [DAY_PARTIAL] = "partial"};
+
+    if (day->status == DAY_FAILED)
+        fprintf(out, "%-20s %s  %-8s %s\n", day->project, day->day, "FAILED", day->error);
+    else
+        fprintf(out,
+                "%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
+                "(%lld active, %d pages, %lld details fetched, %lld skipped%s)\n",
+                day->project, day->day, words[day->status], day->sessions, day->participants,
+                day->connections, day->active_sessions, day->pages, day->details_fetched,
+                day->details_skipped, day->status == DAY_PARTIAL ? ", some details failed" : "");
+    fflush(out);
 }
 
 static int command_run(const struct config *cfg, const struct cli_options *opt,
@@ -302,6 +356,8 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     window.days = opt->days ? opt->days : cfg->window_days;
     window.full = opt->full;
     window.acknowledge_gaps = opt->acknowledge_gaps;
+    window.on_day = print_day;
+    window.on_day_ctx = stdout;
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, NULL, err);
@@ -331,8 +387,9 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
         return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
     }
     if (summary.gaps > 0) {
-        log_error("%d day%s lost: %s the 7-day window before being archived", summary.gaps,
-                  summary.gaps == 1 ? " is" : "s are", summary.gaps == 1 ? "it left" : "they left");
+        log_error("%d day%s lost: %s the %d-day window before being archived", summary.gaps,
+                  summary.gaps == 1 ? " is" : "s are", summary.gaps == 1 ? "it left" : "they left",
+                  API_WINDOW_DAYS);
         log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
                                     "set acknowledge_gaps: true) to stop failing for them");
         return CLI_EXIT_GAP;

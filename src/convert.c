@@ -1,7 +1,7 @@
 /* convert.c -- strict scalar conversions for extract; see convert.h.
  *
- * Calendar arithmetic is done by hand (days from civil and back, proleptic Gregorian) because
- * C11 without extensions has no timegm and the zone of the process must not matter.
+ * Calendar arithmetic is date's (days from civil and back, proleptic Gregorian, by hand)
+ * because C11 without extensions has no timegm and the zone of the process must not matter.
  */
 #include "convert.h"
 
@@ -9,36 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-static int days_in_month(int64_t y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
+#include "date.h"
 
 /* Parse exactly `count` digits at text[*pos]; advances *pos. */
 static bool read_digits(const char *text, size_t len, size_t *pos, int count, int *out)
@@ -99,7 +70,7 @@ static enum convert_result format_epoch(int64_t seconds, const char *fraction, s
 
     if (fraction_len > 9)
         return CONVERT_INVALID;
-    civil_from_days(days, &year, &month, &day);
+    date_civil_from_days(days, &year, &month, &day);
     if (year < 1 || year > 9999)
         return CONVERT_INVALID;
     /* by hand, not snprintf: this runs for every timestamp of every record (profiled) */
@@ -171,14 +142,14 @@ enum convert_result convert_timestamp_text(const char *text, size_t len,
         return CONVERT_INVALID; /* RFC 3339 requires a zone */
     }
     if (pos != len || year < 1 || month < 1 || month > 12 || day < 1 ||
-        day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60)
+        day > date_days_in_month(year, month) || hour > 23 || minute > 59 || second > 60)
         return CONVERT_INVALID;
     /* Go's zero time.Time: "not set" (the API writes it for sessions still active). */
     if (year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 &&
         offset_minutes == 0 && fraction_is_zero(text + fraction_at, fraction_len))
         return CONVERT_UNSET;
-    int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second -
-                    (int64_t)offset_minutes * 60;
+    int64_t epoch = date_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                    second - (int64_t)offset_minutes * 60;
     return format_epoch(epoch, text + fraction_at, fraction_len, out);
 }
 

@@ -94,9 +94,12 @@ struct day_counts {
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err);
 
-/* Roll the day back and record `error` on its ledger entry (a day that was complete stays
- * complete with its old rows). Best effort: a failure here is logged, not returned. */
-void store_day_abort(struct store *st, long long run_id, const char *error);
+/* Roll back the open day, if any, and record `error` on the ledger entry of project and day
+ * (named by the caller: the day may have failed before it was opened, e.g. when the run's
+ * time budget ran out). A day that was complete stays complete with its old rows. Best
+ * effort: a failure here is logged, not returned. */
+void store_day_abort(struct store *st, long long run_id, const char *project, const char *day,
+                     const char *error);
 
 /* One project and day of `lkarchive status`. */
 struct status_row {

@@ -309,11 +309,12 @@ done:
     return rc;
 }
 
-void store_day_abort(struct store *st, long long run_id, const char *error)
+void store_day_abort(struct store *st, long long run_id, const char *project, const char *day,
+                     const char *error)
 {
     struct lk_error err;
     char run[24];
-    const char *params[4] = {st->project, st->day, run, error};
+    const char *params[4] = {project, day, run, error};
     PGresult *res;
 
     assert(st != NULL);

@@ -1,11 +1,11 @@
 /* window.h -- the run: every configured project, every UTC day of the window, in order.
  *
  * For each project-day: list pages (start=end=day, page limit) until a short or empty page,
- * then the details of every session listed, each response streamed from http through
- * extract into the day's store transaction. Transient failures are retried with exponential
- * back-off and jitter; a day that cannot be archived is rolled back and recorded, and the
- * run goes on with the next day (an authentication failure stops the run: nothing else could
- * succeed). Prints one summary line per day to stdout.
+ * then the details of every session listed, each response streamed from the API through
+ * extract into the day's store transaction. A day that cannot be archived is rolled back and
+ * recorded, and the run goes on with the next day (an authentication failure or a lost
+ * database stops the run: nothing else could succeed). Each day's outcome goes to the
+ * caller's on_day; the window prints nothing.
  */
 #ifndef LK_WINDOW_H
 #define LK_WINDOW_H
@@ -13,15 +13,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "date.h"
+
 struct config;
 struct lk_error;
 struct store;
 
+enum day_status {
+    DAY_COMPLETE, /* archived, final */
+    DAY_PENDING,  /* archived so far, to be fetched again (today, active sessions) */
+    DAY_PARTIAL,  /* stored, but some session's details failed: pending too */
+    DAY_FAILED    /* rolled back: nothing of it was stored this run */
+};
+
+/* One project-day's outcome. Strings are borrowed for the call. */
+struct day_report {
+    const char *project;
+    const char *day;
+    enum day_status status;
+    long long sessions, participants, connections; /* what the archive holds for the day */
+    long long active_sessions;                     /* of those, not ended */
+    int pages;
+    long long details_fetched, details_skipped;
+    const char *error; /* DAY_FAILED: why */
+};
+
+/* Called once per project-day archived or failed, with window_options.on_day_ctx. */
+typedef void (*window_day_fn)(void *ctx, const struct day_report *report);
+
 struct window_options {
-    char today[11];        /* "YYYY-MM-DD", UTC */
-    int days;              /* 1..7: the window is today-(days-1) .. today */
-    bool full;             /* fetch every session's details, even unchanged archived ones */
-    bool acknowledge_gaps; /* mark days already lost as acknowledged (stop failing for them) */
+    char today[DATE_TEXT_SIZE]; /* "YYYY-MM-DD", UTC */
+    int days;                   /* 1..API_WINDOW_DAYS: the window is today-(days-1) .. today */
+    bool full;                  /* fetch every session's details, even unchanged archived ones */
+    bool acknowledge_gaps;      /* mark days already lost as acknowledged (stop failing for them) */
+    window_day_fn on_day;       /* may be NULL */
+    void *on_day_ctx;
 };
 
 struct run_summary {
@@ -38,22 +64,11 @@ struct run_summary {
     char first_error[512]; /* the first error's message, for the exit line */
 };
 
-/* Today's UTC date into out ("YYYY-MM-DD"). Cannot fail. */
-void window_today(char out[11]);
-
-/* Whether text is a real calendar date in the form YYYY-MM-DD. */
-bool window_valid_date(const char *text);
-
-/* out = day + delta days (both "YYYY-MM-DD"). day must be valid. Cannot fail. */
-void window_add_days(const char *day, int delta, char out[11]);
-
 /* Archive the window for every project of cfg into st (migrated already). Fills *summary.
- * Returns 0 when the run itself could proceed to the end (check summary for failed days),
- * or a negative LK_E* code when it had to stop (authentication, database lost). */
+ * A day's own failure is logged here and counted in summary. Returns 0 when the run could
+ * proceed to the end, or a negative LK_E* code when it had to stop (authentication,
+ * database lost): err says why and where, and is logged by the caller, not here. */
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err);
-
-/* One authenticated list request (page 0, limit 1, today) per project: for `check`. */
-int window_probe(const struct config *cfg, const char *today, struct lk_error *err);
 
 #endif

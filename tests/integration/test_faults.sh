@@ -97,6 +97,10 @@ expect_status 4 "a run out of time"
 [ $(( $(date +%s) - start )) -le 20 ] || fail "the time budget did not stop the retries"
 expect_stderr "time budget (run_budget) is used up"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq 0 ] || fail "a day complete without its details"
+# every day has its own ledger row, also one never begun for lack of time (its failure was
+# once written on the previous day's row)
+[ "$(psql_q "SELECT count(*) FROM livekit.archive_days")" -eq 3 ] \
+    || { psql -X -c "SELECT day, status, last_error FROM livekit.archive_days" >&2; fail "days out of time not recorded on their own rows"; }
 TOTAL_FAULTS=$((TOTAL_FAULTS + $(sim_stat faults)))
 sim_stop
 sim_start "${SIM_DATA[@]}" --expected-dir "$WORK/expected"

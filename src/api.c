@@ -1,0 +1,284 @@
+/* api.c -- the LiveKit Cloud Analytics API's URLs, token and statuses; see api.h.
+ *
+ * URLs are formatted into a buffer sized by a first measuring pass, so a long base URL or
+ * session id can never be cut short; project, day and session id are percent-escaped.
+ * status_rules is the only place that says what an HTTP status means: its code, whether it
+ * stops the run, and which words explain it.
+ */
+#include "api.h"
+
+#include <assert.h>
+#include <curl/curl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "error.h"
+#include "token.h"
+
+struct api {
+    const char *base_url; /* borrowed from the config */
+    struct http *http;
+    struct token *token;
+};
+
+enum wording {
+    SAY_NOTHING,
+    SAY_CREDENTIALS,
+    SAY_DENIED,
+    SAY_NO_PROJECT,
+    SAY_NO_SESSION,
+    SAY_TRANSIENT,
+    SAY_STATUS
+};
+
+/* Which requests a rule applies to. */
+enum scope { FOR_ANY, FOR_LIST, FOR_DETAILS };
+
+/* The first rule whose range holds the status and whose scope fits the request decides. */
+static const struct status_rule {
+    long low, high;
+    enum scope scope;
+    int code;
+    bool refused; /* no retry and no other request of the run can succeed */
+    enum wording wording;
+} status_rules[] = {
+    {200, 299, FOR_ANY, 0, false, SAY_NOTHING},
+    {401, 401, FOR_ANY, LK_EAPI, true, SAY_CREDENTIALS},
+    {403, 403, FOR_ANY, LK_EAPI, true, SAY_DENIED},          /* wrong project's key, or plan */
+    {404, 404, FOR_LIST, LK_EAPI, true, SAY_NO_PROJECT},     /* the project does not exist */
+    {404, 404, FOR_DETAILS, LK_EAPI, false, SAY_NO_SESSION}, /* the session is gone */
+    {408, 408, FOR_ANY, LK_ERETRY, false, SAY_TRANSIENT},
+    {429, 429, FOR_ANY, LK_ERETRY, false, SAY_TRANSIENT},
+    {500, LONG_MAX, FOR_ANY, LK_ERETRY, false, SAY_TRANSIENT},
+    {LONG_MIN, LONG_MAX, FOR_ANY, LK_EAPI, false, SAY_STATUS},
+};
+
+int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
+{
+    struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
+                                        cfg->max_concurrency};
+    struct api *api = calloc(1, sizeof *api);
+    int rc = LK_ENOMEM;
+
+    *out = NULL;
+    if (api == NULL) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    api->base_url = cfg->base_url;
+    rc = http_new(&api->http, &http_options, err);
+    if (rc == 0)
+        rc = token_new(&api->token, cfg->api_key, cfg->api_secret, cfg->token_ttl_s, err);
+    if (rc == 0) {
+        *out = api;
+        api = NULL;
+    }
+done:
+    api_free(api);
+    return rc;
+}
+
+void api_free(struct api *api)
+{
+    if (api == NULL)
+        return;
+    http_free(api->http);
+    token_free(api->token);
+    free(api);
+}
+
+/* *out = the formatted text in a buffer of its exact size. Returns 0 or LK_ENOMEM. */
+__attribute__((format(printf, 2, 3))) static int format_alloc(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    int len;
+
+    va_start(ap, fmt);
+    len = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    *out = len < 0 ? NULL : malloc((size_t)len + 1);
+    if (*out == NULL)
+        return LK_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(*out, (size_t)len + 1, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+int api_url(char **out, const char *base_url, const struct api_request *req, struct lk_error *err)
+{
+    const char *last = req->kind == API_LIST ? req->day : req->session_id;
+    char *project = curl_easy_escape(NULL, req->project, 0);
+    char *tail = curl_easy_escape(NULL, last, 0); /* the day or the session id */
+    int rc = LK_ENOMEM;
+
+    *out = NULL;
+    if (project == NULL || tail == NULL)
+        goto done;
+    if (req->kind == API_LIST)
+        rc = format_alloc(out, "%s/api/project/%s/sessions?page=%lld&limit=%d&start=%s&end=%s",
+                          base_url, project, req->page, req->limit, tail, tail);
+    else
+        rc = format_alloc(out, "%s/api/project/%s/sessions/%s", base_url, project, tail);
+done:
+    curl_free(project);
+    curl_free(tail);
+    if (rc != 0)
+        lk_error_set(err, rc, "out of memory");
+    return rc;
+}
+
+/* The URL and a fresh bearer token for req. On success the caller frees *url_out; the token
+ * is borrowed from api->token. */
+static int prepare(struct api *api, const struct api_request *req, char **url_out,
+                   const char **bearer_out, struct lk_error *err)
+{
+    int rc = api_url(url_out, api->base_url, req, err);
+
+    if (rc != 0)
+        return rc;
+    *bearer_out = token_get(api->token, time(NULL), err);
+    if (*bearer_out != NULL)
+        return 0;
+    assert(err->code != 0); /* token_get fills err when it fails */
+    free(*url_out);
+    *url_out = NULL;
+    return err->code;
+}
+
+int api_start(struct api *api, const struct api_request *req, http_body_fn on_body,
+              http_done_fn on_done, void *ctx, struct lk_error *err)
+{
+    const char *bearer;
+    char *url = NULL;
+    int rc = prepare(api, req, &url, &bearer, err);
+
+    if (rc == 0)
+        rc = http_start(api->http, url, bearer, on_body, on_done, ctx, err);
+    free(url);
+    return rc;
+}
+
+int api_poll(struct api *api, int timeout_ms)
+{
+    return http_poll(api->http, timeout_ms);
+}
+
+void api_cancel_all(struct api *api)
+{
+    http_cancel_all(api->http);
+}
+
+unsigned long api_request_count(const struct api *api)
+{
+    return http_request_count(api->http);
+}
+
+void api_describe(const struct api_request *req, char *out, size_t size)
+{
+    if (req->kind == API_LIST)
+        snprintf(out, size, "list page %lld (limit %d)", req->page, req->limit);
+    else
+        snprintf(out, size, "details of session %.128s", req->session_id);
+}
+
+static const struct status_rule *find_rule(enum api_kind kind, long status)
+{
+    enum scope scope = kind == API_LIST ? FOR_LIST : FOR_DETAILS;
+    size_t i = 0;
+
+    /* the last rule holds every status: the loop always ends on a rule */
+    while (status < status_rules[i].low || status > status_rules[i].high ||
+           (status_rules[i].scope != FOR_ANY && status_rules[i].scope != scope))
+        i++;
+    return &status_rules[i];
+}
+
+/* The words for a status the rule classified; err gets the rule's code. */
+static void explain(const struct status_rule *rule, const struct api_request *req,
+                    const struct http_response *resp, struct lk_error *err)
+{
+    const char *body = resp->error_body;
+    char what[200];
+
+    api_describe(req, what, sizeof what);
+    switch (rule->wording) {
+    case SAY_CREDENTIALS:
+        lk_error_set(err, rule->code, "the API refused the credentials (HTTP 401) for %s", what);
+        lk_error_detail(err, "check LIVEKIT_API_KEY / api_key and the API secret of project %s",
+                        req->project);
+        break;
+    case SAY_DENIED:
+        lk_error_set(err, rule->code, "the API denied access (HTTP 403) for %s", what);
+        if (strstr(body, "Scale") || strstr(body, "plan"))
+            lk_error_detail(err,
+                            "the Analytics API needs a LiveKit Cloud Scale plan or higher; "
+                            "the API said: %.200s",
+                            body);
+        else
+            lk_error_detail(err,
+                            "check that the API key belongs to project %s; the API said: %.200s",
+                            req->project, body);
+        break;
+    case SAY_NO_PROJECT:
+        lk_error_set(err, rule->code, "project not found (HTTP 404): %s of project %s", what,
+                     req->project);
+        lk_error_detail(err, "check the project id (LIVEKIT_PROJECT_ID / projects, \"p_...\" "
+                             "from the dashboard URL) and the base URL");
+        break;
+    case SAY_NO_SESSION:
+        lk_error_set(err, rule->code, "not found (HTTP 404): %s", what);
+        lk_error_detail(err, "the API no longer knows this session");
+        break;
+    case SAY_TRANSIENT:
+        lk_error_set(err, rule->code, "HTTP %ld for %s", resp->status, what);
+        lk_error_detail(err, "%.200s", body);
+        break;
+    case SAY_NOTHING: /* a success: api_verdict never asks */
+        break;
+    case SAY_STATUS:
+        lk_error_set(err, rule->code, "HTTP %ld for %s", resp->status, what);
+        lk_error_detail(err, "%.300s", body);
+        break;
+    }
+}
+
+int api_verdict(const struct api_request *req, int rc, const struct http_response *resp,
+                bool *refused_out, struct lk_error *err)
+{
+    const struct status_rule *rule = find_rule(req->kind, resp->status);
+
+    if (refused_out)
+        *refused_out = rule->refused;
+    if (rc != 0 || rule->code == 0)
+        return rc;
+    explain(rule, req, resp, err);
+    return rule->code;
+}
+
+static int discard_body(void *ctx, const char *data, size_t len, struct lk_error *err)
+{
+    (void)ctx, (void)data, (void)len, (void)err;
+    return 0;
+}
+
+int api_probe(struct api *api, const char *project, const char *day, struct lk_error *err)
+{
+    struct api_request req = {API_LIST, project, day, 0, 1, NULL};
+    struct http_response resp = {0};
+    const char *bearer;
+    char *url = NULL;
+    int rc = prepare(api, &req, &url, &bearer, err);
+
+    if (rc == 0)
+        rc = http_get(api->http, url, bearer, discard_body, NULL, &resp, err);
+    if (rc == 0)
+        rc = api_verdict(&req, rc, &resp, NULL, err);
+    free(url);
+    return rc;
+}
