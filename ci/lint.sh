@@ -23,3 +23,5 @@ echo "lint: cppcheck clean"
 unformatted=$(for f in src/*.[ch]; do clang-format --dry-run "$f" 2>&1 | grep -c "warning" || true; done | awk '{ s += $1 } END { print s + 0 }')
 [ "$unformatted" -eq 0 ] || { echo "lint: clang-format would change $unformatted line(s) in src/: run clang-format -i src/*.[ch]" >&2; exit 1; }
 echo "lint: clang-format clean"
+bash ci/function_length.sh
+echo "lint: no function over 60 lines, no file over 700 in src/ (beyond ci/long-functions.txt)"

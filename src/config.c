@@ -17,11 +17,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "config_internal.h"
 #include "error.h"
 #include "secret.h"
 
 #define FIELD(f) offsetof(struct config, f)
+
+/* The text of a macro's value, for defaults written as constants. */
+#define LK_STRINGIFY_VALUE(x) #x
+#define LK_STRINGIFY(x) LK_STRINGIFY_VALUE(x)
 
 /* name, kind, min, max, field, default (NULL: unset unless the file or environment sets it) */
 const struct key_def config_keys[CONFIG_KEY_COUNT] = {
@@ -31,7 +36,8 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"api_secret_file", KIND_SECRET_FILE, 0, 0, 0, NULL},
     {"base_url", KIND_URL, 0, 0, FIELD(base_url), "https://cloud-api.livekit.io"},
     {"database_url", KIND_STRING, 0, 0, FIELD(database_url), NULL},
-    {"window_days", KIND_INT, 1, 7, FIELD(window_days), "7"},
+    {"window_days", KIND_INT, 1, API_WINDOW_DAYS, FIELD(window_days),
+     LK_STRINGIFY(API_WINDOW_DAYS)},
     {"page_limit", KIND_INT, 1, 100000, FIELD(page_limit), "100"},
     {"min_page_limit", KIND_INT, 1, 100000, FIELD(min_page_limit), "10"},
     {"connect_timeout", KIND_LONG, 1, 600, FIELD(connect_timeout_s), "10"},

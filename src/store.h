@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "date.h"
 #include "records.h"
 
 struct lk_error;
@@ -104,8 +105,8 @@ void store_day_abort(struct store *st, long long run_id, const char *project, co
 /* One project and day of `lkarchive status`. */
 struct status_row {
     char *project;
-    char day[11];    /* YYYY-MM-DD */
-    char status[16]; /* complete, pending or failed; missing: no ledger entry */
+    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
+    char status[16];          /* complete, pending or failed; missing: no ledger entry */
     long long sessions, participants, connections, active_sessions;
     char completed_at[17]; /* "YYYY-MM-DD HH:MM" (UTC) when complete, else "" */
     char *last_error;      /* "" when none */
@@ -139,10 +140,10 @@ int store_is_new_project(struct store *st, const char *project, bool *out, struc
 
 /* A day of a project that left the window without being complete (see store_gap_rows). */
 struct gap_row {
-    char day[11];            /* YYYY-MM-DD */
-    char status[16];         /* pending or failed; "never archived": no ledger entry */
-    char pending_reason[32]; /* "day not over", "active sessions", "error" or "" */
-    char *last_error;        /* "" when none */
+    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
+    char status[16];          /* pending or failed; "never archived": no ledger entry */
+    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
+    char *last_error;         /* "" when none */
     long long active_sessions;
     bool active_only;  /* left pending only because sessions were still active: its last state
                           is what the API would still say, so it is not a gap */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "date.h"
 #include "strmap.h"
 
 struct lk_error;
@@ -26,7 +27,7 @@ struct store {
 
     /* the open day (store_stage.c, store_merge.c) */
     char project[128];
-    char day[16];
+    char day[DATE_TEXT_SIZE];
     bool in_day;            /* its transaction is open: store_day_abort rolls it back */
     bool copying;           /* a COPY into lk_stage is open */
     long long seq;          /* staged rows so far: the last staged version of a key wins */
