@@ -79,6 +79,7 @@ int cli_exit_for(int code)
     case LK_EDB:
         return CLI_EXIT_DATABASE;
     case LK_EDATA:
+    case LK_EVALUE: /* the database works, but refused what the API sent: not all archived */
     case LK_EINCOMPLETE:
         return CLI_EXIT_INCOMPLETE;
     case LK_EGAP:

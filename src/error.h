@@ -20,7 +20,9 @@ enum lk_code {
     LK_EDATA = -7,       /* upstream body malformed beyond what the parser tolerates */
     LK_EINCOMPLETE = -8, /* run finished but some day was not archived */
     LK_ELOCKED = -9,     /* another run holds the project */
-    LK_EGAP = -10        /* a day left the window without being archived */
+    LK_EGAP = -10,       /* a day left the window without being archived */
+    LK_EVALUE = -11      /* PostgreSQL refused a value (data exception, constraint, limit):
+                            it costs the session that carried it, never the run */
 };
 
 struct lk_error {

@@ -1,7 +1,8 @@
 /* pq.c -- checked libpq statements; see pq.h.
  *
  * One path builds every database error: "could not <what>" as the primary message, the
- * server's primary message and DETAIL (or libpq's first line) as the detail, code LK_EDB.
+ * server's primary message and DETAIL (or libpq's first line) as the detail, code LK_EDB
+ * (LK_EVALUE when the server refused a value).
  * The functions never log: the caller decides what an error means and logs it once.
  */
 #include "pq.h"
@@ -27,8 +28,21 @@ static bool status_expected(ExecStatusType status, enum pq_expect expect)
     return false;
 }
 
-/* Fill err: LK_EDB, "could not <what>", and the best one-line reason there is. libpq's own
- * messages (lost connection, out of memory) carry no fields and span several lines. */
+/* Whether the server refused a value rather than failed: LK_EVALUE, else LK_EDB. */
+static int error_code(const PGresult *res)
+{
+    static const char *const value_classes[] = {
+        SQLSTATE_CLASS_DATA_EXCEPTION, SQLSTATE_CLASS_INTEGRITY, SQLSTATE_CLASS_PROGRAM_LIMIT};
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    for (size_t i = 0; state && i < sizeof value_classes / sizeof value_classes[0]; i++)
+        if (strncmp(state, value_classes[i], 2) == 0)
+            return LK_EVALUE;
+    return LK_EDB;
+}
+
+/* Fill err: LK_EDB or LK_EVALUE, "could not <what>", and the best one-line reason there is.
+ * libpq's own messages (lost connection, out of memory) carry no fields and span lines. */
 __attribute__((format(printf, 4, 0))) static int
 fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *what, va_list ap)
 {
@@ -38,8 +52,10 @@ fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *
     const char *message =
         res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res) : PQerrorMessage(conn);
 
+    int code = error_code(res);
+
     vsnprintf(text, sizeof text, what, ap);
-    lk_error_set(err, LK_EDB, "could not %s", text);
+    lk_error_set(err, code, "could not %s", text);
     if (primary && detail)
         lk_error_detail(err, "%s: %s", primary, detail);
     else if (primary)
@@ -48,7 +64,7 @@ fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *
         lk_error_detail(err, "%.*s", (int)strcspn(message, "\n"), message);
     else
         lk_error_detail(err, "unexpected result %s", PQresStatus(PQresultStatus(res)));
-    return LK_EDB;
+    return code;
 }
 
 /* The status check both entry points share. */

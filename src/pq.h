@@ -4,7 +4,9 @@
  * parameters or without), checks the result status it must have, and on any other outcome
  * fills struct lk_error with LK_EDB, "could not <what>" and the server's message as the
  * detail (primary message, then its DETAIL when the server sent one; libpq's own first line
- * when the failure is the client's, such as a lost connection).
+ * when the failure is the client's, such as a lost connection). An error whose SQLSTATE
+ * says the server refused a value (classes 22, 23, 54) is LK_EVALUE instead: the caller can
+ * isolate the row that carried it, where any other database failure stops the run.
  */
 #ifndef LK_PQ_H
 #define LK_PQ_H
@@ -16,6 +18,10 @@ struct lk_error;
 
 /* SQLSTATE codes (PostgreSQL Appendix A) that change what lkarchive does. */
 #define SQLSTATE_UNDEFINED_TABLE "42P01" /* the livekit schema was never migrated */
+/* SQLSTATE classes of a value the server refuses, whatever the connection: LK_EVALUE. */
+#define SQLSTATE_CLASS_DATA_EXCEPTION "22" /* bad text, number out of range, bad json */
+#define SQLSTATE_CLASS_INTEGRITY "23"      /* a constraint (one a DBA added, say) */
+#define SQLSTATE_CLASS_PROGRAM_LIMIT "54"  /* too large, too deep */
 
 /* The result status a statement must end with. */
 enum pq_expect {
@@ -27,16 +33,16 @@ enum pq_expect {
 
 /* Run `sql` with `nparams` text parameters; with nparams 0 (params may be NULL) it is sent
  * as a simple query, which may hold several statements. Returns 0 when the result has the
- * `expect`ed status, else LK_EDB with err filled ("could not " + what, printf-style). With
- * `out` NULL the result is cleared; otherwise *out gets it in both cases (NULL only when libpq
- * ran out of memory) and the caller clears it with PQclear, after looking at its rows or, on
- * failure, its SQLSTATE (pq_sqlstate_is). */
+ * `expect`ed status, else LK_EDB (or LK_EVALUE, see above) with err filled ("could not " + what,
+ * printf-style). With `out` NULL the result is cleared; otherwise *out gets it in both cases (NULL
+ * only when libpq ran out of memory) and the caller clears it with PQclear, after looking at its
+ * rows or, on failure, its SQLSTATE (pq_sqlstate_is). */
 int pq_exec(PGresult **out, PGconn *conn, enum pq_expect expect, const char *sql, int nparams,
             const char *const *params, struct lk_error *err, const char *what, ...)
     __attribute__((format(printf, 8, 9)));
 
 /* The same check for a result obtained otherwise (PQgetResult after a COPY); res stays the
- * caller's. Returns 0 or LK_EDB with err filled. */
+ * caller's. Returns 0, LK_EDB or LK_EVALUE with err filled. */
 int pq_check(const PGresult *res, const PGconn *conn, enum pq_expect expect, struct lk_error *err,
              const char *what, ...) __attribute__((format(printf, 5, 6)));
 

@@ -56,8 +56,14 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
 /* Open the day's transaction (no day may be open) and its COPY into the stage. Unless
  * `full`, the list entries of the day's ended, fully archived sessions are remembered by
  * hash, and store_day_add skips those that arrive unchanged (they need neither a merge nor
- * their details again). */
-int store_day_begin(struct store *st, const char *project, const char *day, bool full,
+ * their details again).
+ * `isolate`: the day failed with LK_EVALUE (PostgreSQL refused a value) and is archived
+ * again so that the value costs only the session that carried it: rows are staged in small
+ * COPYs under savepoints and merged by groups of sessions, a refused row or group is split
+ * until the session is found, and refused sessions are left out (their earlier archived
+ * state stays; they are fetched again next run) and named in the ledger. Slower: only for
+ * such a day. */
+int store_day_begin(struct store *st, const char *project, const char *day, bool full, bool isolate,
                     struct lk_error *err);
 
 /* Stage one record; `attempt` names the HTTP attempt it came from (see discard). Only while
@@ -87,11 +93,13 @@ struct day_result {
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
     long long active_sessions;                     /* of those, not ended */
-    bool complete;                                 /* recorded as complete */
+    long long refused_sessions; /* left out: PostgreSQL refused one of their values */
+    bool complete;              /* recorded as complete */
 };
 
-/* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB or
- * LK_ENOMEM; on error the day is still open and the caller ends it with store_day_abort. */
+/* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,
+ * LK_EVALUE (a value refused, outside isolation) or LK_ENOMEM; on error the day is still open and
+ * the caller ends it with store_day_abort. */
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err);
 

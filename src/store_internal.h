@@ -19,6 +19,11 @@ struct lk_error;
 
 /* The COPY buffer is sent to the server whenever it holds this much. */
 #define STORE_COPY_FLUSH_BYTES (256 * 1024)
+/* A day in isolation sends its rows in COPYs of about this much, each under a savepoint. */
+#define STORE_ISOLATE_CHUNK_BYTES (64 * 1024)
+/* The stage's COPY statement and its column of the session id (store_isolate.c reads it). */
+#define STORE_COPY_STAGE_SQL "COPY lk_stage FROM STDIN"
+#define STORE_STAGE_SESSION_COLUMN 3
 
 struct store {
     PGconn *conn;
@@ -38,6 +43,11 @@ struct store {
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;
+    /* isolation (store_isolate.c): a day archived again after PostgreSQL refused a value */
+    bool isolate;
+    struct strmap refused;   /* sessions left out of the day: a value of theirs refused */
+    long long refused_count; /* refused.count, kept for the day's counts */
+    char refused_first[640]; /* "session X: <the server's reason>", for the ledger */
 };
 
 /* Run a statement (or a script) that returns no rows; LK_EDB with err filled on failure. */
@@ -45,6 +55,20 @@ int store_exec(struct store *st, const char *sql, const char *what, struct lk_er
 
 /* End the COPY into the stage, if one is open, and check what the server said of it. */
 int store_stage_end_copy(struct store *st, struct lk_error *err);
+
+/* The four merges of the stage, for the sessions in `subset` (a text[] literal; NULL: every
+ * session), skipping attempts in `discarded`. Returns 0, LK_EDB or LK_EVALUE. */
+int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
+                         struct lk_error *err);
+
+/* Isolation (store_isolate.c). Send the COPY buffer as its own COPY under a savepoint; a
+ * refused chunk is sent again line by line, and the session of each refused line is left
+ * out of the day (store_isolate_refuse). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_isolate_flush(struct store *st, struct lk_error *err);
+/* Merge the stage by groups of sessions under savepoints, halving a refused group until the
+ * refused session is found and left out; then make the refused sessions be fetched again
+ * next run. Returns 0, LK_EDB or LK_ENOMEM. */
+int store_isolate_merge(struct store *st, const char *discarded, struct lk_error *err);
 
 /* *out gets "{1,5,9}", the discarded attempts as a PostgreSQL integer[] literal; the caller
  * frees it. Returns 0 or LK_ENOMEM. */

@@ -19,9 +19,10 @@
 
 /* A session listed under two days (an API whose day filter overlaps) stays with the first,
  * so re-runs do not move it back and forth.
- * $1 project, $2 day, $3 discarded attempts (participants, connections: $1 project,
- * $2 discarded attempts). Each merge keeps the newest staged row per key
- * and rewrites a row only when something differs, so re-runs leave rows untouched. */
+ * $1 project, $2 day, $3 discarded attempts, $4 the sessions to merge (NULL: all of them)
+ * (participants, connections: $1 project, $2 discarded attempts, $3 the sessions). Each merge keeps
+ * the newest staged row per key and rewrites a row only when something differs, so re-runs leave
+ * rows untouched. */
 static const char SQL_MERGE_LIST_SESSIONS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
     " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
@@ -30,6 +31,7 @@ static const char SQL_MERGE_LIST_SESSIONS[] =
     " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
     " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash"
     " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
+    " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
     " ORDER BY s.session_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
     " room_name = COALESCE(excluded.room_name, t.room_name), created_at = excluded.created_at,"
@@ -56,6 +58,7 @@ static const char SQL_MERGE_DETAILS[] =
     " s.end_time, s.bandwidth, s.connection_minutes, s.details_num_participants, s.extra, true,"
     " $2::date"
     " FROM lk_stage s WHERE s.kind = 'D' AND s.attempt <> ALL ($3::integer[])"
+    " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
     " ORDER BY s.session_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
     " room_name = COALESCE(t.room_name, excluded.room_name), start_time = excluded.start_time,"
@@ -79,6 +82,7 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
     " s.screen_share_audio, s.extra"
     " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($2::integer[])"
+    " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
     " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
     " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
     " participant_name = excluded.participant_name, joined_at = excluded.joined_at,"
@@ -104,6 +108,7 @@ static const char SQL_MERGE_CONNECTIONS[] =
     " SELECT DISTINCT ON (s.session_id, s.connection_id) $1, s.session_id, s.connection_id,"
     " s.participant_identity, s.joined_at, s.left_at, s.extra"
     " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($2::integer[])"
+    " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
     " ORDER BY s.session_id, s.connection_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
     " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
@@ -164,15 +169,15 @@ static const char SQL_DAY_FAILED[] =
     " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
     " last_error = excluded.last_error";
 
-/* Session merges take ($1 project, $2 day, $3 discarded); participant and connection merges
- * need no day: ($1 project, $2 discarded). */
+/* Session merges take ($1 project, $2 day, $3 discarded, $4 subset); participant and
+ * connection merges need no day: ($1 project, $2 discarded, $3 subset). */
 static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
-                     bool uses_day, struct lk_error *err)
+                     const char *subset, bool uses_day, struct lk_error *err)
 {
-    const char *with_day[3] = {st->project, st->day, discarded};
-    const char *without_day[2] = {st->project, discarded};
+    const char *with_day[4] = {st->project, st->day, discarded, subset};
+    const char *without_day[3] = {st->project, discarded, subset};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 3 : 2,
+    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 4 : 3,
                      uses_day ? with_day : without_day, err, "merge %s", what);
 
     if (rc == 0)
@@ -181,22 +186,36 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     return rc;
 }
 
+int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
+                         struct lk_error *err)
+{
+    int rc = 0;
+
+    if (st->list_rows_changed)
+        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, subset,
+                       true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, subset, true, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, subset, false, err);
+    if (rc == 0)
+        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, subset,
+                       false, err);
+    return rc;
+}
+
 /* Merge the stage into the tables, counting in st->rows_merged the rows written. The list
- * merge is skipped when no list entry differs from the archive (sessions_needing_details). */
+ * merge is skipped when no list entry differs from the archive (sessions_needing_details).
+ * A day archived in isolation merges session by session groups (store_isolate.c). */
 static int merge_stage(struct store *st, struct lk_error *err)
 {
     char *discarded = NULL;
     int rc = store_stage_discarded(st, &discarded, err);
 
     st->rows_merged = 0;
-    if (rc == 0 && st->list_rows_changed)
-        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err);
-    if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err);
-    if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err);
+        rc = st->isolate ? store_isolate_merge(st, discarded, err)
+                         : store_merge_sessions(st, discarded, NULL, err);
     free(discarded);
     return rc;
 }
@@ -294,8 +313,16 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     rc = count_day(st, counts_out, err);
     if (rc != 0)
         goto done;
-    counts_out->complete = result->complete && counts_out->active_sessions == 0;
-    rc = write_ledger(st, run_id, result, counts_out, err);
+    counts_out->refused_sessions = st->refused_count;
+    counts_out->complete =
+        result->complete && counts_out->active_sessions == 0 && st->refused_count == 0;
+    if (st->refused_count > 0 && result->error == NULL) {
+        struct day_result with_refusal = *result;
+        with_refusal.error = st->refused_first;
+        rc = write_ledger(st, run_id, &with_refusal, counts_out, err);
+    } else {
+        rc = write_ledger(st, run_id, result, counts_out, err);
+    }
     if (rc != 0)
         goto done;
     rc = add_run_counters(st, run_id, result, counts_out, err);

@@ -35,7 +35,7 @@ static uint64_t list_record_hash(const struct record *rec)
     return h & 0x7fffffffffffffffULL;
 }
 
-/* Stage columns, in COPY order. */
+/* Stage columns, in COPY order (store_isolate.c finds the session id by its number). */
 enum stage_column {
     SG_SEQ,
     SG_ATTEMPT,
@@ -71,6 +71,7 @@ enum stage_column {
     SG_LIST_HASH,
     SG_COUNT
 };
+_Static_assert(SG_SESSION_ID == STORE_STAGE_SESSION_COLUMN, "store_isolate.c reads this column");
 
 static const char SQL_CREATE_STAGE[] =
     "CREATE TEMP TABLE IF NOT EXISTS lk_stage ("
@@ -83,8 +84,6 @@ static const char SQL_CREATE_STAGE[] =
     " left_at timestamptz, region text, connection_type text, sdk_version text,"
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
     " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS";
-
-static const char SQL_COPY_STAGE[] = "COPY lk_stage FROM STDIN";
 
 /* $1 project $2 discarded attempts $3 full $4 day. Rows: (session id, whether its details
  * are needed); a session listed here without needing details only changed its list entry. Newest
@@ -129,12 +128,16 @@ static int load_known(struct store *st, struct lk_error *err)
     return rc;
 }
 
-int store_day_begin(struct store *st, const char *project, const char *day, bool full,
+int store_day_begin(struct store *st, const char *project, const char *day, bool full, bool isolate,
                     struct lk_error *err)
 {
     int rc;
 
     assert(st != NULL && !st->in_day);
+    st->isolate = isolate;
+    strmap_clear(&st->refused);
+    st->refused_count = 0;
+    st->refused_first[0] = '\0';
     snprintf(st->project, sizeof st->project, "%s", project);
     snprintf(st->day, sizeof st->day, "%s", day);
     st->seq = 0;
@@ -159,32 +162,46 @@ static int flush_copy(struct store *st, struct lk_error *err)
 {
     if (st->copy_len == 0)
         return 0;
+    if (st->isolate)
+        return store_isolate_flush(st, err);
     if (PQputCopyData(st->conn, st->copy_buf, (int)st->copy_len) != 1)
         return pq_fail(st->conn, err, "send rows to PostgreSQL");
     st->copy_len = 0;
     return 0;
 }
 
-/* Append one COPY text field (escaped) or \N; the buffer has room for the fixed part. */
+/* Room for `need` more bytes in the COPY buffer: a streaming day sends what it holds; a day in
+ * isolation sends whole rows only (store_day_add flushes between rows), so it grows instead. */
+static int make_room(struct store *st, size_t need, struct lk_error *err)
+{
+    char *grown;
+
+    if (st->copy_len + need <= st->copy_capacity)
+        return 0;
+    if (!st->isolate && flush_copy(st, err) != 0)
+        return LK_EDB;
+    if (st->copy_len + need <= st->copy_capacity)
+        return 0;
+    grown = realloc(st->copy_buf, st->copy_len + need);
+    if (grown == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    st->copy_buf = grown;
+    st->copy_capacity = st->copy_len + need;
+    return 0;
+}
+
+/* Append one COPY text field (escaped) or \N and its separator. */
 static int append_field(struct store *st, const char *value, bool last, struct lk_error *err)
 {
     size_t len = value ? strlen(value) : 2;
     const char *p = value;
+    int rc;
 
     /* room for the value escaped at worst (every byte doubled) and its separator */
-    if (st->copy_len + 2 * len + 1 > st->copy_capacity) {
-        if (flush_copy(st, err) != 0)
-            return LK_EDB;
-        if (2 * len + 1 > st->copy_capacity) {
-            char *grown = realloc(st->copy_buf, 2 * len + 1);
-            if (grown == NULL) {
-                lk_error_set(err, LK_ENOMEM, "out of memory");
-                return LK_ENOMEM;
-            }
-            st->copy_buf = grown;
-            st->copy_capacity = 2 * len + 1;
-        }
-    }
+    if ((rc = make_room(st, 2 * len + 1, err)) != 0)
+        return rc;
     if (value == NULL) {
         memcpy(st->copy_buf + st->copy_len, "\\N", 2);
         st->copy_len += 2;
@@ -256,10 +273,12 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     for (int i = 0; i < counts[rec->kind]; i++)
         row[maps[rec->kind][i]] = rec->values[i];
     row[SG_EXTRA] = rec->extra;
-    for (int i = 0; i < SG_COUNT; i++)
-        if (append_field(st, row[i], i == SG_COUNT - 1, err) != 0)
-            return LK_EDB;
-    if (st->copy_len >= STORE_COPY_FLUSH_BYTES)
+    for (int i = 0; i < SG_COUNT; i++) {
+        int rc = append_field(st, row[i], i == SG_COUNT - 1, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (st->copy_len >= (st->isolate ? STORE_ISOLATE_CHUNK_BYTES : STORE_COPY_FLUSH_BYTES))
         return flush_copy(st, err);
     return 0;
 }
@@ -307,6 +326,8 @@ int store_stage_end_copy(struct store *st, struct lk_error *err)
     if (!st->copying)
         return 0;
     st->copying = false;
+    if (st->isolate) /* each chunk was a COPY of its own: send the last one */
+        return flush_copy(st, err);
     if (flush_copy(st, err) != 0)
         return LK_EDB;
     if (PQputCopyEnd(st->conn, NULL) != 1)
@@ -322,7 +343,11 @@ int store_stage_end_copy(struct store *st, struct lk_error *err)
 
 static int start_copy(struct store *st, struct lk_error *err)
 {
-    if (pq_exec(NULL, st->conn, PQ_COPY_IN, SQL_COPY_STAGE, 0, NULL, err,
+    if (st->isolate) { /* rows are sent a chunk at a time, each its own COPY */
+        st->copying = true;
+        return 0;
+    }
+    if (pq_exec(NULL, st->conn, PQ_COPY_IN, STORE_COPY_STAGE_SQL, 0, NULL, err,
                 "start COPY into the staging table") != 0)
         return LK_EDB;
     st->copying = true;

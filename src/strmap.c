@@ -73,7 +73,8 @@ bool strmap_get(const struct strmap *map, const char *key, uint64_t *out)
         return false;
     for (i = slot_of(map, key); map->keys[i]; i = (i + 1) & (map->capacity - 1)) {
         if (strcmp(map->keys[i], key) == 0) {
-            *out = map->values[i];
+            if (out)
+                *out = map->values[i];
             return true;
         }
     }

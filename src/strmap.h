@@ -25,7 +25,7 @@ uint64_t strmap_hash(uint64_t h, const char *text, size_t len);
  * NULL) says whether the key was new. Returns 0, or -1 when out of memory (map unchanged). */
 int strmap_put(struct strmap *map, const char *key, uint64_t value, bool *added);
 
-/* Whether key is in the map; *out gets its value. Cannot fail. */
+/* Whether key is in the map; *out (may be NULL) gets its value. Cannot fail. */
 bool strmap_get(const struct strmap *map, const char *key, uint64_t *out);
 
 /* Free every key and the table; the map is empty again. Cannot fail. */

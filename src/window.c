@@ -32,6 +32,7 @@ struct run {
     const char *day;
     /* the day */
     int failed_details; /* sessions whose details failed for good */
+    bool isolate;       /* archiving the day again after PostgreSQL refused a value */
     char first_failure[600];
 };
 
@@ -93,7 +94,7 @@ static int fetch_day(struct run *run, struct day_result *result, struct lk_error
         lk_error_detail(err, "this day was not fetched; the next run will");
         return LK_ERETRY;
     }
-    rc = store_day_begin(run->st, run->project, run->day, full, err);
+    rc = store_day_begin(run->st, run->project, run->day, full, run->isolate, err);
     if (rc == 0)
         rc = fetch_list(run->fetch, &result->pages, err);
     if (rc == 0)
@@ -121,9 +122,9 @@ static void day_stored(struct run *run, const struct day_result *result,
     struct day_report report = {
         .project = run->project,
         .day = run->day,
-        .status = run->failed_details ? DAY_PARTIAL
-                  : counts->complete  ? DAY_COMPLETE
-                                      : DAY_PENDING,
+        .status = run->failed_details || counts->refused_sessions ? DAY_PARTIAL
+                  : counts->complete                              ? DAY_COMPLETE
+                                                                  : DAY_PENDING,
         .sessions = counts->sessions,
         .participants = counts->participants,
         .connections = counts->connections,
@@ -161,23 +162,44 @@ static int day_failed(struct run *run, int rc, const struct lk_error *err)
     return stops ? rc : 0;
 }
 
-/* Archive one project-day. Returns 0 when the run may go on (the day's own failure is in
- * the summary), or the code that must stop the run. */
-static int archive_day(struct run *run, struct lk_error *err)
+/* Fetch and store one project-day; the day is still open on failure. */
+static int try_day(struct run *run, struct day_result *result, struct day_counts *counts,
+                   struct lk_error *err)
 {
-    struct day_result result = {0};
-    struct day_counts counts;
     int rc;
 
     fetch_begin_day(run->fetch, run->project, run->day);
+    memset(result, 0, sizeof *result);
     run->failed_details = 0;
     run->first_failure[0] = '\0';
-    rc = fetch_day(run, &result, err);
+    rc = fetch_day(run, result, err);
     if (rc == 0) {
         /* today's list can still grow; store adds: no session may still be active */
-        result.complete = run->failed_details == 0 && strcmp(run->day, run->options->today) < 0;
-        result.error = run->failed_details ? run->first_failure : NULL;
-        rc = store_day_commit(run->st, run->summary->run_id, &result, &counts, err);
+        result->complete = run->failed_details == 0 && strcmp(run->day, run->options->today) < 0;
+        result->error = run->failed_details ? run->first_failure : NULL;
+        rc = store_day_commit(run->st, run->summary->run_id, result, counts, err);
+    }
+    return rc;
+}
+
+/* Archive one project-day. PostgreSQL refusing a value the API sent costs that session, not
+ * the day: the day is archived again in isolation (store_day_begin). Returns 0 when the run
+ * may go on (the day's own failure is in the summary), or the code that must stop the run. */
+static int archive_day(struct run *run, struct lk_error *err)
+{
+    struct day_result result;
+    struct day_counts counts;
+    int rc;
+
+    run->isolate = false;
+    rc = try_day(run, &result, &counts, err);
+    if (rc == LK_EVALUE) {
+        log_lk_error(LOG_LEVEL_WARN, err); /* handled here: the day is archived again */
+        log_warn("archiving the day again, session by session, so that the refused value costs "
+                 "only its session");
+        store_day_abort(run->st, run->summary->run_id, run->project, run->day, err->message);
+        run->isolate = true;
+        rc = try_day(run, &result, &counts, err);
     }
     if (rc != 0)
         return day_failed(run, rc, err);

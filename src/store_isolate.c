@@ -1,0 +1,313 @@
+/* store_isolate.c -- a day archived again after PostgreSQL refused a value: the value costs
+ * the session that carried it, and every other session of the day is archived.
+ *
+ * Staging: the COPY buffer holds whole rows; each flush is its own COPY under a savepoint. A
+ * refused chunk is rolled back and sent again row by row, and a refused row's session (its
+ * stage column STORE_STAGE_SESSION_COLUMN, COPY-escaped) is refused. Merging: the four merges
+ * run for a group of sessions under a savepoint; a refused group is rolled back and halved
+ * until the refused session is alone. Refused sessions lose their staged rows, keep what the
+ * archive held for them before, and get list_hash NULL so the next run fetches them again.
+ * Savepoints cost a subtransaction each: only a day that met a refused value pays for them.
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "log.h"
+#include "pq.h"
+#include "store_internal.h"
+#include "strmap.h"
+
+/* $1 project, $2 sessions (text[]): their archived rows are fetched again next run. */
+static const char SQL_REFETCH_REFUSED[] =
+    "UPDATE livekit.sessions SET list_hash = NULL, details_archived = false"
+    " WHERE project_id = $1 AND session_id = ANY ($2::text[])";
+
+/* $1 discarded attempts: the day's sessions, each once. */
+static const char SQL_STAGED_SESSIONS[] =
+    "SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($1::integer[]) ORDER BY 1";
+
+/* Leave `session_id` out of the day: log it (the store decides), remember the first reason. */
+static int refuse(struct store *st, const char *session_id, const struct lk_error *why,
+                  struct lk_error *err)
+{
+    bool added = false;
+
+    if (strmap_put(&st->refused, session_id, 0, &added) != 0) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    if (!added)
+        return 0;
+    st->refused_count++;
+    log_error("session %s: PostgreSQL refused a value; the session is left out of the day and "
+              "fetched again next run",
+              session_id);
+    log_detail(LOG_LEVEL_ERROR, "%s: %s", why->message, why->detail);
+    if (st->refused_first[0] == '\0')
+        snprintf(st->refused_first, sizeof st->refused_first,
+                 "session %.128s: PostgreSQL refused a value: %.400s", session_id, why->detail);
+    return 0;
+}
+
+/* Run `sql` under a savepoint: kept when it succeeds, rolled back when the server refused a
+ * value (*refused set, *why filled). Returns 0, or LK_EDB for any other failure. */
+static int try_in_savepoint(struct store *st,
+                            int (*attempt)(struct store *, void *, struct lk_error *), void *ctx,
+                            bool *refused, struct lk_error *why, struct lk_error *err)
+{
+    int rc = store_exec(st, "SAVEPOINT lk_isolate", "set a savepoint", err);
+
+    *refused = false;
+    if (rc != 0)
+        return rc;
+    lk_error_init(why);
+    rc = attempt(st, ctx, why);
+    if (rc == LK_EVALUE) {
+        *refused = true;
+        return store_exec(st, "ROLLBACK TO SAVEPOINT lk_isolate; RELEASE SAVEPOINT lk_isolate",
+                          "roll back to the savepoint", err);
+    }
+    if (rc != 0) {
+        *err = *why;
+        return rc;
+    }
+    return store_exec(st, "RELEASE SAVEPOINT lk_isolate", "release the savepoint", err);
+}
+
+/* ---- staging ---- */
+
+struct chunk {
+    const char *data;
+    size_t len;
+};
+
+/* One COPY of chunk's rows (try_in_savepoint's attempt). */
+static int copy_chunk(struct store *st, void *ctx, struct lk_error *err)
+{
+    const struct chunk *chunk = ctx;
+    PGresult *res;
+    int rc = pq_exec(NULL, st->conn, PQ_COPY_IN, STORE_COPY_STAGE_SQL, 0, NULL, err,
+                     "start COPY into the staging table");
+
+    if (rc != 0)
+        return rc;
+    if (PQputCopyData(st->conn, chunk->data, (int)chunk->len) != 1 ||
+        PQputCopyEnd(st->conn, NULL) != 1)
+        rc = pq_fail(st->conn, err, "send rows to PostgreSQL");
+    while ((res = PQgetResult(st->conn)) != NULL) {
+        if (rc == 0)
+            rc = pq_check(res, st->conn, PQ_COMMAND_OK, err, "stage the day's rows");
+        PQclear(res);
+    }
+    return rc;
+}
+
+/* The session id of one COPY text row: its field STORE_STAGE_SESSION_COLUMN, unescaped, into
+ * out (size bytes, cut to fit). */
+static void row_session(const char *row, size_t len, char *out, size_t size)
+{
+    size_t at = 0, used = 0;
+
+    for (int field = 0; field < STORE_STAGE_SESSION_COLUMN && at < len; at++)
+        field += row[at] == '\t';
+    for (; at < len && row[at] != '\t' && used + 1 < size; at++) {
+        char c = row[at];
+        if (c == '\\' && at + 1 < len) {
+            c = row[++at];
+            c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
+        }
+        out[used++] = c;
+    }
+    out[used] = '\0';
+}
+
+/* A refused chunk: each row in a COPY of its own; refused rows refuse their session. */
+static int copy_rows_apart(struct store *st, const char *data, size_t len, struct lk_error *err)
+{
+    struct lk_error why;
+    size_t at = 0;
+    int rc = 0;
+
+    while (rc == 0 && at < len) {
+        size_t row_len =
+            (size_t)((const char *)memchr(data + at, '\n', len - at) - (data + at)) + 1;
+        struct chunk row = {data + at, row_len};
+        bool refused;
+
+        rc = try_in_savepoint(st, copy_chunk, &row, &refused, &why, err);
+        if (rc == 0 && refused) {
+            char session_id[512];
+            row_session(row.data, row.len, session_id, sizeof session_id);
+            rc = refuse(st, session_id, &why, err);
+        }
+        at += row_len;
+    }
+    return rc;
+}
+
+int store_isolate_flush(struct store *st, struct lk_error *err)
+{
+    struct chunk all = {st->copy_buf, st->copy_len};
+    struct lk_error why;
+    bool refused = false;
+    int rc = 0;
+
+    if (st->copy_len > 0)
+        rc = try_in_savepoint(st, copy_chunk, &all, &refused, &why, err);
+    if (rc == 0 && refused)
+        rc = copy_rows_apart(st, st->copy_buf, st->copy_len, err);
+    st->copy_len = 0;
+    return rc;
+}
+
+/* ---- merging ---- */
+
+/* `{"a","b"}`: a text[] literal of ids[0..count), each quoted, `"` and `\` escaped. NULL when
+ * out of memory; the caller frees it. */
+static char *text_array(char *const *ids, size_t count)
+{
+    size_t size = 3;
+    char *out, *p;
+
+    for (size_t i = 0; i < count; i++)
+        size += 2 * strlen(ids[i]) + 3;
+    if ((p = out = malloc(size)) == NULL)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *s = ids[i]; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
+struct group {
+    const char *discarded;
+    char *const *ids;
+    size_t count;
+};
+
+/* The four merges for one group of sessions (try_in_savepoint's attempt). */
+static int merge_group(struct store *st, void *ctx, struct lk_error *err)
+{
+    const struct group *group = ctx;
+    char *subset = text_array(group->ids, group->count);
+    int rc;
+
+    if (subset == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    rc = store_merge_sessions(st, group->discarded, subset, err);
+    free(subset);
+    return rc;
+}
+
+/* Merge a group; a refused one is halved until the refused session stands alone. The depth
+ * is log2 of the day's sessions. */
+static int merge_halving(struct store *st, const struct group *group, struct lk_error *err)
+{
+    struct lk_error why;
+    bool refused = false;
+    int rc;
+
+    if (group->count == 0)
+        return 0;
+    rc = try_in_savepoint(st, merge_group, (void *)group, &refused, &why, err);
+    if (rc != 0 || !refused)
+        return rc;
+    if (group->count == 1)
+        return refuse(st, group->ids[0], &why, err);
+    {
+        size_t half = group->count / 2;
+        struct group left = {group->discarded, group->ids, half};
+        struct group right = {group->discarded, group->ids + half, group->count - half};
+        rc = merge_halving(st, &left, err);
+        if (rc == 0)
+            rc = merge_halving(st, &right, err);
+    }
+    return rc;
+}
+
+/* The staged sessions not refused at COPY time: *ids_out (the caller frees each, then the
+ * array) of *count_out. */
+static int sessions_to_merge(struct store *st, const char *discarded, char ***ids_out,
+                             size_t *count_out, struct lk_error *err)
+{
+    const char *params[1] = {discarded};
+    PGresult *res = NULL;
+    char **ids = NULL;
+    size_t count = 0;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STAGED_SESSIONS, 1, params, err,
+                     "list the day's staged sessions");
+
+    if (rc == 0 && (ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids)) == NULL)
+        rc = LK_ENOMEM;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        if (strmap_get(&st->refused, PQgetvalue(res, i, 0), NULL))
+            continue; /* refused at COPY time: none of its rows is merged */
+        if ((ids[count++] = strdup(PQgetvalue(res, i, 0))) == NULL)
+            rc = LK_ENOMEM;
+    }
+    if (rc == LK_ENOMEM)
+        lk_error_set(err, rc, "out of memory");
+    PQclear(res);
+    *ids_out = ids;
+    *count_out = count;
+    return rc;
+}
+
+/* The refused sessions' archived rows (from earlier runs) stay as they were, but are fetched
+ * again next run: their list entry no longer counts as archived. */
+static int refetch_refused(struct store *st, struct lk_error *err)
+{
+    char **ids = calloc(st->refused.count + 1, sizeof *ids);
+    char *array = NULL;
+    size_t count = 0;
+    int rc = 0;
+
+    for (size_t i = 0; ids && i < st->refused.capacity; i++)
+        if (st->refused.keys[i])
+            ids[count++] = st->refused.keys[i]; /* borrowed from the map */
+    if (ids == NULL || (array = text_array(ids, count)) == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        rc = LK_ENOMEM;
+    } else {
+        const char *params[2] = {st->project, array};
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_REFETCH_REFUSED, 2, params, err,
+                     "mark the refused sessions to be fetched again");
+    }
+    free(array);
+    free(ids);
+    return rc;
+}
+
+int store_isolate_merge(struct store *st, const char *discarded, struct lk_error *err)
+{
+    char **ids = NULL;
+    size_t count = 0;
+    int rc = sessions_to_merge(st, discarded, &ids, &count, err);
+
+    if (rc == 0) {
+        struct group all = {discarded, ids, count};
+        rc = merge_halving(st, &all, err);
+    }
+    if (rc == 0 && st->refused_count > 0)
+        rc = refetch_refused(st, err);
+    for (size_t i = 0; i < count; i++)
+        free(ids[i]);
+    free(ids);
+    return rc;
+}
