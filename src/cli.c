@@ -21,6 +21,7 @@
 #include "error.h"
 #include "escape.h"
 #include "log.h"
+#include "process.h"
 #include "store.h"
 #include "window.h"
 
@@ -353,6 +354,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     int rc, status;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
+    process_catch_stop_signals(); /* SIGTERM / SIGINT: roll back the day, close the run */
     snprintf(window.today, sizeof window.today, "%s", opt->today);
     window.days = opt->days ? opt->days : cfg->window_days;
     window.full = opt->full;
@@ -369,6 +371,10 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     rc = window_run(cfg, &window, st, &summary, err);
     store_free(st);
     clock_gettime(CLOCK_MONOTONIC, &finished);
+    if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
+        report(err);
+        return CLI_EXIT_SIGNAL_BASE + process_stop_signal();
+    }
     if (rc != 0)
         return report(err);
     printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "

@@ -21,8 +21,9 @@ enum lk_code {
     LK_EINCOMPLETE = -8, /* run finished but some day was not archived */
     LK_ELOCKED = -9,     /* another run holds the project */
     LK_EGAP = -10,       /* a day left the window without being archived */
-    LK_EVALUE = -11      /* PostgreSQL refused a value (data exception, constraint, limit):
+    LK_EVALUE = -11,     /* PostgreSQL refused a value (data exception, constraint, limit):
                             it costs the session that carried it, never the run */
+    LK_EINTR = -12       /* SIGTERM or SIGINT asked the run to stop */
 };
 
 struct lk_error {

@@ -112,10 +112,10 @@ static int feed_body(void *ctx, const char *data, size_t len, struct lk_error *e
 }
 
 /* Failures after which no other request of the run can succeed: the database, memory,
- * the configuration. */
+ * the configuration; or the run was asked to stop. */
 static bool stops_the_run(int rc)
 {
-    return rc == LK_EDB || rc == LK_ENOMEM || rc == LK_ECONFIG;
+    return rc == LK_EDB || rc == LK_ENOMEM || rc == LK_ECONFIG || rc == LK_EINTR;
 }
 
 /* A failed attempt: nothing it staged may reach the tables; then say how sched should take

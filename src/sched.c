@@ -9,11 +9,13 @@
 #include "sched.h"
 
 #include <assert.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "error.h"
 #include "log.h"
+#include "process.h"
 
 struct sched {
     struct sched_policy policy;
@@ -217,6 +219,14 @@ int sched_run(struct sched *s, struct sched_job *jobs, size_t count, const struc
     while (s->finished < count && s->stop_rc == 0) {
         long long now = now_ms(), wake = now + 1000;
 
+        if (process_stop_signal() != 0) {
+            s->stop_rc = LK_EINTR;
+            lk_error_set(&s->stop_err, LK_EINTR, "interrupted by %s",
+                         process_stop_signal() == SIGINT ? "SIGINT" : "SIGTERM");
+            lk_error_detail(&s->stop_err, "the day in progress is rolled back; the next run "
+                                          "archives it");
+            break;
+        }
         start_due_retries(s, cursor, now, &wake);
         cursor = start_fresh(s, cursor, now);
         if (cursor < count && s->next_start_ms > now && s->next_start_ms < wake)

@@ -154,6 +154,8 @@ int store_reconnect(struct store *st, struct lk_error *err)
     if (store_exec(st, "SET TIME ZONE 'UTC'", "set the session time zone", err) != 0)
         return LK_EDB;
     /* the advisory locks died with the old session: take them again */
+    if (store_lock_run(st, err) != 0)
+        return LK_EDB;
     for (size_t i = 0; i < st->locked_count; i++) {
         if (try_lock(st, st->locked_projects[i], &got, err) != 0)
             return LK_EDB;

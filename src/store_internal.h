@@ -25,8 +25,15 @@ struct lk_error;
 #define STORE_COPY_STAGE_SQL "COPY lk_stage FROM STDIN"
 #define STORE_STAGE_SESSION_COLUMN 3
 
+/* The advisory lock a run holds on its archive_runs row while it lives (two-key form:
+ * this class, the run id): a row left `running` whose lock is free belongs to a dead run. */
+#define STORE_RUN_LOCK_CLASS 27755 /* "lk" */
+#define STORE_STRINGIFY_VALUE(x) #x
+#define STORE_STRINGIFY(x) STORE_STRINGIFY_VALUE(x) /* a constant into SQL text */
+
 struct store {
     PGconn *conn;
+    long long run_id;       /* the run this connection records (0: none), its lock held */
     char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
 
@@ -49,6 +56,9 @@ struct store {
     long long refused_count; /* refused.count, kept for the day's counts */
     char refused_first[640]; /* "session X: <the server's reason>", for the ledger */
 };
+
+/* Take the advisory lock of st->run_id (none when 0). Returns 0 or LK_EDB. */
+int store_lock_run(struct store *st, struct lk_error *err);
 
 /* Run a statement (or a script) that returns no rows; LK_EDB with err filled on failure. */
 int store_exec(struct store *st, const char *sql, const char *what, struct lk_error *err);

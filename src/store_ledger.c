@@ -16,6 +16,49 @@
 #include "pq.h"
 #include "store_internal.h"
 
+/* Runs left `running` by a process that died (kill -9, a lost machine): nobody holds their
+ * lock, so they are closed as interrupted. CASE keeps the order: unlock only what was got. */
+static const char SQL_CLOSE_DEAD_RUNS[] =
+    "UPDATE livekit.archive_runs SET status = 'interrupted', finished_at = now(),"
+    " message = COALESCE(message, 'the process ended without closing its run (killed, or its"
+    " machine or database connection lost); closed by run ' || $1)"
+    " WHERE status = 'running' AND run_id <> $1::bigint AND CASE"
+    " WHEN pg_try_advisory_lock(" STORE_STRINGIFY(
+        STORE_RUN_LOCK_CLASS) ", run_id::integer)"
+                              " THEN pg_advisory_unlock(" STORE_STRINGIFY(
+                                  STORE_RUN_LOCK_CLASS) ", run_id::integer)"
+                                                        " ELSE false END";
+
+int store_lock_run(struct store *st, struct lk_error *err)
+{
+    char run[24];
+    const char *params[1] = {run};
+
+    if (st->run_id == 0)
+        return 0;
+    snprintf(run, sizeof run, "%lld", st->run_id);
+    return pq_exec(
+        NULL, st->conn, PQ_TUPLES_OK,
+        "SELECT pg_advisory_lock(" STORE_STRINGIFY(STORE_RUN_LOCK_CLASS) ", $1::integer)", 1,
+        params, err, "take the lock of run %s", run);
+}
+
+/* The new run's lock, then the dead runs' rows closed. */
+static int claim_run(struct store *st, long long run_id, struct lk_error *err)
+{
+    char run[24];
+    const char *params[1] = {run};
+    int rc;
+
+    st->run_id = run_id;
+    rc = store_lock_run(st, err);
+    snprintf(run, sizeof run, "%lld", run_id);
+    if (rc == 0)
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_CLOSE_DEAD_RUNS, 1, params, err,
+                     "close the runs of processes that died");
+    return rc;
+}
+
 int store_run_begin(struct store *st, const char *today, const char *window_start,
                     const char *window_end, char *const *projects, size_t project_count,
                     long long *run_id_out, struct lk_error *err)
@@ -51,7 +94,7 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
             goto done;
     }
     *run_id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    rc = 0;
+    rc = claim_run(st, *run_id_out, err);
 done:
     PQclear(res);
     free(array);

@@ -10,6 +10,7 @@
  */
 #include "window.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "error.h"
 #include "fetch.h"
 #include "log.h"
+#include "process.h"
 #include "store.h"
 
 struct run {
@@ -290,6 +292,18 @@ static int check_gaps(struct run *run, struct lk_error *err)
     return rc;
 }
 
+/* SIGTERM or SIGINT asked the run to stop (process.h): no further day is begun. */
+static int stop_requested(struct lk_error *err)
+{
+    int signo = process_stop_signal();
+
+    if (signo == 0)
+        return 0;
+    lk_error_set(err, LK_EINTR, "interrupted by %s", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    lk_error_detail(err, "the days not begun are archived by the next run");
+    return LK_EINTR;
+}
+
 /* Every day of the window for run->project, then its gaps. A project another run holds is
  * skipped (logged and counted). */
 static int run_project(struct run *run, const char *start, struct lk_error *err)
@@ -312,6 +326,8 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
                  "is beyond its %d-day window and cannot be archived any more",
                  run->project, start, run->options->today, API_WINDOW_DAYS);
     for (int d = 0; d < run->options->days && rc == 0; d++) {
+        if ((rc = stop_requested(err)) != 0)
+            break;
         date_add_days(day, start, d);
         run->day = day;
         snprintf(prefix, sizeof prefix, "project=%s day=%s", run->project, day);
@@ -362,7 +378,8 @@ static int finish_run(struct run *run, int rc, struct lk_error *err)
     summary->requests = fetch_request_count(run->fetch);
     log_repeated_summary();
     report_new_fields(run);
-    outcome.status = rc != 0 ? "failed"
+    outcome.status = rc == LK_EINTR ? "interrupted"
+                     : rc != 0      ? "failed"
                      : summary->days_failed || summary->gaps || summary->projects_locked
                          ? "incomplete"
                          : "ok";
