@@ -110,11 +110,38 @@ __attribute__((format(printf, 2, 3))) static int format_alloc(char **out, const 
     return 0;
 }
 
+/* text percent-escaped into one path segment: curl_easy_escape keeps the unreserved
+ * characters, dots too, so an id "." or ".." would be a dot segment that resolves to another
+ * path (".." to the project's list); every dot is written %2E. NULL when out of memory. */
+static char *escape_segment(const char *text)
+{
+    char *escaped = curl_easy_escape(NULL, text, 0), *out, *p, *w;
+    size_t dots = 0;
+
+    if (escaped == NULL)
+        return NULL;
+    for (p = escaped; *p; p++)
+        dots += *p == '.';
+    out = malloc(strlen(escaped) + 2 * dots + 1);
+    for (p = escaped, w = out; out && *p; p++) {
+        if (*p == '.') {
+            memcpy(w, "%2E", 3);
+            w += 3;
+        } else {
+            *w++ = *p;
+        }
+    }
+    if (out)
+        *w = '\0';
+    curl_free(escaped);
+    return out;
+}
+
 int api_url(char **out, const char *base_url, const struct api_request *req, struct lk_error *err)
 {
     const char *last = req->kind == API_LIST ? req->day : req->session_id;
-    char *project = curl_easy_escape(NULL, req->project, 0);
-    char *tail = curl_easy_escape(NULL, last, 0); /* the day or the session id */
+    char *project = escape_segment(req->project);
+    char *tail = escape_segment(last); /* the day or the session id */
     int rc = LK_ENOMEM;
 
     *out = NULL;
@@ -126,8 +153,8 @@ int api_url(char **out, const char *base_url, const struct api_request *req, str
     else
         rc = format_alloc(out, "%s/api/project/%s/sessions/%s", base_url, project, tail);
 done:
-    curl_free(project);
-    curl_free(tail);
+    free(project);
+    free(tail);
     if (rc != 0)
         lk_error_set(err, rc, "out of memory");
     return rc;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "secret.h"
 
 struct transfer {
     struct http *h;
@@ -150,7 +151,8 @@ static struct transfer *take_transfer(struct http *h)
     curl_easy_setopt(t->curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT, 1L); /* prefer a multiplexed stream */
+    /* ids are escaped into one path segment (api.c): never squash dot segments either */
+    curl_easy_setopt(t->curl, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -164,13 +166,13 @@ static struct transfer *take_transfer(struct http *h)
 static void release_transfer(struct http *h, struct transfer *t)
 {
     curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, NULL);
+    /* the list holds its own copy of the Authorization header: wipe it too */
+    for (struct curl_slist *header = t->headers; header; header = header->next)
+        secret_wipe(header->data, strlen(header->data));
     curl_slist_free_all(t->headers);
     t->headers = NULL;
-    if (t->auth) {
-        memset(t->auth, 0, t->auth_len);
-        free(t->auth);
-        t->auth = NULL;
-    }
+    secret_free_n(t->auth, t->auth_len);
+    t->auth = NULL;
     t->active = false;
     t->next_idle = h->idle;
     h->idle = t;
@@ -205,6 +207,9 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
         goto release;
     t->headers = with_accept;
     curl_easy_setopt(t->curl, CURLOPT_URL, url);
+    /* waiting for a multiplexed stream pays only where HTTP/2 can be negotiated (TLS, ALPN);
+     * over HTTP/1.1 one long response would hold back the requests queued behind it */
+    curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT, strncmp(url, "https://", 8) == 0 ? 1L : 0L);
     curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
     if (curl_multi_add_handle(h->multi, t->curl) != CURLM_OK)
         goto release;

@@ -59,6 +59,27 @@ static void api_escapes_the_variable_parts(void **state)
     free(url);
 }
 
+static void api_keeps_dot_ids_in_one_segment(void **state)
+{
+    struct api_request req = details_req;
+    char *url;
+
+    (void)state;
+    /* ".." would resolve to the project's list, "." to the sessions list */
+    req.session_id = "..";
+    url = url_of("http://h", &req);
+    assert_string_equal(url, "http://h/api/project/p_abc/sessions/%2E%2E");
+    free(url);
+    req.session_id = ".";
+    url = url_of("http://h", &req);
+    assert_string_equal(url, "http://h/api/project/p_abc/sessions/%2E");
+    free(url);
+    req.session_id = "RM_a.b";
+    url = url_of("http://h", &req);
+    assert_string_equal(url, "http://h/api/project/p_abc/sessions/RM_a%2Eb");
+    free(url);
+}
+
 static void api_never_truncates_a_long_url(void **state)
 {
     struct api_request req = details_req;
@@ -195,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(api_builds_the_list_and_details_urls),
         cmocka_unit_test(api_escapes_the_variable_parts),
+        cmocka_unit_test(api_keeps_dot_ids_in_one_segment),
         cmocka_unit_test(api_never_truncates_a_long_url),
         cmocka_unit_test(api_success_is_any_2xx),
         cmocka_unit_test(api_refuses_for_good_on_credentials_plan_and_unknown_project),
