@@ -10,7 +10,7 @@ cmake --build build-clang -j "$(nproc)" >/dev/null
 echo "lint: clang -Werror build clean"
 # valgrind's memcheck on the unit tests of the uninstrumented clang build (-gdwarf-4: the
 # DWARF 5 of clang 14 is too new for valgrind 3.19)
-for t in test_config test_token test_convert test_extract test_escape test_date test_api \
+for t in test_config test_token test_convert test_extract test_escape test_redact test_date test_api \
     test_sched test_paging; do
     valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
         "build-clang/tests/$t" >/dev/null 2>"build-clang/$t.valgrind" \

@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "log.h"
 #include "process.h"
+#include "redact.h"
 #include "store.h"
 #include "window.h"
 
@@ -309,11 +310,12 @@ static int command_check(const struct config *cfg, const struct cli_options *opt
 {
     struct store *st = NULL;
     bool current = false;
+    char base_url[512];
     int rc;
 
     printf("config: %s, %zu project(s), base URL %s\n",
            cfg->source_path ? cfg->source_path : "environment only", cfg->project_count,
-           cfg->base_url);
+           redact_text(base_url, sizeof base_url, cfg->base_url, NULL));
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_schema_current(st, &current, err);

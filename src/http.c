@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "redact.h"
 #include "secret.h"
 
 struct transfer {
@@ -238,9 +239,10 @@ static void finish(struct http *h, CURLMsg *msg)
     } else if (code != CURLE_OK) {
         rc = LK_ERETRY;
         t->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-        char *url = NULL;
+        char *url = NULL, shown[400];
         curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &url);
-        lk_error_set(&t->err, rc, "request to %.300s failed: %s", url ? url : "the API",
+        lk_error_set(&t->err, rc, "request to %s failed: %s",
+                     url ? redact_text(shown, sizeof shown, url, NULL) : "the API",
                      curl_easy_strerror(code));
     }
     /* release first: on_done may start the next request on this very handle */

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "log.h"
 #include "pq.h"
+#include "redact.h"
 #include "store_internal.h"
 
 int store_exec(struct store *st, const char *sql, const char *what, struct lk_error *err)
@@ -26,6 +27,32 @@ static void on_notice(void *arg, const char *message)
 {
     (void)arg;
     log_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* Why connecting failed, without the password: libpq's first line with the password of
+ * conninfo (when it parses) redacted wherever it is echoed; when conninfo does not parse,
+ * libpq quotes the fragment it stumbled on, which may be the password, so every quoted
+ * fragment is redacted. */
+static void connection_failed(struct lk_error *err, const PGconn *conn, const char *conninfo)
+{
+    char *parse_error = NULL, line[512], quoted[512], shown[512];
+    PQconninfoOption *options = conninfo ? PQconninfoParse(conninfo, &parse_error) : NULL;
+    const char *reason = conn ? PQerrorMessage(conn) : "out of memory", *password = NULL;
+
+    for (PQconninfoOption *o = options; o && o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0)
+            password = o->val;
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(reason, "\n"), reason);
+    if (conninfo && options == NULL) /* does not parse: quoted fragments may be anything */
+        redact_quoted(quoted, sizeof quoted, line);
+    else
+        snprintf(quoted, sizeof quoted, "%s", line);
+    redact_text(shown, sizeof shown, quoted, password);
+    lk_error_set(err, LK_EDB, "could not connect to PostgreSQL: %s", shown);
+    lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
+                         "URI), or the PG* variables");
+    PQconninfoFree(options);
+    PQfreemem(parse_error);
 }
 
 int store_open(struct store **out, const char *conninfo, struct lk_error *err)
@@ -46,11 +73,7 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
     /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
     st->conn = PQconnectdbParams(keywords, values, 1);
     if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
-        const char *reason = st->conn ? PQerrorMessage(st->conn) : "out of memory";
-        lk_error_set(err, rc, "could not connect to PostgreSQL: %.*s", (int)strcspn(reason, "\n"),
-                     reason);
-        lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
-                             "URI), or the PG* variables");
+        connection_failed(err, st->conn, conninfo);
         goto done;
     }
     PQsetNoticeProcessor(st->conn, on_notice, NULL);

@@ -33,6 +33,15 @@ pg_start
 (export DATABASE_URL="host=$WORK/nowhere port=5999 user=postgres dbname=postgres connect_timeout=2"
  lk migrate; expect_status 5 "database unreachable"; expect_stderr "could not connect to PostgreSQL")
 
+# a password in DATABASE_URL or in the base URL is never printed, however libpq or curl echo it
+for url in "postgresql://bob:Pw-0f-DB@127.0.0.1:1/x?connect_timeout=2" "host=127.0.0.1 port=1 password=Pw-0f-DB connect_timeout=2" \
+           "postgresql://bob:Pw-0f-DB@[broken" "host=x Pw-0f-DB"; do
+    (export DATABASE_URL="$url"; lk migrate; expect_status 5 "unreachable database")
+    if grep -q "Pw-0f-DB" "$WORK/last.out" "$WORK/last.err"; then cat "$WORK/last.err" >&2; fail "the database password was printed"; fi
+done
+(export LIVEKIT_ANALYTICS_URL="http://bob:Pw-0f-API@127.0.0.1:1" DATABASE_URL="host=$WORK/nowhere"; lk check)
+if grep -q "Pw-0f-API" "$WORK/last.out" "$WORK/last.err"; then cat "$WORK/last.out" "$WORK/last.err" >&2; fail "the base URL's password was printed"; fi
+
 lk status; expect_status 0 "status before any schema"; grep -q "nothing archived yet" "$WORK/last.out" || fail "status on an empty database"
 migrations=$(ls "$LK_SOURCE_DIR"/sql/*.sql | wc -l)
 lk migrate; expect_status 0 "migrate"; grep -Eq "\($migrations migrations? applied" "$WORK/last.out" || fail "migrate output: $(cat "$WORK/last.out"), expected $migrations applied"
