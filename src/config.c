@@ -51,6 +51,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"max_concurrency", KIND_INT, 1, 64, FIELD(max_concurrency), "8"},
     {"requests_per_second", KIND_INT, 0, 1000, FIELD(requests_per_second), "0"},
     {"lock_wait", KIND_INT, 0, 3600, FIELD(lock_wait_s), "0"},
+    {"settling_time", KIND_INT, 0, 604800, FIELD(settling_time_s), "3600"},
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},

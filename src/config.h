@@ -38,6 +38,7 @@ struct config {
     int max_concurrency;       /* parallel details requests */
     int requests_per_second;   /* cap on request starts, 0 = none */
     int lock_wait_s;           /* wait for another run on the same project */
+    int settling_time_s;       /* a session ended less than this ago is not final yet */
     int db_reconnect_attempts; /* tries to reach PostgreSQL again mid-run */
     bool acknowledge_gaps;     /* do not fail the run for days already lost */
     char *log_level;           /* "error" | "warn" | "info" | "debug" */

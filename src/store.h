@@ -90,11 +90,18 @@ struct day_result {
     const char *error; /* why the day is not complete although stored (NULL if none) */
 };
 
+/* A session that ended less than `seconds` ago is not final (LiveKit fills a session in a few
+ * minutes after it ends: until then it may lack participants or still read active): its
+ * details are fetched again even when its list entry did not change, and its day is not
+ * complete. Default 3600; for the whole connection. Cannot fail. */
+void store_set_settling(struct store *st, int seconds);
+
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
     long long active_sessions;                     /* of those, not ended */
-    long long refused_sessions; /* left out: PostgreSQL refused one of their values */
-    bool complete;              /* recorded as complete */
+    long long settling_sessions; /* of those, ended less than the settling time ago */
+    long long refused_sessions;  /* left out: PostgreSQL refused one of their values */
+    bool complete;               /* recorded as complete */
 };
 
 /* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,

@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,7 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
         goto done;
     }
     st->copy_capacity = STORE_COPY_FLUSH_BYTES + 65536;
+    store_set_settling(st, 3600);
     rc = LK_EDB;
     /* expand_dbname=1: conninfo may be a URI or key=value string; NULL means PG* defaults */
     st->conn = PQconnectdbParams(keywords, values, 1);
@@ -85,6 +87,12 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
 done:
     store_free(st);
     return rc;
+}
+
+void store_set_settling(struct store *st, int seconds)
+{
+    assert(st != NULL && seconds >= 0);
+    snprintf(st->settle_s, sizeof st->settle_s, "%d", seconds);
 }
 
 void store_free(struct store *st)

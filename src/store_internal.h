@@ -34,6 +34,7 @@ struct lk_error;
 struct store {
     PGconn *conn;
     long long run_id;       /* the run this connection records (0: none), its lock held */
+    char settle_s[16];      /* store_set_settling, as a statement parameter (seconds) */
     char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
 

@@ -121,6 +121,12 @@ static const char SQL_DAY_COUNTS_UNCHANGED[] =
     "SELECT sessions, participants, connections, active_sessions FROM livekit.archive_days"
     " WHERE project_id = $1 AND day = $2 AND status <> 'failed'";
 
+/* The day's sessions still settling (ended less than $3 seconds ago): time moves on even when
+ * nothing was merged, so this is always counted. $1 project $2 day */
+static const char SQL_DAY_SETTLING[] =
+    "SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2"
+    " AND ended_at > now() - make_interval(secs => $3)";
+
 /* What the archive holds for the day (skipped details still count). $1 project $2 day */
 static const char SQL_DAY_COUNTS[] =
     "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2),"
@@ -225,7 +231,7 @@ static int merge_stage(struct store *st, struct lk_error *err)
  * an unchanged day); a day without an entry yet is counted. */
 static int count_day(struct store *st, struct day_counts *out, struct lk_error *err)
 {
-    const char *params[2] = {st->project, st->day};
+    const char *params[3] = {st->project, st->day, st->settle_s};
     PGresult *res = NULL;
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
                      st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
@@ -241,7 +247,13 @@ static int count_day(struct store *st, struct day_counts *out, struct lk_error *
         out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
         out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
         out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        PQclear(res);
+        res = NULL;
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_SETTLING, 3, params, err,
+                     "count the day's settling sessions");
     }
+    if (rc == 0)
+        out->settling_sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return rc;
 }
@@ -259,10 +271,11 @@ static int write_ledger(struct store *st, long long run_id, const struct day_res
                         const struct day_counts *counts, struct lk_error *err)
 {
     char text[6][NUMBER_TEXT];
-    const char *reason = counts->complete    ? NULL
-                         : result->error     ? "error"
-                         : !result->complete ? "day not over"
-                                             : "active sessions";
+    const char *reason = counts->complete              ? NULL
+                         : result->error               ? "error"
+                         : !result->complete           ? "day not over"
+                         : counts->active_sessions > 0 ? "active sessions"
+                                                       : "sessions settling";
     const char *params[11] = {st->project,
                               st->day,
                               counts->complete ? "complete" : "pending",
@@ -314,8 +327,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     if (rc != 0)
         goto done;
     counts_out->refused_sessions = st->refused_count;
-    counts_out->complete =
-        result->complete && counts_out->active_sessions == 0 && st->refused_count == 0;
+    counts_out->complete = result->complete && counts_out->active_sessions == 0 &&
+                           counts_out->settling_sessions == 0 && st->refused_count == 0;
     if (st->refused_count > 0 && result->error == NULL) {
         struct day_result with_refusal = *result;
         with_refusal.error = st->refused_first;

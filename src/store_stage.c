@@ -85,9 +85,10 @@ static const char SQL_CREATE_STAGE[] =
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
     " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS";
 
-/* $1 project $2 discarded attempts $3 full $4 day. Rows: (session id, whether its details
- * are needed); a session listed here without needing details only changed its list entry. Newest
- * staged list row per session, compared with what the archive holds. */
+/* $1 project $2 discarded attempts $3 full $4 day $5 settling seconds ("active" counts a
+ * session still settling too: its details are fetched again). Rows: (session id, whether its
+ * details are needed); a session listed here without needing details only changed its list entry.
+ * Newest staged list row per session, compared with what the archive holds. */
 static const char SQL_NEEDING_DETAILS[] =
     "SELECT session_id, list_changed OR details_missing OR active OR $3::boolean FROM ("
     " SELECT s.session_id, s.seq, t.session_id IS NULL"
@@ -98,7 +99,7 @@ static const char SQL_NEEDING_DETAILS[] =
     "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
     "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
     "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
-    "   s.ended_at IS NULL AS active"
+    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5) AS active"
     " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
     "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
     " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id) c"
@@ -109,13 +110,14 @@ static int start_copy(struct store *st, struct lk_error *err);
 
 static int load_known(struct store *st, struct lk_error *err)
 {
-    const char *params[2] = {st->project, st->day};
+    const char *params[3] = {st->project, st->day, st->settle_s};
     PGresult *res = NULL;
+    /* final sessions only: ended, and longer ago than the settling time */
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
                      "SELECT session_id, list_hash FROM livekit.sessions"
                      " WHERE project_id = $1 AND list_day = $2 AND details_archived"
-                     " AND ended_at IS NOT NULL AND list_hash IS NOT NULL",
-                     2, params, err, "read the day's archived sessions");
+                     " AND ended_at <= now() - make_interval(secs => $3) AND list_hash IS NOT NULL",
+                     3, params, err, "read the day's archived sessions");
 
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
@@ -395,8 +397,9 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     if (rc != 0)
         goto done;
     {
-        const char *params[4] = {st->project, discarded, full ? "true" : "false", st->day};
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 4, params, err,
+        const char *params[5] = {st->project, discarded, full ? "true" : "false", st->day,
+                                 st->settle_s};
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 5, params, err,
                      "compare the listed sessions with the archive");
     }
     if (rc == 0)

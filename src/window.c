@@ -403,6 +403,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
 
     memset(summary, 0, sizeof *summary);
     date_add_days(start, options->today, -(options->days - 1));
+    store_set_settling(st, cfg->settling_time_s);
     rc = fetch_new(&run.fetch, cfg, st, err);
     if (rc == 0)
         rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
