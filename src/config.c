@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "config_internal.h"
@@ -54,6 +55,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"settling_time", KIND_INT, 0, 604800, FIELD(settling_time_s), "3600"},
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
+    {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
 };
 
@@ -222,6 +224,27 @@ static size_t key_line(const struct loader *ld, const char *name)
 }
 
 /* What only all sources together can tell. */
+/* Whether url is plain http:// to a host other than this machine (the bearer token would
+ * cross a network in clear). The host is what stands between "//" (after any user info) and
+ * the port or path: localhost, 127.0.0.0/8 and [::1] are this machine. */
+static bool insecure_remote(const char *url)
+{
+    const char *host = url + 7, *end, *at;
+    size_t len;
+
+    if (strncasecmp(url, "http://", 7) != 0)
+        return false;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t)(end - host));
+    if (at)
+        host = at + 1;
+    len = *host == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?#");
+    if ((len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+        (len == 5 && strncmp(host, "[::1]", 5) == 0))
+        return false;
+    return !(len >= 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") >= len);
+}
+
 static int validate(const struct loader *ld, bool strict)
 {
     const struct config *cfg = ld->cfg;
@@ -232,6 +255,14 @@ static int validate(const struct loader *ld, bool strict)
         lk_error_set(ld->err, LK_ECONFIG,
                      "%s:%zu: \"min_page_limit\" (%d) must not be larger than page_limit (%d)",
                      ld->path, line, cfg->min_page_limit, cfg->page_limit);
+        return LK_ECONFIG;
+    }
+    if (cfg->base_url && insecure_remote(cfg->base_url) && !cfg->allow_insecure_http) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "the base URL is plain http:// to another host: the API token would cross "
+                     "the network unencrypted");
+        lk_error_detail(ld->err, "use https://, or set allow_insecure_http: true if this network "
+                                 "is trusted (http:// to this machine is always allowed)");
         return LK_ECONFIG;
     }
     if (!strict)

@@ -39,7 +39,7 @@ struct key_def {
 };
 
 /* The number of entries of config_keys (checked where the table is defined). */
-#define CONFIG_KEY_COUNT 24
+#define CONFIG_KEY_COUNT 25
 
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];
@@ -48,6 +48,7 @@ extern const struct key_def config_keys[CONFIG_KEY_COUNT];
 struct loader {
     struct config *cfg;
     const char *path;
+    unsigned int file_mode; /* the config file's permission bits (st_mode & 07777) */
     struct lk_error *err;
     size_t seen[CONFIG_KEY_COUNT]; /* 1-based line where each key was set, 0 = not set */
 };
@@ -122,7 +123,8 @@ void config_id_list_dispose(struct id_list *list);
 /* Read a whole file (at most cap bytes) into a NUL-terminated heap buffer that the caller
  * frees with secret_free_n(*out, *out_len + 1) (it may hold the secret). Returns 0 or an
  * errno value (EFBIG when larger than cap). */
-int config_read_file(const char *path, size_t cap, char **out, size_t *out_len);
+int config_read_file(const char *path, size_t cap, char **out, size_t *out_len,
+                     unsigned int *mode_out);
 
 /* Read ld->path and apply every key of it, noting lines in ld->seen. Returns 0, LK_ECONFIG
  * (err names the file, line and key) or LK_ENOMEM. */

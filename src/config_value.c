@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "log.h"
@@ -350,6 +351,7 @@ static int secret_file_error(struct lk_error *err, int errnum, const char *path,
 static int read_secret_file(const struct loader *ld, const char *file, const char *where)
 {
     char *path = NULL, *text = NULL;
+    unsigned int mode = 0;
     size_t len = 0;
     int rc = LK_ECONFIG, errnum;
 
@@ -358,9 +360,17 @@ static int read_secret_file(const struct loader *ld, const char *file, const cha
         rc = config_out_of_memory(ld->err);
         goto done;
     }
-    errnum = config_read_file(path, SECRET_FILE_MAX, &text, &len);
+    errnum = config_read_file(path, SECRET_FILE_MAX, &text, &len, &mode);
     if (errnum != 0) {
         rc = secret_file_error(ld->err, errnum, path, where);
+        goto done;
+    }
+    if (mode & (S_IRWXG | S_IRWXO)) { /* as ssh treats a private key */
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "%s: api_secret_file \"%s\" can be used by group or others (mode %04o)", where,
+                     path, mode);
+        lk_error_detail(ld->err, "make it private to the user running lkarchive: chmod 600 %s",
+                        path);
         goto done;
     }
     while (len > 0 && strchr(" \t\r\n\v\f", text[len - 1]) != NULL)
@@ -409,6 +419,17 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
     case KIND_LOG_LEVEL:
         return config_set_log_level(field, value->text, where, what, ld->err);
     case KIND_SECRET:
+        if (ld->file_mode & (S_IRGRP | S_IROTH)) {
+            lk_error_set(ld->err, LK_ECONFIG,
+                         "%s: the config file holds api_secret and can be read by group or "
+                         "others (mode %04o)",
+                         where, ld->file_mode);
+            lk_error_detail(ld->err,
+                            "chmod 600 %s, or move the secret to api_secret_file (mode 600) or "
+                            "LIVEKIT_API_SECRET",
+                            ld->path);
+            return LK_ECONFIG;
+        }
         log_warn("%s: api_secret is written in the config file; api_secret_file or "
                  "LIVEKIT_API_SECRET keep it out of it",
                  where);

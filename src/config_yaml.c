@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "error.h"
@@ -43,8 +44,10 @@ static int grow_wiped(char **buf, size_t *size, size_t len)
     return 0;
 }
 
-int config_read_file(const char *path, size_t cap, char **out, size_t *out_len)
+int config_read_file(const char *path, size_t cap, char **out, size_t *out_len,
+                     unsigned int *mode_out)
 {
+    struct stat info;
     FILE *fp = NULL;
     char *buf = NULL;
     size_t len = 0, size = 0, n;
@@ -54,10 +57,12 @@ int config_read_file(const char *path, size_t cap, char **out, size_t *out_len)
     *out_len = 0;
     errno = 0;
     fp = fopen(path, "rb");
-    if (fp == NULL) {
+    if (fp == NULL || fstat(fileno(fp), &info) != 0) {
         rc = errno ? errno : EIO;
         goto done;
     }
+    if (mode_out) /* of the file read, not of whatever the path names later */
+        *mode_out = (unsigned int)(info.st_mode & 07777);
     do {
         if (len + 1 >= size && (rc = grow_wiped(&buf, &size, len)) != 0)
             goto done;
@@ -299,9 +304,9 @@ static void delete_parser(yaml_parser_t *parser)
 }
 
 /* The file's bytes, with the error naming the file when they cannot be read. */
-static int read_config_text(const struct loader *ld, char **text, size_t *len)
+static int read_config_text(struct loader *ld, char **text, size_t *len)
 {
-    int errnum = config_read_file(ld->path, CONFIG_FILE_MAX, text, len);
+    int errnum = config_read_file(ld->path, CONFIG_FILE_MAX, text, len, &ld->file_mode);
 
     if (errnum == ENOMEM)
         return config_out_of_memory(ld->err);
@@ -313,6 +318,13 @@ static int read_config_text(const struct loader *ld, char **text, size_t *len)
     if (errnum != 0) {
         lk_error_set(ld->err, LK_ECONFIG, "could not read config file \"%s\": %s", ld->path,
                      strerror(errnum));
+        return LK_ECONFIG;
+    }
+    if (ld->file_mode & S_IWOTH) { /* as ssh does: anyone could point it at their own API */
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "config file \"%s\" can be written by other users (mode %04o)", ld->path,
+                     ld->file_mode);
+        lk_error_detail(ld->err, "make it private: chmod o-w %s", ld->path);
         return LK_ECONFIG;
     }
     return 0;

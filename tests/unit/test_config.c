@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -81,7 +82,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Write `content` to dir/name. */
+/* Write `content` to dir/name, private to the user (mode 0600) as a secret or a config file
+ * holding one must be. */
 static void write_file(struct fixture *fx, const char *name, const char *content, size_t len)
 {
     char path[256];
@@ -92,6 +94,30 @@ static void write_file(struct fixture *fx, const char *name, const char *content
     assert_non_null(fp);
     assert_int_equal(fwrite(content, 1, len, fp), len);
     assert_int_equal(fclose(fp), 0);
+    assert_int_equal(chmod(path, 0600), 0);
+}
+
+/* Copy tests/fixtures/config/full.yaml and the secret file beside it into the fixture's
+ * directory, private (a checkout makes them 0644); returns the copy's path. */
+static const char *private_full_fixture(struct fixture *fx)
+{
+    static const char *const names[] = {"full.yaml", "secret.txt"};
+    static char path[256];
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char from[256], content[4096];
+        FILE *fp;
+        size_t len;
+
+        snprintf(from, sizeof from, "%s/config/%s", LK_FIXTURES_DIR, names[i]);
+        fp = fopen(from, "rb");
+        assert_non_null(fp);
+        len = fread(content, 1, sizeof content, fp);
+        fclose(fp);
+        write_file(fx, names[i], content, len);
+    }
+    snprintf(path, sizeof path, "%s/full.yaml", fx->dir);
+    return path;
 }
 
 /* Write yaml as config.yaml and load it (strict: config_load, else config_load_relaxed). */
@@ -391,7 +417,7 @@ static void config_relaxed_needs_no_credentials(void **state)
 static void config_reads_every_key(void **state)
 {
     struct fixture *fx = *state;
-    const char *path = LK_FIXTURES_DIR "/config/full.yaml";
+    const char *path = private_full_fixture(fx);
     struct config *cfg;
 
     assert_loaded(fx, config_load(&fx->cfg, path, &fx->err));
@@ -920,7 +946,7 @@ static void config_reads_secret_file(void **state)
     /* the fixture: a config that names its secret file relative to itself */
     config_free(fx->cfg);
     fx->cfg = NULL;
-    assert_loaded(fx, config_load(&fx->cfg, LK_FIXTURES_DIR "/config/full.yaml", &fx->err));
+    assert_loaded(fx, config_load(&fx->cfg, private_full_fixture(fx), &fx->err));
     assert_string_equal(fx->cfg->api_secret, "fixture-secret-value");
 
     /* the environment still wins over the file */
@@ -1057,6 +1083,88 @@ static void config_free_accepts_null(void **state)
     config_free(NULL);
 }
 
+/* ---- permissions and transport ---- */
+
+static void config_refuses_secret_files_others_can_read(void **state)
+{
+    struct fixture *fx = *state;
+    char path[300], want[400];
+    int rc;
+
+    write_file(fx, "open.txt", "s3cret\n", 7);
+    snprintf(path, sizeof path, "%s/open.txt", fx->dir);
+    assert_int_equal(chmod(path, 0640), 0);
+    rc = load_yaml(fx, "api_secret_file: open.txt\n", false);
+    snprintf(want, sizeof want,
+             "1: api_secret_file \"%s/open.txt\" can be used by group or others (mode 0640)",
+             fx->dir);
+    assert_file_error(fx, rc, want);
+    assert_non_null(strstr(fx->err.detail, "chmod 600"));
+    assert_int_equal(chmod(path, 0400), 0);
+    assert_loaded(fx, load_yaml(fx, "api_secret_file: open.txt\n", false));
+    assert_string_equal(fx->cfg->api_secret, "s3cret");
+}
+
+static void config_refuses_inline_secret_in_a_readable_file(void **state)
+{
+    struct fixture *fx = *state;
+    int rc;
+
+    write_file(fx, "config.yaml", "api_secret: s3cret-s3cret\n", 25);
+    assert_int_equal(chmod(fx->path, 0644), 0);
+    rc = config_load_relaxed(&fx->cfg, fx->path, &fx->err);
+    assert_file_error(fx, rc,
+                      "1: the config file holds api_secret and can be read by group or "
+                      "others (mode 0644)");
+    assert_non_null(strstr(fx->err.detail, "chmod 600"));
+    assert_null(strstr(fx->err.message, "s3cret"));
+    assert_null(strstr(fx->err.detail, "s3cret"));
+}
+
+static void config_refuses_a_file_others_can_write(void **state)
+{
+    struct fixture *fx = *state;
+    char want[400];
+    int rc;
+
+    write_file(fx, "config.yaml", "window_days: 2\n", 15);
+    assert_int_equal(chmod(fx->path, 0646), 0);
+    rc = config_load_relaxed(&fx->cfg, fx->path, &fx->err);
+    snprintf(want, sizeof want, "config file \"%s\" can be written by other users (mode 0646)",
+             fx->path);
+    assert_int_equal(rc, LK_ECONFIG);
+    assert_string_equal(fx->err.message, want);
+    assert_non_null(strstr(fx->err.detail, "chmod o-w"));
+}
+
+static void config_allows_plain_http_only_to_this_machine(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const local[] = {"http://127.0.0.1:8080", "http://localhost/x",
+                                        "http://[::1]:9000", "http://127.9.8.7",
+                                        "https://cloud-api.livekit.io"};
+    static const char *const remote[] = {"http://cloud-api.livekit.io", "http://10.0.0.8:80",
+                                         "http://127.0.0.1.evil.example",
+                                         "http://127.0.0.1@evil.example/"};
+    char yaml[200];
+
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        snprintf(yaml, sizeof yaml, "base_url: \"%s\"\n", local[i]);
+        assert_loaded(fx, load_yaml(fx, yaml, false));
+        config_free(fx->cfg);
+        fx->cfg = NULL;
+    }
+    for (size_t i = 0; i < sizeof remote / sizeof remote[0]; i++) {
+        snprintf(yaml, sizeof yaml, "base_url: \"%s\"\n", remote[i]);
+        assert_int_equal(load_yaml(fx, yaml, false), LK_ECONFIG);
+        assert_non_null(strstr(fx->err.message, "plain http://"));
+        snprintf(yaml, sizeof yaml, "base_url: \"%s\"\nallow_insecure_http: true\n", remote[i]);
+        assert_loaded(fx, load_yaml(fx, yaml, false));
+        config_free(fx->cfg);
+        fx->cfg = NULL;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1093,6 +1201,10 @@ int main(void)
         T(config_rejects_oversized_file),
         T(config_reads_secret_file),
         T(config_rejects_unreadable_or_empty_secret_file),
+        T(config_refuses_secret_files_others_can_read),
+        T(config_refuses_inline_secret_in_a_readable_file),
+        T(config_refuses_a_file_others_can_write),
+        T(config_allows_plain_http_only_to_this_machine),
         T(config_rejects_inline_secret_with_secret_file),
         T(config_warns_once_about_inline_secret),
         T(config_error_never_contains_secret),
