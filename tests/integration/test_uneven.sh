@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Uneven sizes: two projects whose days differ (small days, one big day, a day without
 # sessions, a small project next to a bigger one) are archived exactly, every row and column,
-# each day's line on stdout names its own counts, and a second run changes nothing.
+# each day's line on stdout names its own counts, and a second run changes nothing. Also that
+# no secondary index of sessions leads with project_id (sql/009).
 source "$(dirname "$0")/lib.sh"
 
 TODAY=2026-11-20
@@ -30,6 +31,14 @@ done)
 [ -z "$bad" ] || { cat "$WORK/last.out" >&2; fail "per-day lines do not match the expected counts: $bad"; }
 grep -Eq '^p_big +2026-11-19 +complete +400 sessions' "$WORK/last.out" || fail "the big day's line"
 grep -Eq '^p_small +2026-11-17 +complete +0 sessions' "$WORK/last.out" || fail "the empty day's line"
+
+# sql/009 (tests/bench/MERGE.md): no secondary index of sessions may lead with project_id, or
+# the FK checks of a big day, planned without statistics, walk the whole project per row
+leading=$(psql_q "SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index i
+                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                  WHERE i.indrelid = 'livekit.sessions'::regclass AND NOT i.indisprimary
+                    AND a.attname = 'project_id'")
+[ -z "$leading" ] || fail "indexes of livekit.sessions lead with project_id: $leading"
 
 before=$(snapshot)
 lk --config "$WORK/a.yaml" run --today "$TODAY"
