@@ -159,7 +159,7 @@ uneven_report() { # uneven_report NAME TITLE
         function prev_or(s) { return prev != "" ? prev : s }' "$WORK/$name.days"
     if [ -e "$WORK/$name.timeout" ]; then
         awk -v start="$(cat "$WORK/$name.start")" -v end="$(cat "$WORK/$name.end")" \
-            '{ last = $1 } END { printf "  stopped after %.0f s: the next day had run %.0f s without finishing;", end - start, end - (last != "" ? last : start) }' \
+            '$6 == "sessions" { last = $1 } END { printf "  stopped after %.0f s: the next day had run %.0f s without finishing;", end - start, end - (last != "" ? last : start) }' \
             "$WORK/$name.days"
         echo " lkarchive was running:"
         sed 's/^/    /' "$WORK/$name.timeout"
