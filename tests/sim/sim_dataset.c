@@ -225,7 +225,7 @@ static void put_civil(char *p, int64_t sec, char sep)
 
 void sim_dataset_init(struct sim_dataset *ds)
 {
-    size_t i;
+    size_t i, d;
     const unsigned char *p;
     uint64_t h;
 
@@ -234,7 +234,17 @@ void sim_dataset_init(struct sim_dataset *ds)
         for (p = (const unsigned char *)ds->projects[i]; *p; p++)
             h = (h ^ *p) * 0x100000001b3ull;
         ds->project_seeds[i] = sim_hash(ds->seed, h);
+        for (d = 0; d < SIM_MAX_DAYS; d++)
+            ds->day_sessions[i][d] = ds->sessions_per_day;
     }
+}
+
+uint32_t sim_dataset_sessions(const struct sim_dataset *ds, size_t project, int64_t day)
+{
+    assert(project < ds->n_projects);
+    if (day < ds->first_day || day > ds->today || ds->today - day >= SIM_MAX_DAYS)
+        return 0;
+    return ds->day_sessions[project][ds->today - day];
 }
 
 int sim_dataset_project(const struct sim_dataset *ds, const char *project)
@@ -686,6 +696,7 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     uint64_t seed = sim_hash(sim_hash(pseed, (uint64_t)day), index);
     uint64_t length;
     uint32_t np, total, pmean = ds->participants, cmean = ds->connections;
+    uint32_t day_sessions = sim_dataset_sessions(ds, project, day);
 
     memset(out, 0, sizeof *out);
     out->ds = ds;
@@ -695,9 +706,9 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     out->seed = seed;
     make_id(out->id, "RM_", sim_hash(seed, T_ID), pseed, ((uint64_t)day << 18) | index);
     /* the only input that depends on `today` */
-    out->active = day == ds->today && (uint64_t)index + ds->active_today >= ds->sessions_per_day;
-    out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && ds->sessions_per_day > 0 &&
-                index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, ds->sessions_per_day);
+    out->active = day == ds->today && (uint64_t)index + ds->active_today >= day_sessions;
+    out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && day_sessions > 0 &&
+                index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, day_sessions);
     out->room = (uint32_t)draw(seed, T_ROOM, 500);
     /* created before 12:00 UTC on every day, so the rule needs no `today` */
     out->created.sec = day * DAY_SECONDS + (int64_t)draw(seed, T_CREATED, DAY_SECONDS / 2);
@@ -732,7 +743,7 @@ int sim_session_lookup(struct sim_session *out, const struct sim_dataset *ds, si
         return -1;
     day = code >> 18;
     index = (uint32_t)(code & 0x3ffff);
-    if (day < ds->first_day || day > ds->today || index >= ds->sessions_per_day)
+    if (index >= sim_dataset_sessions(ds, project, day)) /* 0 outside the dataset's days */
         return -1;
     sim_session_init(out, ds, project, day, index);
     return strcmp(out->id, id) == 0 ? 0 : -1;
@@ -1300,7 +1311,7 @@ int sim_dataset_write_expected(const struct sim_dataset *ds, const char *dir, ch
         goto done;
     for (project = 0; project < ds->n_projects; project++) {
         for (day = ds->first_day; day <= ds->today; day++) {
-            for (index = 0; index < ds->sessions_per_day; index++) {
+            for (index = 0; index < sim_dataset_sessions(ds, project, day); index++) {
                 sim_session_init(&s, ds, project, day, index);
                 if (write_session_rows(&out, &g, &b, &s) != 0) {
                     snprintf(err, errlen, "out of memory writing the expected rows");
