@@ -380,8 +380,9 @@ int extract_feed(struct extract *ex, const char *chunk, size_t len, struct lk_er
     if (ex->rc != 0)
         return ex->rc;
     if (ex->limits.max_body_bytes != 0 && len > ex->limits.max_body_bytes - ex->body_bytes) {
-        lk_error_set(err, LK_EAPI, "the %s response is larger than the limit of %zu bytes",
-                     ex->body->name, ex->limits.max_body_bytes);
+        lk_error_set(err, LK_EAPI, "the %s response%s%.128s is larger than the limit of %zu bytes",
+                     ex->body->name, ex->session_id[0] ? " for session " : "", ex->session_id,
+                     ex->limits.max_body_bytes);
         lk_error_detail(err, "raise max_body_bytes in the configuration if this is legitimate "
                              "data (bytes are counted after decompression)");
         ex->rc = LK_EAPI;

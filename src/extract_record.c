@@ -301,8 +301,10 @@ int extract_check_held(struct extract *ex)
             break;
         }
     }
-    extract_fail(ex, LK_EAPI, "%s response: a %s record holds more than the limit of %zu bytes",
-                 ex->body->name, what, ex->limits.max_record_bytes);
+    extract_fail(ex, LK_EAPI,
+                 "%s response%s%.128s: a %s record holds more than the limit of %zu bytes",
+                 ex->body->name, ex->session_id[0] ? " for session " : "", ex->session_id, what,
+                 ex->limits.max_record_bytes);
     lk_error_detail(ex->err, "raise max_record_bytes in the configuration if this is legitimate "
                              "data");
     return 0;

@@ -1817,7 +1817,9 @@ static void extract_rejects_record_beyond_max_record_bytes(void **state)
                 (size_t)sprintf(details + used, "%s{\"sessionId\":\"PA_%04d\"}", i ? "," : "", i);
         used += (size_t)sprintf(details + used, "],\"participantIdentity\":\"p\"}]}");
         o = run_once(&dsp, details, used, 0);
-        assert_failed(o, LK_EAPI, "details response: a participant record holds more than the");
+        assert_failed(o, LK_EAPI,
+                      "details response for session RM_d: a participant record "
+                      "holds more than the");
         outcome_free(o);
         dsp.max_record_bytes = 0;
         o = run_once(&dsp, details, used, 0);
@@ -1844,8 +1846,6 @@ static void extract_rejects_record_beyond_max_record_bytes(void **state)
 
 static void extract_memory_stays_bounded_by_max_record_bytes(void **state)
 {
-    struct spec sp = {
-        .body = EXTRACT_DETAILS, .session_id = "RM_d", .max_record_bytes = (size_t)16 << 20};
     struct extract_limits limits = {DEFAULT_MAX_STRING, DEFAULT_MAX_DEPTH, 0, (size_t)16 << 20, 0};
     struct outcome o = {0};
     struct record_sink sink = {&o, sink_record, NULL};
@@ -1855,7 +1855,6 @@ static void extract_memory_stays_bounded_by_max_record_bytes(void **state)
     size_t fed = 0;
     int rc;
     (void)state;
-    (void)sp;
 
     /* an unknown field of 300 MiB (small numbers, so no token is long) fed as libcurl would:
      * the extractor stops at the record bound instead of holding it all */
@@ -1870,7 +1869,8 @@ static void extract_memory_stays_bounded_by_max_record_bytes(void **state)
     }
     assert_int_equal(rc, LK_EAPI);
     assert_true(fed < (size_t)17 << 20); /* stopped right after the bound */
-    assert_true(strstr(err.message, "holds more than the limit of 16777216 bytes") != NULL);
+    assert_true(strstr(err.message, "details response for session RM_d: a details record holds "
+                                    "more than the limit of 16777216 bytes") != NULL);
     extract_free(ex);
 }
 
