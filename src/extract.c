@@ -14,6 +14,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,12 @@ int extract_new(struct extract **out, enum extract_body body, const char *sessio
     ex->limits = *limits;
     ex->sink = *sink;
     ex->session_id = strdup(session_id ? session_id : "");
+    for (int i = 0; i < RECORD_KIND_COUNT; i++)
+        ex->builders[i].record_bytes = &ex->record_bytes;
     ex->frame_capacity = limits->max_depth + 2;
     ex->frames = malloc((size_t)ex->frame_capacity * sizeof *ex->frames);
     ex->parser = yajl_alloc(&extract_callbacks, NULL, ex);
-    ex->scratch = extract_gen_new();
+    ex->scratch = extract_gen_new(ex);
     if (ex->session_id == NULL || ex->frames == NULL || ex->parser == NULL || ex->scratch == NULL)
         goto done;
     /* Bytes that are not UTF-8 reach the callbacks, which repair them (utf8_clean): yajl's
@@ -178,7 +181,7 @@ static bool may_become_escape(const char *p, size_t avail)
 
 /* Count n more bytes of the current token (the first at data[at]); LK_EDATA past the limit,
  * naming the very byte that passes it, whatever the chunking. */
-static int count_token(struct extract *ex, const struct piece *p, size_t at, size_t n)
+static inline int count_token(struct extract *ex, const struct piece *p, size_t at, size_t n)
 {
     if (ex->token_len + n > ex->token_max)
         return token_too_long(ex, p->base + at + (ex->token_max - ex->token_len));
@@ -243,6 +246,31 @@ static int scan_control(struct extract *ex, struct piece *p, size_t i)
     return rewrite(ex, p, i, 1, escape, 6);
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* How many of the eight bytes at p come before the first that is a quote, a backslash, below
+ * 0x20 or above 0x7f: 8 when none is. The zero-byte test of "Bit Twiddling Hacks" flags the
+ * first such byte exactly (it may also flag later ones, which are not looked at). */
+static size_t plain_bytes(const char *p)
+{
+    uint64_t word, quote, backslash, flags;
+
+    memcpy(&word, p, 8);
+    quote = word ^ (ONES * '"');
+    backslash = word ^ (ONES * '\\');
+    flags = (((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash) | (word - ONES * 0x20) |
+             word) &
+            HIGHS;
+    if (flags == 0)
+        return 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(flags) / 8;
+#else
+    return 0; /* the caller looks at the bytes one by one */
+#endif
+}
+
 /* Scan data[*at..) inside a string up to its closing quote or an escape held back. */
 static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *hold)
 {
@@ -250,11 +278,23 @@ static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *ho
     int rc;
 
     for (;;) {
-        /* the usual bytes in bulk: neither quote, backslash nor control character */
+        /* the usual bytes in bulk, eight at a time: neither quote, backslash, control
+         * character nor a byte of a non-ASCII character (noted: the callbacks repair only
+         * the strings of a piece that has some) */
         while (i < p->len) {
-            unsigned char c = (unsigned char)p->data[i];
-            if (c == '"' || c == '\\' || c < 0x20)
+            unsigned char c;
+            if (i + 8 <= p->len) {
+                size_t plain = plain_bytes(p->data + i);
+                i += plain;
+                if (plain == 8)
+                    continue;
+            }
+            c = (unsigned char)p->data[i];
+            if (c >= 0x80) {
+                ex->string_high = ex->piece_high = true;
+            } else if (c == '"' || c == '\\' || c < 0x20) {
                 break;
+            }
             i++;
         }
         if ((rc = count_token(ex, p, from, i - from)) != 0)
@@ -286,6 +326,15 @@ static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *ho
     return 0;
 }
 
+/* Bytes outside strings: a quote opens one, structure and blanks end a token, the rest
+ * (numbers, literals, bytes yajl will refuse) make a token longer. */
+enum { OUT_TOKEN = 0, OUT_QUOTE, OUT_SEPARATOR };
+static const unsigned char outside[256] = {
+    ['"'] = OUT_QUOTE,      ['{'] = OUT_SEPARATOR,  ['}'] = OUT_SEPARATOR,  ['['] = OUT_SEPARATOR,
+    [']'] = OUT_SEPARATOR,  [','] = OUT_SEPARATOR,  [':'] = OUT_SEPARATOR,  [' '] = OUT_SEPARATOR,
+    ['\n'] = OUT_SEPARATOR, ['\r'] = OUT_SEPARATOR, ['\t'] = OUT_SEPARATOR,
+};
+
 /* Scan one piece; *fed gets how many of its bytes go to yajl now (the rest is held). */
 static int scan_piece(struct extract *ex, struct piece *p, size_t *fed)
 {
@@ -299,15 +348,19 @@ static int scan_piece(struct extract *ex, struct piece *p, size_t *fed)
                 return rc;
             continue;
         }
-        char c = p->data[i];
-        if (c == '"') {
+        switch (outside[(unsigned char)p->data[i]]) {
+        case OUT_QUOTE:
             ex->in_string = true;
+            ex->string_high = false;
             ex->token_len = 0;
-        } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':' ||
-                   c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+            break;
+        case OUT_SEPARATOR:
             ex->token_len = 0;
-        } else if ((rc = count_token(ex, p, i, 1)) != 0) {
-            return rc;
+            break;
+        default:
+            if ((rc = count_token(ex, p, i, 1)) != 0)
+                return rc;
+            break;
         }
         i++;
     }
@@ -359,6 +412,9 @@ static int feed_piece(struct extract *ex, const char *chunk, size_t len)
         p.len = ex->join.len;
         ex->carry_len = 0;
     }
+    /* a string that goes on from the last piece with non-ASCII bytes makes this one need
+     * repairs too: yajl hands it over while parsing this piece */
+    ex->piece_high = ex->in_string && ex->string_high;
     if ((rc = scan_piece(ex, &p, &fed)) != 0)
         return rc;
     assert(p.len - fed < sizeof ex->carry);

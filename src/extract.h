@@ -4,9 +4,9 @@
  * arbitrary chunks, as they come off the wire, and calls the sink for each record the moment
  * its JSON object closes. It never holds the whole body: memory is bounded by the largest
  * single record (participants buffer their connections until the participant closes, since
- * key order is not guaranteed). Limits on string length and nesting depth stop hostile
- * bodies with LK_EDATA before yajl buffers them; limits on the body, on what one record
- * holds and on a list page's sessions stop them with LK_EAPI (no retry can help).
+ * key order is not guaranteed), and max_record_bytes bounds that. Limits on string length and
+ * nesting depth stop hostile bodies with LK_EDATA before yajl buffers them; limits on the body, on
+ * what one record holds and on a list page's sessions stop them with LK_EAPI (no retry can help).
  *
  * Every value it hands out is one PostgreSQL takes (see records.h): text is valid UTF-8
  * without NUL (each ill-formed sequence, lone surrogate escape or NUL becomes U+FFFD), and a
@@ -27,7 +27,8 @@ enum extract_body {
     EXTRACT_DETAILS /* one session's details */
 };
 
-/* A zero size_t limit means "no bound" (so a zeroed struct keeps the old behaviour for them). */
+/* The last three are 0 for "no bound", so a caller that zeroes the struct and sets only the
+ * first two keeps the old behaviour. */
 struct extract_limits {
     size_t max_string_bytes; /* longest string or number token, raw bytes */
     int max_depth;           /* deepest nesting of arrays and objects */

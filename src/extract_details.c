@@ -28,6 +28,7 @@ void extract_drop_connections(struct extract *ex)
         free(ex->connections[i].extra);
     }
     ex->connection_count = 0;
+    ex->record_bytes -= ex->connection_bytes;
     ex->connection_bytes = 0;
 }
 
@@ -37,6 +38,7 @@ static int close_connection(struct extract *ex)
 {
     struct builder *b = &ex->builders[RECORD_CONNECTION];
     struct buffered_connection *slot;
+    size_t bytes;
 
     if (b->values[CN_CONNECTION_ID] == NULL)
         return extract_fail(ex, LK_EDATA,
@@ -57,7 +59,9 @@ static int close_connection(struct extract *ex)
     if (slot->extra == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
     extract_warn_bad_fields(b, "connection", b->values[CN_CONNECTION_ID]);
-    ex->connection_bytes += strlen(slot->extra) + b->value_bytes + sizeof *slot;
+    bytes = strlen(slot->extra) + b->held + sizeof *slot;
+    ex->connection_bytes += bytes;
+    ex->record_bytes += bytes;
     for (int c = 0; c < CN_COUNT; c++) {
         slot->values[c] = b->values[c];
         b->values[c] = NULL;
@@ -119,7 +123,7 @@ static int close_participant(struct extract *ex)
         !emit_connections(ex, b))
         return 0;
     extract_builder_reset(b);
-    extract_gen_reset(ex->nested_extra);
+    extract_gen_reset(&ex->nested_extra);
     ex->nested_extra_open = false;
     return 1;
 }

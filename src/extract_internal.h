@@ -95,7 +95,8 @@ struct key_set {
 /* A record under construction: owned value strings and a generator for `extra`. */
 struct builder {
     char *values[RECORD_MAX_COLUMNS];
-    size_t value_bytes; /* of the values, for max_record_bytes */
+    size_t held;          /* bytes of the values and the key set, for max_record_bytes */
+    size_t *record_bytes; /* the extractor's sum of what its builders and connections hold */
     yajl_gen extra;
     bool extra_open;
     char bad_fields[256];      /* names of fields that could not be converted, for one warning */
@@ -148,6 +149,7 @@ struct extract {
     int depth;
     struct capture cap;
     yajl_gen scratch; /* timestamp objects are captured here first */
+    size_t gen_bytes; /* memory the generators hold (their allocator counts it) */
 
     struct builder builders[RECORD_KIND_COUNT];
     /* unknown members of a record's nested object (a participant's publishedSources), spliced
@@ -158,12 +160,16 @@ struct extract {
     struct buffered_connection *connections;
     size_t connection_count, connection_capacity;
     size_t connection_bytes; /* their values and extra, for max_record_bytes */
+    size_t record_bytes;     /* the builders' held and connection_bytes (extract_check_held) */
 
     size_t records;
 
     /* the stream scanner (extract.c), across chunks */
     size_t token_max; /* longest token: max_string_bytes, or max_record_bytes when smaller */
     bool in_string;
+    bool string_high; /* the open string has a byte >= 0x80 */
+    bool piece_high;  /* a string yajl may hand over from the current piece has one: only
+                         then do the callbacks look for text to repair (no NUL gets that far) */
     size_t token_len;
     char carry[16]; /* the start of an escape cut by the end of the last piece, not yet fed */
     size_t carry_len;
@@ -204,11 +210,13 @@ int extract_fail(struct extract *ex, int code, const char *fmt, ...)
 /* NUL-terminated heap copy of text[0..len); NULL when out of memory. */
 char *extract_copy(const char *text, size_t len);
 
-/* A generator that does not re-validate UTF-8 (yajl's parser did). NULL when out of memory. */
-yajl_gen extract_gen_new(void);
+/* A generator that does not re-validate UTF-8 (the callbacks repaired it) and counts its
+ * memory in ex->gen_bytes. NULL when out of memory. */
+yajl_gen extract_gen_new(struct extract *ex);
 
-/* Empty gen for a new value; NULL is a no-op. */
-void extract_gen_reset(yajl_gen gen);
+/* Empty *gen for a new value; one that grew large is freed instead (*gen NULL: make a new
+ * one when needed). *gen NULL is a no-op. */
+void extract_gen_reset(yajl_gen *gen);
 
 /* Emit `key` as a map key into gen. 0, or -1 (also when gen is NULL). */
 int extract_gen_key(yajl_gen gen, const char *key);
@@ -239,7 +247,7 @@ bool extract_field_kept(const struct extract *ex);
 void extract_mark_kept(struct extract *ex);
 
 /* 1, or 0 (LK_EAPI in ex->rc) when the records being built hold more than max_record_bytes:
- * values, extra generators, buffered connections and key sets. */
+ * values, what the generators hold (their content), buffered connections and key sets. */
 int extract_check_held(struct extract *ex);
 
 /* The builder scope's fields go to; NULL for a scope without a record. */

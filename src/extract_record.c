@@ -48,21 +48,84 @@ char *extract_copy(const char *text, size_t len)
     return copy;
 }
 
-/* Strings reach the generators clean already (the callbacks repair them). */
-yajl_gen extract_gen_new(void)
+/* Generators allocate through these, so ex->gen_bytes is the memory they hold, known at
+ * every callback without asking each one (max_record_bytes). Each block carries its size in
+ * a header of HEADER bytes (which keeps malloc's alignment). */
+#define HEADER 16
+
+static void *gen_malloc(void *ctx, size_t size)
 {
-    yajl_gen gen = yajl_gen_alloc(NULL);
+    struct extract *ex = ctx;
+    unsigned char *block = malloc(size + HEADER);
+
+    if (block == NULL)
+        return NULL;
+    memcpy(block, &size, sizeof size);
+    ex->gen_bytes += size;
+    return block + HEADER;
+}
+
+static void gen_free(void *ctx, void *ptr)
+{
+    struct extract *ex = ctx;
+    unsigned char *block = (unsigned char *)ptr - HEADER;
+    size_t size;
+
+    if (ptr == NULL)
+        return;
+    memcpy(&size, block, sizeof size);
+    ex->gen_bytes -= size;
+    free(block);
+}
+
+static void *gen_realloc(void *ctx, void *ptr, size_t size)
+{
+    struct extract *ex = ctx;
+    unsigned char *block;
+    size_t old;
+
+    if (ptr == NULL)
+        return gen_malloc(ctx, size);
+    block = (unsigned char *)ptr - HEADER;
+    memcpy(&old, block, sizeof old);
+    block = realloc(block, size + HEADER);
+    if (block == NULL)
+        return NULL;
+    memcpy(block, &size, sizeof size);
+    ex->gen_bytes = ex->gen_bytes - old + size;
+    return block + HEADER;
+}
+
+/* Strings reach the generators clean already (the callbacks repair them). */
+yajl_gen extract_gen_new(struct extract *ex)
+{
+    yajl_alloc_funcs funcs = {gen_malloc, gen_realloc, gen_free, ex};
+    yajl_gen gen = yajl_gen_alloc(&funcs);
+
     if (gen)
         yajl_gen_config(gen, yajl_gen_validate_utf8, 0);
     return gen;
 }
 
-void extract_gen_reset(yajl_gen gen)
+/* A generator that held more than this is freed, not emptied, when its value is done: one
+ * large record must not keep its memory for the rest of the body. */
+#define GEN_KEEP_BYTES 65536
+
+void extract_gen_reset(yajl_gen *gen)
 {
-    if (gen) {
-        yajl_gen_clear(gen);
-        yajl_gen_reset(gen, NULL);
+    const unsigned char *buf;
+    size_t len;
+
+    if (*gen == NULL)
+        return;
+    yajl_gen_get_buf(*gen, &buf, &len);
+    if (len > GEN_KEEP_BYTES) {
+        yajl_gen_free(*gen);
+        *gen = NULL;
+        return;
     }
+    yajl_gen_clear(*gen);
+    yajl_gen_reset(*gen, NULL);
 }
 
 int extract_gen_key(yajl_gen gen, const char *key)
@@ -132,14 +195,20 @@ int extract_splice_json(yajl_gen dst, const unsigned char *text, size_t len)
 /* A key set larger than this is freed, not kept, when its record is done. */
 #define KEY_SET_KEEP 64
 
+/* The builder now holds `held` bytes of values and key set: keep the extractor's sum. */
+static void set_held(struct builder *b, size_t held)
+{
+    *b->record_bytes = *b->record_bytes - b->held + held;
+    b->held = held;
+}
+
 void extract_builder_reset(struct builder *b)
 {
     for (int i = 0; i < RECORD_MAX_COLUMNS; i++) {
         free(b->values[i]);
         b->values[i] = NULL;
     }
-    b->value_bytes = 0;
-    extract_gen_reset(b->extra);
+    extract_gen_reset(&b->extra);
     b->extra_open = false;
     b->bad_fields[0] = '\0';
     b->repeated_fields[0] = '\0';
@@ -150,16 +219,20 @@ void extract_builder_reset(struct builder *b)
         memset(b->unknown_keys.slots, 0, b->unknown_keys.capacity * sizeof(uint64_t));
         b->unknown_keys.count = 0;
     }
+    set_held(b, b->unknown_keys.capacity * sizeof(uint64_t));
 }
 
 void extract_set_value(struct builder *b, int column, char *value)
 {
+    size_t held = b->held;
+
     if (b->values[column])
-        b->value_bytes -= strlen(b->values[column]);
+        held -= strlen(b->values[column]);
     free(b->values[column]);
     b->values[column] = value;
     if (value)
-        b->value_bytes += strlen(value);
+        held += strlen(value);
+    set_held(b, held);
 }
 
 /* Append key to a record's list of names for its warning (as much as fits). */
@@ -240,6 +313,7 @@ int extract_note_unknown_key(struct extract *ex, const struct frame *top)
 {
     struct builder *b = extract_builder_for(ex, top->scope);
     const struct scope_def *scope = top->scope;
+    size_t capacity;
     uint64_t hash;
     int seen;
 
@@ -249,9 +323,11 @@ int extract_note_unknown_key(struct extract *ex, const struct frame *top)
      * keys with the same 64-bit hash would only cost a wrong warning. */
     hash = strmap_hash(STRMAP_HASH_SEED, (const char *)&scope, sizeof scope);
     hash = strmap_hash(hash, top->key, strlen(top->key));
+    capacity = b->unknown_keys.capacity;
     seen = key_set_add(&b->unknown_keys, hash);
     if (seen < 0)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
+    set_held(b, b->held + (b->unknown_keys.capacity - capacity) * sizeof(uint64_t));
     if (seen)
         extract_note_repeated_key(ex, top);
     return 1;
@@ -272,7 +348,7 @@ void extract_mark_kept(struct extract *ex)
 
 /* ---- what the records being built hold ---- */
 
-static size_t gen_bytes(yajl_gen gen)
+static size_t gen_content(yajl_gen gen)
 {
     const unsigned char *buf;
     size_t len = 0;
@@ -284,16 +360,17 @@ static size_t gen_bytes(yajl_gen gen)
 
 int extract_check_held(struct extract *ex)
 {
-    size_t held = ex->connection_bytes + gen_bytes(ex->nested_extra) + gen_bytes(ex->scratch);
+    size_t held = ex->record_bytes, generated;
     const char *what = "session";
 
-    if (ex->limits.max_record_bytes == 0)
+    /* the generators' memory first (one counter); only near the bound their exact content,
+     * which is at least half of it (their buffers double) */
+    if (ex->limits.max_record_bytes == 0 || held + ex->gen_bytes <= ex->limits.max_record_bytes)
         return 1;
-    for (int i = 0; i < RECORD_KIND_COUNT; i++) {
-        const struct builder *b = &ex->builders[i];
-        held += b->value_bytes + gen_bytes(b->extra) + b->unknown_keys.capacity * sizeof(uint64_t);
-    }
-    if (held <= ex->limits.max_record_bytes)
+    generated = gen_content(ex->nested_extra) + gen_content(ex->scratch);
+    for (int i = 0; i < RECORD_KIND_COUNT; i++)
+        generated += gen_content(ex->builders[i].extra);
+    if (held + generated <= ex->limits.max_record_bytes)
         return 1;
     for (int i = ex->frame_count - 1; i >= 0; i--) {
         if (ex->frames[i].scope->record != SCOPE_NO_RECORD && ex->frames[i].scope->name) {
@@ -331,7 +408,7 @@ yajl_gen extract_extra_for(struct extract *ex, const struct scope_def *scope)
         gen = &b->extra;
         open = &b->extra_open;
     }
-    if (*gen == NULL && (*gen = extract_gen_new()) == NULL)
+    if (*gen == NULL && (*gen = extract_gen_new(ex)) == NULL)
         return NULL;
     if (!*open) {
         yajl_gen_map_open(*gen);

@@ -92,8 +92,12 @@ static int capture_start(struct extract *ex, yajl_gen gen, bool timestamp_object
     cap->key = strdup(top->key ? top->key : "");
     if (cap->key == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
-    if (timestamp_object)
-        extract_gen_reset(ex->scratch);
+    if (timestamp_object) {
+        extract_gen_reset(&ex->scratch);
+        if (ex->scratch == NULL && (ex->scratch = extract_gen_new(ex)) == NULL)
+            return extract_fail(ex, LK_ENOMEM, "out of memory");
+        cap->gen = ex->scratch;
+    }
     return 1;
 }
 
@@ -225,8 +229,10 @@ static int on_scalar(struct extract *ex, enum json_kind kind, const char *text, 
 /* Past this, the buffer of repaired strings is freed after its string was used. */
 #define CLEAN_KEEP_BYTES 65536
 
-/* A string from yajl as valid UTF-8 without NUL: itself (the usual case), or repaired into
- * ex->clean (see utf8_clean). *len is updated. NULL when out of memory (ex->rc set). */
+/* A string from yajl as valid UTF-8 without NUL: itself, or repaired into ex->clean (see
+ * utf8_clean). *len is updated. NULL when out of memory (ex->rc set). Only called when the
+ * piece has non-ASCII bytes in strings: the scanner lets no NUL through, so an all-ASCII
+ * piece needs no look. */
 static const char *clean_text(struct extract *ex, const unsigned char *text, size_t *len)
 {
     size_t need = UTF8_CLEAN_MAX(*len);
@@ -260,7 +266,13 @@ static void release_clean(struct extract *ex)
  * more than max_record_bytes. */
 static int checked(struct extract *ex, int ok)
 {
-    return ok && extract_check_held(ex);
+    /* the usual case inline: far below the bound */
+    if (!ok)
+        return 0;
+    if (ex->limits.max_record_bytes == 0 ||
+        ex->record_bytes + ex->gen_bytes <= ex->limits.max_record_bytes)
+        return 1;
+    return extract_check_held(ex);
 }
 
 static int cb_null(void *ctx)
@@ -282,7 +294,7 @@ static int cb_number(void *ctx, const char *text, size_t len)
 static int cb_string(void *ctx, const unsigned char *text, size_t len)
 {
     struct extract *ex = ctx;
-    const char *clean = clean_text(ex, text, &len);
+    const char *clean = ex->piece_high ? clean_text(ex, text, &len) : (const char *)text;
     int ok = clean != NULL && on_scalar(ex, JK_STRING, clean, len);
 
     release_clean(ex);
@@ -321,7 +333,7 @@ static int container_in_map(struct extract *ex, bool is_map)
     if (field && field->type == FT_CHILD && (field->child->fields != NULL) == is_map)
         return push_frame(ex, field->child);
     if (field && field->type == FT_TIMESTAMP && is_map) {
-        if (!capture_start(ex, ex->scratch, true))
+        if (!capture_start(ex, NULL, true))
             return 0;
         return gen_container(ex, ex->scratch, true, true);
     }
@@ -410,7 +422,7 @@ static int object_key(struct extract *ex, const char *text, size_t len)
 static int cb_map_key(void *ctx, const unsigned char *text, size_t len)
 {
     struct extract *ex = ctx;
-    const char *clean = clean_text(ex, text, &len);
+    const char *clean = ex->piece_high ? clean_text(ex, text, &len) : (const char *)text;
     int ok;
 
     if (clean == NULL)
