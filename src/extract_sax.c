@@ -93,7 +93,6 @@ static int capture_start(struct extract *ex, yajl_gen gen, bool timestamp_object
     if (cap->key == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
     if (timestamp_object) {
-        extract_gen_reset(&ex->scratch);
         if (ex->scratch == NULL && (ex->scratch = extract_gen_new(ex)) == NULL)
             return extract_fail(ex, LK_ENOMEM, "out of memory");
         cap->gen = ex->scratch;
@@ -138,8 +137,10 @@ static int capture_finish_timestamp(struct extract *ex)
 static int capture_end(struct extract *ex)
 {
     int ok = 1;
-    if (ex->cap.timestamp_object)
+    if (ex->cap.timestamp_object) {
         ok = capture_finish_timestamp(ex);
+        extract_gen_reset(&ex->scratch); /* a large object must not stay in memory */
+    }
     extract_capture_reset(&ex->cap);
     return ok;
 }
