@@ -68,11 +68,12 @@ static void *gen_malloc(void *ctx, size_t size)
 static void gen_free(void *ctx, void *ptr)
 {
     struct extract *ex = ctx;
-    unsigned char *block = (unsigned char *)ptr - HEADER;
+    unsigned char *block;
     size_t size;
 
     if (ptr == NULL)
         return;
+    block = (unsigned char *)ptr - HEADER;
     memcpy(&size, block, sizeof size);
     ex->gen_bytes -= size;
     free(block);
@@ -81,19 +82,19 @@ static void gen_free(void *ctx, void *ptr)
 static void *gen_realloc(void *ctx, void *ptr, size_t size)
 {
     struct extract *ex = ctx;
-    unsigned char *block;
+    unsigned char *block, *grown;
     size_t old;
 
     if (ptr == NULL)
         return gen_malloc(ctx, size);
     block = (unsigned char *)ptr - HEADER;
     memcpy(&old, block, sizeof old);
-    block = realloc(block, size + HEADER);
-    if (block == NULL)
-        return NULL;
-    memcpy(block, &size, sizeof size);
+    grown = realloc(block, size + HEADER);
+    if (grown == NULL)
+        return NULL; /* the block stays the generator's, as realloc leaves it */
+    memcpy(grown, &size, sizeof size);
     ex->gen_bytes = ex->gen_bytes - old + size;
-    return block + HEADER;
+    return grown + HEADER;
 }
 
 /* Strings reach the generators clean already (the callbacks repair them). */
