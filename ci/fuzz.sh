@@ -3,14 +3,15 @@
 # (tests/fuzz/fuzz_extract.c: sanitizers plus an oracle for what PostgreSQL accepts).
 #
 #   bash ci/fuzz.sh --ci      a fixed run for CI: -seed=1, LK_FUZZ_RUNS executions (default
-#                             200000, well under 60 s here) from a fresh copy of the seed corpus,
+#                             150000, about 35 s here) from a fresh copy of the seed corpus,
 #                             so it finds the same things every time and cannot flake
-#   bash ci/fuzz.sh [SECONDS] explore for SECONDS (default 60), growing build-fuzz/corpus
-#                             between runs (start from the seed corpus)
+#   bash ci/fuzz.sh [SECONDS] explore for SECONDS (default 60), growing $LK_FUZZ_DIR/corpus
+#                             between runs (LK_FUZZ_DIR: default build-fuzz; a long run in
+#                             its own directory leaves the CI run alone)
 #
 # Seeds: tests/fuzz/corpus (one file per hostile case; the first byte picks the body and the
 # chunk size, see the target) and the API fixtures. Any crash, leak, sanitizer report or
-# oracle failure fails the script, and the input is left in build-fuzz/ (crash-*).
+# oracle failure fails the script, and the input is left in $LK_FUZZ_DIR (crash-*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${LK_FUZZ_DIR:-build-fuzz}
@@ -39,7 +40,7 @@ if [ "${1:-}" = "--ci" ]; then
     corpus="$OUT/corpus-ci"
     rm -rf "$corpus"
     seed_into "$corpus"
-    set -- -seed=1 -runs="${LK_FUZZ_RUNS:-200000}"
+    set -- -seed=1 -runs="${LK_FUZZ_RUNS:-150000}"
 else
     corpus="$OUT/corpus"
     seed_into "$corpus"
