@@ -940,10 +940,61 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     return rc;
 }
 
+/* ---- daily rollup (livekit.rollup_*, behind the livekit_bi views; sql/003_bi_rollup.sql) ----
+ *
+ * The days whose rollup rows depend on the staged sessions are collected before the merges
+ * (the days the archive held them under) and again after (their days now); the union is
+ * recomputed in the day's transaction. $1 project $2 discarded attempts [$3 days before]. */
+#define SQL_STAGED_SESSION_IDS                                                                     \
+    "ARRAY(SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($2::integer[]))"
+static const char SQL_ROLLUP_DAYS[] =
+    "SELECT livekit.rollup_days_of_sessions($1, " SQL_STAGED_SESSION_IDS ")::text";
+static const char SQL_ROLLUP_REFRESH[] =
+    "SELECT livekit.rollup_refresh($1, $3::date[] || "
+    "livekit.rollup_days_of_sessions($1, " SQL_STAGED_SESSION_IDS "))";
+
+/* Before the merges: *days_out (caller frees) gets the days of the staged sessions as the
+ * archive holds them now, as a date[] literal. */
+static int rollup_collect_days(struct store *st, const char *discarded, char **days_out,
+                               struct lk_error *err)
+{
+    const char *params[2] = {st->project, discarded};
+    PGresult *res = exec_params(st, SQL_ROLLUP_DAYS, 2, params);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        lk_error_set(err, LK_EDB, "could not collect the days of the staged sessions");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    } else if ((*days_out = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        rc = LK_ENOMEM;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* After the merges: recompute the rollup of days_before and of the staged sessions' new days. */
+static int rollup_refresh(struct store *st, const char *discarded, const char *days_before,
+                          struct lk_error *err)
+{
+    const char *params[3] = {st->project, discarded, days_before};
+    PGresult *res = exec_params(st, SQL_ROLLUP_REFRESH, 3, params);
+    int rc = 0;
+
+    if (!result_ok(res)) {
+        lk_error_set(err, LK_EDB, "could not refresh the daily rollup");
+        lk_error_detail(err, "%s", PQresultErrorMessage(res));
+        rc = LK_EDB;
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err)
 {
-    char *discarded = NULL;
+    char *discarded = NULL, *rollup_days = NULL;
     char run[24], sessions[24], active[24], participants[24], connections[24], pages[16];
     char complete[4], pending[4], fetched[24], skipped[24];
     PGresult *res = NULL;
@@ -959,11 +1010,16 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         goto done;
     }
     st->rows_merged = 0;
+    if (rollup_collect_days(st, discarded, &rollup_days, err) != 0)
+        goto done;
     if ((st->list_rows_changed &&
          run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, true, err)) ||
         run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, true, err) ||
         run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, false, err) ||
         run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, false, err))
+        goto done;
+    /* nothing merged: no figure of any day changed */
+    if (st->rows_merged > 0 && rollup_refresh(st, discarded, rollup_days, err) != 0)
         goto done;
     {
         /* nothing merged: the day holds what the ledger says it held (counting the day's
@@ -1033,6 +1089,7 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
 done:
     PQclear(res);
     free(discarded);
+    free(rollup_days);
     return rc;
 }
 
