@@ -393,11 +393,14 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", MIGRATION_LOCK_KEY);
     if (exec_simple(st, lock_sql, "take the migration lock", err) != 0)
         goto done;
+    /* DDL only when the table is missing: a role without CREATE (the writer of the README)
+     * can run an archive that its owner migrated */
     if (exec_simple(st,
-                    "CREATE SCHEMA IF NOT EXISTS livekit;"
-                    "CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
+                    "DO $$BEGIN IF to_regclass('livekit.schema_migrations') IS NULL THEN"
+                    " CREATE SCHEMA IF NOT EXISTS livekit;"
+                    " CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
                     " name text PRIMARY KEY, checksum text NOT NULL,"
-                    " applied_at timestamptz NOT NULL DEFAULT now())",
+                    " applied_at timestamptz NOT NULL DEFAULT now()); END IF; END$$",
                     "create livekit.schema_migrations", err) != 0)
         goto unlock;
     for (const struct migration *m = migrations; m->name; m++) {
@@ -442,6 +445,10 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
         log_info("applied migration %s", m->name);
         applied++;
     }
+    /* objects the migrations created are readable by the roles of `lkarchive grant` */
+    if (applied > 0 && exec_simple(st, "SELECT livekit.bi_regrant()",
+                                   "grant read access to the new objects", err) != 0)
+        goto unlock;
     rc = 0;
 unlock:
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
@@ -1119,6 +1126,33 @@ void store_day_abort(struct store *st, long long run_id, const char *error)
         log_warn("could not record the failed day: %s",
                  first_line(PQresultErrorMessage(res), run, sizeof run));
     PQclear(res);
+}
+
+/* ---- read-only roles ---- */
+
+int store_grant_read(struct store *st, const char *role, struct lk_error *err)
+{
+    const char *params[1] = {role};
+    PGresult *res = exec_params(st, "SELECT livekit.bi_grant_read($1)", 1, params);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        if (state && strcmp(state, "42704") == 0) { /* undefined_object: no such role */
+            lk_error_set(err, LK_ECONFIG, "role \"%s\" does not exist", role);
+            lk_error_detail(err,
+                            "create it first (CREATE ROLE \"%s\" LOGIN PASSWORD '...'), "
+                            "then run lkarchive grant again",
+                            role);
+            rc = LK_ECONFIG;
+        } else {
+            lk_error_set(err, LK_EDB, "could not grant read access to role \"%s\"", role);
+            lk_error_detail(err, "%s", PQresultErrorMessage(res));
+            rc = LK_EDB;
+        }
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* ---- status ---- */

@@ -96,6 +96,12 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
  * complete with its old rows). Best effort: a failure here is logged, not returned. */
 void store_day_abort(struct store *st, long long run_id, const char *error);
 
+/* Give the existing `role` read-only access to the archive: USAGE on the schemas livekit and
+ * livekit_bi, SELECT on their tables and views, also on objects later migrations create
+ * (default privileges, and a re-grant after every migration). Returns 0, LK_ECONFIG when the
+ * role does not exist (err names it), or LK_EDB. */
+int store_grant_read(struct store *st, const char *role, struct lk_error *err);
+
 /* Print per project and day what is archived, pending or lost, for days up to `today`.
  * *gaps_out gets the number of permanent gaps (days that left the window incomplete). */
 int store_print_status(struct store *st, const char *today, FILE *out, int *gaps_out,
