@@ -97,14 +97,15 @@ CREATE INDEX rollup_dimension_daily_day
 
 -- The days whose rollup rows depend on these sessions as the tables hold them now: each
 -- session's day, and every UTC day an interval of its connections overlaps ([a, b) overlaps
--- day d when a < d + 1 and b > d). Called before and after a day's merges.
+-- day d when a < d + 1 and b > d). Called before and after a day's merges, and below with
+-- every session of a project (ids are joined, not searched, so a large array is fine).
 CREATE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
 RETURNS date[] LANGUAGE sql STABLE AS $fn$
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
     FROM (
         SELECT (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day
         FROM livekit.sessions s
-        WHERE s.project_id = p_project AND s.session_id = ANY (p_session_ids)
+        WHERE s.project_id = p_project AND s.session_id IN (SELECT unnest(p_session_ids))
         UNION ALL
         SELECT b.first_day + i
         FROM livekit.participant_connections c
@@ -115,7 +116,7 @@ RETURNS date[] LANGUAGE sql STABLE AS $fn$
                                    ((e.interval_end - interval '1 microsecond')
                                     AT TIME ZONE 'UTC')::date AS last_day) b
         CROSS JOIN LATERAL generate_series(0, b.last_day - b.first_day) AS i
-        WHERE c.project_id = p_project AND c.session_id = ANY (p_session_ids)
+        WHERE c.project_id = p_project AND c.session_id IN (SELECT unnest(p_session_ids))
           AND e.interval_end > c.joined_at
     ) d
     WHERE d.day IS NOT NULL
@@ -302,19 +303,7 @@ END
 $fn$;
 
 -- The rollup of what is archived already (an archive that existed before this migration).
-SELECT livekit.rollup_refresh(project_id, array_agg(day))
-FROM (SELECT DISTINCT project_id, (COALESCE(start_time, created_at) AT TIME ZONE 'UTC')::date AS day
-      FROM livekit.sessions
-      UNION
-      SELECT c.project_id, b.first_day + i
-      FROM livekit.participant_connections c
-      JOIN livekit.sessions s ON s.project_id = c.project_id AND s.session_id = c.session_id
-      CROSS JOIN LATERAL (SELECT COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active)
-                          AS interval_end) e
-      CROSS JOIN LATERAL (SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
-                                 ((e.interval_end - interval '1 microsecond')
-                                  AT TIME ZONE 'UTC')::date AS last_day) b
-      CROSS JOIN LATERAL generate_series(0, b.last_day - b.first_day) AS i
-      WHERE e.interval_end > c.joined_at) d
-WHERE day IS NOT NULL
+SELECT livekit.rollup_refresh(project_id,
+                              livekit.rollup_days_of_sessions(project_id, array_agg(session_id)))
+FROM livekit.sessions
 GROUP BY project_id;
