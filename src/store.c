@@ -3,7 +3,8 @@
  * Flow of a day: BEGIN; COPY lk_stage FROM STDIN; records are appended as COPY text lines to
  * a capped buffer that is flushed with PQputCopyData as it fills; PQputCopyEnd; four merge
  * statements (list sessions, details, participants, connections), each taking the last
- * staged version of a key (DISTINCT ON ... ORDER BY seq DESC) from attempts not discarded;
+ * staged version of a key (DISTINCT ON ... ORDER BY seq DESC) from attempts not discarded,
+ * between the two halves of the rollup refresh (the staged sessions' days before and after);
  * the archive_days upsert and archive_runs counters; COMMIT. Values arrive already
  * validated by extract, so the typed stage columns never reject a line.
  */
@@ -947,7 +948,7 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     return rc;
 }
 
-/* ---- daily rollup (livekit.rollup_*, behind the livekit_bi views; sql/003_bi_rollup.sql) ----
+/* ---- daily rollup (livekit.rollup_*, behind the livekit_bi views; sql/021_bi_rollup.sql) ----
  *
  * The days whose rollup rows depend on the staged sessions are collected before the merges
  * (the days the archive held them under) and again after (their days now); the union is

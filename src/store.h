@@ -4,7 +4,8 @@
  * COPY into a temporary staging table; records stream in with store_day_add as they are
  * parsed; store_day_commit ends the COPY, merges the stage into the tables with
  * INSERT ... ON CONFLICT DO UPDATE ... WHERE IS DISTINCT FROM (idempotent, no dead rows for
- * unchanged data), writes the archive_days entry and the run's counters, and commits. A day
+ * unchanged data), recomputes the daily rollup behind the livekit_bi views for the days whose
+ * figures changed, writes the archive_days entry and the run's counters, and commits. A day
  * that fails is rolled back whole and only its ledger entry records the error.
  */
 #ifndef LK_STORE_H

@@ -2,7 +2,7 @@
 --
 -- Schema livekit_bi_reference: one view per rollup-backed view of livekit_bi, same name, the
 -- contract's columns in the contract's order, written from interface.md's definitions without
--- the rollup and in another style than sql/003_bi_rollup.sql (per-session subqueries, and a
+-- the rollup and in another style than sql/021_bi_rollup.sql (per-session subqueries, and a
 -- peak found by counting the intervals open at each interval start instead of a sweep), so
 -- that the tests (test_bi_rollup.sh, test_bi_views.sh) can demand that livekit_bi and this
 -- schema hold exactly the same rows. Slow on large archives by design; not part of the schema.

@@ -73,7 +73,7 @@ as_role lk_reader -c "SELECT count(*) FROM livekit.later_table" -c "SELECT count
     || fail "lk_reader cannot read what the owner created after the grant"
 # objects a migration creates as another role: the re-grant at the end of migrate
 PGOPTIONS='-c client_min_messages=warning' psql_q "DROP SCHEMA livekit_bi CASCADE" >/dev/null
-psql_q "DELETE FROM livekit.schema_migrations WHERE name = '004_bi_views.sql'" >/dev/null
+psql_q "DELETE FROM livekit.schema_migrations WHERE name = '022_bi_views.sql'" >/dev/null
 lk migrate
 expect_status 0 "migrate as another role (postgres)"
 [ "$(psql_q "SELECT relowner::regrole FROM pg_class WHERE oid = 'livekit_bi.daily_usage'::regclass")" = postgres ] \

@@ -1,7 +1,7 @@
--- 004_bi_views.sql -- schema livekit_bi: the analytics views of interface.md, for SQL users and
+-- 022_bi_views.sql -- schema livekit_bi: the analytics views of interface.md, for SQL users and
 -- BI tools, and a COMMENT on every view and column of livekit_bi and livekit.
 --
--- The per-day views read the rollup tables of 003 (kept exact by every run), so a dashboard
+-- The per-day views read the rollup tables of 021 (kept exact by every run), so a dashboard
 -- over years reads a few rows per day; archive_health, archive_summary, session_usage,
 -- connection_intervals and egress_codes read the base tables. Names, columns and meanings are
 -- the contract (interface.md); extra columns go after the contract's, never between them.
@@ -367,7 +367,7 @@ COMMENT ON TABLE livekit.archive_runs IS 'Ledger: one row per `lkarchive run`.';
 COMMENT ON COLUMN livekit.archive_runs.run_id IS 'Run number.';
 COMMENT ON COLUMN livekit.archive_runs.started_at IS 'When the run started (UTC).';
 COMMENT ON COLUMN livekit.archive_runs.finished_at IS 'When it finished (UTC); NULL while running or when it was killed.';
-COMMENT ON COLUMN livekit.archive_runs.status IS 'running, ok, incomplete (some day not archived) or failed.';
+COMMENT ON COLUMN livekit.archive_runs.status IS 'How the run ended: ok, incomplete (some day not archived), failed, interrupted (stopped before its end, where the schema allows it); running while it runs.';
 COMMENT ON COLUMN livekit.archive_runs.today IS 'The UTC date the run took as today.';
 COMMENT ON COLUMN livekit.archive_runs.window_start IS 'First UTC day of its window.';
 COMMENT ON COLUMN livekit.archive_runs.window_end IS 'Last UTC day of its window.';

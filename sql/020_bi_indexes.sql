@@ -1,4 +1,4 @@
--- 002_bi_indexes.sql -- indexes for the questions analysts ask of the base tables.
+-- 020_bi_indexes.sql -- indexes for the questions analysts ask of the base tables.
 --
 -- A session's day (livekit_bi's shared definition) is the UTC date of
 -- COALESCE(start_time, created_at); the expression below is written the same way everywhere

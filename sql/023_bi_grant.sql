@@ -1,4 +1,4 @@
--- 005_bi_grant.sql -- read-only roles for BI tools: `lkarchive grant ROLE`.
+-- 023_bi_grant.sql -- read-only roles for BI tools: `lkarchive grant ROLE`.
 --
 -- bi_grant_read(role) gives an existing role USAGE on the schemas livekit and livekit_bi and
 -- SELECT on every table and view in them, and nothing else (no INSERT, UPDATE, DELETE,

@@ -1,6 +1,6 @@
--- 003_bi_rollup.sql -- daily rollup tables behind the livekit_bi views, and their maintenance.
+-- 021_bi_rollup.sql -- daily rollup tables behind the livekit_bi views, and their maintenance.
 --
--- The views of livekit_bi (004) that aggregate per day read these tables, so a dashboard over
+-- The views of livekit_bi (022) that aggregate per day read these tables, so a dashboard over
 -- years reads a few rows per day instead of every session, participant and connection.
 -- `lkarchive run` keeps them exact, in the transaction that stores a day (store.c):
 --   before its merges:  old := rollup_days_of_sessions(project, ids of the staged sessions)
@@ -98,26 +98,32 @@ CREATE INDEX rollup_dimension_daily_day
 -- The days whose rollup rows depend on these sessions as the tables hold them now: each
 -- session's day, and every UTC day an interval of its connections overlaps ([a, b) overlaps
 -- day d when a < d + 1 and b > d). Called before and after a day's merges, and below with
--- every session of a project (ids are joined, not searched, so a large array is fine).
+-- every session of a project (ids are joined, not searched, so a large array is fine). A
+-- connection's session is read only while its left_at is NULL (COALESCE stops at the first
+-- value), and days are generated once per distinct (first day, last day).
 CREATE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
-RETURNS date[] LANGUAGE sql STABLE AS $fn$
+RETURNS date[] LANGUAGE sql STABLE SET jit = off AS $fn$
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
     FROM (
         SELECT (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day
         FROM livekit.sessions s
         WHERE s.project_id = p_project AND s.session_id IN (SELECT unnest(p_session_ids))
         UNION ALL
-        SELECT b.first_day + i
-        FROM livekit.participant_connections c
-        JOIN livekit.sessions s ON s.project_id = c.project_id AND s.session_id = c.session_id
-        CROSS JOIN LATERAL (SELECT COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active)
-                            AS interval_end) e
-        CROSS JOIN LATERAL (SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
-                                   ((e.interval_end - interval '1 microsecond')
-                                    AT TIME ZONE 'UTC')::date AS last_day) b
-        CROSS JOIN LATERAL generate_series(0, b.last_day - b.first_day) AS i
-        WHERE c.project_id = p_project AND c.session_id IN (SELECT unnest(p_session_ids))
-          AND e.interval_end > c.joined_at
+        SELECT r.first_day + i
+        FROM (SELECT DISTINCT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
+                              ((e.interval_end - interval '1 microsecond')
+                               AT TIME ZONE 'UTC')::date AS last_day
+              FROM livekit.participant_connections c
+              CROSS JOIN LATERAL (
+                  SELECT COALESCE(c.left_at,
+                                  (SELECT COALESCE(s.end_time, s.ended_at, s.last_active)
+                                   FROM livekit.sessions s
+                                   WHERE s.project_id = c.project_id
+                                     AND s.session_id = c.session_id)) AS interval_end) e
+              WHERE c.project_id = p_project
+                AND c.session_id IN (SELECT unnest(p_session_ids))
+                AND e.interval_end > c.joined_at) r
+        CROSS JOIN LATERAL generate_series(0, r.last_day - r.first_day) AS i
     ) d
     WHERE d.day IS NOT NULL
 $fn$;
@@ -202,9 +208,9 @@ BEGIN
                      sum(bandwidth) AS bandwidth, count(*) FILTER (WHERE egress > 0) AS egress_sessions
               FROM s GROUP BY day, room_name
               UNION ALL
-              SELECT day, room_name, 0, count(DISTINCT participant_identity), 0, NULL, NULL, NULL,
-                     NULL, NULL, 0
-              FROM p GROUP BY day, room_name
+              SELECT day, room_name, 0, count(*), 0, NULL, NULL, NULL, NULL, NULL, 0
+              FROM (SELECT DISTINCT day, room_name, participant_identity FROM p) x
+              GROUP BY day, room_name
               UNION ALL
               SELECT day, room_name, 0, 0, count(*), NULL, sum(seconds), NULL, NULL, NULL, 0
               FROM c GROUP BY day, room_name) x
@@ -226,9 +232,13 @@ BEGIN
                      0 AS screen_share_audio
               FROM room
               UNION ALL
-              SELECT day, 0, count(DISTINCT participant_identity), 0, NULL, NULL, NULL, NULL,
-                     NULL, 0, count(*), count(*) FILTER (WHERE camera),
-                     count(*) FILTER (WHERE microphone), count(*) FILTER (WHERE screen_share),
+              SELECT day, 0, count(*), 0, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0
+              FROM (SELECT DISTINCT day, participant_identity FROM p) x
+              GROUP BY day
+              UNION ALL
+              SELECT day, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, 0, count(*),
+                     count(*) FILTER (WHERE camera), count(*) FILTER (WHERE microphone),
+                     count(*) FILTER (WHERE screen_share),
                      count(*) FILTER (WHERE screen_share_audio)
               FROM p GROUP BY day) x
         GROUP BY day
@@ -263,18 +273,21 @@ BEGIN
     FROM p
     GROUP BY GROUPING SETS ((day, region), (day, sdk_version), (day, connection_type));
 
-    -- Peak concurrency, per UTC day any interval overlaps: the intervals that overlap the
-    -- days, clipped to each day, swept in time order (at one instant, ends before starts:
-    -- intervals are half-open); the peak is the first sweep row with the day's highest count.
-    -- Only connections open after the first day can overlap (left_at > it, or left_at still
-    -- NULL), which the (project_id, left_at) index finds.
-    WITH iv AS (
-        SELECT d.day, GREATEST(c.joined_at, d.day::timestamp AT TIME ZONE 'UTC') AS lo,
-               LEAST(e.interval_end, (d.day + 1)::timestamp AT TIME ZONE 'UTC') AS hi
+    -- Peak concurrency, per UTC day any interval overlaps: each interval that overlaps the
+    -- days, clipped to each day, gives a start (+1) and an end (-1); a running sum in time
+    -- order (at one instant, ends before starts: intervals are half-open) is what is open;
+    -- the peak is its highest value, reached first at the earliest such instant. Only
+    -- connections open after the first day can overlap (left_at > it, or left_at still NULL),
+    -- which the (project_id, left_at) index finds.
+    WITH events AS (
+        SELECT d.day, ev.t, ev.delta
         FROM livekit.participant_connections c
-        JOIN livekit.sessions s ON s.project_id = c.project_id AND s.session_id = c.session_id
-        CROSS JOIN LATERAL (SELECT COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active)
-                            AS interval_end) e
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(c.left_at,
+                            (SELECT COALESCE(s.end_time, s.ended_at, s.last_active)
+                             FROM livekit.sessions s
+                             WHERE s.project_id = c.project_id
+                               AND s.session_id = c.session_id)) AS interval_end) e
         CROSS JOIN LATERAL (SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
                                    ((e.interval_end - interval '1 microsecond')
                                     AT TIME ZONE 'UTC')::date AS last_day) b
@@ -282,23 +295,27 @@ BEGIN
                                            LEAST(b.last_day, days[cardinality(days)])
                                              - b.first_day) AS i
         JOIN unnest(days) AS d(day) ON d.day = b.first_day + i
+        CROSS JOIN LATERAL (
+            VALUES (GREATEST(c.joined_at, d.day::timestamp AT TIME ZONE 'UTC'), 1),
+                   (LEAST(e.interval_end, (d.day + 1)::timestamp AT TIME ZONE 'UTC'), -1))
+            AS ev(t, delta)
         WHERE c.project_id = p_project
           AND (c.left_at > first_start OR c.left_at IS NULL)
           AND c.joined_at < last_end
           AND e.interval_end > c.joined_at
-    ), sweep AS MATERIALIZED (
+    ), sweep AS (
         SELECT day, t, sum(delta) OVER (PARTITION BY day ORDER BY t, delta
                                         ROWS UNBOUNDED PRECEDING) AS open_now
-        FROM (SELECT day, lo AS t, 1 AS delta FROM iv
-              UNION ALL
-              SELECT day, hi, -1 FROM iv) events
-    ), peak AS (
-        SELECT day, max(open_now) AS open_now FROM sweep GROUP BY day
+        FROM events
+    ), ranked AS (
+        -- the same order as the sweep's: no second sort
+        SELECT day, t, open_now, max(open_now) OVER (PARTITION BY day) AS peak FROM sweep
     )
     INSERT INTO livekit.rollup_peak_daily
-    SELECT p_project, sweep.day, peak.open_now, min(sweep.t)
-    FROM sweep JOIN peak ON peak.day = sweep.day AND peak.open_now = sweep.open_now
-    GROUP BY sweep.day, peak.open_now;
+    SELECT p_project, day, peak, min(t)
+    FROM ranked
+    WHERE open_now = peak
+    GROUP BY day, peak;
 END
 $fn$;
 
