@@ -36,7 +36,7 @@ FROM bench_sessions;
 
 CREATE TEMP TABLE bench_participants AS
 SELECT s.project_id, s.session_id,
-       'user-' || ((abs(hashtext(s.session_id)) + k * 997) % 5000) AS participant_identity,
+       'user-' || ((hashtext(s.session_id)::bigint + 2147483648 + k * 997) % 5000) AS participant_identity,
        j AS joined_at,
        j + (s.ended_at - j) * (0.05 + 0.95 * random()) AS left_at,
        1 + floor(random() * 2)::int AS nc
