@@ -28,6 +28,7 @@
 
 struct cli_options {
     const char *command;
+    const char *argument; /* grant: the role */
     const char *config_path;
     char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */
@@ -47,6 +48,8 @@ static const char usage_text[] =
     "  migrate   create or upgrade the database schema, then exit\n"
     "  check     verify config, API credentials (one API call) and database; change nothing\n"
     "  status    show per project and day what is archived, pending, or lost\n"
+    "  grant ROLE give an existing PostgreSQL role read-only access to the archive\n"
+    "            (schemas livekit and livekit_bi, and what later migrations add)\n"
     "\n"
     "options:\n"
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
@@ -149,6 +152,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
+    } else if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
+        opt->argument = arg; /* grant ROLE */
     } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
         lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
         return LK_EUSAGE;
@@ -185,7 +190,12 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (opt->command == NULL) {
         lk_error_set(err, LK_EUSAGE, "no command given");
-        lk_error_detail(err, "commands: run, migrate, check, status; see lkarchive --help");
+        lk_error_detail(err, "commands: run, migrate, check, status, grant; see lkarchive --help");
+        return LK_EUSAGE;
+    }
+    if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
+        lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
+        lk_error_detail(err, "usage: lkarchive grant ROLE");
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -258,6 +268,26 @@ static int print_status(const struct status_row *rows, size_t count)
                row->gap ? "" : row->completed_at, last_error);
     }
     return gaps;
+}
+
+/* Migrate first, so the views the role is given exist. */
+static int command_grant(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    struct store *st = NULL;
+    int rc;
+
+    rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, NULL, err);
+    if (rc == 0)
+        rc = store_grant_read(st, opt->argument, err);
+    store_free(st);
+    if (rc != 0)
+        return report(err);
+    printf("role %s can read the archive (schemas livekit and livekit_bi), and write nothing\n",
+           opt->argument);
+    return CLI_EXIT_OK;
 }
 
 static int command_status(const struct config *cfg, const struct cli_options *opt,
@@ -435,9 +465,10 @@ int cli_main(int argc, char **argv)
         goto done;
     }
     bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
-    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0) {
+    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0 &&
+        strcmp(opt.command, "grant") != 0) {
         lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
-        lk_error_detail(&err, "commands: run, migrate, check, status; see lkarchive --help");
+        lk_error_detail(&err, "commands: run, migrate, check, status, grant; see lkarchive --help");
         status = report(&err);
         goto done;
     }
@@ -456,6 +487,8 @@ int cli_main(int argc, char **argv)
         status = command_migrate(cfg, &err);
     else if (strcmp(opt.command, "check") == 0)
         status = command_check(cfg, &opt, &err);
+    else if (strcmp(opt.command, "grant") == 0)
+        status = command_grant(cfg, &opt, &err);
     else
         status = command_status(cfg, &opt, &err);
 done:

@@ -34,7 +34,8 @@ enum {
     T_UNK_METADATA, T_UNK_ATTRS, T_UNK_DATATRACK, T_UNK_TRANSPORT, T_AGENTS, T_PART,
     T_JOINED, T_JOINED_NS, T_LEFT, T_LEFT_NS, T_ODD_IDENTITY, T_ODD_NAME, T_REGION, T_CTYPE,
     T_SDK, T_PUB_BITS, T_CONN_ROTATE, T_CONN, T_CONN_JOIN_NS, T_CONN_LEFT_NS, T_CONN_ID,
-    T_PAGE_ORDER
+    T_PAGE_ORDER, T_EMPTY, T_REVISED, T_REV_LENGTH, T_REV_START, T_OVERNIGHT,
+    T_OVERNIGHT_END
 };
 /* clang-format on */
 
@@ -717,6 +718,20 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
         length = 60 + draw(seed, T_LENGTH, 14 * 3600); /* some run past midnight */
     else
         length = 60 + draw(seed, T_LENGTH, 4 * 3600);
+    if (ds->overnight > 0 && one_in(seed, T_OVERNIGHT, ds->overnight)) {
+        /* --overnight: ends between 00:01 and 06:00 of the next day */
+        length = (uint64_t)((day + 1) * DAY_SECONDS - out->created.sec) + 60 +
+                 draw(seed, T_OVERNIGHT_END, 6 * 3600 - 60);
+    }
+    out->start = out->created;
+    if (ds->revision > 0 && one_in(sim_hash(seed, ds->revision), T_REVISED, 3)) {
+        /* --revision: the session as the API tells it on a later night: another length
+         * (its list entry changes, so its details are fetched again) and a startTime up to
+         * 18 h from createdAt, often on the day before or after */
+        uint64_t rev = sim_hash(seed, ds->revision);
+        length = 60 + draw(rev, T_REV_LENGTH, 20 * 3600); /* often past midnight */
+        out->start.sec += (int64_t)draw(rev, T_REV_START, 2 * 18 * 3600 + 1) - 18 * 3600;
+    }
     out->ended.sec = out->created.sec + (int64_t)length;
     out->ended.nsec = (int32_t)draw(seed, T_ENDED_NS, NSEC_PER_SEC);
     if (ds->exact_counts) {
@@ -725,6 +740,8 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
         total = np * (cmean / pmean > 1 ? cmean / pmean : 1);
     } else {
         np = 1 + (uint32_t)draw(seed, T_NP, 2 * (uint64_t)pmean - 1);
+        if (ds->empty_sessions > 0 && one_in(seed, T_EMPTY, ds->empty_sessions))
+            np = 0; /* --empty-sessions: nobody ever joined */
         /* connections averaging cmean per session: np * cmean / pmean, at least one each */
         total = (uint32_t)(((uint64_t)cmean * np + pmean / 2) / pmean);
     }
@@ -857,7 +874,7 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     else
         fld_room_name(r, f, s);
     fld_bytes(r, rec_add(r, "bandwidth", SC_BANDWIDTH), ds, seed, T_BW, T_STR_BW, T_BIG_BW);
-    fld_ts(r, rec_add(r, "startTime", SC_START_TIME), ds, seed, T_FORM_START, s->created);
+    fld_ts(r, rec_add(r, "startTime", SC_START_TIME), ds, seed, T_FORM_START, s->start);
     f = rec_add(r, "endTime", SC_END_TIME);
     if (s->active)
         fld_unset(r, f, ds, seed, T_UNSET_END);

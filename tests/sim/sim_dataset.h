@@ -59,6 +59,13 @@ struct sim_dataset {
     /* every session has exactly `participants` participants, each with exactly
      * max(1, connections / participants) connections (instead of the random spread) */
     bool exact_counts;
+    /* one session in N ends on the next day, 00:01 to 06:00 (0: none) */
+    uint32_t overnight;
+    /* one session in N has no participants at all (0: none) */
+    uint32_t empty_sessions;
+    /* 0: the dataset as first served; N > 0: one session in three of every day changed
+     * (another length, a startTime up to 18 h from createdAt), as on a later night */
+    uint32_t revision;
 };
 
 /* Derives the per-project seeds and fills day_sessions from sessions_per_day; call after
@@ -97,6 +104,7 @@ struct sim_session {
     bool huge;   /* the day's ~200 KB room name (odd-strings) */
     uint32_t room;
     struct sim_time created, ended;
+    struct sim_time start; /* details startTime: created, unless --revision moved it */
     uint32_t n_participants;
     uint32_t n_connections; /* over all participants */
 };

@@ -39,6 +39,7 @@ struct count_option {
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
+    uint64_t empty_sessions, overnight, revision;
     bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
@@ -59,7 +60,8 @@ static void usage(FILE *fp)
           "         [--active-today N] [--quirks all|none|name,...] [--expected-dir DIR]\n"
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
-          "         [--shifting-pages]\n"
+          "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
+          "         [--revision N]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
@@ -161,6 +163,9 @@ static int parse_args(struct options *o, int argc, char **argv)
         {"--connections", 1, SIM_MAX_CONNECTIONS, offsetof(struct options, connections)},
         {"--active-today", 0, SIM_MAX_SESSIONS_PER_DAY, offsetof(struct options, active_today)},
         {"--threads", 1, 256, offsetof(struct options, threads)},
+        {"--empty-sessions", 0, UINT32_MAX, offsetof(struct options, empty_sessions)},
+        {"--overnight", 0, UINT32_MAX, offsetof(struct options, overnight)},
+        {"--revision", 0, UINT32_MAX, offsetof(struct options, revision)},
     };
     static const struct {
         const char *name;
@@ -468,6 +473,9 @@ int main(int argc, char **argv)
     ds.connections = (uint32_t)o.connections;
     ds.active_today = (uint32_t)o.active_today;
     ds.exact_counts = o.exact_counts;
+    ds.empty_sessions = (uint32_t)o.empty_sessions;
+    ds.overnight = (uint32_t)o.overnight;
+    ds.revision = (uint32_t)o.revision;
     sim_dataset_init(&ds);
     status = EXIT_USAGE;
     if (apply_counts(&ds, &o) != 0)
