@@ -37,23 +37,9 @@ SIM=$ROOT/build-bench/tests/lkarchive-sim
 
 WORK=$ROOT/tests/bench/work-bi
 rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"
-PG_PID= SIM_PID=
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    [ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
-    [ -n "$PG_PID" ] && { kill -INT "$PG_PID" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done; }
-    return 0
-}
-trap cleanup EXIT
-
-mkdir -p "$WORK/pg/data" "$WORK/pg/socket"
-[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$WORK/pg"
-as_pg /usr/lib/postgresql/15/bin/initdb -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-c listen_addresses='' -c unix_socket_directories='$WORK/pg/socket' -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
-PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
-export PGHOST=$WORK/pg/socket PGUSER=postgres PGDATABASE=postgres PGTZ=UTC
-export DATABASE_URL="host=$WORK/pg/socket user=postgres dbname=postgres"
+source ci/bench_lib.sh
+bench_pg_start -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB
+export PGTZ=UTC
 export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789 LIVEKIT_PROJECT_ID=p_bench
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
