@@ -33,38 +33,137 @@ struct cli_options {
     int days; /* 0 = from config */
     bool full;
     bool acknowledge_gaps;
+    bool all;  /* status: the whole ledger, not the window */
+    bool json; /* status: JSON lines instead of the table */
+    bool help; /* --help after a command: that command's help */
     const char *log_level;
 };
 
-static const char usage_text[] =
-    "usage: lkarchive [options] <command>\n"
-    "\n"
-    "Archive LiveKit Cloud Analytics (sessions, participants, connections) into PostgreSQL.\n"
-    "The API only serves the last 7 days; run this nightly to keep the history.\n"
-    "\n"
-    "commands:\n"
-    "  run       archive the window (default: the 7 UTC days ending today), then exit\n"
-    "  migrate   create or upgrade the database schema, then exit\n"
-    "  check     verify config, API credentials (one API call) and database; change nothing\n"
-    "  status    show per project and day what is archived, pending, or lost\n"
-    "\n"
-    "options:\n"
+/* A command: its word, how strictly the configuration is checked, what it does. Adding a
+ * command is adding an entry here (and its man page section: tests/integration/test_manpage.sh
+ * checks that every option of every --help text is in doc/lkarchive.1). */
+typedef int (*command_fn)(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err);
+struct command {
+    const char *name;
+    command_fn handler;
+    bool strict_config;  /* needs credentials and projects (config_load, not _relaxed) */
+    const char *summary; /* one line for `lkarchive --help` */
+    const char *usage;   /* the synopsis after "usage: lkarchive [options] " */
+    const char *help;    /* what `lkarchive COMMAND --help` says: description and options */
+};
+
+static int command_run(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err);
+static int command_migrate(const struct config *cfg, const struct cli_options *opt,
+                           struct lk_error *err);
+static int command_check(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err);
+static int command_status(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err);
+
+static const struct command commands[] = {
+    {"run", command_run, true,
+     "archive the window (default: the 7 UTC days ending today), then exit",
+     "run [--days N] [--full] [--acknowledge-gaps]",
+     "Archive every configured project, UTC day by UTC day, over the window (the 7 days ending\n"
+     "today unless --days or window_days say less). Brings the schema up to date first. Each\n"
+     "day is one transaction; one summary line per project-day on stdout.\n"
+     "\n"
+     "options:\n"
+     "  --days N           window length in days, 1..7 (default: window_days, 7)\n"
+     "  --full             fetch every session's details again, even unchanged ones\n"
+     "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"},
+    {"migrate", command_migrate, false, "create or upgrade the database schema, then exit",
+     "migrate",
+     "Create the livekit schema or apply the migrations it lacks, then exit. A migration\n"
+     "changed after it was applied is refused (exit 5).\n"},
+    {"check", command_check, true,
+     "verify config, API credentials (one API call) and database; change nothing", "check",
+     "Verify the configuration, the database (reachable, schema current) and, with one list\n"
+     "request per project, the API credentials, the plan and the project ids. Changes\n"
+     "nothing.\n"},
+    {"status", command_status, false, "show per project and day what is archived, pending, or lost",
+     "status [--days N | --all] [--json] [--acknowledge-gaps]",
+     "Show, for every configured project (every project in the ledger when none is\n"
+     "configured), each day of the window and every gap before it: complete, pending,\n"
+     "failed, missing, or GAP (left the 7-day window unarchived). Exits 6 while a gap is\n"
+     "not acknowledged.\n"
+     "\n"
+     "options:\n"
+     "  --days N           the window: the N days ending today, 1..7 (default: window_days)\n"
+     "  --all              every day since the first ledger entry\n"
+     "  --json             one JSON object per project and day (JSON lines) on stdout\n"
+     "  --acknowledge-gaps acknowledge the gaps shown (they stop failing status and run)\n"},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static const char common_options_text[] =
+    "common options (before or after the command):\n"
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
-    "  --days N           window length in days, 1..7 (default 7)\n"
-    "  --full             run: fetch every session's details again, even unchanged ones\n"
-    "  --acknowledge-gaps run/status: accept the days already lost (stop failing for them)\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
-    "  --help             show this help\n"
-    "  --version          show the version\n"
+    "  --help             show this help (after a command: that command's help)\n"
+    "  --version          show the version\n";
+
+static const char trailer_text[] =
     "\n"
     "environment (overrides the file): LIVEKIT_API_KEY, LIVEKIT_API_SECRET,\n"
-    "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables)\n"
+    "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables),\n"
+    "  LKARCHIVE_CONFIG\n"
     "\n"
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
     "  4 API failure; 5 database failure; 6 a day was lost (gap); 7 another run holds a\n"
-    "  project; 70 internal error\n";
-_Static_assert(API_WINDOW_DAYS == 7, "usage_text says 7 days");
+    "  project; 70 internal error; 130/143 run stopped by SIGINT/SIGTERM\n"
+    "\n"
+    "see lkarchive(1)\n";
+_Static_assert(API_WINDOW_DAYS == 7, "the help texts say 7 days");
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* "commands: run, migrate, ...; see lkarchive --help" as err's detail. */
+static void detail_commands(struct lk_error *err)
+{
+    char names[256];
+    size_t used = 0;
+
+    names[0] = '\0';
+    for (size_t i = 0; i < COMMAND_COUNT && used < sizeof names; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                 commands[i].name);
+    lk_error_detail(err, "commands: %s; see lkarchive --help", names);
+}
+
+/* `lkarchive --help`: every command in a line, then the common options. */
+static void print_usage(FILE *out)
+{
+    fputs("usage: lkarchive [options] <command> [command options]\n"
+          "\n"
+          "Archive LiveKit Cloud Analytics (sessions, participants, connections) into PostgreSQL.\n"
+          "The API only serves the last 7 days; run this nightly to keep the history.\n"
+          "\n"
+          "commands (lkarchive COMMAND --help for each):\n",
+          out);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fputc('\n', out);
+    fputs(common_options_text, out);
+    fputs(trailer_text, out);
+}
+
+/* `lkarchive COMMAND --help`. */
+static void print_command_help(FILE *out, const struct command *cmd)
+{
+    fprintf(out, "usage: lkarchive [options] %s\n\n%s\n", cmd->usage, cmd->help);
+    fputs(common_options_text, out);
+    fputs(trailer_text, out);
+}
 
 int cli_exit_for(int code)
 {
@@ -128,13 +227,17 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
                      struct lk_error *err)
 {
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-        opt->command = "help";
+        opt->help = true;
     } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
         opt->command = "version";
     } else if (strcmp(arg, "--full") == 0 && value == NULL) {
         opt->full = true;
     } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
         opt->acknowledge_gaps = true;
+    } else if (strcmp(arg, "--all") == 0 && value == NULL) {
+        opt->all = true;
+    } else if (strcmp(arg, "--json") == 0 && value == NULL) {
+        opt->json = true;
     } else if (strcmp(arg, "--config") == 0 && value) {
         opt->config_path = value;
     } else if (strcmp(arg, "--today") == 0 && value) {
@@ -149,7 +252,10 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
-    } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
+    } else if (strcmp(opt->command, "help") == 0 && opt->help == false) {
+        opt->command = arg; /* lkarchive help COMMAND */
+        opt->help = true;
+    } else if (strcmp(opt->command, "version") != 0) {
         lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
         return LK_EUSAGE;
     }
@@ -183,9 +289,11 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         if (apply_arg(opt, arg, value, err) != 0)
             return LK_EUSAGE;
     }
+    if (opt->command == NULL && opt->help)
+        opt->command = "help";
     if (opt->command == NULL) {
         lk_error_set(err, LK_EUSAGE, "no command given");
-        lk_error_detail(err, "commands: run, migrate, check, status; see lkarchive --help");
+        detail_commands(err);
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -212,8 +320,10 @@ static int apply_log_level(const char *name, struct lk_error *err)
     return 0;
 }
 
-static int command_migrate(const struct config *cfg, struct lk_error *err)
+static int command_migrate(const struct config *cfg, const struct cli_options *opt,
+                           struct lk_error *err)
 {
+    (void)opt;
     struct store *st = NULL;
     int applied = 0, rc;
 
@@ -227,37 +337,134 @@ static int command_migrate(const struct config *cfg, struct lk_error *err)
     return rc == 0 ? CLI_EXIT_OK : report(err);
 }
 
-/* The status table; returns how many days in it are gaps. */
 /* Bytes of a day's stored error that `status` shows. */
 #define STATUS_ERROR_SHOWN 300
 
-static int print_status(const struct status_row *rows, size_t count)
+/* What a status row is, in one word: GAP (lost, not acknowledged), gap-acked, or the ledger's. */
+static const char *status_word(const struct status_row *row)
 {
-    int gaps = 0;
+    if (row->gap)
+        return row->acknowledged ? "gap-acked" : "GAP";
+    return row->status;
+}
 
-    if (count == 0)
-        printf("nothing archived yet\n");
-    else
-        printf("%-20s %-10s %-9s %9s %12s %11s %6s  %s\n", "project", "day", "status", "sessions",
-               "participants", "connections", "active", "note");
+/* The table: one line per project and day; a complete day shows when it was completed, any
+ * other day why it is not complete. */
+static void print_status_table(const struct status_row *rows, size_t count)
+{
+    printf("%-20s %-10s %-9s %9s %12s %11s %6s  %-20s  %s\n", "project", "day", "status",
+           "sessions", "participants", "connections", "active", "completed", "note");
     for (size_t i = 0; i < count; i++) {
         const struct status_row *row = &rows[i];
-        char project[256], last_error[STATUS_ERROR_SHOWN * 4 + 64];
+        char project[256], note[STATUS_ERROR_SHOWN * 4 + 64];
 
-        gaps += row->gap;
         /* the stored error quotes the API and the server: escaped, and cut to fit a line */
-        escape_text(last_error, sizeof last_error, row->last_error, strlen(row->last_error),
-                    STATUS_ERROR_SHOWN);
+        if (row->gap && !row->acknowledged)
+            snprintf(note, sizeof note, "lost: left the 7-day window before it was complete");
+        else if (row->last_error[0])
+            escape_text(note, sizeof note, row->last_error, strlen(row->last_error),
+                        STATUS_ERROR_SHOWN);
+        else if (strcmp(row->status, "missing") == 0)
+            snprintf(note, sizeof note, "never archived");
+        else
+            escape_text(note, sizeof note, row->pending_reason, strlen(row->pending_reason), 64);
         escape_text(project, sizeof project, row->project, strlen(row->project), 128);
-        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %s%s%s\n", project, row->day,
-               row->gap ? "GAP" : row->status, row->sessions, row->participants, row->connections,
-               row->active_sessions,
-               row->gap               ? "lost: left the 7-day window before it was complete"
-               : row->completed_at[0] ? "completed "
-                                      : "",
-               row->gap ? "" : row->completed_at, last_error);
+        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %-20s  %s\n", project, row->day,
+               status_word(row), row->sessions, row->participants, row->connections,
+               row->active_sessions, row->completed_at[0] ? row->completed_at : "-", note);
     }
-    return gaps;
+}
+
+/* A JSON string value: quotes, backslashes and control characters escaped. */
+static void json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* JSON lines: one object per project and day. gap_days is the run of days, up to this one,
+ * of the same project that are gaps. */
+static void print_status_json(const struct status_row *rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const struct status_row *row = &rows[i];
+
+        fputs("{\"project\":", stdout);
+        json_string(stdout, row->project);
+        printf(",\"day\":\"%s\",\"status\":", row->day);
+        json_string(stdout, status_word(row));
+        fputs(",\"ledger_status\":", stdout);
+        json_string(stdout, row->status);
+        printf(",\"sessions\":%lld,\"participants\":%lld,\"connections\":%lld,"
+               "\"active_sessions\":%lld,\"attempts\":%lld,",
+               row->sessions, row->participants, row->connections, row->active_sessions,
+               row->attempts);
+        fputs("\"completed_at\":", stdout);
+        if (row->completed_at[0])
+            json_string(stdout, row->completed_at);
+        else
+            fputs("null", stdout);
+        fputs(",\"last_attempt_at\":", stdout);
+        if (row->last_attempt_at[0])
+            json_string(stdout, row->last_attempt_at);
+        else
+            fputs("null", stdout);
+        fputs(",\"pending_reason\":", stdout);
+        if (row->pending_reason[0])
+            json_string(stdout, row->pending_reason);
+        else
+            fputs("null", stdout);
+        fputs(",\"last_error\":", stdout);
+        if (row->last_error[0])
+            json_string(stdout, row->last_error);
+        else
+            fputs("null", stdout);
+        printf(",\"gap\":%s,\"gap_acknowledged\":%s}\n", row->gap ? "true" : "false",
+               row->gap && row->acknowledged ? "true" : "false");
+    }
+}
+
+/* The configured projects as "p_a,p_b" (NULL: none configured, every project of the
+ * ledger), in buf. */
+static const char *projects_csv(char *buf, size_t size, const struct config *cfg)
+{
+    size_t used = 0;
+
+    if (cfg->project_count == 0)
+        return NULL;
+    buf[0] = '\0';
+    for (size_t p = 0; p < cfg->project_count && used < size; p++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", p ? "," : "", cfg->projects[p]);
+    return buf;
+}
+
+/* --acknowledge-gaps: every gap shown not yet acknowledged is acknowledged now. Returns 0
+ * or LK_EDB. */
+static int acknowledge_status_gaps(struct store *st, struct status_row *rows, size_t count,
+                                   struct lk_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct status_row *row = &rows[i];
+        int rc;
+
+        if (!row->gap || row->acknowledged)
+            continue;
+        rc = store_acknowledge_gap(st, row->project, row->day, err);
+        if (rc != 0)
+            return rc;
+        row->acknowledged = true;
+        log_warn("project %s day %s is a gap (%s); acknowledged", row->project, row->day,
+                 row->status);
+    }
+    return 0;
 }
 
 static int command_status(const struct config *cfg, const struct cli_options *opt,
@@ -267,24 +474,45 @@ static int command_status(const struct config *cfg, const struct cli_options *op
     struct status_row *rows = NULL;
     size_t count = 0;
     bool migrated = true;
+    char window_start[DATE_TEXT_SIZE], csv[4096];
     int gaps = 0, rc;
 
+    date_add_days(window_start, opt->today, -((opt->days ? opt->days : cfg->window_days) - 1));
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_status_rows(st, opt->today, &rows, &count, &migrated, err);
+        rc = store_status_rows(st, opt->today, opt->all ? NULL : window_start,
+                               projects_csv(csv, sizeof csv, cfg), &rows, &count, &migrated, err);
+    if (rc == 0 && (opt->acknowledge_gaps || cfg->acknowledge_gaps))
+        rc = acknowledge_status_gaps(st, rows, count, err);
     store_free(st);
-    if (rc != 0)
+    if (rc != 0) {
+        store_status_rows_free(rows, count);
         return report(err);
-    if (!migrated)
+    }
+    if (!migrated && !opt->json)
         printf("nothing archived yet (no livekit schema in this database: "
                "`lkarchive run` or `lkarchive migrate` creates it)\n");
+    else if (count == 0 && !opt->json)
+        printf("nothing archived yet\n");
+    else if (opt->json)
+        print_status_json(rows, count);
     else
-        gaps = print_status(rows, count);
+        print_status_table(rows, count);
+    for (size_t i = 0; i < count; i++) {
+        if (rows[i].gap && !rows[i].acknowledged) {
+            gaps++;
+            log_error("project %s day %s left the %d-day window before being archived: it is "
+                      "lost",
+                      rows[i].project, rows[i].day, API_WINDOW_DAYS);
+        }
+    }
     store_status_rows_free(rows, count);
-    if (gaps > 0 && !cfg->acknowledge_gaps) {
+    if (gaps > 0) {
         log_error("%d day%s left the %d-day window before being archived and cannot be "
                   "fetched any more",
                   gaps, gaps == 1 ? "" : "s", API_WINDOW_DAYS);
+        log_detail(LOG_LEVEL_ERROR, "once you have taken note, acknowledge them with "
+                                    "`lkarchive status --acknowledge-gaps`");
         return CLI_EXIT_GAP;
     }
     return CLI_EXIT_OK;
@@ -421,7 +649,7 @@ int cli_main(int argc, char **argv)
         goto done;
     }
     if (strcmp(opt.command, "help") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         status = CLI_EXIT_OK;
         goto done;
     }
@@ -430,19 +658,24 @@ int cli_main(int argc, char **argv)
         status = CLI_EXIT_OK;
         goto done;
     }
+    const struct command *cmd = find_command(opt.command);
+    if (cmd == NULL) {
+        lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
+        detail_commands(&err);
+        status = report(&err);
+        goto done;
+    }
+    if (opt.help) {
+        print_command_help(stdout, cmd);
+        status = CLI_EXIT_OK;
+        goto done;
+    }
     if (apply_log_level(opt.log_level, &err) != 0) {
         status = report(&err);
         goto done;
     }
-    bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
-    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0) {
-        lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
-        lk_error_detail(&err, "commands: run, migrate, check, status; see lkarchive --help");
-        status = report(&err);
-        goto done;
-    }
-    if ((strict ? config_load(&cfg, opt.config_path, &err)
-                : config_load_relaxed(&cfg, opt.config_path, &err)) != 0) {
+    if ((cmd->strict_config ? config_load(&cfg, opt.config_path, &err)
+                            : config_load_relaxed(&cfg, opt.config_path, &err)) != 0) {
         status = report(&err);
         goto done;
     }
@@ -450,14 +683,7 @@ int cli_main(int argc, char **argv)
         status = report(&err);
         goto done;
     }
-    if (strcmp(opt.command, "run") == 0)
-        status = command_run(cfg, &opt, &err);
-    else if (strcmp(opt.command, "migrate") == 0)
-        status = command_migrate(cfg, &err);
-    else if (strcmp(opt.command, "check") == 0)
-        status = command_check(cfg, &opt, &err);
-    else
-        status = command_status(cfg, &opt, &err);
+    status = cmd->handler(cfg, &opt, &err);
 done:
     config_free(cfg);
     return status;

@@ -36,10 +36,11 @@ int config_out_of_memory(struct lk_error *err)
 const char *config_shown(char *buf, size_t size, const char *s)
 {
     size_t n = strlen(s), keep = n, i;
+    size_t cap = size - 4 < 60 ? size - 4 : 60; /* room for "..." and the NUL */
 
     assert(size >= 64);
-    if (keep > 60) {
-        keep = 60;
+    if (keep > cap) {
+        keep = cap;
         while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
             keep--;
     }

@@ -122,18 +122,26 @@ struct status_row {
     char *project;
     char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
     char status[16];          /* complete, pending or failed; missing: no ledger entry */
+    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
     long long sessions, participants, connections, active_sessions;
-    char completed_at[17]; /* "YYYY-MM-DD HH:MM" (UTC) when complete, else "" */
-    char *last_error;      /* "" when none */
-    bool gap;              /* older than the 7-day window and not complete: lost for good */
+    long long attempts;
+    char completed_at[21];    /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) when complete, else "" */
+    char last_attempt_at[21]; /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of the last run, "" if none */
+    char *last_error;         /* why it is not complete; "" when none or when complete */
+    bool gap;                 /* older than the 7-day window and not complete (not just left
+                                 with active sessions): lost for good */
+    bool acknowledged;        /* a gap whose loss was acknowledged: it fails nothing */
 };
 
-/* What the ledger says of every project and day from the project's first entry up to
- * `today`, in project and day order. *out gets *count_out rows (the caller frees them with
- * store_status_rows_free). *migrated_out is false, with no rows and no error, when the
- * database has no livekit schema yet. Returns 0, LK_EDB or LK_ENOMEM. */
-int store_status_rows(struct store *st, const char *today, struct status_row **out,
-                      size_t *count_out, bool *migrated_out, struct lk_error *err);
+/* What the ledger says of the projects in `projects_csv` (comma-separated ids; NULL: every
+ * project in the ledger), of every day from window_start (NULL: the project's first ledger
+ * entry) up to `today`, plus every gap before window_start, in project and day order. *out
+ * gets *count_out rows (the caller frees them with store_status_rows_free). *migrated_out is
+ * false, with no rows and no error, when the database has no livekit schema yet. A day never
+ * recorded has status "missing". Returns 0, LK_EDB or LK_ENOMEM. */
+int store_status_rows(struct store *st, const char *today, const char *window_start,
+                      const char *projects_csv, struct status_row **out, size_t *count_out,
+                      bool *migrated_out, struct lk_error *err);
 void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
 
 /* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
