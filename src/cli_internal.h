@@ -1,0 +1,34 @@
+/* cli_internal.h -- what the command files of the command line share: the parsed options,
+ * the one error reporter, and each command's entry point (listed in cli.c's command table).
+ */
+#ifndef LK_CLI_INTERNAL_H
+#define LK_CLI_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "date.h"
+
+struct config;
+struct lk_error;
+
+struct cli_options {
+    const char *command;
+    const char *config_path;
+    char today[DATE_TEXT_SIZE];
+    int days; /* 0 = from config */
+    bool full;
+    bool acknowledge_gaps;
+    bool all;  /* status: the whole ledger, not the window */
+    bool json; /* status: JSON lines instead of the table */
+    bool help; /* --help after a command: that command's help */
+    const char *log_level;
+};
+
+/* Log err (once, where it is handled) and return the exit status for its code. */
+int cli_report(const struct lk_error *err);
+
+/* A command: 0 or an exit status (enum cli_exit); errors are reported by it. */
+int cli_command_status(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err);
+
+#endif
