@@ -24,6 +24,14 @@ static struct {
     unsigned long count;
 } repeated[REPEAT_KINDS];
 
+/* log_warn_similar: the causes seen since the last flush, and how many were not printed */
+#define SIMILAR_KEYS 16
+static struct {
+    char key[128];
+    unsigned long suppressed;
+} similar[SIMILAR_KEYS];
+static int similar_used;
+
 void log_set_level(enum log_level level)
 {
     current_level = level;
@@ -154,8 +162,46 @@ void log_warn_repeated(const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
+void log_warn_similar(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    int slot = 0;
+
+    while (slot < similar_used && strncmp(similar[slot].key, key, sizeof similar[slot].key - 1))
+        slot++;
+    if (slot < similar_used) {
+        similar[slot].suppressed++;
+        warnings_printed++;
+        return;
+    }
+    if (similar_used < SIMILAR_KEYS) { /* a full table prints every warning */
+        snprintf(similar[similar_used].key, sizeof similar[similar_used].key, "%s", key);
+        similar[similar_used].suppressed = 0;
+        similar_used++;
+    }
+    va_start(ap, fmt);
+    emit(LOG_LEVEL_WARN, "warning", fmt, ap);
+    va_end(ap);
+}
+
+void log_similar_flush(void)
+{
+    for (int slot = 0; slot < similar_used; slot++) {
+        unsigned long met = warnings_printed;
+
+        if (similar[slot].suppressed == 0)
+            continue;
+        log_at(LOG_LEVEL_WARN, "warning", "%lu more warning%s like that (%s) not printed",
+               similar[slot].suppressed, similar[slot].suppressed == 1 ? "" : "s",
+               similar[slot].key);
+        warnings_printed = met; /* a summary line, not a warning the run met */
+    }
+    similar_used = 0;
+}
+
 void log_repeated_summary(void)
 {
+    log_similar_flush();
     for (int slot = 0; slot < REPEAT_KINDS && repeated[slot].kind; slot++)
         if (repeated[slot].count > LOG_REPEAT_LIMIT)
             log_warn("%lu %s warnings in all, %lu not printed", repeated[slot].count,

@@ -24,6 +24,14 @@ unsigned long log_warning_count(void);
 #define LOG_REPEAT_LIMIT 25
 void log_warn_repeated(const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* A warning that may repeat with the same cause many times in a row (every request of a day
+ * retried against an unreachable API): the first warning of each `key` (copied; cut to 127
+ * bytes) since the last log_similar_flush is printed, the rest are counted (they still count
+ * as warnings). log_similar_flush prints, per key, how many were not printed, and forgets
+ * the keys; call it when the context changes (end of a day). */
+void log_warn_similar(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_similar_flush(void);
+
 /* One line per kind whose warnings were cut short: how many there were. Cannot fail. */
 void log_repeated_summary(void);
 

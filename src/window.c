@@ -333,6 +333,7 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
         snprintf(prefix, sizeof prefix, "project=%s day=%s", run->project, day);
         log_set_prefix(prefix);
         rc = run_day(run, err);
+        log_similar_flush(); /* the day's counted warnings, under its prefix */
         log_set_prefix(NULL);
         if (rc != 0)
             lk_error_prefix(err, "%s", prefix); /* the caller logs it: say where it happened */

@@ -47,6 +47,14 @@ migrations=$(ls "$LK_SOURCE_DIR"/sql/*.sql | wc -l)
 lk migrate; expect_status 0 "migrate"; grep -Eq "\($migrations migrations? applied" "$WORK/last.out" || fail "migrate output: $(cat "$WORK/last.out"), expected $migrations applied"
 lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
 
+# an unreachable API: the retries of a day are one warning per cause, the rest counted
+fast_retry_config "$WORK/unreachable.yaml"
+(export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9"
+ lk --config "$WORK/unreachable.yaml" run --today "$TODAY" --days 2; expect_status 4 "API unreachable")
+[ "$(grep -c "retrying in" "$WORK/last.err")" -eq 2 ] || { cat "$WORK/last.err" >&2; fail "retry warnings of an unreachable API not counted"; }
+expect_stderr "day=2026-11-19: [0-9]* more warnings like that (Couldn't connect to server) not printed"
+psql_q "DROP SCHEMA livekit CASCADE" >/dev/null
+
 sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 
 # a wrong secret: 401, exit 4, says what to check, prints neither secret
