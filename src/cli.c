@@ -45,8 +45,6 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
 static int command_migrate(const struct config *cfg, const struct cli_options *opt,
                            struct lk_error *err);
-static int command_check(const struct config *cfg, const struct cli_options *opt,
-                         struct lk_error *err);
 
 static const struct command commands[] = {
     {"run", command_run, true,
@@ -64,11 +62,14 @@ static const struct command commands[] = {
      "migrate",
      "Create the livekit schema or apply the migrations it lacks, then exit. A migration\n"
      "changed after it was applied is refused (exit 5).\n"},
-    {"check", command_check, true,
-     "verify config, API credentials (one API call) and database; change nothing", "check",
+    {"check", cli_command_check, true,
+     "verify config, API credentials (one API call) and database; change nothing", "check [--json]",
      "Verify the configuration, the database (reachable, schema current) and, with one list\n"
      "request per project, the API credentials, the plan and the project ids. Changes\n"
-     "nothing.\n"},
+     "nothing. Every check is made and printed, one line each, with what to fix when it fails.\n"
+     "\n"
+     "options:\n"
+     "  --json             one JSON object per check (JSON lines) on stdout\n"},
     {"status", cli_command_status, false,
      "show per project and day what is archived, pending, or lost",
      "status [--days N | --all] [--json] [--acknowledge-gaps]",
@@ -321,44 +322,6 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
     store_free(st);
-    return rc == 0 ? CLI_EXIT_OK : cli_report(err);
-}
-
-/* One authenticated list request per project: credentials, plan and project ids. */
-static int probe_api(const struct config *cfg, const char *today, struct lk_error *err)
-{
-    struct api *api = NULL;
-    int rc = api_new(&api, cfg, err);
-
-    for (size_t p = 0; rc == 0 && p < cfg->project_count; p++) {
-        rc = api_probe(api, cfg->projects[p], today, err);
-        if (rc == 0)
-            printf("api: project %s reachable, credentials accepted\n", cfg->projects[p]);
-    }
-    api_free(api);
-    return rc;
-}
-
-static int command_check(const struct config *cfg, const struct cli_options *opt,
-                         struct lk_error *err)
-{
-    struct store *st = NULL;
-    bool current = false;
-    char base_url[512];
-    int rc;
-
-    printf("config: %s, %zu project(s), base URL %s\n",
-           cfg->source_path ? cfg->source_path : "environment only", cfg->project_count,
-           redact_text(base_url, sizeof base_url, cfg->base_url, NULL));
-    rc = store_open(&st, cfg->database_url, err);
-    if (rc == 0)
-        rc = store_schema_current(st, &current, err);
-    store_free(st);
-    if (rc != 0)
-        return cli_report(err);
-    printf("database: reachable, schema %s\n",
-           current ? "up to date" : "not yet migrated (run `lkarchive migrate` or `run`)");
-    rc = probe_api(cfg, opt->today, err);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 

@@ -5,6 +5,7 @@
 #define LK_CLI_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "date.h"
 
@@ -30,5 +31,11 @@ int cli_report(const struct lk_error *err);
 /* A command: 0 or an exit status (enum cli_exit); errors are reported by it. */
 int cli_command_status(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
+
+int cli_command_check(const struct config *cfg, const struct cli_options *opt,
+                      struct lk_error *err);
+
+/* A JSON string value on out: quotes, backslashes and control characters escaped. */
+void cli_json_string(FILE *out, const char *s);
 
 #endif

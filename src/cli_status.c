@@ -58,8 +58,7 @@ static void print_status_table(const struct status_row *rows, size_t count)
     }
 }
 
-/* A JSON string value: quotes, backslashes and control characters escaped. */
-static void json_string(FILE *out, const char *s)
+void cli_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -81,33 +80,33 @@ static void print_status_json(const struct status_row *rows, size_t count)
         const struct status_row *row = &rows[i];
 
         fputs("{\"project\":", stdout);
-        json_string(stdout, row->project);
+        cli_json_string(stdout, row->project);
         printf(",\"day\":\"%s\",\"status\":", row->day);
-        json_string(stdout, status_word(row));
+        cli_json_string(stdout, status_word(row));
         fputs(",\"ledger_status\":", stdout);
-        json_string(stdout, row->status);
+        cli_json_string(stdout, row->status);
         printf(",\"sessions\":%lld,\"participants\":%lld,\"connections\":%lld,"
                "\"active_sessions\":%lld,\"attempts\":%lld,",
                row->sessions, row->participants, row->connections, row->active_sessions,
                row->attempts);
         fputs("\"completed_at\":", stdout);
         if (row->completed_at[0])
-            json_string(stdout, row->completed_at);
+            cli_json_string(stdout, row->completed_at);
         else
             fputs("null", stdout);
         fputs(",\"last_attempt_at\":", stdout);
         if (row->last_attempt_at[0])
-            json_string(stdout, row->last_attempt_at);
+            cli_json_string(stdout, row->last_attempt_at);
         else
             fputs("null", stdout);
         fputs(",\"pending_reason\":", stdout);
         if (row->pending_reason[0])
-            json_string(stdout, row->pending_reason);
+            cli_json_string(stdout, row->pending_reason);
         else
             fputs("null", stdout);
         fputs(",\"last_error\":", stdout);
         if (row->last_error[0])
-            json_string(stdout, row->last_error);
+            cli_json_string(stdout, row->last_error);
         else
             fputs("null", stdout);
         printf(",\"gap\":%s,\"gap_acknowledged\":%s}\n", row->gap ? "true" : "false",

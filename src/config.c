@@ -21,6 +21,7 @@
 #include "api.h"
 #include "config_internal.h"
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 
 #define FIELD(f) offsetof(struct config, f)
@@ -175,9 +176,11 @@ done:
     return rc;
 }
 
-/* The contract's variables replace what the file said. */
-static int apply_environment(struct config *cfg, struct lk_error *err)
+/* The contract's variables replace what the file said; each bad one is a problem noted. */
+static int apply_environment(struct loader *ld)
 {
+    struct config *cfg = ld->cfg;
+    struct lk_error *err = ld->err;
     const char *value;
     int rc = 0;
 
@@ -186,14 +189,15 @@ static int apply_environment(struct config *cfg, struct lk_error *err)
     if (rc == 0 && (value = env_value("LIVEKIT_API_SECRET")) != NULL)
         rc = config_set_string(&cfg->api_secret, value, strlen(value), true, err);
     if (rc == 0 && (value = env_value("LIVEKIT_PROJECT_ID")) != NULL)
-        rc = env_projects(cfg, value, err);
+        rc = config_note_problem(ld, env_projects(cfg, value, err));
     if (rc == 0 && (value = env_value("LIVEKIT_ANALYTICS_URL")) != NULL)
-        rc = config_set_url(&cfg->base_url, value, "environment", "LIVEKIT_ANALYTICS_URL", err);
+        rc = config_note_problem(
+            ld, config_set_url(&cfg->base_url, value, "environment", "LIVEKIT_ANALYTICS_URL", err));
     if (rc == 0 && (value = env_value("DATABASE_URL")) != NULL)
         rc = config_set_string(&cfg->database_url, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LKARCHIVE_LOG_LEVEL")) != NULL)
-        rc =
-            config_set_log_level(&cfg->log_level, value, "environment", "LKARCHIVE_LOG_LEVEL", err);
+        rc = config_note_problem(ld, config_set_log_level(&cfg->log_level, value, "environment",
+                                                          "LKARCHIVE_LOG_LEVEL", err));
     return rc;
 }
 
@@ -245,43 +249,61 @@ static bool insecure_remote(const char *url)
     return !(len >= 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") >= len);
 }
 
-static int validate(const struct loader *ld, bool strict)
+/* Credentials and projects, each missing one a problem of its own. */
+static int validate_credentials(struct loader *ld)
 {
     const struct config *cfg = ld->cfg;
     const char *source = ld->path ? " in the config file" : "";
+    int before = ld->problem_count, rc = 0;
+
+    if (cfg->api_key == NULL) {
+        lk_error_set(ld->err, LK_ECONFIG, "no API key: set LIVEKIT_API_KEY or \"api_key\"%s",
+                     source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && cfg->api_secret == NULL) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && cfg->project_count == 0) {
+        lk_error_set(ld->err, LK_ECONFIG, "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s",
+                     source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && ld->problem_count > before && ld->path == NULL) {
+        struct lk_error *last =
+            &ld->problems[(ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count
+                                                                    : CONFIG_PROBLEMS_KEPT) -
+                          1];
+        lk_error_detail(last, "no config file was given (--config or LKARCHIVE_CONFIG)");
+    }
+    return rc;
+}
+
+static int validate(struct loader *ld, bool strict)
+{
+    const struct config *cfg = ld->cfg;
     size_t line = key_line(ld, "min_page_limit");
+    int rc = 0;
 
     if (line != 0 && cfg->min_page_limit > cfg->page_limit) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "%s:%zu: \"min_page_limit\" (%d) must not be larger than page_limit (%d)",
                      ld->path, line, cfg->min_page_limit, cfg->page_limit);
-        return LK_ECONFIG;
+        rc = config_note_problem(ld, LK_ECONFIG);
     }
-    if (cfg->base_url && insecure_remote(cfg->base_url) && !cfg->allow_insecure_http) {
+    if (rc == 0 && cfg->base_url && insecure_remote(cfg->base_url) && !cfg->allow_insecure_http) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "the base URL is plain http:// to another host: the API token would cross "
                      "the network unencrypted");
         lk_error_detail(ld->err, "use https://, or set allow_insecure_http: true if this network "
                                  "is trusted (http:// to this machine is always allowed)");
-        return LK_ECONFIG;
+        rc = config_note_problem(ld, LK_ECONFIG);
     }
-    if (!strict)
-        return 0;
-    if (cfg->api_key == NULL) {
-        lk_error_set(ld->err, LK_ECONFIG, "no API key: set LIVEKIT_API_KEY or \"api_key\"%s",
-                     source);
-    } else if (cfg->api_secret == NULL) {
-        lk_error_set(ld->err, LK_ECONFIG,
-                     "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
-    } else if (cfg->project_count == 0) {
-        lk_error_set(ld->err, LK_ECONFIG, "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s",
-                     source);
-    } else {
-        return 0;
-    }
-    if (ld->path == NULL)
-        lk_error_detail(ld->err, "no config file was given (--config or LKARCHIVE_CONFIG)");
-    return LK_ECONFIG;
+    if (rc == 0 && strict)
+        rc = validate_credentials(ld);
+    return rc;
 }
 
 /* Belt and braces: an error built from a value the user mixed up (the secret pasted as a
@@ -299,24 +321,71 @@ static void redact(char *text, const char *secret)
     }
 }
 
+int config_note_problem(struct loader *ld, int rc)
+{
+    if (rc != LK_ECONFIG)
+        return rc;
+    if (ld->problem_count < CONFIG_PROBLEMS_KEPT)
+        ld->problems[ld->problem_count] = *ld->err;
+    ld->problem_count++;
+    lk_error_init(ld->err);
+    return 0;
+}
+
+/* The problems noted, with the secret redacted: one is err itself; several are logged, each
+ * with its detail, and err says how many. Returns LK_ECONFIG, or 0 when there is none. */
+static int report_problems(struct loader *ld, const char *secret)
+{
+    int kept = ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count : CONFIG_PROBLEMS_KEPT;
+
+    for (int i = 0; i < kept; i++) {
+        redact(ld->problems[i].message, getenv("LIVEKIT_API_SECRET"));
+        redact(ld->problems[i].detail, getenv("LIVEKIT_API_SECRET"));
+        redact(ld->problems[i].message, secret);
+        redact(ld->problems[i].detail, secret);
+    }
+    if (ld->problem_count == 0)
+        return 0;
+    if (ld->problem_count == 1) {
+        *ld->err = ld->problems[0];
+        return LK_ECONFIG;
+    }
+    for (int i = 0; i < kept; i++)
+        log_lk_error(LOG_LEVEL_ERROR, &ld->problems[i]);
+    lk_error_set(ld->err, LK_ECONFIG, "%d problems in the configuration%s%s", ld->problem_count,
+                 ld->path ? " of " : "", ld->path ? ld->path : "");
+    if (ld->problem_count > kept)
+        lk_error_detail(ld->err, "the first %d are shown above", kept);
+    else
+        lk_error_detail(ld->err, "each is shown above");
+    return LK_ECONFIG;
+}
+
 /* Every source in order: defaults, the file, the environment; then the cross-checks. */
 static int load_sources(struct loader *ld, bool strict)
 {
     struct config *cfg = ld->cfg;
+    bool file_unread = false; /* not read or not YAML: what it lacks says nothing more */
     int rc;
 
     if ((rc = apply_defaults(ld)) != 0)
         return rc;
-    if (ld->path != NULL && ((rc = config_set_string(&cfg->source_path, ld->path, strlen(ld->path),
-                                                     false, ld->err)) != 0 ||
-                             (rc = config_load_file(ld)) != 0))
-        return rc;
-    if ((rc = apply_environment(cfg, ld->err)) != 0)
+    if (ld->path != NULL) {
+        rc = config_set_string(&cfg->source_path, ld->path, strlen(ld->path), false, ld->err);
+        if (rc == 0) {
+            rc = config_load_file(ld); /* a bad key is noted there; LK_ECONFIG: no file */
+            file_unread = rc == LK_ECONFIG;
+            rc = config_note_problem(ld, rc);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = apply_environment(ld)) != 0)
         return rc;
     /* a page_limit below the default floor lowers the floor with it */
     if (key_line(ld, "min_page_limit") == 0 && cfg->min_page_limit > cfg->page_limit)
         cfg->min_page_limit = cfg->page_limit;
-    return validate(ld, strict);
+    return validate(ld, strict && !file_unread);
 }
 
 static int load(struct config **out, const char *path, bool strict, struct lk_error *err)
@@ -334,7 +403,10 @@ static int load(struct config **out, const char *path, bool strict, struct lk_er
         rc = config_out_of_memory(err);
         goto done;
     }
-    if ((rc = load_sources(&ld, strict)) != 0)
+    rc = load_sources(&ld, strict);
+    if (rc == 0)
+        rc = report_problems(&ld, ld.cfg->api_secret);
+    if (rc != 0)
         goto done;
     *out = ld.cfg;
     ld.cfg = NULL;

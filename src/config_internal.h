@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "error.h"
 
 struct lk_error;
 
@@ -44,6 +45,9 @@ struct key_def {
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];
 
+/* Problems of one load kept to be reported together. */
+#define CONFIG_PROBLEMS_KEPT 8
+
 /* One load: the config being filled, the file (NULL: none) and the caller's error record. */
 struct loader {
     struct config *cfg;
@@ -51,6 +55,9 @@ struct loader {
     unsigned int file_mode; /* the config file's permission bits (st_mode & 07777) */
     struct lk_error *err;
     size_t seen[CONFIG_KEY_COUNT]; /* 1-based line where each key was set, 0 = not set */
+    /* the problems found so far, reported together at the end (config_note_problem) */
+    struct lk_error problems[CONFIG_PROBLEMS_KEPT];
+    int problem_count; /* may exceed CONFIG_PROBLEMS_KEPT: the rest are counted */
 };
 
 /* A scalar value as given: text is NUL-terminated after len bytes (it may hold a NUL before);
@@ -71,6 +78,11 @@ struct id_list {
 
 /* The key called name (len bytes, which may hold a NUL), or NULL. */
 const struct key_def *config_find_key(const char *name, size_t len);
+
+/* rc is a step's result: an LK_ECONFIG in ld->err is noted (kept to be reported with every
+ * other problem at the end of the load) and 0 returned, so the load goes on; anything else
+ * (0, LK_ENOMEM) is returned as it is. */
+int config_note_problem(struct loader *ld, int rc);
 
 /* The detail of an unknown key's error: the keys it is near, or every key. */
 void config_hint_unknown_key(const char *name, struct lk_error *err);

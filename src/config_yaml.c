@@ -351,7 +351,7 @@ static int apply_document(struct loader *ld, yaml_document_t *doc)
          pair < root->data.mapping.pairs.top; pair++) {
         rc = apply_pair(ld, doc, yaml_document_get_node(doc, pair->key),
                         yaml_document_get_node(doc, pair->value));
-        if (rc != 0)
+        if ((rc = config_note_problem(ld, rc)) != 0) /* a bad key: note it, read the next */
             return rc;
     }
     return 0;

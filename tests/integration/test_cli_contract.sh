@@ -47,6 +47,21 @@ migrations=$(ls "$LK_SOURCE_DIR"/sql/*.sql | wc -l)
 lk migrate; expect_status 0 "migrate"; grep -Eq "\($migrations migrations? applied" "$WORK/last.out" || fail "migrate output: $(cat "$WORK/last.out"), expected $migrations applied"
 lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
 
+# check makes every check and names each failure with what to fix
+(export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9" LIVEKIT_PROJECT_ID=p_one,p_two DATABASE_URL="host=$WORK/nowhere"
+ lk check; expect_status 5 "check with nothing reachable")
+grep -q "^database: FAILED: could not connect" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: database line"; }
+grep -q "^api: project p_one: FAILED: .*Couldn't connect" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: first project"; }
+grep -q "^api: project p_two: FAILED" "$WORK/last.out" || fail "check stopped at the first failure"
+[ "$(grep -c "^  fix: " "$WORK/last.out")" -eq 3 ] || { cat "$WORK/last.out" >&2; fail "check: a failure without its fix"; }
+expect_stderr "3 checks failed"
+# every configuration problem at once
+printf 'bogus: 1\npage_limit: x\nmax_depth: 2\n' >"$WORK/bad3.yaml"
+(unset LIVEKIT_API_KEY; lk --config "$WORK/bad3.yaml" check; expect_status 3 "several config problems")
+for what in 'bad3.yaml:1: unknown key "bogus"' 'bad3.yaml:2: "page_limit"' 'bad3.yaml:3: "max_depth"' "no API key" "4 problems"; do
+    expect_stderr "$what"
+done
+
 # an unreachable API: the retries of a day are one warning per cause, the rest counted
 fast_retry_config "$WORK/unreachable.yaml"
 (export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9"

@@ -379,15 +379,21 @@ static void config_requires_credentials_and_project(void **state)
 {
     struct fixture *fx = *state;
 
+    /* every problem at once: each is logged, the error counts them */
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
     assert_null(fx->cfg);
-    assert_string_equal(fx->err.message, "no API key: set LIVEKIT_API_KEY or \"api_key\"");
-    assert_contains(fx->err.detail, "--config");
+    assert_string_equal(fx->err.message, "3 problems in the configuration");
 
     setenv("LIVEKIT_API_KEY", "k", 1);
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
+    assert_string_equal(fx->err.message, "2 problems in the configuration");
+
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
     assert_string_equal(fx->err.message,
                         "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"");
+    assert_contains(fx->err.detail, "--config");
+    unsetenv("LIVEKIT_PROJECT_ID");
 
     setenv("LIVEKIT_API_SECRET", SECRET, 1);
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
