@@ -149,7 +149,7 @@ static const char *env_value(const char *name)
 /* LIVEKIT_PROJECT_ID: one id or several, comma-separated (blanks around ids ignored). */
 static int env_projects(struct config *cfg, const char *value, struct lk_error *err)
 {
-    struct id_list list = {NULL, 0, 0};
+    struct id_list list = {NULL, NULL, NULL, 0, 0};
     const char *p = value;
     int rc = 0;
 
@@ -255,13 +255,29 @@ static int validate_credentials(struct loader *ld)
     const struct config *cfg = ld->cfg;
     const char *source = ld->path ? " in the config file" : "";
     int before = ld->problem_count, rc = 0;
+    bool key = cfg->api_key != NULL, secret = cfg->api_secret != NULL;
 
-    if (cfg->api_key == NULL) {
+    /* without top-level credentials, every project must bring its own */
+    for (size_t i = 0; i < cfg->project_count; i++) {
+        key = key || config_project_api_key(cfg, i) != NULL;
+        secret = secret || config_project_api_secret(cfg, i) != NULL;
+    }
+    for (size_t i = 0; i < cfg->project_count && key && secret; i++) {
+        if (config_project_api_key(cfg, i) && config_project_api_secret(cfg, i))
+            continue;
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "project %s has no API %s: give it one in its \"projects\" entry, or set "
+                     "the top-level one",
+                     cfg->projects[i], config_project_api_key(cfg, i) ? "secret" : "key");
+        if ((rc = config_note_problem(ld, LK_ECONFIG)) != 0)
+            return rc;
+    }
+    if (!key) {
         lk_error_set(ld->err, LK_ECONFIG, "no API key: set LIVEKIT_API_KEY or \"api_key\"%s",
                      source);
         rc = config_note_problem(ld, LK_ECONFIG);
     }
-    if (rc == 0 && cfg->api_secret == NULL) {
+    if (rc == 0 && !secret) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
         rc = config_note_problem(ld, LK_ECONFIG);
@@ -343,6 +359,10 @@ static int report_problems(struct loader *ld, const char *secret)
         redact(ld->problems[i].detail, getenv("LIVEKIT_API_SECRET"));
         redact(ld->problems[i].message, secret);
         redact(ld->problems[i].detail, secret);
+        for (size_t p = 0; ld->cfg->project_api_secrets && p < ld->cfg->project_count; p++) {
+            redact(ld->problems[i].message, ld->cfg->project_api_secrets[p]);
+            redact(ld->problems[i].detail, ld->cfg->project_api_secrets[p]);
+        }
     }
     if (ld->problem_count == 0)
         return 0;
@@ -431,6 +451,22 @@ int config_load(struct config **out, const char *path, struct lk_error *err)
 int config_load_relaxed(struct config **out, const char *path, struct lk_error *err)
 {
     return load(out, path, false, err);
+}
+
+const char *config_project_api_key(const struct config *cfg, size_t i)
+{
+    assert(i < cfg->project_count);
+    if (cfg->project_api_keys && cfg->project_api_keys[i])
+        return cfg->project_api_keys[i];
+    return cfg->api_key;
+}
+
+const char *config_project_api_secret(const struct config *cfg, size_t i)
+{
+    assert(i < cfg->project_count);
+    if (cfg->project_api_secrets && cfg->project_api_secrets[i])
+        return cfg->project_api_secrets[i];
+    return cfg->api_secret;
 }
 
 void config_free(struct config *cfg)

@@ -71,6 +71,7 @@ struct config_scalar {
 /* A growing list of project ids, moved into struct config once complete. */
 struct id_list {
     char **items;
+    char **keys, **secrets; /* each item's own api_key and secret, NULL when it has none */
     size_t count, cap;
 };
 
@@ -121,6 +122,10 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
 int config_add_project(struct id_list *list, const char *id, size_t len, const char *where,
                        const char *what, struct lk_error *err);
 
+/* Read an api_secret_file (resolved beside the config file; private to the user, not
+ * empty) into *slot; where names the key's place. Returns 0, LK_ECONFIG or LK_ENOMEM. */
+int config_read_secret_file(const struct loader *ld, const char *file, const char *where,
+                            char **slot);
 /* Free cfg's projects (the fields are left dangling: set or free them next). */
 void config_clear_projects(struct config *cfg);
 

@@ -68,7 +68,7 @@ fast_retry_config "$WORK/unreachable.yaml"
  lk --config "$WORK/unreachable.yaml" run --today "$TODAY" --days 2; expect_status 4 "API unreachable")
 [ "$(grep -c "retrying in" "$WORK/last.err")" -eq 2 ] || { cat "$WORK/last.err" >&2; fail "retry warnings of an unreachable API not counted"; }
 expect_stderr "day=2026-11-19: [0-9]* more warnings like that (Couldn't connect to server) not printed"
-psql_q "DROP SCHEMA livekit CASCADE" >/dev/null
+psql_q "SET client_min_messages = warning; DROP SCHEMA livekit CASCADE" >/dev/null
 
 sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 
@@ -88,6 +88,23 @@ sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 lk check --today "$TODAY"; expect_status 0 "check"; expect_no_secret
 grep -q "credentials accepted" "$WORK/last.out" || fail "check output"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_runs")" -eq 2 ] || fail "check wrote a run"
+
+# credentials per project: p_sim's own sign its tokens, the wrong top-level ones are refused
+printf '%s\n' "$LIVEKIT_API_SECRET" >"$WORK/sim.secret"; chmod 600 "$WORK/sim.secret"
+printf 'wrong-secret-wrong-secret-wrong-secret-00\n' >"$WORK/top.secret"; chmod 600 "$WORK/top.secret"
+cat >"$WORK/per_project.yaml" <<YAML
+api_key: APIwrongkey
+api_secret_file: top.secret
+projects:
+  - {id: p_sim, api_key: $LIVEKIT_API_KEY, api_secret_file: sim.secret}
+  - p_topcreds
+YAML
+chmod 600 "$WORK/per_project.yaml"
+(unset LIVEKIT_API_KEY LIVEKIT_API_SECRET LIVEKIT_PROJECT_ID
+ lk --config "$WORK/per_project.yaml" check --today "$TODAY"; expect_status 4 "per-project credentials")
+expect_no_secret
+grep -q "^api: project p_sim reachable, credentials accepted" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "p_sim's own credentials not used"; }
+grep -q "^api: project p_topcreds: FAILED: .*HTTP 401" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "top-level credentials not used for p_topcreds"; }
 
 # environment overrides the file; --days limits the window
 cat >"$WORK/good.yaml" <<YAML
