@@ -49,7 +49,7 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
 static const struct command commands[] = {
     {"run", command_run, true,
      "archive the window (default: the 7 UTC days ending today), then exit",
-     "run [--days N] [--full] [--acknowledge-gaps]",
+     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run]",
      "Archive every configured project, UTC day by UTC day, over the window (the 7 days ending\n"
      "today unless --days or window_days say less). Brings the schema up to date first. Each\n"
      "day is one transaction; one summary line per project-day on stdout.\n"
@@ -57,7 +57,10 @@ static const struct command commands[] = {
      "options:\n"
      "  --days N           window length in days, 1..7 (default: window_days, 7)\n"
      "  --full             fetch every session's details again, even unchanged ones\n"
-     "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"},
+     "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"
+     "  --dry-run          fetch and compare with the archive, write nothing: per day, the\n"
+     "                     sessions that are new, changed and unchanged (needs a migrated "
+     "schema)\n"},
     {"migrate", command_migrate, false, "create or upgrade the database schema, then exit",
      "migrate",
      "Create the livekit schema or apply the migrations it lacks, then exit. A migration\n"
@@ -222,6 +225,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->full = true;
     } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
         opt->acknowledge_gaps = true;
+    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
+        opt->dry_run = true;
     } else if (strcmp(arg, "--all") == 0 && value == NULL) {
         opt->all = true;
     } else if (strcmp(arg, "--json") == 0 && value == NULL) {
@@ -333,6 +338,12 @@ static void print_day(void *out, const struct day_report *day)
 
     if (day->status == DAY_FAILED)
         fprintf(out, "%-20s %s  %-8s %s\n", day->project, day->day, "FAILED", day->error);
+    else if (day->dry_run)
+        fprintf(out,
+                "%-20s %s  %-8s %7lld new %7lld changed %7lld unchanged sessions  (%d pages, "
+                "%lld details fetched, %lld skipped; nothing written)\n",
+                day->project, day->day, "dry-run", day->new_sessions, day->changed_sessions,
+                day->unchanged_sessions, day->pages, day->details_fetched, day->details_skipped);
     else
         fprintf(out,
                 "%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
@@ -341,6 +352,43 @@ static void print_day(void *out, const struct day_report *day)
                 day->connections, day->active_sessions, day->pages, day->details_fetched,
                 day->details_skipped, day->status == DAY_PARTIAL ? ", some details failed" : "");
     fflush(out);
+}
+
+/* The run's last line on stdout. */
+static void print_run_summary(const struct run_summary *summary, bool dry_run, double seconds)
+{
+    if (dry_run) {
+        printf("dry run: %lld new, %lld changed, %lld unchanged sessions; %d day%s compared, "
+               "%d failed; nothing written; %lu requests in %.1f s\n",
+               summary->new_sessions, summary->changed_sessions, summary->unchanged_sessions,
+               summary->days_complete + summary->days_pending,
+               summary->days_complete + summary->days_pending == 1 ? "" : "s", summary->days_failed,
+               summary->requests, seconds);
+        return;
+    }
+    printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
+           "participants, %lld connections; details %lld fetched, %lld skipped (unchanged); "
+           "%lu requests in %.1f s\n",
+           summary->run_id, summary->days_complete, summary->days_complete == 1 ? "" : "s",
+           summary->days_pending, summary->days_failed, summary->sessions, summary->participants,
+           summary->connections, summary->details_fetched, summary->details_skipped,
+           summary->requests, seconds);
+}
+
+/* run --dry-run: the schema must be current already (migrating would write), and the store
+ * writes nothing. Returns 0, LK_EDB or LK_ECONFIG. */
+static int dry_run_store(struct store *st, struct lk_error *err)
+{
+    bool current = false;
+    int rc = store_schema_current(st, &current, err);
+
+    if (rc == 0 && !current) {
+        lk_error_set(err, LK_ECONFIG, "a dry run needs the schema up to date, and it is not");
+        lk_error_detail(err, "run `lkarchive migrate` first (a dry run writes nothing)");
+        rc = LK_ECONFIG;
+    }
+    store_set_dry_run(st, true);
+    return rc;
 }
 
 static int command_run(const struct config *cfg, const struct cli_options *opt,
@@ -358,11 +406,12 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     window.days = opt->days ? opt->days : cfg->window_days;
     window.full = opt->full;
     window.acknowledge_gaps = opt->acknowledge_gaps;
+    window.dry_run = opt->dry_run;
     window.on_day = print_day;
     window.on_day_ctx = stdout;
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_migrate(st, NULL, err);
+        rc = opt->dry_run ? dry_run_store(st, err) : store_migrate(st, NULL, err);
     if (rc != 0) {
         store_free(st);
         return cli_report(err);
@@ -376,14 +425,9 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     }
     if (rc != 0)
         return cli_report(err);
-    printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
-           "participants, %lld connections; details %lld fetched, %lld skipped (unchanged); "
-           "%lu requests in %.1f s\n",
-           summary.run_id, summary.days_complete, summary.days_complete == 1 ? "" : "s",
-           summary.days_pending, summary.days_failed, summary.sessions, summary.participants,
-           summary.connections, summary.details_fetched, summary.details_skipped, summary.requests,
-           (double)(finished.tv_sec - started.tv_sec) +
-               (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
+    print_run_summary(&summary, opt->dry_run,
+                      (double)(finished.tv_sec - started.tv_sec) +
+                          (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
     if (summary.days_failed > 0) {
         log_error("%d day%s not archived completely; they stay pending and the next run "
                   "fetches them again",

@@ -18,6 +18,7 @@ struct cli_options {
     char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */
     bool full;
+    bool dry_run; /* run: fetch and compare, write nothing */
     bool acknowledge_gaps;
     bool all;  /* status: the whole ledger, not the window */
     bool json; /* status: JSON lines instead of the table */

@@ -98,11 +98,19 @@ void store_set_settling(struct store *st, int seconds);
 
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
-    long long active_sessions;                     /* of those, not ended */
+    /* dry run: the day's sessions the archive lacks, holds otherwise (the session or one of
+     * its participants or connections), and holds as the API said them */
+    long long new_sessions, changed_sessions, unchanged_sessions;
+    long long active_sessions;   /* of those, not ended */
     long long settling_sessions; /* of those, ended less than the settling time ago */
     long long refused_sessions;  /* left out: PostgreSQL refused one of their values */
     bool complete;               /* recorded as complete */
 };
+
+/* Dry run (`run --dry-run`): store_run_begin records no run (run id 0), store_day_commit
+ * compares the day with the archive (day_counts' new/changed/unchanged) and rolls it back,
+ * and no ledger entry, seen field or acknowledged gap is written. Cannot fail. */
+void store_set_dry_run(struct store *st, bool dry_run);
 
 /* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,
  * LK_EVALUE (a value refused, outside isolation) or LK_ENOMEM; on error the day is still open and

@@ -37,6 +37,7 @@ struct store {
     char settle_s[16];      /* store_set_settling, as a statement parameter (seconds) */
     char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
+    bool dry_run; /* store_set_dry_run: no run, ledger or day is written */
 
     /* the open day (store_stage.c, store_merge.c) */
     char project[128];

@@ -69,6 +69,10 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
     int rc = LK_EDB;
 
     assert(st != NULL);
+    if (st->dry_run) { /* a dry run is not recorded */
+        *run_id_out = 0;
+        return 0;
+    }
     /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
     for (size_t i = 0; i < project_count; i++)
         size += strlen(projects[i]) + 1;
@@ -108,6 +112,8 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
     const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
 
     assert(st != NULL);
+    if (st->dry_run)
+        return 0;
     snprintf(run, sizeof run, "%lld", run_id);
     snprintf(requests, sizeof requests, "%lld", outcome->requests);
     snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
@@ -132,6 +138,8 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
     assert(st != NULL);
     *new_out = NULL;
     *new_count_out = 0;
+    if (st->dry_run)
+        return 0;
     snprintf(run, sizeof run, "%lld", run_id);
     for (size_t i = 0; i < count; i++) {
         const char *params[2] = {paths[i], run};
@@ -382,6 +390,8 @@ int store_acknowledge_gap(struct store *st, const char *project, const char *day
     const char *params[2] = {project, day};
 
     assert(st != NULL);
+    if (st->dry_run)
+        return 0;
     return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
                    "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
                    " last_error, gap_acknowledged_at, attempts)"

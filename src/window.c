@@ -134,6 +134,10 @@ static void day_stored(struct run *run, const struct day_result *result,
         .pages = result->pages,
         .details_fetched = result->details_fetched,
         .details_skipped = result->details_skipped,
+        .dry_run = run->options->dry_run,
+        .new_sessions = counts->new_sessions,
+        .changed_sessions = counts->changed_sessions,
+        .unchanged_sessions = counts->unchanged_sessions,
     };
 
     summary->sessions += counts->sessions;
@@ -141,6 +145,9 @@ static void day_stored(struct run *run, const struct day_result *result,
     summary->connections += counts->connections;
     summary->details_fetched += result->details_fetched;
     summary->details_skipped += result->details_skipped;
+    summary->new_sessions += counts->new_sessions;
+    summary->changed_sessions += counts->changed_sessions;
+    summary->unchanged_sessions += counts->unchanged_sessions;
     summary->days_failed += report.status == DAY_PARTIAL;
     summary->days_complete += report.status == DAY_COMPLETE;
     summary->days_pending += report.status == DAY_PENDING;
@@ -258,7 +265,8 @@ static int run_day(struct run *run, struct lk_error *err)
  * are reported, but are not gaps. */
 static int check_gaps(struct run *run, struct lk_error *err)
 {
-    bool acknowledge = run->options->acknowledge_gaps || run->cfg->acknowledge_gaps;
+    bool acknowledge = (run->options->acknowledge_gaps || run->cfg->acknowledge_gaps) &&
+                       !run->options->dry_run; /* a dry run writes nothing */
     char horizon[DATE_TEXT_SIZE];
     struct gap_row *rows = NULL;
     size_t count = 0;
@@ -411,8 +419,12 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                              cfg->project_count, &summary->run_id, err);
     if (rc != 0)
         goto done;
-    log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
-             options->today);
+    if (options->dry_run)
+        log_info("dry run: %zu project(s), %s .. %s; nothing is written", cfg->project_count, start,
+                 options->today);
+    else
+        log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
+                 options->today);
     for (size_t p = 0; p < cfg->project_count && rc == 0; p++) {
         run.project = cfg->projects[p];
         rc = run_project(&run, start, err);
