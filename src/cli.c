@@ -101,7 +101,7 @@ static const char trailer_text[] =
     "\n"
     "environment (overrides the file): LIVEKIT_API_KEY, LIVEKIT_API_SECRET,\n"
     "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables),\n"
-    "  LKARCHIVE_CONFIG\n"
+    "  LKARCHIVE_CONFIG, LKARCHIVE_LOG_LEVEL\n"
     "\n"
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
     "  4 API failure; 5 database failure; 6 a day was lost (gap); 7 another run holds a\n"
