@@ -49,7 +49,7 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
 static const struct command commands[] = {
     {"run", command_run, true,
      "archive the window (default: the 7 UTC days ending today), then exit",
-     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run]",
+     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run] [--metrics-file PATH]",
      "Archive every configured project, UTC day by UTC day, over the window (the 7 days ending\n"
      "today unless --days or window_days say less). Brings the schema up to date first. Each\n"
      "day is one transaction; one summary line per project-day on stdout.\n"
@@ -58,9 +58,9 @@ static const struct command commands[] = {
      "  --days N           window length in days, 1..7 (default: window_days, 7)\n"
      "  --full             fetch every session's details again, even unchanged ones\n"
      "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"
-     "  --dry-run          fetch and compare with the archive, write nothing: per day, the\n"
-     "                     sessions that are new, changed and unchanged (needs a migrated "
-     "schema)\n"},
+     "  --dry-run          fetch and compare with the archive, write nothing: per day,\n"
+     "                     the sessions new, changed and unchanged (schema must be current)\n"
+     "  --metrics-file PATH  write a Prometheus textfile at the end (default: metrics_file)\n"},
     {"migrate", command_migrate, false, "create or upgrade the database schema, then exit",
      "migrate",
      "Create the livekit schema or apply the migrations it lacks, then exit. A migration\n"
@@ -237,6 +237,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return parse_today(opt, value, err);
     } else if (strcmp(arg, "--days") == 0 && value) {
         return parse_days(opt, value, err);
+    } else if (strcmp(arg, "--metrics-file") == 0 && value) {
+        opt->metrics_file = value;
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
     } else if (arg[0] == '-') {
@@ -262,7 +264,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         const char *arg = argv[i];
         const char *value = NULL;
         bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
-                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0;
+                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
+                           strcmp(arg, "--metrics-file") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -391,13 +394,54 @@ static int dry_run_store(struct store *st, struct lk_error *err)
     return rc;
 }
 
+/* The exit status of a run that window_run ended with rc, saying why on stderr; the
+ * summary line goes to stdout when the run went to its end. */
+static int run_outcome(int rc, const struct run_summary *summary, bool dry_run, double seconds,
+                       struct lk_error *err)
+{
+    int status;
+
+    if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
+        cli_report(err);
+        return CLI_EXIT_SIGNAL_BASE + process_stop_signal();
+    }
+    if (rc != 0)
+        return cli_report(err);
+    print_run_summary(summary, dry_run, seconds);
+    if (summary->days_failed > 0) {
+        log_error("%d day%s not archived completely; they stay pending and the next run "
+                  "fetches them again",
+                  summary->days_failed, summary->days_failed == 1 ? " was" : "s were");
+        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+        status = cli_exit_for(summary->worst_error);
+        return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    }
+    if (summary->gaps > 0) {
+        log_error("%d day%s lost: %s the %d-day window before being archived", summary->gaps,
+                  summary->gaps == 1 ? " is" : "s are",
+                  summary->gaps == 1 ? "it left" : "they left", API_WINDOW_DAYS);
+        log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
+                                    "set acknowledge_gaps: true) to stop failing for them");
+        return CLI_EXIT_GAP;
+    }
+    return summary->projects_locked > 0 ? CLI_EXIT_LOCKED : CLI_EXIT_OK;
+}
+
+static double seconds_since(const struct timespec *started)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
+}
+
 static int command_run(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err)
 {
     struct window_options window;
     struct run_summary summary;
     struct store *st = NULL;
-    struct timespec started, finished;
+    struct timespec started;
     int rc, status;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
@@ -413,40 +457,16 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     if (rc == 0)
         rc = opt->dry_run ? dry_run_store(st, err) : store_migrate(st, NULL, err);
     if (rc != 0) {
+        status = cli_report(err);
+        cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
         store_free(st);
-        return cli_report(err);
+        return status;
     }
     rc = window_run(cfg, &window, st, &summary, err);
+    status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
+    cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
     store_free(st);
-    clock_gettime(CLOCK_MONOTONIC, &finished);
-    if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
-        cli_report(err);
-        return CLI_EXIT_SIGNAL_BASE + process_stop_signal();
-    }
-    if (rc != 0)
-        return cli_report(err);
-    print_run_summary(&summary, opt->dry_run,
-                      (double)(finished.tv_sec - started.tv_sec) +
-                          (double)(finished.tv_nsec - started.tv_nsec) / 1e9);
-    if (summary.days_failed > 0) {
-        log_error("%d day%s not archived completely; they stay pending and the next run "
-                  "fetches them again",
-                  summary.days_failed, summary.days_failed == 1 ? " was" : "s were");
-        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary.first_error);
-        status = cli_exit_for(summary.worst_error);
-        return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
-    }
-    if (summary.gaps > 0) {
-        log_error("%d day%s lost: %s the %d-day window before being archived", summary.gaps,
-                  summary.gaps == 1 ? " is" : "s are", summary.gaps == 1 ? "it left" : "they left",
-                  API_WINDOW_DAYS);
-        log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
-                                    "set acknowledge_gaps: true) to stop failing for them");
-        return CLI_EXIT_GAP;
-    }
-    if (summary.projects_locked > 0)
-        return CLI_EXIT_LOCKED;
-    return CLI_EXIT_OK;
+    return status;
 }
 
 int cli_main(int argc, char **argv)

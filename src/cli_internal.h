@@ -24,6 +24,7 @@ struct cli_options {
     bool json; /* status: JSON lines instead of the table */
     bool help; /* --help after a command: that command's help */
     const char *log_level;
+    const char *metrics_file; /* run: --metrics-file (else the config's metrics_file) */
 };
 
 /* Log err (once, where it is handled) and return the exit status for its code. */
@@ -35,6 +36,13 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
 
 int cli_command_check(const struct config *cfg, const struct cli_options *opt,
                       struct lk_error *err);
+
+struct store;
+/* run: write the metrics file (opt's, else cfg's; none: nothing) for a run that ends with
+ * exit_status after duration_s; st (NULL: the database was not reached) gives the ledger's
+ * figures. A failure is logged as a warning: the run's outcome stands. */
+void cli_write_metrics(const struct config *cfg, const struct cli_options *opt, struct store *st,
+                       int exit_status, double duration_s);
 
 /* A JSON string value on out: quotes, backslashes and control characters escaped. */
 void cli_json_string(FILE *out, const char *s);

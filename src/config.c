@@ -58,6 +58,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
+    {"metrics_file", KIND_STRING, 0, 0, FIELD(metrics_file), NULL},
 };
 
 /* An entry left out of the table would be a zeroed key without a name. */
@@ -479,6 +480,7 @@ void config_free(struct config *cfg)
     free(cfg->base_url);
     free(cfg->database_url);
     free(cfg->log_level);
+    free(cfg->metrics_file);
     free(cfg->source_path);
     secret_wipe(cfg, sizeof *cfg);
     free(cfg);

@@ -48,6 +48,7 @@ struct config {
     bool acknowledge_gaps;      /* do not fail the run for days already lost */
     bool allow_insecure_http;   /* http:// to a host other than this machine */
     char *log_level;            /* "error" | "warn" | "info" | "debug" */
+    char *metrics_file;         /* Prometheus textfile written by run, NULL = none */
     char *source_path;          /* the file read, or NULL when only the environment was used */
 };
 

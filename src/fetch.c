@@ -20,6 +20,7 @@
 #include "error.h"
 #include "extract.h"
 #include "log.h"
+#include "metrics.h"
 #include "paging.h"
 #include "sched.h"
 #include "store.h"
@@ -145,6 +146,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         .err = &failure, .throttled = resp->status == 429, .retry_after_s = resp->retry_after_s};
     bool refused;
 
+    metrics_count_response(resp->status);
     rc = api_verdict(&job->req, rc, resp, &refused, &failure);
     if (rc == 0)
         rc = extract_finish(job->ex, &failure);

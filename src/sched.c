@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "process.h"
 
 struct sched {
@@ -304,6 +305,7 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
     log_warn_similar(retry_cause(cause, sizeof cause, failure.message),
                      "%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
                      (double)delay / 1000.0, job->attempt_no + 1, s->policy.max_attempts);
+    metrics_count_retry();
     job->not_before_ms = now_ms() + delay;
     job->state = SCHED_WAITING;
     s->retrying++;

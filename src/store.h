@@ -152,6 +152,14 @@ int store_status_rows(struct store *st, const char *today, const char *window_st
                       bool *migrated_out, struct lk_error *err);
 void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
 
+/* For --metrics-file: the runs of the ledger by status (ok, incomplete, failed,
+ * interrupted, running, in that order) and the requests of them all. Returns 0 or LK_EDB. */
+int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
+                     struct lk_error *err);
+/* The Unix time the last run that ended ok and covered `project` finished; 0 when none did.
+ * Returns 0 or LK_EDB. */
+int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err);
+
 /* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
  * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.
  * Held until store_free; taken again by store_reconnect. */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "date.h"
+#include "metrics.h"
 #include "strmap.h"
 
 struct lk_error;
@@ -48,7 +49,8 @@ struct store {
     bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
     struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
     long long rows_merged;  /* rows the day's merges inserted or changed */
-    char *copy_buf;         /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
+    long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
+    char *copy_buf; /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;

@@ -399,3 +399,45 @@ int store_acknowledge_gap(struct store *st, const char *project, const char *day
                    " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
                    2, params, err, "acknowledge the gap of %s %s", project, day);
 }
+
+int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
+                     struct lk_error *err)
+{
+    static const char *const statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    memset(by_status, 0, 5 * sizeof *by_status);
+    *requests_out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT status, count(*), COALESCE(sum(requests), 0) FROM livekit.archive_runs"
+                 " GROUP BY status",
+                 0, NULL, err, "count the runs of livekit.archive_runs");
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        for (int s = 0; s < 5; s++)
+            if (strcmp(PQgetvalue(res, i, 0), statuses[s]) == 0)
+                by_status[s] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        *requests_out += strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    *out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT COALESCE(extract(epoch FROM max(finished_at)), 0)"
+                 " FROM livekit.archive_runs WHERE status = 'ok' AND $1 = ANY (projects)",
+                 1, params, err, "read the last successful run of %s", project);
+    if (rc == 0)
+        *out = strtod(PQgetvalue(res, 0, 0), NULL);
+    PQclear(res);
+    return rc;
+}

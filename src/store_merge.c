@@ -177,8 +177,8 @@ static const char SQL_DAY_FAILED[] =
 
 /* Session merges take ($1 project, $2 day, $3 discarded, $4 subset); participant and
  * connection merges need no day: ($1 project, $2 discarded, $3 subset). */
-static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
-                     const char *subset, bool uses_day, struct lk_error *err)
+static int run_merge(struct store *st, const char *sql, enum metrics_table table, const char *what,
+                     const char *discarded, const char *subset, bool uses_day, struct lk_error *err)
 {
     const char *with_day[4] = {st->project, st->day, discarded, subset};
     const char *without_day[3] = {st->project, discarded, subset};
@@ -186,8 +186,12 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 4 : 3,
                      uses_day ? with_day : without_day, err, "merge %s", what);
 
-    if (rc == 0)
-        st->rows_merged += strtoll(PQcmdTuples(res), NULL, 10);
+    if (rc == 0) {
+        long long rows = strtoll(PQcmdTuples(res), NULL, 10);
+
+        st->rows_merged += rows;
+        st->table_rows[table] += rows;
+    }
     PQclear(res);
     return rc;
 }
@@ -198,15 +202,17 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     int rc = 0;
 
     if (st->list_rows_changed)
-        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, subset,
-                       true, err);
+        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, METRICS_SESSIONS, "sessions from the list",
+                       discarded, subset, true, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, subset, true, err);
+        rc = run_merge(st, SQL_MERGE_DETAILS, METRICS_SESSIONS, "session details", discarded,
+                       subset, true, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, subset, false, err);
+        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", discarded,
+                       subset, false, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, subset,
-                       false, err);
+        rc = run_merge(st, SQL_MERGE_CONNECTIONS, METRICS_CONNECTIONS, "participant connections",
+                       discarded, subset, false, err);
     return rc;
 }
 
@@ -219,6 +225,7 @@ static int merge_stage(struct store *st, struct lk_error *err)
     int rc = store_stage_discarded(st, &discarded, err);
 
     st->rows_merged = 0;
+    memset(st->table_rows, 0, sizeof st->table_rows);
     if (rc == 0)
         rc = st->isolate ? store_isolate_merge(st, discarded, err)
                          : store_merge_sessions(st, discarded, NULL, err);
@@ -390,6 +397,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     if (rc != 0)
         goto done;
     st->in_day = false;
+    for (int t = 0; t < METRICS_TABLES; t++)
+        metrics_add_rows((enum metrics_table)t, st->table_rows[t]);
 done:
     return rc;
 }
