@@ -94,6 +94,7 @@ static const char common_options_text[] =
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
+    "  --log-format FMT   stderr lines as logfmt (default), json (JSON lines) or text\n"
     "  --help             show this help (after a command: that command's help)\n"
     "  --version          show the version\n";
 
@@ -101,7 +102,7 @@ static const char trailer_text[] =
     "\n"
     "environment (overrides the file): LIVEKIT_API_KEY, LIVEKIT_API_SECRET,\n"
     "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables),\n"
-    "  LKARCHIVE_CONFIG, LKARCHIVE_LOG_LEVEL\n"
+    "  LKARCHIVE_API_SECRET_FILE, LKARCHIVE_CONFIG, LKARCHIVE_LOG_LEVEL\n"
     "\n"
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
     "  4 API failure; 5 database failure; 6 a day was lost (gap); 7 another run holds a\n"
@@ -239,6 +240,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return parse_days(opt, value, err);
     } else if (strcmp(arg, "--metrics-file") == 0 && value) {
         opt->metrics_file = value;
+    } else if (strcmp(arg, "--log-format") == 0 && value) {
+        opt->log_format = value;
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
     } else if (arg[0] == '-') {
@@ -265,7 +268,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         const char *value = NULL;
         bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
-                           strcmp(arg, "--metrics-file") == 0;
+                           strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -299,6 +302,21 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (opt->today[0] == '\0')
         date_today(opt->today);
+    return 0;
+}
+
+static int apply_log_format(const char *name, struct lk_error *err)
+{
+    enum log_format format;
+
+    if (name == NULL)
+        return 0;
+    if (log_format_from_name(name, &format) != 0) {
+        lk_error_set(err, LK_EUSAGE, "unknown log format \"%.40s\"", name);
+        lk_error_detail(err, "use logfmt, json or text");
+        return LK_EUSAGE;
+    }
+    log_set_format(format);
     return 0;
 }
 
@@ -473,11 +491,18 @@ int cli_main(int argc, char **argv)
 {
     struct cli_options opt;
     struct config *cfg = NULL;
-    struct lk_error err;
-    int status;
+    struct lk_error err, format_err;
+    int status, parsed;
 
     lk_error_init(&err);
-    if (parse_args(&opt, argc, argv, &err) != 0) {
+    parsed = parse_args(&opt, argc, argv, &err);
+    /* the format applies to a usage error too, when it came before it */
+    lk_error_init(&format_err);
+    if (apply_log_format(opt.log_format, &format_err) != 0 && parsed == 0) {
+        err = format_err;
+        parsed = LK_EUSAGE;
+    }
+    if (parsed != 0) {
         status = cli_report(&err);
         goto done;
     }

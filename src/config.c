@@ -189,6 +189,10 @@ static int apply_environment(struct loader *ld)
         rc = config_set_string(&cfg->api_key, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LIVEKIT_API_SECRET")) != NULL)
         rc = config_set_string(&cfg->api_secret, value, strlen(value), true, err);
+    else if (rc == 0 && (value = env_value("LKARCHIVE_API_SECRET_FILE")) != NULL)
+        /* systemd's LoadCredential=: the unit sets it to %d/NAME ($CREDENTIALS_DIRECTORY) */
+        rc = config_note_problem(
+            ld, config_read_secret_file(ld, value, "LKARCHIVE_API_SECRET_FILE", &cfg->api_secret));
     if (rc == 0 && (value = env_value("LIVEKIT_PROJECT_ID")) != NULL)
         rc = config_note_problem(ld, env_projects(cfg, value, err));
     if (rc == 0 && (value = env_value("LIVEKIT_ANALYTICS_URL")) != NULL)

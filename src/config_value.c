@@ -335,11 +335,12 @@ int config_set_log_level(char **slot, const char *name, const char *where, const
     return config_set_string(slot, name, strlen(name), false, err);
 }
 
-/* Join a relative api_secret_file to the directory of the config file, so a cron job's
- * working directory does not matter. Returns a heap string or NULL (out of memory). */
+/* Join a relative api_secret_file to the directory of the config file (none: as given), so
+ * a cron job's working directory does not matter. Returns a heap string or NULL (out of
+ * memory). */
 static char *resolve_beside(const char *config_path, const char *file)
 {
-    const char *slash = strrchr(config_path, '/');
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
     size_t dir_len = slash ? (size_t)(slash - config_path) + 1 : 0;
     size_t file_len = strlen(file);
     char *joined;
@@ -349,7 +350,8 @@ static char *resolve_beside(const char *config_path, const char *file)
     joined = malloc(dir_len + file_len + 1);
     if (joined == NULL)
         return NULL;
-    memcpy(joined, config_path, dir_len);
+    if (dir_len > 0)
+        memcpy(joined, config_path, dir_len);
     memcpy(joined + dir_len, file, file_len + 1);
     return joined;
 }

@@ -1,11 +1,14 @@
 /* log.c -- stderr logging; one line per call, written with a single fputs so concurrent
- * processes (cron overlap) do not interleave within a line. */
+ * processes (cron overlap) do not interleave within a line. Every text from outside (ids,
+ * messages quoting the API or the server) is escaped for a terminal first (escape_text),
+ * then quoted for the line's format. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "escape.h"
@@ -14,8 +17,13 @@
 #define LOG_LINE_MAX 2000
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_format current_format = LOG_FORMAT_LOGFMT;
 static char current_prefix[256];
+static long long current_run;
+static char current_project[128];
+static char current_day[16];
 static unsigned long warnings_printed;
+static enum log_level detail_level = LOG_LEVEL_ERROR; /* of the detail line being written */
 
 /* log_warn_repeated: a few kinds, counted by their (static) name */
 #define REPEAT_KINDS 8
@@ -49,6 +57,34 @@ int log_level_from_name(const char *name, enum log_level *out)
     return -1;
 }
 
+void log_set_format(enum log_format format)
+{
+    current_format = format;
+}
+
+int log_format_from_name(const char *name, enum log_format *out)
+{
+    static const char *const names[] = {"logfmt", "json", "text"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (enum log_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void log_set_run(long long run_id)
+{
+    current_run = run_id;
+}
+
+void log_set_context(const char *project, const char *day)
+{
+    snprintf(current_project, sizeof current_project, "%s", project ? project : "");
+    snprintf(current_day, sizeof current_day, "%s", day ? day : "");
+}
+
 void log_set_prefix(const char *prefix)
 {
     if (prefix == NULL)
@@ -62,18 +98,135 @@ unsigned long log_warning_count(void)
     return warnings_printed;
 }
 
-/* Write one line: "lkarchive: LABEL: [PREFIX: ]TEXT", with the prefix and text escaped
- * (they carry ids, names and messages from the API and the server). */
+/* Append s to out (size bytes, used so far *used) as a quoted value: '"' and '\\' escaped
+ * with a backslash (s holds no control character: escape_text ran first). */
+static void append_quoted(char *out, size_t size, size_t *used, const char *s)
+{
+    if (*used + 1 < size)
+        out[(*used)++] = '"';
+    for (; *s && *used + 3 < size; s++) {
+        if (*s == '"' || *s == '\\')
+            out[(*used)++] = '\\';
+        out[(*used)++] = *s;
+    }
+    if (*used + 1 < size)
+        out[(*used)++] = '"';
+    out[*used] = '\0';
+}
+
+/* Append a logfmt value: bare when it holds no space, '=' or '"', else quoted. */
+static void append_logfmt_value(char *out, size_t size, size_t *used, const char *s)
+{
+    if (*s != '\0' && strpbrk(s, " =\"\\") == NULL) {
+        int n = snprintf(out + *used, size - *used, "%s", s);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+    } else {
+        append_quoted(out, size, used, s);
+    }
+}
+
+/* Append " key=value" (logfmt) or ",\"key\":value" (JSON); a string value is escaped. */
+static void append_field(char *out, size_t size, size_t *used, const char *key, const char *value,
+                         bool is_string)
+{
+    int n;
+
+    if (current_format == LOG_FORMAT_JSON) {
+        n = snprintf(out + *used, size - *used, ",\"%s\":", key);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+        if (is_string) {
+            append_quoted(out, size, used, value);
+            return;
+        }
+    } else {
+        n = snprintf(out + *used, size - *used, " %s=", key);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+        if (is_string) {
+            append_logfmt_value(out, size, used, value);
+            return;
+        }
+    }
+    n = snprintf(out + *used, size - *used, "%s", value);
+    *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+}
+
+/* "lkarchive: LABEL: [PREFIX: ]TEXT", the human form. */
+static void format_text(char *line, size_t size, const char *label, bool with_prefix,
+                        const char *body)
+{
+    char prefix[sizeof current_prefix * 4 + sizeof current_project * 4 + 64];
+    char context[sizeof current_project + sizeof current_day + 16];
+
+    if (!with_prefix)
+        prefix[0] = '\0';
+    else if (current_prefix[0])
+        escape_text(prefix, sizeof prefix, current_prefix, strlen(current_prefix), sizeof prefix);
+    else {
+        snprintf(context, sizeof context, "%s%s%s%s%s", current_project[0] ? "project=" : "",
+                 current_project, current_day[0] ? " day=" : "", current_day, "");
+        escape_text(prefix, sizeof prefix, context, strlen(context), sizeof prefix);
+    }
+    snprintf(line, size, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "", body);
+}
+
+/* One line in logfmt or JSON: time, level, the context, then msg (or detail). */
+static void format_fields(char *line, size_t size, const char *level, bool is_detail,
+                          const char *body)
+{
+    char now[32], run[24], escaped[sizeof current_prefix * 4];
+    struct timespec ts;
+    struct tm tm;
+    size_t used = 0;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(now, sizeof now - 8, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(now + strlen(now), 8, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+    if (current_format == LOG_FORMAT_JSON) {
+        used = (size_t)snprintf(line, size, "{\"time\":\"%s\"", now);
+        append_field(line, size, &used, "level", level, true);
+    } else {
+        used = (size_t)snprintf(line, size, "time=%s level=%s", now, level);
+    }
+    if (current_run > 0) {
+        snprintf(run, sizeof run, "%lld", current_run);
+        append_field(line, size, &used, "run", run, false);
+    }
+    if (current_project[0]) {
+        escape_text(escaped, sizeof escaped, current_project, strlen(current_project), 128);
+        append_field(line, size, &used, "project", escaped, true);
+    }
+    if (current_day[0])
+        append_field(line, size, &used, "day", current_day, true);
+    if (current_prefix[0]) {
+        escape_text(escaped, sizeof escaped, current_prefix, strlen(current_prefix),
+                    sizeof escaped);
+        append_field(line, size, &used, "ctx", escaped, true);
+    }
+    append_field(line, size, &used, is_detail ? "detail" : "msg", body, true);
+    snprintf(line + used, size - used, "%s\n", current_format == LOG_FORMAT_JSON ? "}" : "");
+}
+
+/* Write one line in the current format. The text is escaped for a terminal first (it carries
+ * ids, names and messages from the API and the server). */
 static void write_line(const char *label, bool with_prefix, const char *text, size_t len)
 {
-    char prefix[sizeof current_prefix * 4], body[LOG_LINE_MAX * 2];
-    char line[sizeof prefix + sizeof body + 32];
-    const char *raw_prefix = with_prefix ? current_prefix : "";
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    char body[LOG_LINE_MAX * 2];
+    char line[sizeof body * 2 + sizeof current_prefix * 8 + 512];
+    const char *level = label;
 
-    escape_text(prefix, sizeof prefix, raw_prefix, strlen(raw_prefix), sizeof prefix);
     escape_text(body, sizeof body, text, len, LOG_LINE_MAX);
-    snprintf(line, sizeof line, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "",
-             body);
+    if (current_format == LOG_FORMAT_TEXT) {
+        format_text(line, sizeof line, label, with_prefix, body);
+    } else {
+        /* a detail line takes the level of the line it details (detail_level) */
+        if (strcmp(label, "warning") == 0)
+            level = levels[LOG_LEVEL_WARN];
+        else if (strcmp(label, "detail") == 0)
+            level = levels[detail_level];
+        format_fields(line, sizeof line, level, strcmp(label, "detail") == 0, body);
+    }
     fputs(line, stderr); /* one write per line: overlapping cron runs do not interleave */
 }
 
@@ -131,6 +284,7 @@ void log_detail(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (len < 0)
         return;
+    detail_level = level;
     /* libpq's messages span lines (ERROR, DETAIL, HINT): one "detail:" line each */
     for (line = text; *line;) {
         size_t line_len = strcspn(line, "\n");

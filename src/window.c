@@ -339,10 +339,10 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
         date_add_days(day, start, d);
         run->day = day;
         snprintf(prefix, sizeof prefix, "project=%s day=%s", run->project, day);
-        log_set_prefix(prefix);
+        log_set_context(run->project, day);
         rc = run_day(run, err);
-        log_similar_flush(); /* the day's counted warnings, under its prefix */
-        log_set_prefix(NULL);
+        log_similar_flush(); /* the day's counted warnings, under its context */
+        log_set_context(NULL, NULL);
         if (rc != 0)
             lk_error_prefix(err, "%s", prefix); /* the caller logs it: say where it happened */
     }
@@ -419,6 +419,7 @@ int window_run(const struct config *cfg, const struct window_options *options, s
                              cfg->project_count, &summary->run_id, err);
     if (rc != 0)
         goto done;
+    log_set_run(summary->run_id);
     if (options->dry_run)
         log_info("dry run: %zu project(s), %s .. %s; nothing is written", cfg->project_count, start,
                  options->today);

@@ -9,7 +9,7 @@ TODAY=2026-11-20
 lk --version; expect_status 0 "--version"; grep -q "^lkarchive [0-9]" "$WORK/last.out" || fail "--version output"
 lk --help; expect_status 0 "--help"; grep -q "usage: lkarchive" "$WORK/last.out" || fail "--help output"
 lk; expect_status 2 "no command"
-lk frobnicate; expect_status 2 "unknown command"; expect_stderr 'unknown command "frobnicate"'
+lk frobnicate; expect_status 2 "unknown command"; expect_stderr 'msg="unknown command \\"frobnicate\\""'
 lk run --bogus; expect_status 2 "unknown option"; expect_stderr "unknown option --bogus"
 lk run --days 9; expect_status 2 "--days 9"; expect_stderr "from 1 to 7"
 lk run --today 2026-02-30; expect_status 2 "bad --today"; expect_stderr "YYYY-MM-DD"
@@ -58,7 +58,7 @@ expect_stderr "3 checks failed"
 # every configuration problem at once
 printf 'bogus: 1\npage_limit: x\nmax_depth: 2\n' >"$WORK/bad3.yaml"
 (unset LIVEKIT_API_KEY; lk --config "$WORK/bad3.yaml" check; expect_status 3 "several config problems")
-for what in 'bad3.yaml:1: unknown key "bogus"' 'bad3.yaml:2: "page_limit"' 'bad3.yaml:3: "max_depth"' "no API key" "4 problems"; do
+for what in 'bad3.yaml:1: unknown key \\"bogus' 'bad3.yaml:2: \\"page_limit' 'bad3.yaml:3: \\"max_depth' "no API key" "4 problems"; do
     expect_stderr "$what"
 done
 
@@ -67,7 +67,7 @@ fast_retry_config "$WORK/unreachable.yaml"
 (export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9"
  lk --config "$WORK/unreachable.yaml" run --today "$TODAY" --days 2; expect_status 4 "API unreachable")
 [ "$(grep -c "retrying in" "$WORK/last.err")" -eq 2 ] || { cat "$WORK/last.err" >&2; fail "retry warnings of an unreachable API not counted"; }
-expect_stderr "day=2026-11-19: [0-9]* more warnings like that (Couldn't connect to server) not printed"
+expect_stderr "day=2026-11-19 msg=\"[0-9]* more warnings like that (Couldn't connect to server) not printed\""
 psql_q "SET client_min_messages = warning; DROP SCHEMA livekit CASCADE" >/dev/null
 
 sim_start --today "$TODAY" --sessions-per-day 5 --quirks all

@@ -32,7 +32,7 @@
 
 static const char *const contract_env[] = {
     "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET",  "LIVEKIT_PROJECT_ID", "LIVEKIT_ANALYTICS_URL",
-    "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",
+    "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",   "LKARCHIVE_API_SECRET_FILE",
 };
 
 struct fixture {
@@ -1227,6 +1227,33 @@ static void config_per_project_credentials_checked(void **state)
     assert_contains(fx->err.detail, "api_secret");
 }
 
+/* LKARCHIVE_API_SECRET_FILE (systemd's credentials directory) gives the secret when
+ * LIVEKIT_API_SECRET does not; the same checks as api_secret_file apply. */
+static void config_reads_secret_file_from_environment(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+
+    write_file(fx, "credential", "cred_secret\n", 12);
+    snprintf(path, sizeof path, "%s/credential", fx->dir);
+    setenv("LKARCHIVE_API_SECRET_FILE", path, 1);
+    setenv("LIVEKIT_API_KEY", "k", 1);
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), 0);
+    assert_string_equal(fx->cfg->api_secret, "cred_secret");
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    setenv("LIVEKIT_API_SECRET", SECRET, 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), 0);
+    assert_string_equal(fx->cfg->api_secret, SECRET);
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    unsetenv("LIVEKIT_API_SECRET");
+    chmod(path, 0644);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
+    assert_contains(fx->err.message, "problems in the configuration"); /* the mode, no secret */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1245,6 +1272,7 @@ int main(void)
         T(config_accepts_project_list_and_single),
         T(config_rejects_bad_project_id_with_line),
         T(config_reads_per_project_credentials),
+        T(config_reads_secret_file_from_environment),
         T(config_per_project_credentials_checked),
         T(config_rejects_duplicate_or_empty_project_list),
         T(config_rejects_unknown_key_with_line),
