@@ -24,7 +24,7 @@ struct cli_options {
     bool json; /* status: JSON lines instead of the table */
     bool help; /* --help after a command: that command's help */
     const char *log_level;
-    const char *log_format; /* --log-format: logfmt, json or text */
+    const char *log_format;   /* --log-format: logfmt, json or text */
     const char *metrics_file; /* run: --metrics-file (else the config's metrics_file) */
 };
 
