@@ -9,7 +9,7 @@ PACKAGES=(
     libmicrohttpd-dev libcmocka-dev
     postgresql-15 postgresql-client-15
     clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
-    groff-base python3 systemd dpkg-dev file
+    groff-base python3 systemd dpkg-dev file bsdutils
 )
 
 SUDO=

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "config.h"
@@ -351,9 +352,51 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 
+/* The progress line of the day being archived (stderr is a terminal). */
+struct progress_state {
+    char project[128], day[DATE_TEXT_SIZE];
+    struct timespec day_started, last_shown;
+};
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* window_progress_fn: at most ten times a second, "project day  pages, sessions, details
+ * done/total, rate, time left" as the live line. */
+static void print_progress(void *ctx, const struct day_progress *p)
+{
+    struct progress_state *state = ctx;
+    struct timespec now;
+    char line[400], left[48] = "";
+    double elapsed, rate;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (strcmp(state->project, p->project) != 0 || strcmp(state->day, p->day) != 0) {
+        snprintf(state->project, sizeof state->project, "%s", p->project);
+        snprintf(state->day, sizeof state->day, "%s", p->day);
+        state->day_started = now;
+    } else if (seconds_between(&state->last_shown, &now) < 0.1 &&
+               (p->details_total == 0 || p->details_done < p->details_total)) {
+        return; /* ten lines a second at most, and the day's last one */
+    }
+    state->last_shown = now;
+    elapsed = seconds_between(&state->day_started, &now);
+    rate = elapsed > 0 ? (double)p->details_done / elapsed : 0;
+    if (rate > 0 && p->details_total > p->details_done)
+        snprintf(left, sizeof left, ", ~%.0f s left",
+                 (double)(p->details_total - p->details_done) / rate);
+    snprintf(line, sizeof line, "%s %s: %d page%s, %lld sessions, details %lld/%lld, %.1f/s%s",
+             p->project, p->day, p->pages, p->pages == 1 ? "" : "s", p->sessions, p->details_done,
+             p->details_total, rate, left);
+    log_progress(line);
+}
+
 /* window_day_fn: one line per project-day on out (a FILE *). */
 static void print_day(void *out, const struct day_report *day)
 {
+    log_progress_end(); /* the day's live line gives way to its summary */
     static const char *const words[] = {
         [DAY_COMPLETE] = "complete", [DAY_PENDING] = "pending", [DAY_PARTIAL] = "partial"};
 
@@ -458,6 +501,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
 {
     struct window_options window;
     struct run_summary summary;
+    struct progress_state progress = {0};
     struct store *st = NULL;
     struct timespec started;
     int rc, status;
@@ -471,6 +515,9 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     window.dry_run = opt->dry_run;
     window.on_day = print_day;
     window.on_day_ctx = stdout;
+    /* a live line per day on a terminal; in cron or a pipe only the summary lines */
+    window.on_progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    window.on_progress_ctx = &progress;
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = opt->dry_run ? dry_run_store(st, err) : store_migrate(st, NULL, err);

@@ -23,6 +23,7 @@ static long long current_run;
 static char current_project[128];
 static char current_day[16];
 static unsigned long warnings_printed;
+static bool progress_shown; /* a progress line is on the terminal, without its newline */
 static enum log_level detail_level = LOG_LEVEL_ERROR; /* of the detail line being written */
 
 /* log_warn_repeated: a few kinds, counted by their (static) name */
@@ -227,6 +228,7 @@ static void write_line(const char *label, bool with_prefix, const char *text, si
             level = levels[detail_level];
         format_fields(line, sizeof line, level, strcmp(label, "detail") == 0, body);
     }
+    log_progress_end();
     fputs(line, stderr); /* one write per line: overlapping cron runs do not interleave */
 }
 
@@ -314,6 +316,25 @@ void log_warn_repeated(const char *kind, const char *fmt, ...)
     va_start(ap, fmt);
     emit(LOG_LEVEL_WARN, "warning", fmt, ap);
     va_end(ap);
+}
+
+void log_progress(const char *text)
+{
+    char safe[512];
+
+    escape_text(safe, sizeof safe, text, strlen(text), 200);
+    fprintf(stderr, "\r\033[K%s", safe);
+    fflush(stderr);
+    progress_shown = true;
+}
+
+void log_progress_end(void)
+{
+    if (!progress_shown)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    progress_shown = false;
 }
 
 void log_warn_similar(const char *key, const char *fmt, ...)

@@ -59,6 +59,11 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A "detail:" continuation line at the given level. */
 void log_detail(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A live progress line on stderr (a terminal): text replaces the line shown, without a
+ * newline; a log line, or log_progress_end, clears it first. Cannot fail. */
+void log_progress(const char *text);
+void log_progress_end(void);
+
 struct lk_error;
 /* Log an error record once, where it is handled: its message at `level`, then its detail
  * (when set) on a "detail:" line. err NULL or without a message is a no-op. Cannot fail. */

@@ -403,6 +403,20 @@ static int finish_run(struct run *run, int rc, struct lk_error *err)
     return rc;
 }
 
+/* fetch_progress_fn: the day's progress, with its project and day, to the caller. */
+static void forward_progress(void *ctx, const struct fetch_progress *progress)
+{
+    const struct run *run = ctx;
+    struct day_progress out = {run->project,
+                               run->day,
+                               progress->pages,
+                               (long long)progress->sessions,
+                               (long long)progress->details_done,
+                               (long long)progress->details_total};
+
+    run->options->on_progress(run->options->on_progress_ctx, &out);
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
@@ -414,6 +428,8 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     date_add_days(start, options->today, -(options->days - 1));
     store_set_settling(st, cfg->settling_time_s);
     rc = fetch_new(&run.fetch, cfg, st, err);
+    if (rc == 0 && options->on_progress)
+        fetch_set_progress(run.fetch, forward_progress, &run);
     if (rc == 0)
         rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
                              cfg->project_count, &summary->run_id, err);

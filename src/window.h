@@ -40,6 +40,15 @@ struct day_report {
     long long new_sessions, changed_sessions, unchanged_sessions; /* dry run only */
 };
 
+/* How far a project-day is (progress line on a terminal). Strings borrowed for the call. */
+struct day_progress {
+    const char *project;
+    const char *day;
+    int pages;
+    long long sessions, details_done, details_total;
+};
+typedef void (*window_progress_fn)(void *ctx, const struct day_progress *progress);
+
 /* Called once per project-day archived or failed, with window_options.on_day_ctx. */
 typedef void (*window_day_fn)(void *ctx, const struct day_report *report);
 
@@ -51,6 +60,8 @@ struct window_options {
     bool dry_run;         /* fetch and compare, write nothing (the store is in dry-run mode too) */
     window_day_fn on_day; /* may be NULL */
     void *on_day_ctx;
+    window_progress_fn on_progress; /* after every request that ended; may be NULL */
+    void *on_progress_ctx;
 };
 
 struct run_summary {
