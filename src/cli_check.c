@@ -54,6 +54,35 @@ static void check_line(struct checks *c, const char *what, const char *text,
     fflush(stdout);
 }
 
+/* Whether the user may create the schema (not migrated) or write the archive (migrated). */
+static void check_privileges(struct checks *c, const struct config *cfg, bool migrated)
+{
+    struct store *st = NULL;
+    struct lk_error err;
+    char missing[300];
+    bool ok = false;
+    int rc;
+
+    lk_error_init(&err);
+    rc = store_open(&st, cfg->database_url, &err);
+    if (rc == 0)
+        rc = store_check_privileges(st, migrated, &ok, missing, sizeof missing, &err);
+    store_free(st);
+    if (rc == 0 && !ok) {
+        lk_error_set(&err, LK_EDB, "this database user lacks %s", missing);
+        lk_error_detail(&err, migrated ? "GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit TO "
+                                         "this user (or run lkarchive as the schema's owner)"
+                                       : "GRANT CREATE ON DATABASE to this user, or let the "
+                                         "database owner run `lkarchive migrate` once");
+    }
+    if (rc != 0 || !ok) {
+        check_line(c, "database privileges", NULL, &err);
+        return;
+    }
+    check_line(c, "database privileges",
+               migrated ? "may write the archive" : "may create the schema", NULL);
+}
+
 static void check_database(struct checks *c, const struct config *cfg)
 {
     struct store *st = NULL;
@@ -77,6 +106,7 @@ static void check_database(struct checks *c, const struct config *cfg)
                current ? "reachable, schema up to date"
                        : "reachable, schema not yet migrated (run `lkarchive migrate` or `run`)",
                NULL);
+    check_privileges(c, cfg, current);
 }
 
 /* One authenticated list request per project: credentials, plan and project ids. */

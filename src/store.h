@@ -29,6 +29,13 @@ void store_free(struct store *st); /* NULL is a no-op; cannot fail */
  * *applied_out (may be NULL) gets how many were applied now. */
 int store_migrate(struct store *st, int *applied_out, struct lk_error *err);
 
+/* For `check`: whether this database user may do what run does: create the schema (not
+ * migrated yet: CREATE on the database) or write the archive (migrated: INSERT and UPDATE on
+ * the livekit tables). *ok_out false with `missing` (size bytes) naming what is lacking.
+ * Returns 0 or LK_EDB. */
+int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *missing,
+                           size_t size, struct lk_error *err);
+
 /* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
 int store_schema_current(struct store *st, bool *out, struct lk_error *err);
 

@@ -300,6 +300,24 @@ static int check_gaps(struct run *run, struct lk_error *err)
     return rc;
 }
 
+/* A project's first run: what it archives, and how far back the API can still go. */
+static void say_first_run(const struct run *run, const char *start)
+{
+    char horizon[DATE_TEXT_SIZE], before_start[DATE_TEXT_SIZE];
+
+    date_add_days(horizon, run->options->today, -(API_WINDOW_DAYS - 1));
+    log_info("first run for project %s: the API still serves %s .. %s; anything older is "
+             "beyond its %d-day window and cannot be archived any more",
+             run->project, horizon, run->options->today, API_WINDOW_DAYS);
+    if (strcmp(start, horizon) != 0) {
+        date_add_days(before_start, start, -1);
+        log_info("this run archives only %s .. %s (--days %d): %s .. %s can still be archived "
+                 "with --days %d (window_days: %d), and %s leaves the window after today",
+                 start, run->options->today, run->options->days, horizon, before_start,
+                 API_WINDOW_DAYS, API_WINDOW_DAYS, horizon);
+    }
+}
+
 /* SIGTERM or SIGINT asked the run to stop (process.h): no further day is begun. */
 static int stop_requested(struct lk_error *err)
 {
@@ -330,9 +348,7 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
     if (rc == 0)
         rc = store_is_new_project(run->st, run->project, &first_run, err);
     if (rc == 0 && first_run)
-        log_info("first run for project %s: the API still serves %s .. %s; anything older "
-                 "is beyond its %d-day window and cannot be archived any more",
-                 run->project, start, run->options->today, API_WINDOW_DAYS);
+        say_first_run(run, start);
     for (int d = 0; d < run->options->days && rc == 0; d++) {
         if ((rc = stop_requested(err)) != 0)
             break;

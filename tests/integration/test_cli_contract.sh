@@ -87,6 +87,15 @@ sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 # everything in order: check says so and changes nothing
 lk check --today "$TODAY"; expect_status 0 "check"; expect_no_secret
 grep -q "credentials accepted" "$WORK/last.out" || fail "check output"
+grep -q "^database privileges: may write the archive" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: privileges"; }
+# a user that may not write the archive: check says what to grant
+psql_q "CREATE ROLE reader LOGIN; GRANT USAGE ON SCHEMA livekit TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA livekit TO reader" >/dev/null
+(export DATABASE_URL="host=$PG_SOCKET port=5432 user=reader dbname=postgres"
+ lk check --today "$TODAY"; expect_status 5 "check as a user without privileges")
+grep -q "^database privileges: FAILED: this database user lacks INSERT, UPDATE on livekit.sessions" "$WORK/last.out" \
+    || { cat "$WORK/last.out" >&2; fail "check: missing privileges"; }
+grep -q "^  fix: GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit" "$WORK/last.out" || fail "check: the grant to make"
+grep -q "^api: project p_sim reachable" "$WORK/last.out" || fail "check stopped at the database"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_runs")" -eq 2 ] || fail "check wrote a run"
 
 # credentials per project: p_sim's own sign its tokens, the wrong top-level ones are refused

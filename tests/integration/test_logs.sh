@@ -12,6 +12,9 @@ fast_retry_config "$WORK/l.yaml"
 
 lk --config "$WORK/l.yaml" run --today "$TODAY" --days 2
 expect_status 0 "run, logfmt"
+# a first run says what it archives and how far back the API can still go
+expect_stderr "first run for project p_sim: the API still serves 2026-11-14 .. 2026-11-20"
+expect_stderr "this run archives only 2026-11-19 .. 2026-11-20 (--days 2): 2026-11-14 .. 2026-11-18 can still be archived with --days 7"
 python3 - "$WORK/last.err" <<'PY' || { cat "$WORK/last.err" >&2; fail "logfmt lines"; }
 import re, sys
 pair = r'[a-z_]+=(?:"(?:[^"\\]|\\.)*"|[^ "=]+)'
