@@ -46,6 +46,8 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
 static int command_migrate(const struct config *cfg, const struct cli_options *opt,
                            struct lk_error *err);
+static int command_grant(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err);
 
 static const struct command commands[] = {
     {"run", command_run, true,
@@ -87,6 +89,12 @@ static const struct command commands[] = {
      "  --all              every day since the first ledger entry\n"
      "  --json             one JSON object per project and day (JSON lines) on stdout\n"
      "  --acknowledge-gaps acknowledge the gaps shown (they stop failing status and run)\n"},
+    {"grant", command_grant, false,
+     "give an existing PostgreSQL role read-only access to the archive", "grant ROLE",
+     "Give the existing PostgreSQL role ROLE read-only access to the archive: USAGE on the\n"
+     "schemas livekit and livekit_bi and SELECT on their tables and views, also on what later\n"
+     "migrations add; it can write nothing. What a BI tool's login uses. Brings the schema\n"
+     "up to date first; run it as the schema's owner.\n"},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -251,6 +259,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
+    } else if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
+        opt->argument = arg; /* grant ROLE */
     } else if (strcmp(opt->command, "help") == 0 && opt->help == false) {
         opt->command = arg; /* lkarchive help COMMAND */
         opt->help = true;
@@ -294,6 +304,11 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     if (opt->command == NULL) {
         lk_error_set(err, LK_EUSAGE, "no command given");
         detail_commands(err);
+        return LK_EUSAGE;
+    }
+    if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL && !opt->help) {
+        lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
+        lk_error_detail(err, "usage: lkarchive grant ROLE");
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -453,6 +468,26 @@ static int dry_run_store(struct store *st, struct lk_error *err)
     }
     store_set_dry_run(st, true);
     return rc;
+}
+
+/* Migrate first, so the views the role is given exist. */
+static int command_grant(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    struct store *st = NULL;
+    int rc;
+
+    rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, NULL, err);
+    if (rc == 0)
+        rc = store_grant_read(st, opt->argument, err);
+    store_free(st);
+    if (rc != 0)
+        return cli_report(err);
+    printf("role %s can read the archive (schemas livekit and livekit_bi), and write nothing\n",
+           opt->argument);
+    return CLI_EXIT_OK;
 }
 
 /* The exit status of a run that window_run ended with rc, saying why on stderr; the

@@ -14,6 +14,7 @@ struct lk_error;
 
 struct cli_options {
     const char *command;
+    const char *argument; /* grant: the role */
     const char *config_path;
     char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */

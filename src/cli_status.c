@@ -72,8 +72,17 @@ void cli_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-/* JSON lines: one object per project and day. gap_days is the run of days, up to this one,
- * of the same project that are gaps. */
+/* key (with its comma and colon), then text as a JSON string, or null when empty. */
+static void json_text_or_null(const char *key, const char *text)
+{
+    fputs(key, stdout);
+    if (text[0])
+        cli_json_string(stdout, text);
+    else
+        fputs("null", stdout);
+}
+
+/* JSON lines: one object per project and day; absent texts and times are null. */
 static void print_status_json(const struct status_row *rows, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
@@ -86,29 +95,13 @@ static void print_status_json(const struct status_row *rows, size_t count)
         fputs(",\"ledger_status\":", stdout);
         cli_json_string(stdout, row->status);
         printf(",\"sessions\":%lld,\"participants\":%lld,\"connections\":%lld,"
-               "\"active_sessions\":%lld,\"attempts\":%lld,",
+               "\"active_sessions\":%lld,\"attempts\":%lld",
                row->sessions, row->participants, row->connections, row->active_sessions,
                row->attempts);
-        fputs("\"completed_at\":", stdout);
-        if (row->completed_at[0])
-            cli_json_string(stdout, row->completed_at);
-        else
-            fputs("null", stdout);
-        fputs(",\"last_attempt_at\":", stdout);
-        if (row->last_attempt_at[0])
-            cli_json_string(stdout, row->last_attempt_at);
-        else
-            fputs("null", stdout);
-        fputs(",\"pending_reason\":", stdout);
-        if (row->pending_reason[0])
-            cli_json_string(stdout, row->pending_reason);
-        else
-            fputs("null", stdout);
-        fputs(",\"last_error\":", stdout);
-        if (row->last_error[0])
-            cli_json_string(stdout, row->last_error);
-        else
-            fputs("null", stdout);
+        json_text_or_null(",\"completed_at\":", row->completed_at);
+        json_text_or_null(",\"last_attempt_at\":", row->last_attempt_at);
+        json_text_or_null(",\"pending_reason\":", row->pending_reason);
+        json_text_or_null(",\"last_error\":", row->last_error);
         printf(",\"gap\":%s,\"gap_acknowledged\":%s}\n", row->gap ? "true" : "false",
                row->gap && row->acknowledged ? "true" : "false");
     }

@@ -46,16 +46,23 @@ void log_set_level(enum log_level level)
     current_level = level;
 }
 
+/* The index of name in names (count of them), or -1. */
+static int name_index(const char *const *names, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 int log_level_from_name(const char *name, enum log_level *out)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(names, sizeof names / sizeof names[0], name);
+
+    if (i >= 0)
+        *out = (enum log_level)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void log_set_format(enum log_format format)
@@ -66,13 +73,11 @@ void log_set_format(enum log_format format)
 int log_format_from_name(const char *name, enum log_format *out)
 {
     static const char *const names[] = {"logfmt", "json", "text"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            *out = (enum log_format)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(names, sizeof names / sizeof names[0], name);
+
+    if (i >= 0)
+        *out = (enum log_format)i;
+    return i >= 0 ? 0 : -1;
 }
 
 void log_set_run(long long run_id)
