@@ -88,6 +88,13 @@ sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 lk check --today "$TODAY"; expect_status 0 "check"; expect_no_secret
 grep -q "credentials accepted" "$WORK/last.out" || fail "check output"
 grep -q "^database privileges: may write the archive" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: privileges"; }
+lk check --today "$TODAY" --json; expect_status 0 "check --json"
+python3 - "$WORK/last.out" <<'PY' || { cat "$WORK/last.out" >&2; fail "check --json"; }
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["check"] for r in rows] == ["config", "database", "database privileges", "api project p_sim"], rows
+assert all(r["ok"] is True and r["fix"] is None and r["message"] for r in rows), rows
+PY
 # a user that may not write the archive: check says what to grant
 psql_q "CREATE ROLE reader LOGIN; GRANT USAGE ON SCHEMA livekit TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA livekit TO reader" >/dev/null
 (export DATABASE_URL="host=$PG_SOCKET port=5432 user=reader dbname=postgres"
