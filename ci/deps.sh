@@ -8,7 +8,8 @@ PACKAGES=(
     libcurl4-openssl-dev libyajl-dev libpq-dev libjwt-dev libyaml-dev zlib1g-dev
     libmicrohttpd-dev libcmocka-dev
     postgresql-15 postgresql-client-15
-    clang libclang-rt-14-dev valgrind cppcheck clang-format curl time python3
+    clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
+    groff-base python3 systemd dpkg-dev file bsdutils
 )
 
 SUDO=

@@ -2,7 +2,8 @@
 # test.sh -- the test command (README): install dependencies, build with -Werror and
 # AddressSanitizer + UndefinedBehaviorSanitizer, run every unit and integration test with
 # CTest (integration tests start their own private PostgreSQL and the API simulator).
-# Set LK_TEST_BUILD_DIR to reuse a build directory; CTEST_ARGS to pass extra ctest options.
+# Then the linters (ci/lint.sh) and the Debian package, built, installed and run
+# (ci/package.sh). Set LK_TEST_BUILD_DIR to reuse a build directory; CTEST_ARGS to pass extra ctest options.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,4 @@ cd "$BUILD"
 ctest --output-on-failure -j 2 ${CTEST_ARGS:-}
 cd ..
 bash ci/lint.sh
+LK_TEST_BUILD_DIR=$BUILD bash ci/package.sh

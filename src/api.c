@@ -22,8 +22,11 @@
 
 struct api {
     const char *base_url; /* borrowed from the config */
+    const struct config *cfg;
     struct http *http;
-    struct token *token;
+    struct token **tokens; /* one per project of cfg (each signed with its own credentials) */
+    size_t token_count;
+    struct token *fallback; /* the top-level credentials' token (a project not in cfg), or NULL */
 };
 
 enum wording {
@@ -58,6 +61,35 @@ static const struct status_rule {
     {LONG_MIN, LONG_MAX, FOR_ANY, LK_EAPI, false, SAY_STATUS},
 };
 
+/* One token per project, from its own credentials or the top-level ones. */
+static int new_tokens(struct api *api, const struct config *cfg, struct lk_error *err)
+{
+    int rc = 0;
+
+    if (cfg->api_key && cfg->api_secret)
+        rc = token_new(&api->fallback, cfg->api_key, cfg->api_secret, cfg->token_ttl_s, err);
+    api->tokens = calloc(cfg->project_count + 1, sizeof *api->tokens);
+    if (rc == 0 && api->tokens == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        rc = LK_ENOMEM;
+    }
+    for (size_t i = 0; rc == 0 && i < cfg->project_count; i++) {
+        rc = token_new(&api->tokens[i], config_project_api_key(cfg, i),
+                       config_project_api_secret(cfg, i), cfg->token_ttl_s, err);
+        api->token_count = i + 1;
+    }
+    return rc;
+}
+
+/* The token for project's requests: its own, else the top-level one; NULL: none. */
+static struct token *project_token(const struct api *api, const char *project)
+{
+    for (size_t i = 0; project && i < api->token_count; i++)
+        if (strcmp(api->cfg->projects[i], project) == 0)
+            return api->tokens[i];
+    return api->fallback;
+}
+
 int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
 {
     struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
@@ -71,9 +103,10 @@ int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
         goto done;
     }
     api->base_url = cfg->base_url;
+    api->cfg = cfg;
     rc = http_new(&api->http, &http_options, err);
     if (rc == 0)
-        rc = token_new(&api->token, cfg->api_key, cfg->api_secret, cfg->token_ttl_s, err);
+        rc = new_tokens(api, cfg, err);
     if (rc == 0) {
         *out = api;
         api = NULL;
@@ -88,7 +121,10 @@ void api_free(struct api *api)
     if (api == NULL)
         return;
     http_free(api->http);
-    token_free(api->token);
+    for (size_t i = 0; i < api->token_count; i++)
+        token_free(api->tokens[i]);
+    free(api->tokens);
+    token_free(api->fallback);
     free(api);
 }
 
@@ -161,15 +197,22 @@ done:
 }
 
 /* The URL and a fresh bearer token for req. On success the caller frees *url_out; the token
- * is borrowed from api->token. */
+ * is borrowed from the project's token. */
 static int prepare(struct api *api, const struct api_request *req, char **url_out,
                    const char **bearer_out, struct lk_error *err)
 {
+    struct token *token = project_token(api, req->project);
     int rc = api_url(url_out, api->base_url, req, err);
 
     if (rc != 0)
         return rc;
-    *bearer_out = token_get(api->token, time(NULL), err);
+    if (token == NULL) {
+        free(*url_out);
+        *url_out = NULL;
+        lk_error_set(err, LK_ECONFIG, "no API credentials for project %s", req->project);
+        return LK_ECONFIG;
+    }
+    *bearer_out = token_get(token, time(NULL), err);
     if (*bearer_out != NULL)
         return 0;
     assert(err->code != 0); /* token_get fills err when it fails */

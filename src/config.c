@@ -21,6 +21,7 @@
 #include "api.h"
 #include "config_internal.h"
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 
 #define FIELD(f) offsetof(struct config, f)
@@ -59,6 +60,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
+    {"metrics_file", KIND_STRING, 0, 0, FIELD(metrics_file), NULL},
 };
 
 /* An entry left out of the table would be a zeroed key without a name. */
@@ -150,7 +152,7 @@ static const char *env_value(const char *name)
 /* LIVEKIT_PROJECT_ID: one id or several, comma-separated (blanks around ids ignored). */
 static int env_projects(struct config *cfg, const char *value, struct lk_error *err)
 {
-    struct id_list list = {NULL, 0, 0};
+    struct id_list list = {NULL, NULL, NULL, 0, 0};
     const char *p = value;
     int rc = 0;
 
@@ -177,9 +179,11 @@ done:
     return rc;
 }
 
-/* The contract's variables replace what the file said. */
-static int apply_environment(struct config *cfg, struct lk_error *err)
+/* The contract's variables replace what the file said; each bad one is a problem noted. */
+static int apply_environment(struct loader *ld)
 {
+    struct config *cfg = ld->cfg;
+    struct lk_error *err = ld->err;
     const char *value;
     int rc = 0;
 
@@ -187,15 +191,20 @@ static int apply_environment(struct config *cfg, struct lk_error *err)
         rc = config_set_string(&cfg->api_key, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LIVEKIT_API_SECRET")) != NULL)
         rc = config_set_string(&cfg->api_secret, value, strlen(value), true, err);
+    else if (rc == 0 && (value = env_value("LKARCHIVE_API_SECRET_FILE")) != NULL)
+        /* systemd's LoadCredential=: the unit sets it to %d/NAME ($CREDENTIALS_DIRECTORY) */
+        rc = config_note_problem(
+            ld, config_read_secret_file(ld, value, "LKARCHIVE_API_SECRET_FILE", &cfg->api_secret));
     if (rc == 0 && (value = env_value("LIVEKIT_PROJECT_ID")) != NULL)
-        rc = env_projects(cfg, value, err);
+        rc = config_note_problem(ld, env_projects(cfg, value, err));
     if (rc == 0 && (value = env_value("LIVEKIT_ANALYTICS_URL")) != NULL)
-        rc = config_set_url(&cfg->base_url, value, "environment", "LIVEKIT_ANALYTICS_URL", err);
+        rc = config_note_problem(
+            ld, config_set_url(&cfg->base_url, value, "environment", "LIVEKIT_ANALYTICS_URL", err));
     if (rc == 0 && (value = env_value("DATABASE_URL")) != NULL)
         rc = config_set_string(&cfg->database_url, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LKARCHIVE_LOG_LEVEL")) != NULL)
-        rc =
-            config_set_log_level(&cfg->log_level, value, "environment", "LKARCHIVE_LOG_LEVEL", err);
+        rc = config_note_problem(ld, config_set_log_level(&cfg->log_level, value, "environment",
+                                                          "LKARCHIVE_LOG_LEVEL", err));
     return rc;
 }
 
@@ -247,43 +256,77 @@ static bool insecure_remote(const char *url)
     return !(len >= 4 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") >= len);
 }
 
-static int validate(const struct loader *ld, bool strict)
+/* Credentials and projects, each missing one a problem of its own. */
+static int validate_credentials(struct loader *ld)
 {
     const struct config *cfg = ld->cfg;
     const char *source = ld->path ? " in the config file" : "";
+    int before = ld->problem_count, rc = 0;
+    bool key = cfg->api_key != NULL, secret = cfg->api_secret != NULL;
+
+    /* without top-level credentials, every project must bring its own */
+    for (size_t i = 0; i < cfg->project_count; i++) {
+        key = key || config_project_api_key(cfg, i) != NULL;
+        secret = secret || config_project_api_secret(cfg, i) != NULL;
+    }
+    for (size_t i = 0; i < cfg->project_count && key && secret; i++) {
+        if (config_project_api_key(cfg, i) && config_project_api_secret(cfg, i))
+            continue;
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "project %s has no API %s: give it one in its \"projects\" entry, or set "
+                     "the top-level one",
+                     cfg->projects[i], config_project_api_key(cfg, i) ? "secret" : "key");
+        if ((rc = config_note_problem(ld, LK_ECONFIG)) != 0)
+            return rc;
+    }
+    if (!key) {
+        lk_error_set(ld->err, LK_ECONFIG, "no API key: set LIVEKIT_API_KEY or \"api_key\"%s",
+                     source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && !secret) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && cfg->project_count == 0) {
+        lk_error_set(ld->err, LK_ECONFIG, "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s",
+                     source);
+        rc = config_note_problem(ld, LK_ECONFIG);
+    }
+    if (rc == 0 && ld->problem_count > before && ld->path == NULL) {
+        struct lk_error *last =
+            &ld->problems[(ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count
+                                                                    : CONFIG_PROBLEMS_KEPT) -
+                          1];
+        lk_error_detail(last, "no config file was given (--config or LKARCHIVE_CONFIG)");
+    }
+    return rc;
+}
+
+static int validate(struct loader *ld, bool strict)
+{
+    const struct config *cfg = ld->cfg;
     size_t line = key_line(ld, "min_page_limit");
+    int rc = 0;
 
     if (line != 0 && cfg->min_page_limit > cfg->page_limit) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "%s:%zu: \"min_page_limit\" (%d) must not be larger than page_limit (%d)",
                      ld->path, line, cfg->min_page_limit, cfg->page_limit);
-        return LK_ECONFIG;
+        rc = config_note_problem(ld, LK_ECONFIG);
     }
-    if (cfg->base_url && insecure_remote(cfg->base_url) && !cfg->allow_insecure_http) {
+    if (rc == 0 && cfg->base_url && insecure_remote(cfg->base_url) && !cfg->allow_insecure_http) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "the base URL is plain http:// to another host: the API token would cross "
                      "the network unencrypted");
         lk_error_detail(ld->err, "use https://, or set allow_insecure_http: true if this network "
                                  "is trusted (http:// to this machine is always allowed)");
-        return LK_ECONFIG;
+        rc = config_note_problem(ld, LK_ECONFIG);
     }
-    if (!strict)
-        return 0;
-    if (cfg->api_key == NULL) {
-        lk_error_set(ld->err, LK_ECONFIG, "no API key: set LIVEKIT_API_KEY or \"api_key\"%s",
-                     source);
-    } else if (cfg->api_secret == NULL) {
-        lk_error_set(ld->err, LK_ECONFIG,
-                     "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"%s", source);
-    } else if (cfg->project_count == 0) {
-        lk_error_set(ld->err, LK_ECONFIG, "no project: set LIVEKIT_PROJECT_ID or \"projects\"%s",
-                     source);
-    } else {
-        return 0;
-    }
-    if (ld->path == NULL)
-        lk_error_detail(ld->err, "no config file was given (--config or LKARCHIVE_CONFIG)");
-    return LK_ECONFIG;
+    if (rc == 0 && strict)
+        rc = validate_credentials(ld);
+    return rc;
 }
 
 /* Belt and braces: an error built from a value the user mixed up (the secret pasted as a
@@ -301,24 +344,75 @@ static void redact(char *text, const char *secret)
     }
 }
 
+int config_note_problem(struct loader *ld, int rc)
+{
+    if (rc != LK_ECONFIG)
+        return rc;
+    if (ld->problem_count < CONFIG_PROBLEMS_KEPT)
+        ld->problems[ld->problem_count] = *ld->err;
+    ld->problem_count++;
+    lk_error_init(ld->err);
+    return 0;
+}
+
+/* The problems noted, with the secret redacted: one is err itself; several are logged, each
+ * with its detail, and err says how many. Returns LK_ECONFIG, or 0 when there is none. */
+static int report_problems(struct loader *ld, const char *secret)
+{
+    int kept = ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count : CONFIG_PROBLEMS_KEPT;
+
+    for (int i = 0; i < kept; i++) {
+        redact(ld->problems[i].message, getenv("LIVEKIT_API_SECRET"));
+        redact(ld->problems[i].detail, getenv("LIVEKIT_API_SECRET"));
+        redact(ld->problems[i].message, secret);
+        redact(ld->problems[i].detail, secret);
+        for (size_t p = 0; ld->cfg->project_api_secrets && p < ld->cfg->project_count; p++) {
+            redact(ld->problems[i].message, ld->cfg->project_api_secrets[p]);
+            redact(ld->problems[i].detail, ld->cfg->project_api_secrets[p]);
+        }
+    }
+    if (ld->problem_count == 0)
+        return 0;
+    if (ld->problem_count == 1) {
+        *ld->err = ld->problems[0];
+        return LK_ECONFIG;
+    }
+    for (int i = 0; i < kept; i++)
+        log_lk_error(LOG_LEVEL_ERROR, &ld->problems[i]);
+    lk_error_set(ld->err, LK_ECONFIG, "%d problems in the configuration%s%s", ld->problem_count,
+                 ld->path ? " of " : "", ld->path ? ld->path : "");
+    if (ld->problem_count > kept)
+        lk_error_detail(ld->err, "the first %d are shown above", kept);
+    else
+        lk_error_detail(ld->err, "each is shown above");
+    return LK_ECONFIG;
+}
+
 /* Every source in order: defaults, the file, the environment; then the cross-checks. */
 static int load_sources(struct loader *ld, bool strict)
 {
     struct config *cfg = ld->cfg;
+    bool file_unread = false; /* not read or not YAML: what it lacks says nothing more */
     int rc;
 
     if ((rc = apply_defaults(ld)) != 0)
         return rc;
-    if (ld->path != NULL && ((rc = config_set_string(&cfg->source_path, ld->path, strlen(ld->path),
-                                                     false, ld->err)) != 0 ||
-                             (rc = config_load_file(ld)) != 0))
-        return rc;
-    if ((rc = apply_environment(cfg, ld->err)) != 0)
+    if (ld->path != NULL) {
+        rc = config_set_string(&cfg->source_path, ld->path, strlen(ld->path), false, ld->err);
+        if (rc == 0) {
+            rc = config_load_file(ld); /* a bad key is noted there; LK_ECONFIG: no file */
+            file_unread = rc == LK_ECONFIG;
+            rc = config_note_problem(ld, rc);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = apply_environment(ld)) != 0)
         return rc;
     /* a page_limit below the default floor lowers the floor with it */
     if (key_line(ld, "min_page_limit") == 0 && cfg->min_page_limit > cfg->page_limit)
         cfg->min_page_limit = cfg->page_limit;
-    return validate(ld, strict);
+    return validate(ld, strict && !file_unread);
 }
 
 static int load(struct config **out, const char *path, bool strict, struct lk_error *err)
@@ -336,7 +430,10 @@ static int load(struct config **out, const char *path, bool strict, struct lk_er
         rc = config_out_of_memory(err);
         goto done;
     }
-    if ((rc = load_sources(&ld, strict)) != 0)
+    rc = load_sources(&ld, strict);
+    if (rc == 0)
+        rc = report_problems(&ld, ld.cfg->api_secret);
+    if (rc != 0)
         goto done;
     *out = ld.cfg;
     ld.cfg = NULL;
@@ -363,6 +460,22 @@ int config_load_relaxed(struct config **out, const char *path, struct lk_error *
     return load(out, path, false, err);
 }
 
+const char *config_project_api_key(const struct config *cfg, size_t i)
+{
+    assert(i < cfg->project_count);
+    if (cfg->project_api_keys && cfg->project_api_keys[i])
+        return cfg->project_api_keys[i];
+    return cfg->api_key;
+}
+
+const char *config_project_api_secret(const struct config *cfg, size_t i)
+{
+    assert(i < cfg->project_count);
+    if (cfg->project_api_secrets && cfg->project_api_secrets[i])
+        return cfg->project_api_secrets[i];
+    return cfg->api_secret;
+}
+
 void config_free(struct config *cfg)
 {
     if (cfg == NULL)
@@ -373,6 +486,7 @@ void config_free(struct config *cfg)
     free(cfg->base_url);
     free(cfg->database_url);
     free(cfg->log_level);
+    free(cfg->metrics_file);
     free(cfg->source_path);
     secret_wipe(cfg, sizeof *cfg);
     free(cfg);

@@ -20,32 +20,38 @@ struct lk_error;
 struct config {
     char **projects; /* project ids ("p_..."), at least one after validation */
     size_t project_count;
-    char *api_key;             /* token `iss` */
-    char *api_secret;          /* token signing key: never print, zeroed on free */
-    char *base_url;            /* the Analytics API, no trailing slash */
-    char *database_url;        /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
-    int window_days;           /* UTC days archived, ending today */
-    int page_limit;            /* sessions per list page */
-    long connect_timeout_s;    /* libcurl connect time-out */
-    long request_timeout_s;    /* whole-transfer time-out */
-    int token_ttl_s;           /* JWT lifetime */
-    size_t max_string_bytes;   /* longest JSON string accepted */
-    int max_depth;             /* deepest JSON nesting accepted */
-    size_t max_body_bytes;     /* largest response body accepted, after decompression */
-    size_t max_record_bytes;   /* most one record (values, extra, buffered connections) holds */
-    int max_attempts;          /* attempts per HTTP request */
-    int retry_base_ms;         /* first back-off (doubles each time) */
-    int run_budget_s;          /* a run stops retrying after this long */
-    int min_page_limit;        /* smallest page after time-outs halve it, <= page_limit */
-    int max_concurrency;       /* parallel details requests */
-    int requests_per_second;   /* cap on request starts, 0 = none */
-    int lock_wait_s;           /* wait for another run on the same project */
-    int settling_time_s;       /* a session ended less than this ago is not final yet */
-    int db_reconnect_attempts; /* tries to reach PostgreSQL again mid-run */
-    bool acknowledge_gaps;     /* do not fail the run for days already lost */
-    bool allow_insecure_http;  /* http:// to a host other than this machine */
-    char *log_level;           /* "error" | "warn" | "info" | "debug" */
-    char *source_path;         /* the file read, or NULL when only the environment was used */
+    /* per project (same index as projects; NULL arrays when no project has its own): the
+     * project's own api_key and secret (from a "projects" entry {id, api_key,
+     * api_secret_file}), or NULL to use the top-level ones: config_project_api_key/_secret */
+    char **project_api_keys;
+    char **project_api_secrets; /* never print, zeroed on free */
+    char *api_key;              /* token `iss` */
+    char *api_secret;           /* token signing key: never print, zeroed on free */
+    char *base_url;             /* the Analytics API, no trailing slash */
+    char *database_url;         /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
+    int window_days;            /* UTC days archived, ending today */
+    int page_limit;             /* sessions per list page */
+    long connect_timeout_s;     /* libcurl connect time-out */
+    long request_timeout_s;     /* whole-transfer time-out */
+    int token_ttl_s;            /* JWT lifetime */
+    size_t max_string_bytes;    /* longest JSON string accepted */
+    int max_depth;              /* deepest JSON nesting accepted */
+    size_t max_body_bytes;      /* largest response body accepted, after decompression */
+    size_t max_record_bytes;    /* most one record (values, extra, buffered connections) holds */
+    int max_attempts;           /* attempts per HTTP request */
+    int retry_base_ms;          /* first back-off (doubles each time) */
+    int run_budget_s;           /* a run stops retrying after this long */
+    int min_page_limit;         /* smallest page after time-outs halve it, <= page_limit */
+    int max_concurrency;        /* parallel details requests */
+    int requests_per_second;    /* cap on request starts, 0 = none */
+    int lock_wait_s;            /* wait for another run on the same project */
+    int settling_time_s;        /* a session ended less than this ago is not final yet */
+    int db_reconnect_attempts;  /* tries to reach PostgreSQL again mid-run */
+    bool acknowledge_gaps;      /* do not fail the run for days already lost */
+    bool allow_insecure_http;   /* http:// to a host other than this machine */
+    char *log_level;            /* "error" | "warn" | "info" | "debug" */
+    char *metrics_file;         /* Prometheus textfile written by run, NULL = none */
+    char *source_path;          /* the file read, or NULL when only the environment was used */
 };
 
 /* Fill *out from `path` (NULL: no file, environment and defaults only) and the environment.
@@ -56,6 +62,11 @@ int config_load(struct config **out, const char *path, struct lk_error *err);
 
 /* Like config_load but does not require credentials or projects (for `migrate`, `status`). */
 int config_load_relaxed(struct config **out, const char *path, struct lk_error *err);
+
+/* The API key and secret that sign project i's tokens: its own, else the top-level ones
+ * (NULL only before validation). Borrowed from cfg. Cannot fail. */
+const char *config_project_api_key(const struct config *cfg, size_t i);
+const char *config_project_api_secret(const struct config *cfg, size_t i);
 
 /* Free everything, zeroing the secret first. NULL is a no-op. Cannot fail. */
 void config_free(struct config *cfg);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "error.h"
 
 struct lk_error;
 
@@ -39,10 +40,13 @@ struct key_def {
 };
 
 /* The number of entries of config_keys (checked where the table is defined). */
-#define CONFIG_KEY_COUNT 27
+#define CONFIG_KEY_COUNT 28
 
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];
+
+/* Problems of one load kept to be reported together. */
+#define CONFIG_PROBLEMS_KEPT 8
 
 /* One load: the config being filled, the file (NULL: none) and the caller's error record. */
 struct loader {
@@ -51,6 +55,9 @@ struct loader {
     unsigned int file_mode; /* the config file's permission bits (st_mode & 07777) */
     struct lk_error *err;
     size_t seen[CONFIG_KEY_COUNT]; /* 1-based line where each key was set, 0 = not set */
+    /* the problems found so far, reported together at the end (config_note_problem) */
+    struct lk_error problems[CONFIG_PROBLEMS_KEPT];
+    int problem_count; /* may exceed CONFIG_PROBLEMS_KEPT: the rest are counted */
 };
 
 /* A scalar value as given: text is NUL-terminated after len bytes (it may hold a NUL before);
@@ -64,6 +71,7 @@ struct config_scalar {
 /* A growing list of project ids, moved into struct config once complete. */
 struct id_list {
     char **items;
+    char **keys, **secrets; /* each item's own api_key and secret, NULL when it has none */
     size_t count, cap;
 };
 
@@ -71,6 +79,11 @@ struct id_list {
 
 /* The key called name (len bytes, which may hold a NUL), or NULL. */
 const struct key_def *config_find_key(const char *name, size_t len);
+
+/* rc is a step's result: an LK_ECONFIG in ld->err is noted (kept to be reported with every
+ * other problem at the end of the load) and 0 returned, so the load goes on; anything else
+ * (0, LK_ENOMEM) is returned as it is. */
+int config_note_problem(struct loader *ld, int rc);
 
 /* The detail of an unknown key's error: the keys it is near, or every key. */
 void config_hint_unknown_key(const char *name, struct lk_error *err);
@@ -109,6 +122,10 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
 int config_add_project(struct id_list *list, const char *id, size_t len, const char *where,
                        const char *what, struct lk_error *err);
 
+/* Read an api_secret_file (resolved beside the config file; private to the user, not
+ * empty) into *slot; where names the key's place. Returns 0, LK_ECONFIG or LK_ENOMEM. */
+int config_read_secret_file(const struct loader *ld, const char *file, const char *where,
+                            char **slot);
 /* Free cfg's projects (the fields are left dangling: set or free them next). */
 void config_clear_projects(struct config *cfg);
 

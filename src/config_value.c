@@ -36,10 +36,11 @@ int config_out_of_memory(struct lk_error *err)
 const char *config_shown(char *buf, size_t size, const char *s)
 {
     size_t n = strlen(s), keep = n, i;
+    size_t cap = size - 4 < 60 ? size - 4 : 60; /* room for "..." and the NUL */
 
     assert(size >= 64);
-    if (keep > 60) {
-        keep = 60;
+    if (keep > cap) {
+        keep = cap;
         while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
             keep--;
     }
@@ -132,14 +133,22 @@ int config_add_project(struct id_list *list, const char *id, size_t len, const c
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 4;
         char **items = realloc(list->items, cap * sizeof *items);
+        char **keys = items ? realloc(list->keys, cap * sizeof *keys) : NULL;
+        char **secrets = keys ? realloc(list->secrets, cap * sizeof *secrets) : NULL;
 
-        if (items == NULL) {
+        if (items)
+            list->items = items;
+        if (keys)
+            list->keys = keys;
+        if (secrets == NULL) {
             rc = config_out_of_memory(err);
             goto done;
         }
-        list->items = items;
+        list->secrets = secrets;
         list->cap = cap;
     }
+    list->keys[list->count] = NULL;
+    list->secrets[list->count] = NULL;
     list->items[list->count++] = copy;
     copy = NULL;
 done:
@@ -149,26 +158,40 @@ done:
 
 void config_clear_projects(struct config *cfg)
 {
-    for (size_t i = 0; i < cfg->project_count; i++)
+    for (size_t i = 0; i < cfg->project_count; i++) {
         free(cfg->projects[i]);
+        if (cfg->project_api_keys)
+            free(cfg->project_api_keys[i]);
+        if (cfg->project_api_secrets)
+            secret_free(cfg->project_api_secrets[i]);
+    }
     free(cfg->projects);
+    free(cfg->project_api_keys);
+    free(cfg->project_api_secrets);
 }
 
 void config_take_projects(struct config *cfg, struct id_list *list)
 {
     config_clear_projects(cfg);
     cfg->projects = list->items;
+    cfg->project_api_keys = list->keys;
+    cfg->project_api_secrets = list->secrets;
     cfg->project_count = list->count;
-    list->items = NULL;
+    list->items = list->keys = list->secrets = NULL;
     list->count = list->cap = 0;
 }
 
 void config_id_list_dispose(struct id_list *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i]);
+        free(list->keys[i]);
+        secret_free(list->secrets[i]);
+    }
     free(list->items);
-    list->items = NULL;
+    free(list->keys);
+    free(list->secrets);
+    list->items = list->keys = list->secrets = NULL;
     list->count = list->cap = 0;
 }
 
@@ -312,11 +335,12 @@ int config_set_log_level(char **slot, const char *name, const char *where, const
     return config_set_string(slot, name, strlen(name), false, err);
 }
 
-/* Join a relative api_secret_file to the directory of the config file, so a cron job's
- * working directory does not matter. Returns a heap string or NULL (out of memory). */
+/* Join a relative api_secret_file to the directory of the config file (none: as given), so
+ * a cron job's working directory does not matter. Returns a heap string or NULL (out of
+ * memory). */
 static char *resolve_beside(const char *config_path, const char *file)
 {
-    const char *slash = strrchr(config_path, '/');
+    const char *slash = config_path ? strrchr(config_path, '/') : NULL;
     size_t dir_len = slash ? (size_t)(slash - config_path) + 1 : 0;
     size_t file_len = strlen(file);
     char *joined;
@@ -326,7 +350,8 @@ static char *resolve_beside(const char *config_path, const char *file)
     joined = malloc(dir_len + file_len + 1);
     if (joined == NULL)
         return NULL;
-    memcpy(joined, config_path, dir_len);
+    if (dir_len > 0)
+        memcpy(joined, config_path, dir_len);
     memcpy(joined + dir_len, file, file_len + 1);
     return joined;
 }
@@ -348,7 +373,8 @@ static int secret_file_error(struct lk_error *err, int errnum, const char *path,
 }
 
 /* api_secret_file: read it, strip trailing whitespace, keep it as the secret. */
-static int read_secret_file(const struct loader *ld, const char *file, const char *where)
+int config_read_secret_file(const struct loader *ld, const char *file, const char *where,
+                            char **slot)
 {
     char *path = NULL, *text = NULL;
     unsigned int mode = 0;
@@ -385,7 +411,7 @@ static int read_secret_file(const struct loader *ld, const char *file, const cha
                      path);
         goto done;
     }
-    rc = config_set_string(&ld->cfg->api_secret, text, len, true, ld->err);
+    rc = config_set_string(slot, text, len, true, ld->err);
 done:
     secret_free_n(text, len);
     free(path);
@@ -435,7 +461,7 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
                  where);
         return config_set_string(field, value->text, value->len, true, ld->err);
     case KIND_SECRET_FILE:
-        return read_secret_file(ld, value->text, where);
+        return config_read_secret_file(ld, value->text, where, &ld->cfg->api_secret);
     default:
         return config_set_string(field, value->text, value->len, false, ld->err);
     }

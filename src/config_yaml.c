@@ -121,14 +121,81 @@ static int wrong_shape(const struct key_def *def, const yaml_node_t *value, cons
     return LK_ECONFIG;
 }
 
-/* One item of the "projects" sequence. */
-static int project_item(struct loader *ld, struct id_list *list, const yaml_node_t *item)
+/* The scalar value of `name` in a project's mapping, or NULL (absent). *bad is set when the
+ * mapping holds a key other than id, api_key and api_secret_file, or a value not a scalar. */
+static const yaml_node_t *entry_value(yaml_document_t *doc, const yaml_node_t *map,
+                                      const char *name, const yaml_node_t **bad)
+{
+    static const char *const known[] = {"id", "api_key", "api_secret_file"};
+    const yaml_node_t *found = NULL;
+
+    for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
+         pair++) {
+        const yaml_node_t *key = yaml_document_get_node(doc, pair->key);
+        const yaml_node_t *value = yaml_document_get_node(doc, pair->value);
+        bool is_known = false;
+
+        if (key->type != YAML_SCALAR_NODE || value->type != YAML_SCALAR_NODE || is_null(value)) {
+            *bad = key;
+            continue;
+        }
+        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+            is_known |= strcmp((const char *)key->data.scalar.value, known[i]) == 0;
+        if (!is_known)
+            *bad = key;
+        else if (strcmp((const char *)key->data.scalar.value, name) == 0)
+            found = value;
+    }
+    return found;
+}
+
+/* A "projects" item written as a mapping {id, api_key, api_secret_file}: the project with its
+ * own credentials (each falls back to the top-level one when absent). */
+static int project_entry(struct loader *ld, struct id_list *list, yaml_document_t *doc,
+                         const yaml_node_t *item, const char *where)
+{
+    const yaml_node_t *bad = NULL;
+    const yaml_node_t *id = entry_value(doc, item, "id", &bad);
+    const yaml_node_t *key = entry_value(doc, item, "api_key", &bad);
+    const yaml_node_t *file = entry_value(doc, item, "api_secret_file", &bad);
+    int rc;
+
+    if (bad != NULL || id == NULL) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "%s: a \"projects\" entry written as a mapping takes id (required), "
+                     "api_key and api_secret_file, each a single value",
+                     where);
+        if (bad != NULL && bad->type == YAML_SCALAR_NODE)
+            lk_error_detail(ld->err, "found \"%.60s\" on line %zu",
+                            (const char *)bad->data.scalar.value, bad->start_mark.line + 1);
+        else
+            lk_error_detail(ld->err, "found no id");
+        return LK_ECONFIG;
+    }
+    rc = config_add_project(list, (const char *)id->data.scalar.value, id->data.scalar.length,
+                            where, "\"projects\"", ld->err);
+    if (rc == 0 && key != NULL)
+        rc = config_set_string(&list->keys[list->count - 1], (const char *)key->data.scalar.value,
+                               key->data.scalar.length, false, ld->err);
+    if (rc == 0 && file != NULL)
+        rc = config_read_secret_file(ld, (const char *)file->data.scalar.value, where,
+                                     &list->secrets[list->count - 1]);
+    return rc;
+}
+
+/* One item of the "projects" sequence: an id, or a mapping with the project's credentials. */
+static int project_item(struct loader *ld, struct id_list *list, yaml_document_t *doc,
+                        const yaml_node_t *item)
 {
     char where[WHERE_MAX];
 
     snprintf(where, sizeof where, "%s:%zu", ld->path, item->start_mark.line + 1);
+    if (item->type == YAML_MAPPING_NODE)
+        return project_entry(ld, list, doc, item, where);
     if (item->type != YAML_SCALAR_NODE || is_null(item)) {
-        lk_error_set(ld->err, LK_ECONFIG, "%s: every item of \"projects\" must be a project id",
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "%s: every item of \"projects\" must be a project id or a mapping "
+                     "{id, api_key, api_secret_file}",
                      where);
         lk_error_detail(ld->err, "found %s", is_null(item) ? "an empty item" : node_kind(item));
         return LK_ECONFIG;
@@ -141,7 +208,7 @@ static int project_item(struct loader *ld, struct id_list *list, const yaml_node
 static int apply_projects(struct loader *ld, const struct key_def *def, yaml_document_t *doc,
                           const yaml_node_t *value, const char *where)
 {
-    struct id_list list = {NULL, 0, 0};
+    struct id_list list = {NULL, NULL, NULL, 0, 0};
     int rc = LK_ECONFIG;
 
     if (value->type == YAML_MAPPING_NODE) {
@@ -161,7 +228,7 @@ static int apply_projects(struct loader *ld, const struct key_def *def, yaml_doc
     }
     for (yaml_node_item_t *it = value->data.sequence.items.start;
          value->type == YAML_SEQUENCE_NODE && it < value->data.sequence.items.top; it++) {
-        rc = project_item(ld, &list, yaml_document_get_node(doc, *it));
+        rc = project_item(ld, &list, doc, yaml_document_get_node(doc, *it));
         if (rc != 0)
             goto done;
     }
@@ -351,7 +418,7 @@ static int apply_document(struct loader *ld, yaml_document_t *doc)
          pair < root->data.mapping.pairs.top; pair++) {
         rc = apply_pair(ld, doc, yaml_document_get_node(doc, pair->key),
                         yaml_document_get_node(doc, pair->value));
-        if (rc != 0)
+        if ((rc = config_note_problem(ld, rc)) != 0) /* a bad key: note it, read the next */
             return rc;
     }
     return 0;

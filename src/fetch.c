@@ -20,6 +20,7 @@
 #include "error.h"
 #include "extract.h"
 #include "log.h"
+#include "metrics.h"
 #include "paging.h"
 #include "sched.h"
 #include "store.h"
@@ -41,6 +42,9 @@ struct fetch {
     bool refused;              /* a request was refused for good: the run must stop */
     struct strmap ids;         /* the day's listed session ids */
     struct strmap page_firsts; /* first session id of every full list page of the day */
+    struct fetch_progress progress;
+    fetch_progress_fn on_progress;
+    void *on_progress_ctx;
     /* the run */
     char *field_paths[MAX_FIELD_PATHS];
     size_t field_path_count;
@@ -136,6 +140,18 @@ static int attempt_failed(struct job *job, int rc, bool refused, const struct ht
     return rc;
 }
 
+/* A request of kind ended well: tell the progress function. */
+static void note_progress(struct fetch *f, enum api_kind kind)
+{
+    if (kind == API_LIST)
+        f->progress.pages++;
+    else
+        f->progress.details_done++;
+    f->progress.sessions = f->ids.count;
+    if (f->on_progress)
+        f->on_progress(f->on_progress_ctx, &f->progress);
+}
+
 /* http_done_fn of every request: read the verdict, finish the body, tell sched. */
 static void job_done(void *ctx, int rc, const struct http_response *resp, struct lk_error *err)
 {
@@ -145,6 +161,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         .err = &failure, .throttled = resp->status == 429, .retry_after_s = resp->retry_after_s};
     bool refused;
 
+    metrics_count_response(resp->status);
     rc = api_verdict(&job->req, rc, resp, &refused, &failure);
     if (rc == 0)
         rc = extract_finish(job->ex, &failure);
@@ -156,6 +173,8 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         rc = attempt_failed(job, rc, refused, resp, &outcome, &failure);
     outcome.rc = rc;
     sched_finished(job->f->sched, job->index, &outcome);
+    if (rc == 0)
+        note_progress(job->f, job->req.kind);
 }
 
 /* ---- sched's view of a batch ---- */
@@ -320,6 +339,7 @@ int fetch_details(struct fetch *f, char *const *ids, size_t count, fetch_failed_
     }
     for (size_t i = 0; i < count; i++)
         jobs[i].req = (struct api_request){API_DETAILS, f->project, f->day, 0, 0, ids[i]};
+    f->progress.details_total = count;
     rc = run_batch(&batch, states, count, err);
     for (size_t i = 0; rc == 0 && i < count; i++)
         *fetched_out += states[i].state == SCHED_DONE;
@@ -382,6 +402,13 @@ void fetch_begin_day(struct fetch *f, const char *project, const char *day)
     f->refused = false;
     strmap_clear(&f->ids);
     strmap_clear(&f->page_firsts);
+    memset(&f->progress, 0, sizeof f->progress);
+}
+
+void fetch_set_progress(struct fetch *f, fetch_progress_fn fn, void *ctx)
+{
+    f->on_progress = fn;
+    f->on_progress_ctx = ctx;
 }
 
 size_t fetch_listed_count(const struct fetch *f)

@@ -30,6 +30,17 @@ void fetch_free(struct fetch *f);
 /* Start a project-day (both borrowed until the next call): forget the last day's sessions. */
 void fetch_begin_day(struct fetch *f, const char *project, const char *day);
 
+/* How far the day is: list pages read, sessions listed, details done (ok or failed for good)
+ * of those asked for. */
+struct fetch_progress {
+    int pages;
+    size_t sessions;
+    size_t details_done, details_total;
+};
+typedef void (*fetch_progress_fn)(void *ctx, const struct fetch_progress *progress);
+/* Call fn (NULL: none) with ctx after every request that finished for good. Cannot fail. */
+void fetch_set_progress(struct fetch *f, fetch_progress_fn fn, void *ctx);
+
 /* The list phase: pages until a short or empty one; *pages_out gets how many were read.
  * Returns 0 or the failure that ends the day (err names the page). */
 int fetch_list(struct fetch *f, int *pages_out, struct lk_error *err);

@@ -1,11 +1,14 @@
 /* log.c -- stderr logging; one line per call, written with a single fputs so concurrent
- * processes (cron overlap) do not interleave within a line. */
+ * processes (cron overlap) do not interleave within a line. Every text from outside (ids,
+ * messages quoting the API or the server) is escaped for a terminal first (escape_text),
+ * then quoted for the line's format. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "escape.h"
@@ -14,8 +17,14 @@
 #define LOG_LINE_MAX 2000
 
 static enum log_level current_level = LOG_LEVEL_INFO;
+static enum log_format current_format = LOG_FORMAT_LOGFMT;
 static char current_prefix[256];
+static long long current_run;
+static char current_project[128];
+static char current_day[16];
 static unsigned long warnings_printed;
+static bool progress_shown; /* a progress line is on the terminal, without its newline */
+static enum log_level detail_level = LOG_LEVEL_ERROR; /* of the detail line being written */
 
 /* log_warn_repeated: a few kinds, counted by their (static) name */
 #define REPEAT_KINDS 8
@@ -24,21 +33,62 @@ static struct {
     unsigned long count;
 } repeated[REPEAT_KINDS];
 
+/* log_warn_similar: the causes seen since the last flush, and how many were not printed */
+#define SIMILAR_KEYS 16
+static struct {
+    char key[128];
+    unsigned long suppressed;
+} similar[SIMILAR_KEYS];
+static int similar_used;
+
 void log_set_level(enum log_level level)
 {
     current_level = level;
 }
 
+/* The index of name in names (count of them), or -1. */
+static int name_index(const char *const *names, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 int log_level_from_name(const char *name, enum log_level *out)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(name, names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    return -1;
+    int i = name_index(names, sizeof names / sizeof names[0], name);
+
+    if (i >= 0)
+        *out = (enum log_level)i;
+    return i >= 0 ? 0 : -1;
+}
+
+void log_set_format(enum log_format format)
+{
+    current_format = format;
+}
+
+int log_format_from_name(const char *name, enum log_format *out)
+{
+    static const char *const names[] = {"logfmt", "json", "text"};
+    int i = name_index(names, sizeof names / sizeof names[0], name);
+
+    if (i >= 0)
+        *out = (enum log_format)i;
+    return i >= 0 ? 0 : -1;
+}
+
+void log_set_run(long long run_id)
+{
+    current_run = run_id;
+}
+
+void log_set_context(const char *project, const char *day)
+{
+    snprintf(current_project, sizeof current_project, "%s", project ? project : "");
+    snprintf(current_day, sizeof current_day, "%s", day ? day : "");
 }
 
 void log_set_prefix(const char *prefix)
@@ -54,18 +104,136 @@ unsigned long log_warning_count(void)
     return warnings_printed;
 }
 
-/* Write one line: "lkarchive: LABEL: [PREFIX: ]TEXT", with the prefix and text escaped
- * (they carry ids, names and messages from the API and the server). */
+/* Append s to out (size bytes, used so far *used) as a quoted value: '"' and '\\' escaped
+ * with a backslash (s holds no control character: escape_text ran first). */
+static void append_quoted(char *out, size_t size, size_t *used, const char *s)
+{
+    if (*used + 1 < size)
+        out[(*used)++] = '"';
+    for (; *s && *used + 3 < size; s++) {
+        if (*s == '"' || *s == '\\')
+            out[(*used)++] = '\\';
+        out[(*used)++] = *s;
+    }
+    if (*used + 1 < size)
+        out[(*used)++] = '"';
+    out[*used] = '\0';
+}
+
+/* Append a logfmt value: bare when it holds no space, '=' or '"', else quoted. */
+static void append_logfmt_value(char *out, size_t size, size_t *used, const char *s)
+{
+    if (*s != '\0' && strpbrk(s, " =\"\\") == NULL) {
+        int n = snprintf(out + *used, size - *used, "%s", s);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+    } else {
+        append_quoted(out, size, used, s);
+    }
+}
+
+/* Append " key=value" (logfmt) or ",\"key\":value" (JSON); a string value is escaped. */
+static void append_field(char *out, size_t size, size_t *used, const char *key, const char *value,
+                         bool is_string)
+{
+    int n;
+
+    if (current_format == LOG_FORMAT_JSON) {
+        n = snprintf(out + *used, size - *used, ",\"%s\":", key);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+        if (is_string) {
+            append_quoted(out, size, used, value);
+            return;
+        }
+    } else {
+        n = snprintf(out + *used, size - *used, " %s=", key);
+        *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+        if (is_string) {
+            append_logfmt_value(out, size, used, value);
+            return;
+        }
+    }
+    n = snprintf(out + *used, size - *used, "%s", value);
+    *used += n > 0 && (size_t)n < size - *used ? (size_t)n : 0;
+}
+
+/* "lkarchive: LABEL: [PREFIX: ]TEXT", the human form. */
+static void format_text(char *line, size_t size, const char *label, bool with_prefix,
+                        const char *body)
+{
+    char prefix[sizeof current_prefix * 4 + sizeof current_project * 4 + 64];
+    char context[sizeof current_project + sizeof current_day + 16];
+
+    if (!with_prefix)
+        prefix[0] = '\0';
+    else if (current_prefix[0])
+        escape_text(prefix, sizeof prefix, current_prefix, strlen(current_prefix), sizeof prefix);
+    else {
+        snprintf(context, sizeof context, "%s%s%s%s%s", current_project[0] ? "project=" : "",
+                 current_project, current_day[0] ? " day=" : "", current_day, "");
+        escape_text(prefix, sizeof prefix, context, strlen(context), sizeof prefix);
+    }
+    snprintf(line, size, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "", body);
+}
+
+/* One line in logfmt or JSON: time, level, the context, then msg (or detail). */
+static void format_fields(char *line, size_t size, const char *level, bool is_detail,
+                          const char *body)
+{
+    char now[32], run[24], escaped[sizeof current_prefix * 4];
+    struct timespec ts;
+    struct tm tm;
+    size_t used = 0;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(now, sizeof now - 8, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(now + strlen(now), 8, ".%03uZ", (unsigned)(ts.tv_nsec / 1000000) % 1000u);
+    if (current_format == LOG_FORMAT_JSON) {
+        used = (size_t)snprintf(line, size, "{\"time\":\"%s\"", now);
+        append_field(line, size, &used, "level", level, true);
+    } else {
+        used = (size_t)snprintf(line, size, "time=%s level=%s", now, level);
+    }
+    if (current_run > 0) {
+        snprintf(run, sizeof run, "%lld", current_run);
+        append_field(line, size, &used, "run", run, false);
+    }
+    if (current_project[0]) {
+        escape_text(escaped, sizeof escaped, current_project, strlen(current_project), 128);
+        append_field(line, size, &used, "project", escaped, true);
+    }
+    if (current_day[0])
+        append_field(line, size, &used, "day", current_day, true);
+    if (current_prefix[0]) {
+        escape_text(escaped, sizeof escaped, current_prefix, strlen(current_prefix),
+                    sizeof escaped);
+        append_field(line, size, &used, "ctx", escaped, true);
+    }
+    append_field(line, size, &used, is_detail ? "detail" : "msg", body, true);
+    snprintf(line + used, size - used, "%s\n", current_format == LOG_FORMAT_JSON ? "}" : "");
+}
+
+/* Write one line in the current format. The text is escaped for a terminal first (it carries
+ * ids, names and messages from the API and the server). */
 static void write_line(const char *label, bool with_prefix, const char *text, size_t len)
 {
-    char prefix[sizeof current_prefix * 4], body[LOG_LINE_MAX * 2];
-    char line[sizeof prefix + sizeof body + 32];
-    const char *raw_prefix = with_prefix ? current_prefix : "";
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    char body[LOG_LINE_MAX * 2];
+    char line[sizeof body * 2 + sizeof current_prefix * 8 + 512];
+    const char *level = label;
 
-    escape_text(prefix, sizeof prefix, raw_prefix, strlen(raw_prefix), sizeof prefix);
     escape_text(body, sizeof body, text, len, LOG_LINE_MAX);
-    snprintf(line, sizeof line, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "",
-             body);
+    if (current_format == LOG_FORMAT_TEXT) {
+        format_text(line, sizeof line, label, with_prefix, body);
+    } else {
+        /* a detail line takes the level of the line it details (detail_level) */
+        if (strcmp(label, "warning") == 0)
+            level = levels[LOG_LEVEL_WARN];
+        else if (strcmp(label, "detail") == 0)
+            level = levels[detail_level];
+        format_fields(line, sizeof line, level, strcmp(label, "detail") == 0, body);
+    }
+    log_progress_end();
     fputs(line, stderr); /* one write per line: overlapping cron runs do not interleave */
 }
 
@@ -123,6 +291,7 @@ void log_detail(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (len < 0)
         return;
+    detail_level = level;
     /* libpq's messages span lines (ERROR, DETAIL, HINT): one "detail:" line each */
     for (line = text; *line;) {
         size_t line_len = strcspn(line, "\n");
@@ -154,8 +323,65 @@ void log_warn_repeated(const char *kind, const char *fmt, ...)
     va_end(ap);
 }
 
+void log_progress(const char *text)
+{
+    char safe[512];
+
+    escape_text(safe, sizeof safe, text, strlen(text), 200);
+    fprintf(stderr, "\r\033[K%s", safe);
+    fflush(stderr);
+    progress_shown = true;
+}
+
+void log_progress_end(void)
+{
+    if (!progress_shown)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    progress_shown = false;
+}
+
+void log_warn_similar(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    int slot = 0;
+
+    while (slot < similar_used && strncmp(similar[slot].key, key, sizeof similar[slot].key - 1))
+        slot++;
+    if (slot < similar_used) {
+        similar[slot].suppressed++;
+        warnings_printed++;
+        return;
+    }
+    if (similar_used < SIMILAR_KEYS) { /* a full table prints every warning */
+        snprintf(similar[similar_used].key, sizeof similar[similar_used].key, "%s", key);
+        similar[similar_used].suppressed = 0;
+        similar_used++;
+    }
+    va_start(ap, fmt);
+    emit(LOG_LEVEL_WARN, "warning", fmt, ap);
+    va_end(ap);
+}
+
+void log_similar_flush(void)
+{
+    for (int slot = 0; slot < similar_used; slot++) {
+        unsigned long met = warnings_printed;
+
+        if (similar[slot].suppressed == 0)
+            continue;
+        log_at(LOG_LEVEL_WARN, "warning", "%lu more warning%s like that (%s) not printed",
+               similar[slot].suppressed, similar[slot].suppressed == 1 ? "" : "s",
+               similar[slot].key);
+        warnings_printed = met; /* a summary line, not a warning the run met */
+    }
+    similar_used = 0;
+}
+
 void log_repeated_summary(void)
 {
+    log_similar_flush();
     for (int slot = 0; slot < REPEAT_KINDS && repeated[slot].kind; slot++)
         if (repeated[slot].count > LOG_REPEAT_LIMIT)
             log_warn("%lu %s warnings in all, %lu not printed", repeated[slot].count,

@@ -10,11 +10,14 @@
 
 #include <assert.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "process.h"
 
 struct sched {
@@ -261,6 +264,22 @@ static void fail_for_good(struct sched *s, size_t i, int rc, const struct lk_err
     s->ops->failed(s->ctx, i, err);
 }
 
+/* What makes retries alike, in buf: the transport's reason after "failed: " (the URL before
+ * it differs per request), or an HTTP status's "HTTP NNN", else the whole message. */
+static const char *retry_cause(char *buf, size_t size, const char *message)
+{
+    const char *reason = strstr(message, "failed: ");
+    size_t len;
+
+    if (reason) {
+        snprintf(buf, size, "%s", reason + strlen("failed: "));
+        return buf;
+    }
+    len = strncmp(message, "HTTP ", 5) == 0 ? strcspn(message + 5, " ") + 5 : strlen(message);
+    snprintf(buf, size, "%.*s", (int)len, message);
+    return buf;
+}
+
 /* Schedule job i's next attempt after a back-off, if attempts and the time budget allow;
  * else it fails for good, saying why it was not retried. */
 static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome *outcome)
@@ -268,7 +287,7 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
     struct sched_job *job = &s->jobs[i];
     struct lk_error failure = *outcome->err;
     long delay;
-    char what[200];
+    char what[200], cause[128];
 
     if (job->attempt_no >= s->policy.max_attempts) {
         fail_for_good(s, i, outcome->rc, &failure);
@@ -282,8 +301,11 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
         return;
     }
     s->ops->describe(s->ctx, i, what, sizeof what);
-    log_warn("%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
-             (double)delay / 1000.0, job->attempt_no + 1, s->policy.max_attempts);
+    /* an unreachable API fails every request of the day alike: one line per cause */
+    log_warn_similar(retry_cause(cause, sizeof cause, failure.message),
+                     "%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
+                     (double)delay / 1000.0, job->attempt_no + 1, s->policy.max_attempts);
+    metrics_count_retry();
     job->not_before_ms = now_ms() + delay;
     job->state = SCHED_WAITING;
     s->retrying++;

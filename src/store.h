@@ -30,6 +30,13 @@ void store_free(struct store *st); /* NULL is a no-op; cannot fail */
  * *applied_out (may be NULL) gets how many were applied now. */
 int store_migrate(struct store *st, int *applied_out, struct lk_error *err);
 
+/* For `check`: whether this database user may do what run does: create the schema (not
+ * migrated yet: CREATE on the database) or write the archive (migrated: INSERT and UPDATE on
+ * the livekit tables). *ok_out false with `missing` (size bytes) naming what is lacking.
+ * Returns 0 or LK_EDB. */
+int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *missing,
+                           size_t size, struct lk_error *err);
+
 /* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
 int store_schema_current(struct store *st, bool *out, struct lk_error *err);
 
@@ -99,11 +106,19 @@ void store_set_settling(struct store *st, int seconds);
 
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
-    long long active_sessions;                     /* of those, not ended */
+    /* dry run: the day's sessions the archive lacks, holds otherwise (the session or one of
+     * its participants or connections), and holds as the API said them */
+    long long new_sessions, changed_sessions, unchanged_sessions;
+    long long active_sessions;   /* of those, not ended */
     long long settling_sessions; /* of those, ended less than the settling time ago */
     long long refused_sessions;  /* left out: PostgreSQL refused one of their values */
     bool complete;               /* recorded as complete */
 };
+
+/* Dry run (`run --dry-run`): store_run_begin records no run (run id 0), store_day_commit
+ * compares the day with the archive (day_counts' new/changed/unchanged) and rolls it back,
+ * and no ledger entry, seen field or acknowledged gap is written. Cannot fail. */
+void store_set_dry_run(struct store *st, bool dry_run);
 
 /* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,
  * LK_EVALUE (a value refused, outside isolation) or LK_ENOMEM; on error the day is still open and
@@ -123,19 +138,35 @@ struct status_row {
     char *project;
     char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
     char status[16];          /* complete, pending or failed; missing: no ledger entry */
+    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
     long long sessions, participants, connections, active_sessions;
-    char completed_at[17]; /* "YYYY-MM-DD HH:MM" (UTC) when complete, else "" */
-    char *last_error;      /* "" when none */
-    bool gap;              /* older than the 7-day window and not complete: lost for good */
+    long long attempts;
+    char completed_at[21];    /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) when complete, else "" */
+    char last_attempt_at[21]; /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of the last run, "" if none */
+    char *last_error;         /* why it is not complete; "" when none or when complete */
+    bool gap;                 /* older than the 7-day window and not complete (not just left
+                                 with active sessions): lost for good */
+    bool acknowledged;        /* a gap whose loss was acknowledged: it fails nothing */
 };
 
-/* What the ledger says of every project and day from the project's first entry up to
- * `today`, in project and day order. *out gets *count_out rows (the caller frees them with
- * store_status_rows_free). *migrated_out is false, with no rows and no error, when the
- * database has no livekit schema yet. Returns 0, LK_EDB or LK_ENOMEM. */
-int store_status_rows(struct store *st, const char *today, struct status_row **out,
-                      size_t *count_out, bool *migrated_out, struct lk_error *err);
+/* What the ledger says of the projects in `projects_csv` (comma-separated ids; NULL: every
+ * project in the ledger), of every day from window_start (NULL: the project's first ledger
+ * entry) up to `today`, plus every gap before window_start, in project and day order. *out
+ * gets *count_out rows (the caller frees them with store_status_rows_free). *migrated_out is
+ * false, with no rows and no error, when the database has no livekit schema yet. A day never
+ * recorded has status "missing". Returns 0, LK_EDB or LK_ENOMEM. */
+int store_status_rows(struct store *st, const char *today, const char *window_start,
+                      const char *projects_csv, struct status_row **out, size_t *count_out,
+                      bool *migrated_out, struct lk_error *err);
 void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
+
+/* For --metrics-file: the runs of the ledger by status (ok, incomplete, failed,
+ * interrupted, running, in that order) and the requests of them all. Returns 0 or LK_EDB. */
+int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
+                     struct lk_error *err);
+/* The Unix time the last run that ended ok and covered `project` finished; 0 when none did.
+ * Returns 0 or LK_EDB. */
+int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err);
 
 /* Give the existing `role` read-only access to the archive: USAGE on the schemas livekit and
  * livekit_bi, SELECT on their tables and views, also on objects later migrations create

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "date.h"
+#include "metrics.h"
 #include "strmap.h"
 
 struct lk_error;
@@ -37,6 +38,7 @@ struct store {
     char settle_s[16];      /* store_set_settling, as a statement parameter (seconds) */
     char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
+    bool dry_run; /* store_set_dry_run: no run, ledger or day is written */
 
     /* the open day (store_stage.c, store_merge.c) */
     char project[128];
@@ -47,7 +49,8 @@ struct store {
     bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
     struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
     long long rows_merged;  /* rows the day's merges inserted or changed */
-    char *copy_buf;         /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
+    long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
+    char *copy_buf; /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;

@@ -69,6 +69,10 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
     int rc = LK_EDB;
 
     assert(st != NULL);
+    if (st->dry_run) { /* a dry run is not recorded */
+        *run_id_out = 0;
+        return 0;
+    }
     /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
     for (size_t i = 0; i < project_count; i++)
         size += strlen(projects[i]) + 1;
@@ -108,6 +112,8 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
     const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
 
     assert(st != NULL);
+    if (st->dry_run)
+        return 0;
     snprintf(run, sizeof run, "%lld", run_id);
     snprintf(requests, sizeof requests, "%lld", outcome->requests);
     snprintf(warnings, sizeof warnings, "%lld", outcome->warnings);
@@ -132,6 +138,8 @@ int store_note_fields(struct store *st, long long run_id, char *const *paths, si
     assert(st != NULL);
     *new_out = NULL;
     *new_count_out = 0;
+    if (st->dry_run)
+        return 0;
     snprintf(run, sizeof run, "%lld", run_id);
     for (size_t i = 0; i < count; i++) {
         const char *params[2] = {paths[i], run};
@@ -177,22 +185,37 @@ done:
     return rc;
 }
 
-/* Every day from a project's first ledger entry to today, with what the ledger says; a day
- * older than the window that is not complete is a permanent gap. $1 today */
+/* Every day of the chosen projects from window_start (or their first ledger entry) to today,
+ * with what the ledger says, and every gap before it: a day older than the API's window that
+ * is not complete, unless it was left pending only because sessions were still active (its
+ * last state is what the API would still say). A project without a ledger entry shows the
+ * window. $1 today $2 window start or NULL $3 comma-separated projects or NULL */
 static const char SQL_STATUS[] =
-    "WITH bounds AS (SELECT project_id, min(day) AS first_day FROM livekit.archive_days"
-    "   GROUP BY project_id),"
+    "WITH projects AS (SELECT DISTINCT p AS project_id FROM unnest(string_to_array($3, ',')) p"
+    "   UNION SELECT DISTINCT project_id FROM livekit.archive_days WHERE $3 IS NULL),"
+    " bounds AS (SELECT p.project_id, COALESCE((SELECT min(a.day) FROM livekit.archive_days a"
+    "   WHERE a.project_id = p.project_id), $2::date, $1::date) AS first_day FROM projects p),"
     " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
-    "   generate_series(b.first_day, $1::date, interval '1 day') d)"
-    " SELECT days.project_id, days.day::text, COALESCE(a.status, 'missing'),"
-    "   COALESCE(a.sessions, 0), COALESCE(a.participants, 0), COALESCE(a.connections, 0),"
-    "   COALESCE(a.active_sessions, 0),"
-    "   COALESCE(to_char(a.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), ''),"
-    "   COALESCE(a.last_error, ''),"
-    "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete')"
-    " FROM days LEFT JOIN livekit.archive_days a"
-    "   ON a.project_id = days.project_id AND a.day = days.day"
-    " ORDER BY days.project_id, days.day";
+    "   generate_series(b.first_day, $1::date, interval '1 day') d),"
+    " rows AS (SELECT days.project_id, days.day, a.status, a.sessions, a.participants,"
+    "   a.connections, a.active_sessions, a.completed_at, a.last_error, a.gap_acknowledged_at,"
+    "   a.pending_reason, a.attempts, a.last_attempt_at,"
+    "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete'"
+    "    AND a.pending_reason IS DISTINCT FROM 'active sessions') AS is_gap"
+    "   FROM days LEFT JOIN livekit.archive_days a"
+    "   ON a.project_id = days.project_id AND a.day = days.day)"
+    " SELECT rows.project_id, rows.day::text, COALESCE(rows.status, 'missing'),"
+    "   COALESCE(rows.sessions, 0), COALESCE(rows.participants, 0),"
+    "   COALESCE(rows.connections, 0), COALESCE(rows.active_sessions, 0),"
+    "   COALESCE(to_char(rows.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    "     ''),"
+    "   CASE WHEN rows.status = 'complete' THEN '' ELSE COALESCE(rows.last_error, '') END,"
+    "   rows.is_gap, rows.gap_acknowledged_at IS NOT NULL, COALESCE(rows.pending_reason, ''),"
+    "   COALESCE(rows.attempts, 0),"
+    "   COALESCE(to_char(rows.last_attempt_at AT TIME ZONE 'UTC',"
+    "     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+    " FROM rows WHERE $2::date IS NULL OR rows.day >= $2::date OR rows.is_gap"
+    " ORDER BY rows.project_id, rows.day";
 
 /* Copy the rows of res into a new array of `size`-byte structs, each filled by fill (which
  * returns 0 or LK_ENOMEM). *out and *count_out get the array and how many of its rows were
@@ -229,15 +252,20 @@ static int status_row_from(void *row, const PGresult *res, int i)
     out->active_sessions = strtoll(PQgetvalue(res, i, 6), NULL, 10);
     snprintf(out->completed_at, sizeof out->completed_at, "%s", PQgetvalue(res, i, 7));
     out->gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
+    out->acknowledged = strcmp(PQgetvalue(res, i, 10), "t") == 0;
+    snprintf(out->pending_reason, sizeof out->pending_reason, "%s", PQgetvalue(res, i, 11));
+    out->attempts = strtoll(PQgetvalue(res, i, 12), NULL, 10);
+    snprintf(out->last_attempt_at, sizeof out->last_attempt_at, "%s", PQgetvalue(res, i, 13));
     out->project = strdup(PQgetvalue(res, i, 0));
     out->last_error = strdup(PQgetvalue(res, i, 8));
     return out->project && out->last_error ? 0 : LK_ENOMEM;
 }
 
-int store_status_rows(struct store *st, const char *today, struct status_row **out,
-                      size_t *count_out, bool *migrated_out, struct lk_error *err)
+int store_status_rows(struct store *st, const char *today, const char *window_start,
+                      const char *projects_csv, struct status_row **out, size_t *count_out,
+                      bool *migrated_out, struct lk_error *err)
 {
-    const char *params[1] = {today};
+    const char *params[3] = {today, window_start, projects_csv};
     void *rows = NULL;
     size_t count = 0;
     PGresult *res = NULL;
@@ -247,7 +275,7 @@ int store_status_rows(struct store *st, const char *today, struct status_row **o
     *out = NULL;
     *count_out = 0;
     *migrated_out = true;
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STATUS, 1, params, err,
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STATUS, 3, params, err,
                  "read livekit.archive_days");
     if (rc == 0) {
         rc = copy_rows(&rows, &count, res, sizeof **out, status_row_from, err);
@@ -362,10 +390,54 @@ int store_acknowledge_gap(struct store *st, const char *project, const char *day
     const char *params[2] = {project, day};
 
     assert(st != NULL);
+    if (st->dry_run)
+        return 0;
     return pq_exec(NULL, st->conn, PQ_COMMAND_OK,
                    "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason,"
                    " last_error, gap_acknowledged_at, attempts)"
                    " VALUES ($1, $2::date, 'failed', 'error', 'never archived', now(), 0)"
                    " ON CONFLICT (project_id, day) DO UPDATE SET gap_acknowledged_at = now()",
                    2, params, err, "acknowledge the gap of %s %s", project, day);
+}
+
+int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
+                     struct lk_error *err)
+{
+    static const char *const statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    memset(by_status, 0, 5 * sizeof *by_status);
+    *requests_out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT status, count(*), COALESCE(sum(requests), 0) FROM livekit.archive_runs"
+                 " GROUP BY status",
+                 0, NULL, err, "count the runs of livekit.archive_runs");
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        for (int s = 0; s < 5; s++)
+            if (strcmp(PQgetvalue(res, i, 0), statuses[s]) == 0)
+                by_status[s] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        *requests_out += strtoll(PQgetvalue(res, i, 2), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    *out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT COALESCE(extract(epoch FROM max(finished_at)), 0)"
+                 " FROM livekit.archive_runs WHERE status = 'ok' AND $1 = ANY (projects)",
+                 1, params, err, "read the last successful run of %s", project);
+    if (rc == 0)
+        *out = strtod(PQgetvalue(res, 0, 0), NULL);
+    PQclear(res);
+    return rc;
 }

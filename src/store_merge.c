@@ -177,8 +177,8 @@ static const char SQL_DAY_FAILED[] =
 
 /* Session merges take ($1 project, $2 day, $3 discarded, $4 subset); participant and
  * connection merges need no day: ($1 project, $2 discarded, $3 subset). */
-static int run_merge(struct store *st, const char *sql, const char *what, const char *discarded,
-                     const char *subset, bool uses_day, struct lk_error *err)
+static int run_merge(struct store *st, const char *sql, enum metrics_table table, const char *what,
+                     const char *discarded, const char *subset, bool uses_day, struct lk_error *err)
 {
     const char *with_day[4] = {st->project, st->day, discarded, subset};
     const char *without_day[3] = {st->project, discarded, subset};
@@ -186,8 +186,12 @@ static int run_merge(struct store *st, const char *sql, const char *what, const 
     int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 4 : 3,
                      uses_day ? with_day : without_day, err, "merge %s", what);
 
-    if (rc == 0)
-        st->rows_merged += strtoll(PQcmdTuples(res), NULL, 10);
+    if (rc == 0) {
+        long long rows = strtoll(PQcmdTuples(res), NULL, 10);
+
+        st->rows_merged += rows;
+        st->table_rows[table] += rows;
+    }
     PQclear(res);
     return rc;
 }
@@ -198,15 +202,17 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     int rc = 0;
 
     if (st->list_rows_changed)
-        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, "sessions from the list", discarded, subset,
-                       true, err);
+        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, METRICS_SESSIONS, "sessions from the list",
+                       discarded, subset, true, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_DETAILS, "session details", discarded, subset, true, err);
+        rc = run_merge(st, SQL_MERGE_DETAILS, METRICS_SESSIONS, "session details", discarded,
+                       subset, true, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, "participants", discarded, subset, false, err);
+        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", discarded,
+                       subset, false, err);
     if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_CONNECTIONS, "participant connections", discarded, subset,
-                       false, err);
+        rc = run_merge(st, SQL_MERGE_CONNECTIONS, METRICS_CONNECTIONS, "participant connections",
+                       discarded, subset, false, err);
     return rc;
 }
 
@@ -260,6 +266,7 @@ static int merge_stage(struct store *st, struct lk_error *err)
     int rc = store_stage_discarded(st, &discarded, err);
 
     st->rows_merged = 0;
+    memset(st->table_rows, 0, sizeof st->table_rows);
     if (rc == 0)
         rc = rollup_collect_days(st, discarded, &rollup_days, err);
     if (rc == 0)
@@ -357,6 +364,47 @@ static int add_run_counters(struct store *st, long long run_id, const struct day
                    "update the run's counters");
 }
 
+/* Dry run, after the merges inside the day's transaction: each session staged is new (its
+ * row entered the archive in this transaction), changed (its row, or a participant or
+ * connection of it, was written in this transaction: now() is the transaction's start), or
+ * unchanged. $1 project */
+static const char SQL_DRY_RUN_COMPARE[] =
+    "WITH staged AS (SELECT DISTINCT session_id FROM lk_stage WHERE kind IN ('L', 'D')),"
+    " judged AS (SELECT t.archived_at = now() AS is_new, (t.updated_at = now()"
+    "   OR EXISTS (SELECT 1 FROM livekit.participants p WHERE p.project_id = $1"
+    "     AND p.session_id = t.session_id AND p.updated_at = now())"
+    "   OR EXISTS (SELECT 1 FROM livekit.participant_connections c WHERE c.project_id = $1"
+    "     AND c.session_id = t.session_id AND c.updated_at = now())) AS written"
+    "   FROM staged s JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id)"
+    " SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new AND written),"
+    "   count(*) FILTER (WHERE NOT is_new AND NOT written) FROM judged";
+
+void store_set_dry_run(struct store *st, bool dry_run)
+{
+    assert(st != NULL);
+    st->dry_run = dry_run;
+}
+
+/* Dry run: compare (SQL_DRY_RUN_COMPARE), then roll the day back. */
+static int dry_run_end_day(struct store *st, struct day_counts *counts, struct lk_error *err)
+{
+    const char *params[1] = {st->project};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DRY_RUN_COMPARE, 1, params, err,
+                     "compare the day with the archive");
+
+    if (rc == 0) {
+        counts->new_sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        counts->changed_sessions = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        counts->unchanged_sessions = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        rc = store_exec(st, "ROLLBACK", "roll back the day (dry run)", err);
+    }
+    if (rc == 0)
+        st->in_day = false;
+    PQclear(res);
+    return rc;
+}
+
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err)
 {
@@ -376,6 +424,10 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     counts_out->refused_sessions = st->refused_count;
     counts_out->complete = result->complete && counts_out->active_sessions == 0 &&
                            counts_out->settling_sessions == 0 && st->refused_count == 0;
+    if (st->dry_run) {
+        rc = dry_run_end_day(st, counts_out, err);
+        goto done;
+    }
     if (st->refused_count > 0 && result->error == NULL) {
         struct day_result with_refusal = *result;
         with_refusal.error = st->refused_first;
@@ -392,6 +444,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     if (rc != 0)
         goto done;
     st->in_day = false;
+    for (int t = 0; t < METRICS_TABLES; t++)
+        metrics_add_rows((enum metrics_table)t, st->table_rows[t]);
 done:
     return rc;
 }
@@ -416,7 +470,7 @@ void store_day_abort(struct store *st, long long run_id, const char *project, co
         st->in_day = false;
         store_exec(st, "ROLLBACK", "roll back the day", NULL);
     }
-    if (PQstatus(st->conn) != CONNECTION_OK)
+    if (PQstatus(st->conn) != CONNECTION_OK || st->dry_run)
         return; /* the caller reconnects; the server rolled the day back */
     snprintf(run, sizeof run, "%lld", run_id);
     if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_DAY_FAILED, 4, params, &err,

@@ -134,6 +134,10 @@ static void day_stored(struct run *run, const struct day_result *result,
         .pages = result->pages,
         .details_fetched = result->details_fetched,
         .details_skipped = result->details_skipped,
+        .dry_run = run->options->dry_run,
+        .new_sessions = counts->new_sessions,
+        .changed_sessions = counts->changed_sessions,
+        .unchanged_sessions = counts->unchanged_sessions,
     };
 
     summary->sessions += counts->sessions;
@@ -141,6 +145,9 @@ static void day_stored(struct run *run, const struct day_result *result,
     summary->connections += counts->connections;
     summary->details_fetched += result->details_fetched;
     summary->details_skipped += result->details_skipped;
+    summary->new_sessions += counts->new_sessions;
+    summary->changed_sessions += counts->changed_sessions;
+    summary->unchanged_sessions += counts->unchanged_sessions;
     summary->days_failed += report.status == DAY_PARTIAL;
     summary->days_complete += report.status == DAY_COMPLETE;
     summary->days_pending += report.status == DAY_PENDING;
@@ -258,7 +265,8 @@ static int run_day(struct run *run, struct lk_error *err)
  * are reported, but are not gaps. */
 static int check_gaps(struct run *run, struct lk_error *err)
 {
-    bool acknowledge = run->options->acknowledge_gaps || run->cfg->acknowledge_gaps;
+    bool acknowledge = (run->options->acknowledge_gaps || run->cfg->acknowledge_gaps) &&
+                       !run->options->dry_run; /* a dry run writes nothing */
     char horizon[DATE_TEXT_SIZE];
     struct gap_row *rows = NULL;
     size_t count = 0;
@@ -292,6 +300,24 @@ static int check_gaps(struct run *run, struct lk_error *err)
     return rc;
 }
 
+/* A project's first run: what it archives, and how far back the API can still go. */
+static void say_first_run(const struct run *run, const char *start)
+{
+    char horizon[DATE_TEXT_SIZE], before_start[DATE_TEXT_SIZE];
+
+    date_add_days(horizon, run->options->today, -(API_WINDOW_DAYS - 1));
+    log_info("first run for project %s: the API still serves %s .. %s; anything older is "
+             "beyond its %d-day window and cannot be archived any more",
+             run->project, horizon, run->options->today, API_WINDOW_DAYS);
+    if (strcmp(start, horizon) != 0) {
+        date_add_days(before_start, start, -1);
+        log_info("this run archives only %s .. %s (--days %d): %s .. %s can still be archived "
+                 "with --days %d (window_days: %d), and %s leaves the window after today",
+                 start, run->options->today, run->options->days, horizon, before_start,
+                 API_WINDOW_DAYS, API_WINDOW_DAYS, horizon);
+    }
+}
+
 /* SIGTERM or SIGINT asked the run to stop (process.h): no further day is begun. */
 static int stop_requested(struct lk_error *err)
 {
@@ -322,18 +348,17 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
     if (rc == 0)
         rc = store_is_new_project(run->st, run->project, &first_run, err);
     if (rc == 0 && first_run)
-        log_info("first run for project %s: the API still serves %s .. %s; anything older "
-                 "is beyond its %d-day window and cannot be archived any more",
-                 run->project, start, run->options->today, API_WINDOW_DAYS);
+        say_first_run(run, start);
     for (int d = 0; d < run->options->days && rc == 0; d++) {
         if ((rc = stop_requested(err)) != 0)
             break;
         date_add_days(day, start, d);
         run->day = day;
         snprintf(prefix, sizeof prefix, "project=%s day=%s", run->project, day);
-        log_set_prefix(prefix);
+        log_set_context(run->project, day);
         rc = run_day(run, err);
-        log_set_prefix(NULL);
+        log_similar_flush(); /* the day's counted warnings, under its context */
+        log_set_context(NULL, NULL);
         if (rc != 0)
             lk_error_prefix(err, "%s", prefix); /* the caller logs it: say where it happened */
     }
@@ -394,6 +419,20 @@ static int finish_run(struct run *run, int rc, struct lk_error *err)
     return rc;
 }
 
+/* fetch_progress_fn: the day's progress, with its project and day, to the caller. */
+static void forward_progress(void *ctx, const struct fetch_progress *progress)
+{
+    const struct run *run = ctx;
+    struct day_progress out = {run->project,
+                               run->day,
+                               progress->pages,
+                               (long long)progress->sessions,
+                               (long long)progress->details_done,
+                               (long long)progress->details_total};
+
+    run->options->on_progress(run->options->on_progress_ctx, &out);
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
@@ -405,13 +444,20 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     date_add_days(start, options->today, -(options->days - 1));
     store_set_settling(st, cfg->settling_time_s);
     rc = fetch_new(&run.fetch, cfg, st, err);
+    if (rc == 0 && options->on_progress)
+        fetch_set_progress(run.fetch, forward_progress, &run);
     if (rc == 0)
         rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
                              cfg->project_count, &summary->run_id, err);
     if (rc != 0)
         goto done;
-    log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
-             options->today);
+    log_set_run(summary->run_id);
+    if (options->dry_run)
+        log_info("dry run: %zu project(s), %s .. %s; nothing is written", cfg->project_count, start,
+                 options->today);
+    else
+        log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
+                 options->today);
     for (size_t p = 0; p < cfg->project_count && rc == 0; p++) {
         run.project = cfg->projects[p];
         rc = run_project(&run, start, err);

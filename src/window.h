@@ -36,7 +36,18 @@ struct day_report {
     int pages;
     long long details_fetched, details_skipped;
     const char *error; /* DAY_FAILED: why */
+    bool dry_run;      /* nothing was written: the day was compared with the archive */
+    long long new_sessions, changed_sessions, unchanged_sessions; /* dry run only */
 };
+
+/* How far a project-day is (progress line on a terminal). Strings borrowed for the call. */
+struct day_progress {
+    const char *project;
+    const char *day;
+    int pages;
+    long long sessions, details_done, details_total;
+};
+typedef void (*window_progress_fn)(void *ctx, const struct day_progress *progress);
 
 /* Called once per project-day archived or failed, with window_options.on_day_ctx. */
 typedef void (*window_day_fn)(void *ctx, const struct day_report *report);
@@ -46,8 +57,11 @@ struct window_options {
     int days;                   /* 1..API_WINDOW_DAYS: the window is today-(days-1) .. today */
     bool full;                  /* fetch every session's details, even unchanged archived ones */
     bool acknowledge_gaps;      /* mark days already lost as acknowledged (stop failing for them) */
-    window_day_fn on_day;       /* may be NULL */
+    bool dry_run;         /* fetch and compare, write nothing (the store is in dry-run mode too) */
+    window_day_fn on_day; /* may be NULL */
     void *on_day_ctx;
+    window_progress_fn on_progress; /* after every request that ended; may be NULL */
+    void *on_progress_ctx;
 };
 
 struct run_summary {
@@ -57,6 +71,7 @@ struct run_summary {
     int days_failed;   /* not archived this run (rolled back or partly failed) */
     long long sessions, participants, connections;
     long long details_fetched, details_skipped;
+    long long new_sessions, changed_sessions, unchanged_sessions; /* dry run only */
     unsigned long requests;
     int gaps;              /* days that left the window unarchived, not acknowledged */
     int projects_locked;   /* projects skipped: another run held them */

@@ -16,15 +16,31 @@ SIM_PORT=
 export LIVEKIT_API_KEY=APItestkey
 export LIVEKIT_API_SECRET=test-secret-0123456789abcdef0123456789abcdef
 export LIVEKIT_PROJECT_ID=p_sim
+LK_SUITE_SECRET=$LIVEKIT_API_SECRET # what no output of lkarchive may ever hold
 unset LKARCHIVE_CONFIG LIVEKIT_ANALYTICS_URL DATABASE_URL || true
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
 
+# Every output lkarchive wrote in this test (lk appends each to lk-all.log; runs started in
+# the background write *.out / *.err in $WORK) must hold neither the secret nor a JWT.
+check_outputs_for_secrets() {
+    local files=()
+    for f in "$WORK"/lk-all.log "$WORK"/*.out "$WORK"/*.err; do [ -f "$f" ] && files+=("$f"); done
+    [ "${#files[@]}" -gt 0 ] || return 0
+    if grep -l -- "$LK_SUITE_SECRET" "${files[@]}" >&2; then
+        log "FAIL: the API secret appears in lkarchive's output (files above)"; return 1
+    fi
+    if grep -lE 'eyJ[A-Za-z0-9_-]{10,}\.' "${files[@]}" >&2; then
+        log "FAIL: a JWT appears in lkarchive's output (files above)"; return 1
+    fi
+}
+
 cleanup() {
     local status=$?
     sim_stop
     pg_stop
+    if [ "$status" -eq 0 ] && ! check_outputs_for_secrets; then status=1; fi
     if [ "$status" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else log "work dir kept: $WORK"; fi
     exit "$status"
 }
@@ -92,6 +108,7 @@ lk() {
     set +e
     "$LKARCHIVE_BIN" "$@" >"$WORK/last.out" 2>"$WORK/last.err"
     LK_STATUS=$?
+    { echo "### lkarchive $*"; cat "$WORK/last.out" "$WORK/last.err"; } >>"$WORK/lk-all.log"
     set -e
 }
 

@@ -22,7 +22,7 @@ DATABASE_URL=$(url_of lk_owner) lk migrate
 expect_status 0 "migrate as a non-superuser owner"
 DATABASE_URL=$(url_of lk_owner) lk grant nosuchrole
 expect_status 3 "grant to a role that does not exist"
-expect_stderr 'role "nosuchrole" does not exist'
+expect_stderr 'role \\"nosuchrole\\" does not exist' # logfmt escapes the quotes in msg="..."
 
 # the writer: the README's SQL block, as it stands
 awk '/<!-- writer-role-sql/ { on = 1; next } on && /^```sql/ { grab = 1; next } grab && /^```/ { exit } grab { print }' \

@@ -9,7 +9,7 @@ TODAY=2026-11-20
 lk --version; expect_status 0 "--version"; grep -q "^lkarchive [0-9]" "$WORK/last.out" || fail "--version output"
 lk --help; expect_status 0 "--help"; grep -q "usage: lkarchive" "$WORK/last.out" || fail "--help output"
 lk; expect_status 2 "no command"
-lk frobnicate; expect_status 2 "unknown command"; expect_stderr 'unknown command "frobnicate"'
+lk frobnicate; expect_status 2 "unknown command"; expect_stderr 'msg="unknown command \\"frobnicate\\""'
 lk run --bogus; expect_status 2 "unknown option"; expect_stderr "unknown option --bogus"
 lk run --days 9; expect_status 2 "--days 9"; expect_stderr "from 1 to 7"
 lk run --today 2026-02-30; expect_status 2 "bad --today"; expect_stderr "YYYY-MM-DD"
@@ -47,6 +47,29 @@ migrations=$(ls "$LK_SOURCE_DIR"/sql/*.sql | wc -l)
 lk migrate; expect_status 0 "migrate"; grep -Eq "\($migrations migrations? applied" "$WORK/last.out" || fail "migrate output: $(cat "$WORK/last.out"), expected $migrations applied"
 lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
 
+# check makes every check and names each failure with what to fix
+(export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9" LIVEKIT_PROJECT_ID=p_one,p_two DATABASE_URL="host=$WORK/nowhere"
+ lk check; expect_status 5 "check with nothing reachable")
+grep -q "^database: FAILED: could not connect" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: database line"; }
+grep -q "^api: project p_one: FAILED: .*Couldn't connect" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: first project"; }
+grep -q "^api: project p_two: FAILED" "$WORK/last.out" || fail "check stopped at the first failure"
+[ "$(grep -c "^  fix: " "$WORK/last.out")" -eq 3 ] || { cat "$WORK/last.out" >&2; fail "check: a failure without its fix"; }
+expect_stderr "3 checks failed"
+# every configuration problem at once
+printf 'bogus: 1\npage_limit: x\nmax_depth: 2\n' >"$WORK/bad3.yaml"
+(unset LIVEKIT_API_KEY; lk --config "$WORK/bad3.yaml" check; expect_status 3 "several config problems")
+for what in 'bad3.yaml:1: unknown key \\"bogus' 'bad3.yaml:2: \\"page_limit' 'bad3.yaml:3: \\"max_depth' "no API key" "4 problems"; do
+    expect_stderr "$what"
+done
+
+# an unreachable API: the retries of a day are one warning per cause, the rest counted
+fast_retry_config "$WORK/unreachable.yaml"
+(export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:9"
+ lk --config "$WORK/unreachable.yaml" run --today "$TODAY" --days 2; expect_status 4 "API unreachable")
+[ "$(grep -c "retrying in" "$WORK/last.err")" -eq 2 ] || { cat "$WORK/last.err" >&2; fail "retry warnings of an unreachable API not counted"; }
+expect_stderr "day=2026-11-19 msg=\"[0-9]* more warnings like that (Couldn't connect to server) not printed\""
+psql_q "SET client_min_messages = warning; DROP SCHEMA livekit CASCADE" >/dev/null
+
 sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 
 # a wrong secret: 401, exit 4, says what to check, prints neither secret
@@ -64,7 +87,40 @@ sim_start --today "$TODAY" --sessions-per-day 5 --quirks all
 # everything in order: check says so and changes nothing
 lk check --today "$TODAY"; expect_status 0 "check"; expect_no_secret
 grep -q "credentials accepted" "$WORK/last.out" || fail "check output"
+grep -q "^database privileges: may write the archive" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check: privileges"; }
+lk check --today "$TODAY" --json; expect_status 0 "check --json"
+python3 - "$WORK/last.out" <<'PY' || { cat "$WORK/last.out" >&2; fail "check --json"; }
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+assert [r["check"] for r in rows] == ["config", "database", "database privileges", "api project p_sim"], rows
+assert all(r["ok"] is True and r["fix"] is None and r["message"] for r in rows), rows
+PY
+# a user that may not write the archive: check says what to grant
+psql_q "CREATE ROLE reader LOGIN; GRANT USAGE ON SCHEMA livekit TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA livekit TO reader" >/dev/null
+(export DATABASE_URL="host=$PG_SOCKET port=5432 user=reader dbname=postgres"
+ lk check --today "$TODAY"; expect_status 5 "check as a user without privileges")
+grep -q "^database privileges: FAILED: this database user lacks INSERT, UPDATE on livekit.sessions" "$WORK/last.out" \
+    || { cat "$WORK/last.out" >&2; fail "check: missing privileges"; }
+grep -q "^  fix: GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit" "$WORK/last.out" || fail "check: the grant to make"
+grep -q "^api: project p_sim reachable" "$WORK/last.out" || fail "check stopped at the database"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_runs")" -eq 2 ] || fail "check wrote a run"
+
+# credentials per project: p_sim's own sign its tokens, the wrong top-level ones are refused
+printf '%s\n' "$LIVEKIT_API_SECRET" >"$WORK/sim.secret"; chmod 600 "$WORK/sim.secret"
+printf 'wrong-secret-wrong-secret-wrong-secret-00\n' >"$WORK/top.secret"; chmod 600 "$WORK/top.secret"
+cat >"$WORK/per_project.yaml" <<YAML
+api_key: APIwrongkey
+api_secret_file: top.secret
+projects:
+  - {id: p_sim, api_key: $LIVEKIT_API_KEY, api_secret_file: sim.secret}
+  - p_topcreds
+YAML
+chmod 600 "$WORK/per_project.yaml"
+(unset LIVEKIT_API_KEY LIVEKIT_API_SECRET LIVEKIT_PROJECT_ID
+ lk --config "$WORK/per_project.yaml" check --today "$TODAY"; expect_status 4 "per-project credentials")
+expect_no_secret
+grep -q "^api: project p_sim reachable, credentials accepted" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "p_sim's own credentials not used"; }
+grep -q "^api: project p_topcreds: FAILED: .*HTTP 401" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "top-level credentials not used for p_topcreds"; }
 
 # environment overrides the file; --days limits the window
 cat >"$WORK/good.yaml" <<YAML

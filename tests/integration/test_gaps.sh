@@ -22,11 +22,48 @@ grep -q "2026-11-09 left the 7-day window" "$WORK/last.err" && fail "a complete 
 lk status --today 2026-11-20
 expect_status 6 "status with gaps"
 [ "$(grep -c " GAP " "$WORK/last.out")" -eq 4 ] || { cat "$WORK/last.out" >&2; fail "status does not list 4 gaps"; }
+expect_stderr "project p_sim day 2026-11-11 left the 7-day window"
+# the window (7 days ending today) and the gaps before it; not the complete days before it
+grep -q " 2026-11-09 " "$WORK/last.out" && fail "status shows a complete day outside the window"
+lk status --today 2026-11-20 --days 2
+expect_status 6 "status --days 2"
+[ "$(grep -c "^p_sim " "$WORK/last.out")" -eq 6 ] || { cat "$WORK/last.out" >&2; fail "status --days 2: not 2 days and 4 gaps"; }
+lk status --today 2026-11-20 --all
+[ "$(grep -c "^p_sim " "$WORK/last.out")" -eq 17 ] || { cat "$WORK/last.out" >&2; fail "status --all: not every day since 2026-11-04"; }
+grep -q "^p_sim  *2026-11-04 .*complete .*20[0-9-]*T[0-9:]*Z *$" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "status: completed time of a complete day"; }
+# configured projects only
+(export LIVEKIT_PROJECT_ID=p_other; lk status --today 2026-11-20; expect_status 0 "status of another project")
+grep -q "p_sim" "$WORK/last.out" && fail "status shows a project not configured"
+lk status --today 2026-11-20 --json
+expect_status 6 "status --json with gaps"
+python3 - "$WORK/last.out" <<'PY' || fail "status --json"
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+gaps = [r for r in rows if r["gap"] and not r["gap_acknowledged"]]
+assert len(gaps) == 4, gaps
+assert all(r["status"] == "GAP" and r["project"] == "p_sim" for r in gaps)
+assert {r["day"] for r in rows if not r["gap"]} == {"2026-11-%d" % d for d in range(14, 21)}, rows
+for key in ("sessions", "participants", "connections", "completed_at", "last_error", "attempts"):
+    assert all(key in r for r in rows), key
+PY
 
 lk --config "$WORK/g.yaml" run --today 2026-11-20 --acknowledge-gaps
 expect_status 0 "gaps acknowledged"
 lk --config "$WORK/g.yaml" run --today 2026-11-20
 expect_status 0 "acknowledged gaps stay acknowledged"
+lk status --today 2026-11-20
+expect_status 0 "status after run --acknowledge-gaps"
+[ "$(grep -c " gap-acked " "$WORK/last.out")" -eq 4 ] || { cat "$WORK/last.out" >&2; fail "status does not list 4 acknowledged gaps"; }
+
+# status --acknowledge-gaps acknowledges too
+psql_q "UPDATE livekit.archive_days SET gap_acknowledged_at = NULL" >/dev/null
+lk status --today 2026-11-20
+expect_status 6 "gaps no longer acknowledged"
+lk status --today 2026-11-20 --acknowledge-gaps
+expect_status 0 "status --acknowledge-gaps"
+expect_stderr "day 2026-11-12 is a gap"
+lk status --today 2026-11-20
+expect_status 0 "status after status --acknowledge-gaps"
 
 # a day that left the window with a session still active keeps its last state: not a gap
 psql_q "UPDATE livekit.archive_days SET status = 'pending', pending_reason = 'active sessions', active_sessions = 1 WHERE day = '2026-11-09'" >/dev/null

@@ -32,7 +32,7 @@
 
 static const char *const contract_env[] = {
     "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET",  "LIVEKIT_PROJECT_ID", "LIVEKIT_ANALYTICS_URL",
-    "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",
+    "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",   "LKARCHIVE_API_SECRET_FILE",
 };
 
 struct fixture {
@@ -381,15 +381,21 @@ static void config_requires_credentials_and_project(void **state)
 {
     struct fixture *fx = *state;
 
+    /* every problem at once: each is logged, the error counts them */
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
     assert_null(fx->cfg);
-    assert_string_equal(fx->err.message, "no API key: set LIVEKIT_API_KEY or \"api_key\"");
-    assert_contains(fx->err.detail, "--config");
+    assert_string_equal(fx->err.message, "3 problems in the configuration");
 
     setenv("LIVEKIT_API_KEY", "k", 1);
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
+    assert_string_equal(fx->err.message, "2 problems in the configuration");
+
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
     assert_string_equal(fx->err.message,
                         "no API secret: set LIVEKIT_API_SECRET or \"api_secret_file\"");
+    assert_contains(fx->err.detail, "--config");
+    unsetenv("LIVEKIT_PROJECT_ID");
 
     setenv("LIVEKIT_API_SECRET", SECRET, 1);
     assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
@@ -512,11 +518,15 @@ static void config_rejects_bad_project_id_with_line(void **state)
     assert_file_error(fx, rc, "3: \"projects\" holds an empty project id");
 
     rc = load_yaml(fx, "projects:\n  - p_a\n  -\n", false);
-    assert_file_error(fx, rc, "3: every item of \"projects\" must be a project id");
+    assert_file_error(fx, rc,
+                      "3: every item of \"projects\" must be a project id or a mapping {id, "
+                      "api_key, api_secret_file}");
     assert_string_equal(fx->err.detail, "found an empty item");
 
     rc = load_yaml(fx, "projects:\n  - [p_a]\n", false);
-    assert_file_error(fx, rc, "2: every item of \"projects\" must be a project id");
+    assert_file_error(fx, rc,
+                      "2: every item of \"projects\" must be a project id or a mapping {id, "
+                      "api_key, api_secret_file}");
     assert_string_equal(fx->err.detail, "found a list");
 
     /* control characters are not copied into the message */
@@ -1180,6 +1190,85 @@ static void config_allows_plain_http_only_to_this_machine(void **state)
     }
 }
 
+/* A project entry may carry its own api_key and api_secret_file; the rest use the top-level
+ * credentials. */
+static void config_reads_per_project_credentials(void **state)
+{
+    struct fixture *fx = *state;
+
+    write_file(fx, "secret.txt", "top_secret\n", 11);
+    write_file(fx, "b.secret", "b_secret\n", 9);
+    assert_int_equal(load_yaml(fx,
+                               "api_key: top_key\n"
+                               "api_secret_file: secret.txt\n"
+                               "projects:\n"
+                               "  - p_a\n"
+                               "  - {id: p_b, api_key: b_key, api_secret_file: b.secret}\n"
+                               "  - id: p_c\n"
+                               "    api_key: c_key\n",
+                               true),
+                     0);
+    assert_int_equal(fx->cfg->project_count, 3);
+    assert_string_equal(fx->cfg->projects[1], "p_b");
+    assert_string_equal(config_project_api_key(fx->cfg, 0), "top_key");
+    assert_string_equal(config_project_api_secret(fx->cfg, 0), "top_secret");
+    assert_string_equal(config_project_api_key(fx->cfg, 1), "b_key");
+    assert_string_equal(config_project_api_secret(fx->cfg, 1), "b_secret");
+    assert_string_equal(config_project_api_key(fx->cfg, 2), "c_key");
+    assert_string_equal(config_project_api_secret(fx->cfg, 2), "top_secret");
+}
+
+/* Without top-level credentials, a project without its own is named; an entry with an
+ * unknown key is refused. */
+static void config_per_project_credentials_checked(void **state)
+{
+    struct fixture *fx = *state;
+    int rc;
+
+    write_file(fx, "b.secret", "b_secret\n", 9);
+    rc = load_yaml(fx,
+                   "projects:\n"
+                   "  - {id: p_b, api_key: b_key, api_secret_file: b.secret}\n"
+                   "  - {id: p_c, api_key: c_key}\n",
+                   true);
+    assert_int_equal(rc, LK_ECONFIG);
+    assert_string_equal(fx->err.message, "project p_c has no API secret: give it one in its "
+                                         "\"projects\" entry, or set the top-level one");
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    rc = load_yaml(fx, "projects:\n  - {id: p_b, api_secret: x}\n", false);
+    assert_int_equal(rc, LK_ECONFIG);
+    assert_contains(fx->err.message, "takes id (required), api_key and api_secret_file");
+    assert_contains(fx->err.detail, "api_secret");
+}
+
+/* LKARCHIVE_API_SECRET_FILE (systemd's credentials directory) gives the secret when
+ * LIVEKIT_API_SECRET does not; the same checks as api_secret_file apply. */
+static void config_reads_secret_file_from_environment(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+
+    write_file(fx, "credential", "cred_secret\n", 12);
+    snprintf(path, sizeof path, "%s/credential", fx->dir);
+    setenv("LKARCHIVE_API_SECRET_FILE", path, 1);
+    setenv("LIVEKIT_API_KEY", "k", 1);
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), 0);
+    assert_string_equal(fx->cfg->api_secret, "cred_secret");
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    setenv("LIVEKIT_API_SECRET", SECRET, 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), 0);
+    assert_string_equal(fx->cfg->api_secret, SECRET);
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    unsetenv("LIVEKIT_API_SECRET");
+    chmod(path, 0644);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
+    assert_contains(fx->err.message, "problems in the configuration"); /* the mode, no secret */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1197,6 +1286,9 @@ int main(void)
         T(config_parses_the_example_file),
         T(config_accepts_project_list_and_single),
         T(config_rejects_bad_project_id_with_line),
+        T(config_reads_per_project_credentials),
+        T(config_reads_secret_file_from_environment),
+        T(config_per_project_credentials_checked),
         T(config_rejects_duplicate_or_empty_project_list),
         T(config_rejects_unknown_key_with_line),
         T(config_rejects_duplicate_key),

@@ -1,0 +1,163 @@
+/* cli_check.c -- `lkarchive check`: the configuration, the database and, with one list
+ * request per project, the API credentials, the plan and the project ids. Changes nothing.
+ *
+ * Every check is made, whatever the ones before it said, and printed as one line ("what:
+ * verdict"), a failure followed by a "fix:" line with what to do (the error's detail), or
+ * as JSON lines with --json. The exit status is the first failure's.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "cli.h"
+#include "cli_internal.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "redact.h"
+#include "store.h"
+
+struct checks {
+    bool json;
+    int failed;     /* checks that failed */
+    int first_code; /* LK_E* of the first failure, 0 if none */
+};
+
+/* One check's line: ok (text says what was found) or failed (err says why and what to fix). */
+static void check_line(struct checks *c, const char *what, const char *text,
+                       const struct lk_error *err)
+{
+    if (err != NULL) {
+        c->failed++;
+        if (c->first_code == 0)
+            c->first_code = err->code;
+    }
+    if (c->json) {
+        fputs("{\"check\":", stdout);
+        cli_json_string(stdout, what);
+        printf(",\"ok\":%s,\"message\":", err ? "false" : "true");
+        cli_json_string(stdout, err ? err->message : text);
+        fputs(",\"fix\":", stdout);
+        if (err && err->detail[0])
+            cli_json_string(stdout, err->detail);
+        else
+            fputs("null", stdout);
+        fputs("}\n", stdout);
+    } else if (err == NULL) {
+        printf("%s: %s\n", what, text);
+    } else {
+        printf("%s: FAILED: %s\n", what, err->message);
+        if (err->detail[0])
+            printf("  fix: %s\n", err->detail);
+    }
+    fflush(stdout);
+}
+
+/* Whether the user may create the schema (not migrated) or write the archive (migrated). */
+static void check_privileges(struct checks *c, const struct config *cfg, bool migrated)
+{
+    struct store *st = NULL;
+    struct lk_error err;
+    char missing[300];
+    bool ok = false;
+    int rc;
+
+    lk_error_init(&err);
+    rc = store_open(&st, cfg->database_url, &err);
+    if (rc == 0)
+        rc = store_check_privileges(st, migrated, &ok, missing, sizeof missing, &err);
+    store_free(st);
+    if (rc == 0 && !ok) {
+        lk_error_set(&err, LK_EDB, "this database user lacks %s", missing);
+        lk_error_detail(&err, migrated ? "GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit TO "
+                                         "this user (or run lkarchive as the schema's owner)"
+                                       : "GRANT CREATE ON DATABASE to this user, or let the "
+                                         "database owner run `lkarchive migrate` once");
+    }
+    if (rc != 0 || !ok) {
+        check_line(c, "database privileges", NULL, &err);
+        return;
+    }
+    check_line(c, "database privileges",
+               migrated ? "may write the archive" : "may create the schema", NULL);
+}
+
+static void check_database(struct checks *c, const struct config *cfg)
+{
+    struct store *st = NULL;
+    struct lk_error err;
+    bool current = false;
+    int rc;
+
+    lk_error_init(&err);
+    rc = store_open(&st, cfg->database_url, &err);
+    if (rc == 0)
+        rc = store_schema_current(st, &current, &err);
+    store_free(st);
+    if (rc != 0) {
+        if (err.detail[0] == '\0')
+            lk_error_detail(&err, "set DATABASE_URL (or database_url, or libpq's PG* variables) "
+                                  "to a database this user may connect to");
+        check_line(c, "database", NULL, &err);
+        return;
+    }
+    check_line(c, "database",
+               current ? "reachable, schema up to date"
+                       : "reachable, schema not yet migrated (run `lkarchive migrate` or `run`)",
+               NULL);
+    check_privileges(c, cfg, current);
+}
+
+/* One authenticated list request per project: credentials, plan and project ids. */
+static void check_api(struct checks *c, const struct config *cfg, const char *today)
+{
+    struct api *api = NULL;
+    struct lk_error err;
+    char what[300], text[300];
+
+    lk_error_init(&err);
+    if (api_new(&api, cfg, &err) != 0) {
+        check_line(c, "api", NULL, &err);
+        return;
+    }
+    for (size_t p = 0; p < cfg->project_count; p++) {
+        snprintf(what, sizeof what, c->json ? "api project %s" : "api: project %s",
+                 cfg->projects[p]);
+        lk_error_init(&err);
+        if (api_probe(api, cfg->projects[p], today, &err) != 0) {
+            if (err.detail[0] == '\0')
+                lk_error_detail(&err,
+                                "check base_url (LIVEKIT_ANALYTICS_URL), the network, a proxy "
+                                "and the TLS certificates (ca-certificates) of this host");
+            check_line(c, what, NULL, &err);
+            continue;
+        }
+        snprintf(text, sizeof text,
+                 "reachable, credentials accepted, plan allows the Analytics API");
+        /* "api: project p_x: reachable, ..." would break greps of the old line: keep it */
+        if (c->json)
+            check_line(c, what, text, NULL);
+        else
+            printf("api: project %s reachable, credentials accepted\n", cfg->projects[p]);
+    }
+    api_free(api);
+}
+
+int cli_command_check(const struct config *cfg, const struct cli_options *opt, struct lk_error *err)
+{
+    struct checks c = {opt->json, 0, 0};
+    char base_url[512], text[1024];
+
+    snprintf(text, sizeof text, "%s, %zu project(s), base URL %s",
+             cfg->source_path ? cfg->source_path : "environment only", cfg->project_count,
+             redact_text(base_url, sizeof base_url, cfg->base_url, NULL));
+    check_line(&c, "config", text, NULL);
+    check_database(&c, cfg);
+    check_api(&c, cfg, opt->today);
+    if (c.failed == 0)
+        return CLI_EXIT_OK;
+    lk_error_set(err, c.first_code, "%d check%s failed (see above)", c.failed,
+                 c.failed == 1 ? "" : "s");
+    return cli_report(err);
+}

@@ -1,0 +1,52 @@
+/* cli_internal.h -- what the command files of the command line share: the parsed options,
+ * the one error reporter, and each command's entry point (listed in cli.c's command table).
+ */
+#ifndef LK_CLI_INTERNAL_H
+#define LK_CLI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "date.h"
+
+struct config;
+struct lk_error;
+
+struct cli_options {
+    const char *command;
+    const char *argument; /* grant: the role */
+    const char *config_path;
+    char today[DATE_TEXT_SIZE];
+    int days; /* 0 = from config */
+    bool full;
+    bool dry_run; /* run: fetch and compare, write nothing */
+    bool acknowledge_gaps;
+    bool all;  /* status: the whole ledger, not the window */
+    bool json; /* status: JSON lines instead of the table */
+    bool help; /* --help after a command: that command's help */
+    const char *log_level;
+    const char *log_format;   /* --log-format: logfmt, json or text */
+    const char *metrics_file; /* run: --metrics-file (else the config's metrics_file) */
+};
+
+/* Log err (once, where it is handled) and return the exit status for its code. */
+int cli_report(const struct lk_error *err);
+
+/* A command: 0 or an exit status (enum cli_exit); errors are reported by it. */
+int cli_command_status(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err);
+
+int cli_command_check(const struct config *cfg, const struct cli_options *opt,
+                      struct lk_error *err);
+
+struct store;
+/* run: write the metrics file (opt's, else cfg's; none: nothing) for a run that ends with
+ * exit_status after duration_s; st (NULL: the database was not reached) gives the ledger's
+ * figures. A failure is logged as a warning: the run's outcome stands. */
+void cli_write_metrics(const struct config *cfg, const struct cli_options *opt, struct store *st,
+                       int exit_status, double duration_s);
+
+/* A JSON string value on out: quotes, backslashes and control characters escaped. */
+void cli_json_string(FILE *out, const char *s);
+
+#endif

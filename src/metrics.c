@@ -1,0 +1,185 @@
+/* metrics.c -- the Prometheus textfile of a run; see metrics.h.
+ *
+ * The process counts in a few static arrays (one run per process); the file is written at
+ * the end of `run`. Label values are project ids ([A-Za-z0-9_-], checked by config), table
+ * names and status numbers, so they need no escaping beyond what write_label does anyway.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+/* HTTP statuses counted one by one: 0 (no response) and 100..599; others fall into 0. */
+#define STATUS_SLOTS 600
+
+static unsigned long responses[STATUS_SLOTS];
+static unsigned long retries;
+static long long rows_written[METRICS_TABLES];
+
+static const char *const table_names[METRICS_TABLES] = {"sessions", "participants",
+                                                        "participant_connections"};
+static const char *const run_statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
+
+void metrics_count_response(long status)
+{
+    responses[status > 0 && status < STATUS_SLOTS ? status : 0]++;
+}
+
+void metrics_count_retry(void)
+{
+    retries++;
+}
+
+void metrics_add_rows(enum metrics_table table, long long rows)
+{
+    if (table >= 0 && table < METRICS_TABLES && rows > 0)
+        rows_written[table] += rows;
+}
+
+void metrics_reset(void)
+{
+    memset(responses, 0, sizeof responses);
+    memset(rows_written, 0, sizeof rows_written);
+    retries = 0;
+}
+
+/* A label value with \, " and newline escaped as the exposition format asks. */
+static void write_label(FILE *fp, const char *value)
+{
+    for (const char *p = value; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            fprintf(fp, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", fp);
+        else
+            fputc(*p, fp);
+    }
+}
+
+static void header(FILE *fp, const char *name, const char *type, const char *help)
+{
+    fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void write_projects(FILE *fp, const struct metrics_project *projects, size_t count)
+{
+    static const char *const day_statuses[] = {"complete", "pending", "failed",
+                                               "missing",  "gap",     "gap_acknowledged"};
+
+    header(fp, "lkarchive_last_success_timestamp_seconds", "gauge",
+           "Unix time the last run that ended ok and covered the project finished (0: never).");
+    for (size_t i = 0; i < count; i++) {
+        fputs("lkarchive_last_success_timestamp_seconds{project=\"", fp);
+        write_label(fp, projects[i].project);
+        fprintf(fp, "\"} %.3f\n", projects[i].last_success_s);
+    }
+    header(fp, "lkarchive_days", "gauge",
+           "UTC days of the project's ledger by status (gap: left the 7-day window before it "
+           "was complete; missing: never archived, still in the window).");
+    for (size_t i = 0; i < count; i++) {
+        const long long values[] = {projects[i].days_complete, projects[i].days_pending,
+                                    projects[i].days_failed,   projects[i].days_missing,
+                                    projects[i].gaps,          projects[i].gaps_acknowledged};
+        for (size_t s = 0; s < sizeof values / sizeof values[0]; s++) {
+            fputs("lkarchive_days{project=\"", fp);
+            write_label(fp, projects[i].project);
+            fprintf(fp, "\",status=\"%s\"} %lld\n", day_statuses[s], values[s]);
+        }
+    }
+}
+
+static void write_run(FILE *fp, const struct metrics_run *run)
+{
+    header(fp, "lkarchive_last_run_timestamp_seconds", "gauge", "Unix time the last run finished.");
+    fprintf(fp, "lkarchive_last_run_timestamp_seconds %.3f\n", run->finished_s);
+    header(fp, "lkarchive_last_run_duration_seconds", "gauge", "How long the last run took.");
+    fprintf(fp, "lkarchive_last_run_duration_seconds %.3f\n", run->duration_s);
+    header(fp, "lkarchive_last_run_exit_status", "gauge",
+           "Exit status of the last run (0: everything archived; see lkarchive(1)).");
+    fprintf(fp, "lkarchive_last_run_exit_status %d\n", run->exit_status);
+    header(fp, "lkarchive_last_run_rows_written", "gauge",
+           "Rows the last run inserted or changed, by table.");
+    for (int t = 0; t < METRICS_TABLES; t++)
+        fprintf(fp, "lkarchive_last_run_rows_written{table=\"%s\"} %lld\n", table_names[t],
+                rows_written[t]);
+    header(fp, "lkarchive_last_run_requests", "gauge",
+           "Responses of the last run by HTTP status (code 0: no response, the transport "
+           "failed).");
+    for (int code = 0; code < STATUS_SLOTS; code++)
+        if (responses[code] > 0 || code == 200)
+            fprintf(fp, "lkarchive_last_run_requests{code=\"%d\"} %lu\n", code, responses[code]);
+    header(fp, "lkarchive_last_run_retries", "gauge", "Requests the last run tried again.");
+    fprintf(fp, "lkarchive_last_run_retries %lu\n", retries);
+    header(fp, "lkarchive_runs_total", "counter", "Runs recorded in the ledger, by status.");
+    for (int s = 0; s < 5; s++)
+        fprintf(fp, "lkarchive_runs_total{status=\"%s\"} %lld\n", run_statuses[s],
+                run->runs_by_status[s]);
+    header(fp, "lkarchive_requests_total", "counter",
+           "API requests of every run recorded in the ledger.");
+    fprintf(fp, "lkarchive_requests_total %lld\n", run->requests_all_runs);
+}
+
+/* Make the rename durable: fsync the directory holding path. */
+static void sync_directory(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int fd;
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int metrics_write_file(const char *path, const struct metrics_run *run,
+                       const struct metrics_project *projects, size_t count, struct lk_error *err)
+{
+    char tmp[4200];
+    FILE *fp = NULL;
+    int rc = LK_ECONFIG;
+    const char *step = "create";
+
+    /* beside the target: rename is atomic only within one file system */
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    fp = fopen(tmp, "w");
+    if (fp == NULL)
+        goto done;
+    write_projects(fp, projects, count);
+    write_run(fp, run);
+    step = "write";
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
+        goto done;
+    if (fclose(fp) != 0) {
+        fp = NULL;
+        goto done;
+    }
+    fp = NULL;
+    step = "rename";
+    if (rename(tmp, path) != 0)
+        goto done;
+    sync_directory(path);
+    rc = 0;
+done:
+    if (rc != 0) {
+        lk_error_set(err, LK_ECONFIG, "could not %s the metrics file %s: %s", step,
+                     step[0] == 'r' ? path : tmp, strerror(errno));
+        lk_error_detail(err, "--metrics-file (metrics_file) must be in a directory this user "
+                             "can write");
+        if (fp != NULL)
+            fclose(fp);
+        unlink(tmp);
+    }
+    return rc;
+}
