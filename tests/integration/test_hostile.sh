@@ -111,6 +111,9 @@ q_is "SELECT string_agg(session_id || '@' || list_day, ',' ORDER BY list_day) FR
     "..@2026-11-18,.@2026-11-19" "sessions '.' and '..' with their details"
 q_is "SELECT count(*) > 0 FROM livekit.participants WHERE session_id IN ('.', '..')" t \
     "the participants of '.' and '..'"
+# the simulator refuses "." / ".." sent as literal dot segments (404, counted in errors):
+# none means lkarchive sent them percent-encoded
+[ "$(sim_stat errors)" -eq 0 ] || { cat "$WORK/sim.log" >&2; fail "the simulator answered errors"; }
 # text: terminal escapes and newline kept, each ill-formed sequence one U+FFFD
 hostile_stored="|$FFFD|$FFFD|$FFFD$FFFD|$FFFD$FFFD$FFFD|$FFFD$FFFD$FFFD|$FFFD$FFFD$FFFD$FFFD|$FFFD|$FFFD|$FFFD|$FFFD|${FFFD}A|$FFFD|éé"$'\xf0\x9f\x98\x80|'
 term=$'\x1b[31mred\x1b[0m\nlkarchive: forged line\r\xc2\x9b2J\x07'
