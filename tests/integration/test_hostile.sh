@@ -4,9 +4,10 @@
 # data) over seven days with every quirk on. Text that is not UTF-8 (stray bytes, overlong
 # forms, encoded surrogates, code points above U+10FFFF, cut sequences, lone surrogate escapes,
 # NUL) in room names, identities, names, unknown keys and values; terminal escapes and newlines
-# in a room name and an identity; numbers no column holds (beyond bigint, beyond numeric, a
-# negative byte count), an unknown number jsonb cannot hold; repeated keys; session ids "." and
-# ".."; a details roomId about another session. Every value is compared with the simulator's
+# in a session id, a room name, identities and an unknown key; numbers no column holds (beyond
+# bigint, integer or numeric, a negative byte count), an unknown number jsonb cannot hold;
+# repeated keys; session ids "." and ".." (answered only percent-encoded); a details roomId
+# about another session (exit 1, that day pending). Every value is compared with the simulator's
 # expected rows and checked again by targeted SQL; the output stays one clean line per message,
 # PostgreSQL never refuses a value, a second run changes nothing, memory stays small.
 source "$(dirname "$0")/lib.sh"
@@ -83,6 +84,9 @@ run_checked "first run"
 grep -qaF 'new field from the API: session.h' "$WORK/last.err" &&
     grep -qaF '|\x1b[2J\x1b[0m\nlkarchive: forged line (kept' "$WORK/last.err" ||
     { cat "$WORK/last.err" >&2; fail "the hostile key is not reported, escaped"; }
+# a session id with terminal escapes and a newline (today-4, index 1): named escaped
+grep -qaF 'session RM_\x1b[31mX\x1b[0m\nlkarchive: forged line: repeated keys' "$WORK/last.err" ||
+    { cat "$WORK/last.err" >&2; fail "the hostile session id is not named, escaped"; }
 load_expected "$WORK/expected"
 compare_all
 
@@ -114,6 +118,9 @@ q_is "SELECT count(*) > 0 FROM livekit.participants WHERE session_id IN ('.', '.
 # the simulator refuses "." / ".." sent as literal dot segments (404, counted in errors):
 # none means lkarchive sent them percent-encoded
 [ "$(sim_stat errors)" -eq 0 ] || { cat "$WORK/sim.log" >&2; fail "the simulator answered errors"; }
+q_is "SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s USING (project_id, session_id) WHERE session_id = E'RM_\\x1b[31mX\\x1b[0m\\nlkarchive: forged line' AND s.details_archived AND s.list_day = '2026-11-16'" \
+    "$(awk -F'\t' '$17 == "2026-11-16" { if (++n == 2) { print $10; exit } }' "$WORK/expected/sessions.tsv")" \
+    "the session whose id holds terminal escapes and a newline, with its participants"
 # text: terminal escapes and newline kept, each ill-formed sequence one U+FFFD
 hostile_stored="|$FFFD|$FFFD|$FFFD$FFFD|$FFFD$FFFD$FFFD|$FFFD$FFFD$FFFD|$FFFD$FFFD$FFFD$FFFD|$FFFD|$FFFD|$FFFD|$FFFD|${FFFD}A|$FFFD|éé"$'\xf0\x9f\x98\x80|'
 term=$'\x1b[31mred\x1b[0m\nlkarchive: forged line\r\xc2\x9b2J\x07'
@@ -130,11 +137,19 @@ q_is "SELECT count(*) FROM livekit.sessions WHERE bandwidth_in IS NULL AND extra
     3 "beyond bigint, negative byte counts, an unknown 1e1000000 (3 days with odd offset)"
 q_is "SELECT count(*) FROM livekit.sessions WHERE connection_minutes IS NULL AND (length(extra->>'connectionMinutes') = 20002 AND extra->>'connectionMinutes' LIKE '0.307418%' OR extra->>'connectionMinutes' = '1e200000')" \
     3 "connectionMinutes beyond numeric"
+q_is "SELECT count(*) FROM livekit.sessions WHERE num_active_participants IS NULL AND extra->>'numActiveParticipants' = '2147483648'" \
+    3 "beyond integer"
 # repeated keys: the last wins
 q_is "SELECT count(*) FROM livekit.sessions WHERE egress = 1 AND extra->'egress' = '\"1\"' AND extra->'hostileRepeated' = '\"two\"' AND num_participants <> 999" \
     3 "repeated keys keep the last value"
 q_is "SELECT count(*) FROM livekit.participants WHERE participant_name = 'first name' OR region = 'first-region'" 0 \
     "a repeated participant key keeps the last value"
+
+# status: the mismatch day pending and named, its output as clean as the run's
+lk status --today "$TODAY"
+check_clean status "$WORK/last.out" "$WORK/last.err"
+grep -q "$MISMATCH_DAY" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "status does not list the pending day"; }
+log "status: exit $LK_STATUS, output clean"
 
 before=$(snapshot)
 run_checked "second run"

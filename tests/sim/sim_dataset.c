@@ -809,10 +809,15 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
 
         if (index == 0)
             out->hostile = offset % 2 == 0 ? SIM_H_STRINGS : SIM_H_NUMBERS;
-        else if (index == 1 && offset >= 1 && offset <= 3)
-            out->hostile = offset == 1 ? SIM_H_DOT : offset == 2 ? SIM_H_DOTDOT : SIM_H_MISMATCH;
+        else if (index == 1 && offset >= 1 && offset <= 4)
+            out->hostile = offset == 1   ? SIM_H_DOT
+                           : offset == 2 ? SIM_H_DOTDOT
+                           : offset == 3 ? SIM_H_MISMATCH
+                                         : SIM_H_ID;
         if (out->hostile == SIM_H_DOT || out->hostile == SIM_H_DOTDOT)
             strcpy(out->id, out->hostile == SIM_H_DOT ? "." : "..");
+        if (out->hostile == SIM_H_ID)
+            strcpy(out->id, SIM_HOSTILE_ID);
     }
     /* created before 12:00 UTC on every day, so the rule needs no `today` */
     out->created.sec = day * DAY_SECONDS + (int64_t)draw(seed, T_CREATED, DAY_SECONDS / 2);
@@ -859,8 +864,10 @@ int sim_session_lookup(struct sim_session *out, const struct sim_dataset *ds, si
     int64_t day;
     uint32_t index;
 
-    if (ds->hostile && (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)) {
-        day = ds->today - (id[1] == '.' ? 2 : 1); /* index 1 of today-1 / today-2 */
+    if (ds->hostile &&
+        (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strcmp(id, SIM_HOSTILE_ID) == 0)) {
+        /* index 1 of today-1 / today-2 / today-4 */
+        day = ds->today - (id[0] != '.' ? 4 : id[1] == '.' ? 2 : 1);
         if (day < ds->first_day || sim_dataset_sessions(ds, project, day) < 2)
             return -1;
         sim_session_init(out, ds, project, day, 1);
@@ -966,13 +973,21 @@ int sim_build_list_session(struct sim_record *r, const struct sim_session *s)
     } else if (s->hostile == SIM_H_STRINGS) {
         fld_hostile_unknown(r);
         fld_u64(r, f, draw(seed, T_EGRESS, 3), false);
+    } else if (s->hostile == SIM_H_ID) {
+        /* a repeated key: a warning names the session by its id (escapes, a newline) */
+        fld_u64(r, f, draw(seed, T_EGRESS, 3), false);
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "1", NULL);
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "2", NULL);
     } else if (bad && one_in(seed, T_BAD_EGRESS, 8))
         fld_bad(r, f, "\"active\"");
     else
         fld_u64(r, f, draw(seed, T_EGRESS, 3),
                 quirk(ds, SIM_Q_INT64_STRINGS) && one_in(seed, T_STR_EGRESS, 3));
     fld_u64(r, rec_add(r, "numParticipants", SC_NUM_PARTICIPANTS), s->n_participants, false);
-    fld_u64(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), s->active ? 1 : 0, false);
+    if (s->hostile == SIM_H_NUMBERS) /* beyond integer */
+        fld_unholdable(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), "2147483648", 10);
+    else
+        fld_u64(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), s->active ? 1 : 0, false);
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS)) {
         if (one_in(seed, T_UNK_AGENT, 3)) {
             f = rec_add(r, "agentCount", -1);
@@ -1002,7 +1017,7 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
         /* a details answer about another session: nothing of it may be stored */
         char other[16];
 
-        memcpy(other, s->id, sizeof other);
+        memcpy(other, s->id, sizeof other); /* "RM_" + 12 characters */
         other[14] = other[14] == 'A' ? 'B' : 'A';
         fld_plain(r, rec_add(r, "roomId", -1), other);
     } else {

@@ -97,14 +97,18 @@ struct sim_time {
 
 /* --hostile: what a session carries. Index 0 of every day: strings (offset from today even)
  * or numbers (odd); index 1 of today-1 / today-2 / today-3: id ".", id "..", a details
- * roomId about another session. */
+ * roomId about another session; index 1 of today-4: an id with terminal escapes and a
+ * newline (SIM_HOSTILE_ID). */
+#define SIM_HOSTILE_ID "RM_\x1b[31mX\x1b[0m\nlkarchive: forged line"
+
 enum sim_hostile {
     SIM_H_NONE = 0,
     SIM_H_STRINGS,
     SIM_H_NUMBERS,
     SIM_H_DOT,
     SIM_H_DOTDOT,
-    SIM_H_MISMATCH
+    SIM_H_MISMATCH,
+    SIM_H_ID
 };
 
 /* One session's core values, from which every record of it is built. */
@@ -114,7 +118,7 @@ struct sim_session {
     int64_t day;
     uint32_t index;
     uint64_t seed;
-    char id[16];              /* "RM_" + 12 characters */
+    char id[48];              /* "RM_" + 12 characters (--hostile: see enum sim_hostile) */
     bool active;              /* only ever true on ds->today */
     bool huge;                /* the day's ~200 KB room name (odd-strings) */
     enum sim_hostile hostile; /* SIM_H_NONE unless --hostile */
