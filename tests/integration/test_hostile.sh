@@ -144,6 +144,8 @@ q_is "SELECT count(*) FROM livekit.sessions WHERE egress = 1 AND extra->'egress'
     3 "repeated keys keep the last value"
 q_is "SELECT count(*) FROM livekit.participants WHERE participant_name = 'first name' OR region = 'first-region'" 0 \
     "a repeated participant key keeps the last value"
+q_is "SELECT (SELECT count(*) FROM livekit.participants WHERE participant_identity LIKE 'decoy-%') + (SELECT count(*) FROM livekit.participant_connections WHERE participant_identity LIKE 'decoy-%')" 0 \
+    "a participantIdentity repeated after the connections: the last, for the connections too"
 
 # status: the mismatch day pending and named, its output as clean as the run's
 lk status --today "$TODAY"

@@ -1125,7 +1125,9 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
         fld_raw(r, rec_add(r, "hostileAttributes", -1), attrs, sizeof attrs - 1, NULL, 0,
                 "{\"k\\ufffd\":\"\\ufffd\\ufffd\"}");
     } else {
-        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY), "user-", k, "-", fragment);
+        /* --hostile numbers: repeated, a decoy first and the identity after the connections */
+        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
+                  s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
         if (s->hostile == SIM_H_NUMBERS) { /* repeated: the last wins */
             fld_plain(r, rec_add(r, "participantName", PC_NAME), "first name");
             fld_plain(r, rec_add(r, "region", PC_REGION), "first-region");
@@ -1162,6 +1164,8 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     f = rec_add(r, "sessions", -1);
     f->nest = SIM_NEST_CONNECTIONS;
     f->present = true;
+    if (s->hostile == SIM_H_NUMBERS)
+        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY), "user-", k, "-", fragment);
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_ATTRS, 3)) {
         f = rec_add(r, "attributes", -1);
         fragment = odd_fragment(ds, seed, T_UNK_ATTRS + 3000, 2);
