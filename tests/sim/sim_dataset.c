@@ -1078,6 +1078,12 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     f = rec_add(r, "participants", -1);
     f->nest = SIM_NEST_PARTICIPANTS;
     f->present = true;
+    if (s->hostile ==
+        SIM_H_NUMBERS) { /* the array repeated: every participant twice, stored once */
+        f = rec_add(r, "participants", -1);
+        f->nest = SIM_NEST_PARTICIPANTS;
+        f->present = true;
+    }
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS)) {
         if (one_in(seed, T_UNK_RECORDING, 3))
             fld_unknown(r, rec_add(r, "recordingMinutes", -1), "\"12.5\"", NULL);
