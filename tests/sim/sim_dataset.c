@@ -1078,8 +1078,8 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     f = rec_add(r, "participants", -1);
     f->nest = SIM_NEST_PARTICIPANTS;
     f->present = true;
-    if (s->hostile ==
-        SIM_H_NUMBERS) { /* the array repeated: every participant twice, stored once */
+    /* --hostile numbers: the array repeated, every participant twice (stored once) */
+    if (s->hostile == SIM_H_NUMBERS) {
         f = rec_add(r, "participants", -1);
         f->nest = SIM_NEST_PARTICIPANTS;
         f->present = true;
