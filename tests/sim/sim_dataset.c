@@ -1015,10 +1015,11 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     rec_reset(r, s->hostile != SIM_H_NONE ? 0 : order_seed(ds, seed, T_ORDER_DETAILS));
     if (s->hostile == SIM_H_MISMATCH) {
         /* a details answer about another session: nothing of it may be stored */
-        char other[16];
+        /* its id cut after 14 characters, then terminal escapes and a newline: the error
+         * names it, in the log and in the ledger that status prints */
+        char other[64];
 
-        memcpy(other, s->id, sizeof other); /* "RM_" + 12 characters */
-        other[14] = other[14] == 'A' ? 'B' : 'A';
+        snprintf(other, sizeof other, "%.14s\\u001b[2J\\nlkarchive: forged line", s->id);
         fld_plain(r, rec_add(r, "roomId", -1), other);
     } else {
         fld_plain(r, rec_add(r, "roomId", -1), s->id);
