@@ -517,6 +517,99 @@ static void fld_unknown(struct sim_record *r, struct sim_field *f, const char *j
     }
 }
 
+/* --hostile: a member served as json (raw bytes and escapes as they are), column col (NULL:
+ * none) and, when extra is not NULL, that JSON text in `extra`. */
+static void fld_raw(struct sim_record *r, struct sim_field *f, const char *json, size_t json_len,
+                    const char *col, size_t col_len, const char *extra)
+{
+    size_t mark = r->len;
+
+    rec_cat(r, json, json_len);
+    set_json(r, f, mark);
+    if (col != NULL) {
+        mark = r->len;
+        rec_cat(r, col, col_len);
+        set_col(r, f, mark);
+    }
+    if (extra != NULL) {
+        mark = r->len;
+        rec_cats(r, extra);
+        f->in_extra = true;
+        f->extra_off = mark;
+        f->extra_len = r->len - mark;
+    }
+}
+
+/* A number no column holds: NULL in the column, its text as a JSON string in extra. */
+static void fld_unholdable(struct sim_record *r, struct sim_field *f, const char *json,
+                           size_t json_len)
+{
+    size_t mark = r->len;
+
+    rec_cat(r, json, json_len);
+    set_json(r, f, mark);
+    mark = r->len;
+    rec_cats(r, "\"");
+    rec_cat(r, json[0] == '"' ? json + 1 : json, json[0] == '"' ? json_len - 2 : json_len);
+    rec_cats(r, "\"");
+    f->in_extra = true;
+    f->extra_off = mark;
+    f->extra_len = r->len - mark;
+}
+
+#define U_FFFD "\xEF\xBF\xBD"
+/* Every form of text that is not UTF-8, as served inside a JSON string, and what lkarchive
+ * stores for it: U+FFFD per maximal subpart (Unicode 3.9, table 3-7; src/utf8.c), a lone
+ * surrogate escape and NUL also U+FFFD. Separators '|' keep hex escapes apart. */
+#define HOSTILE_BAD_SERVED                                                                         \
+    "|\x80|\xff|\xc0\xaf|\xe0\x80\xaf|\xed\xa0\x80|\xf4\x90\x80\x80|\xe2\x82|\xf0\x9f\x98|"        \
+    "\\uD800|\\uDC00|\\uD800\\u0041|\\u0000|\xc3\xa9\\u00e9\xf0\x9f\x98\x80|"
+#define HOSTILE_BAD_STORED                                                                         \
+    "|" U_FFFD "|" U_FFFD "|" U_FFFD U_FFFD "|" U_FFFD U_FFFD U_FFFD "|" U_FFFD U_FFFD U_FFFD      \
+    "|" U_FFFD U_FFFD U_FFFD U_FFFD "|" U_FFFD "|" U_FFFD "|" U_FFFD "|" U_FFFD "|" U_FFFD         \
+    "A|" U_FFFD "|\xc3\xa9\xc3\xa9\xf0\x9f\x98\x80|"
+/* ...and as a JSON string in extra (jsonb reads \ufffd) */
+#define HOSTILE_BAD_EXTRA                                                                          \
+    "|\\ufffd|\\ufffd|\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd"                  \
+    "|\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd|\\ufffd|\\ufffd|\\ufffd|\\ufffdA|\\ufffd"               \
+    "|\\u00e9\\u00e9\\ud83d\\ude00|"
+/* terminal escapes (escaped and raw), a newline that would forge a log line, C1 (U+009B) */
+#define HOSTILE_TERM_SERVED "\\u001b[31mred\x1b[0m\\nlkarchive: forged line\\r\\u009b2J\\u0007"
+#define HOSTILE_TERM_STORED                                                                        \
+    "\x1b[31mred\x1b[0m\nlkarchive: forged line\r\xc2\x9b"                                         \
+    "2J\x07"
+
+/* A hostile text field: prefix + (terminal escapes) + every ill-formed form. */
+static void fld_hostile_text(struct sim_record *r, struct sim_field *f, const char *prefix,
+                             bool term)
+{
+    char served[512], stored[512];
+    int n = snprintf(served, sizeof served, "\"%s%s%s\"", prefix, term ? HOSTILE_TERM_SERVED : "",
+                     HOSTILE_BAD_SERVED);
+    int m = snprintf(stored, sizeof stored, "%s%s%s", prefix, term ? HOSTILE_TERM_STORED : "",
+                     HOSTILE_BAD_STORED);
+
+    assert(n > 0 && (size_t)n < sizeof served && m > 0 && (size_t)m < sizeof stored);
+    fld_raw(r, f, served, (size_t)n, stored, (size_t)m, NULL);
+}
+
+/* Unknown members whose keys and values are not UTF-8 (and a NUL, lone surrogates). */
+static void fld_hostile_unknown(struct sim_record *r)
+{
+    /* the key is also a log line ("new field from the API"): terminal escapes, a newline */
+    struct sim_field *f =
+        rec_add(r, "h\xff\\u0000k\\uDC00ey\xe0\x80|\\u001b[2J\x1b[0m\\nlkarchive: forged line", -1);
+
+    f->extra_key =
+        "h\\ufffd\\ufffdk\\ufffdey\\ufffd\\ufffd|\\u001b[2J\\u001b[0m\\nlkarchive: forged line";
+    fld_raw(r, f, "\"v" HOSTILE_BAD_SERVED "\"", strlen("\"v" HOSTILE_BAD_SERVED "\""), NULL, 0,
+            "\"v" HOSTILE_BAD_EXTRA "\"");
+    f = rec_add(r, "hostileNested", -1);
+    fld_raw(r, f, "{\"k\\uD800\":[\"\xff\",\"\\u0000\"],\"n\":1e1000000,\"m\":-1.5e-3}",
+            strlen("{\"k\\uD800\":[\"\xff\",\"\\u0000\"],\"n\":1e1000000,\"m\":-1.5e-3}"), NULL, 0,
+            "{\"k\\ufffd\":[\"\\ufffd\",\"\\ufffd\"],\"n\":\"1e1000000\",\"m\":-1.5e-3}");
+}
+
 static enum ts_form ts_form_of(const struct sim_dataset *ds, uint64_t seed, unsigned tag)
 {
     static const enum ts_form forms[] = {TS_MILLIS, TS_PLAIN,  TS_MILLIS,        TS_NANOS,
@@ -711,6 +804,21 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && day_sessions > 0 &&
                 index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, day_sessions);
     out->room = (uint32_t)draw(seed, T_ROOM, 500);
+    if (ds->hostile) {
+        int64_t offset = ds->today - day;
+
+        if (index == 0)
+            out->hostile = offset % 2 == 0 ? SIM_H_STRINGS : SIM_H_NUMBERS;
+        else if (index == 1 && offset >= 1 && offset <= 4)
+            out->hostile = offset == 1   ? SIM_H_DOT
+                           : offset == 2 ? SIM_H_DOTDOT
+                           : offset == 3 ? SIM_H_MISMATCH
+                                         : SIM_H_ID;
+        if (out->hostile == SIM_H_DOT || out->hostile == SIM_H_DOTDOT)
+            strcpy(out->id, out->hostile == SIM_H_DOT ? "." : "..");
+        if (out->hostile == SIM_H_ID)
+            strcpy(out->id, SIM_HOSTILE_ID);
+    }
     /* created before 12:00 UTC on every day, so the rule needs no `today` */
     out->created.sec = day * DAY_SECONDS + (int64_t)draw(seed, T_CREATED, DAY_SECONDS / 2);
     out->created.nsec = (int32_t)draw(seed, T_CREATED_NS, NSEC_PER_SEC);
@@ -756,6 +864,15 @@ int sim_session_lookup(struct sim_session *out, const struct sim_dataset *ds, si
     int64_t day;
     uint32_t index;
 
+    if (ds->hostile &&
+        (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strcmp(id, SIM_HOSTILE_ID) == 0)) {
+        /* index 1 of today-1 / today-2 / today-4 */
+        day = ds->today - (id[0] != '.' ? 4 : id[1] == '.' ? 2 : 1);
+        if (day < ds->first_day || sim_dataset_sessions(ds, project, day) < 2)
+            return -1;
+        sim_session_init(out, ds, project, day, 1);
+        return 0;
+    }
     if (code < 0)
         return -1;
     day = code >> 18;
@@ -807,8 +924,13 @@ int sim_build_list_session(struct sim_record *r, const struct sim_session *s)
     bool bad = quirk(ds, SIM_Q_BAD_VALUES), nulls = quirk(ds, SIM_Q_NULLS);
 
     rec_reset(r, order_seed(ds, seed, T_ORDER_LIST));
+    if (s->hostile != SIM_H_NONE)
+        r->order_seed = 0; /* the order of repeated keys matters */
     fld_plain(r, rec_add(r, "sessionId", SC_SESSION_ID), s->id);
-    fld_room_name(r, rec_add(r, "roomName", SC_ROOM_NAME), s);
+    if (s->hostile == SIM_H_STRINGS)
+        fld_hostile_text(r, rec_add(r, "roomName", SC_ROOM_NAME), "room-", true);
+    else
+        fld_room_name(r, rec_add(r, "roomName", SC_ROOM_NAME), s);
     fld_ts(r, rec_add(r, "createdAt", SC_CREATED_AT), ds, seed, T_FORM_CREATED, s->created);
     f = rec_add(r, "endedAt", SC_ENDED_AT);
     if (s->active)
@@ -824,23 +946,48 @@ int sim_build_list_session(struct sim_record *r, const struct sim_session *s)
     else
         fld_ts(r, f, ds, seed, T_FORM_LAST, s->ended);
     f = rec_add(r, "bandwidthIn", SC_BANDWIDTH_IN);
-    if (bad && one_in(seed, T_BAD_BW_IN, 8))
+    if (s->hostile == SIM_H_NUMBERS)
+        fld_unholdable(r, f, "99999999999999999999", 20); /* beyond bigint */
+    else if (bad && one_in(seed, T_BAD_BW_IN, 8))
         fld_bad(r, f, "\"12abc\"");
     else
         fld_bytes(r, f, ds, seed, T_BW_IN, T_STR_BW_IN, T_BIG_BW_IN);
     f = rec_add(r, "bandwidthOut", SC_BANDWIDTH_OUT);
-    if (nulls && one_in(seed, T_NULL_BW_OUT, 6))
+    if (s->hostile == SIM_H_NUMBERS)
+        fld_unholdable(r, f, "-12345", 6); /* a negative byte count */
+    else if (nulls && one_in(seed, T_NULL_BW_OUT, 6))
         fld_null(r, f);
     else
         fld_bytes(r, f, ds, seed, T_BW_OUT, T_STR_BW_OUT, T_BIG_BW_OUT);
     f = rec_add(r, "egress", SC_EGRESS);
-    if (bad && one_in(seed, T_BAD_EGRESS, 8))
+    if (s->hostile == SIM_H_NUMBERS) {
+        /* repeated: an unconvertible value, then a good one; the column takes the last, and
+         * extra, which held the first, holds the last too (as a string: the original text) */
+        fld_bad(r, f, "\"active\"");
+        fld_raw(r, rec_add(r, "egress", SC_EGRESS), "1", 1, "1", 1, "\"1\"");
+        /* repeated: the column takes the last value */
+        fld_u64(r, rec_add(r, "numParticipants", SC_NUM_PARTICIPANTS), 999, false);
+        /* an unknown key repeated: every occurrence in extra, jsonb keeps the last */
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "1", NULL);
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "\"two\"", NULL);
+    } else if (s->hostile == SIM_H_STRINGS) {
+        fld_hostile_unknown(r);
+        fld_u64(r, f, draw(seed, T_EGRESS, 3), false);
+    } else if (s->hostile == SIM_H_ID) {
+        /* a repeated key: a warning names the session by its id (escapes, a newline) */
+        fld_u64(r, f, draw(seed, T_EGRESS, 3), false);
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "1", NULL);
+        fld_unknown(r, rec_add(r, "hostileRepeated", -1), "2", NULL);
+    } else if (bad && one_in(seed, T_BAD_EGRESS, 8))
         fld_bad(r, f, "\"active\"");
     else
         fld_u64(r, f, draw(seed, T_EGRESS, 3),
                 quirk(ds, SIM_Q_INT64_STRINGS) && one_in(seed, T_STR_EGRESS, 3));
     fld_u64(r, rec_add(r, "numParticipants", SC_NUM_PARTICIPANTS), s->n_participants, false);
-    fld_u64(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), s->active ? 1 : 0, false);
+    if (s->hostile == SIM_H_NUMBERS) /* beyond integer */
+        fld_unholdable(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), "2147483648", 10);
+    else
+        fld_u64(r, rec_add(r, "numActiveParticipants", SC_NUM_ACTIVE), s->active ? 1 : 0, false);
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS)) {
         if (one_in(seed, T_UNK_AGENT, 3)) {
             f = rec_add(r, "agentCount", -1);
@@ -865,15 +1012,30 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
         draw(seed, T_MINUTES,
              (uint64_t)(s->ended.sec - s->created.sec) * s->n_participants * 100 / 60 + 1);
 
-    rec_reset(r, order_seed(ds, seed, T_ORDER_DETAILS));
-    fld_plain(r, rec_add(r, "roomId", -1), s->id);
+    rec_reset(r, s->hostile != SIM_H_NONE ? 0 : order_seed(ds, seed, T_ORDER_DETAILS));
+    if (s->hostile == SIM_H_MISMATCH) {
+        /* a details answer about another session: nothing of it may be stored */
+        /* its id cut after 14 characters, then terminal escapes and a newline: the error
+         * names it, in the log and in the ledger that status prints */
+        char other[64];
+
+        snprintf(other, sizeof other, "%.14s\\u001b[2J\\nlkarchive: forged line", s->id);
+        fld_plain(r, rec_add(r, "roomId", -1), other);
+    } else {
+        fld_plain(r, rec_add(r, "roomId", -1), s->id);
+    }
     /* the list's roomName is the column; a null here must not erase it */
     f = rec_add(r, "roomName", -1);
-    if (quirk(ds, SIM_Q_NULLS) && one_in(seed, T_NULL_ROOM, 6))
+    if (s->hostile == SIM_H_STRINGS)
+        fld_hostile_text(r, f, "room-", true);
+    else if (quirk(ds, SIM_Q_NULLS) && one_in(seed, T_NULL_ROOM, 6))
         fld_null(r, f);
     else
         fld_room_name(r, f, s);
-    fld_bytes(r, rec_add(r, "bandwidth", SC_BANDWIDTH), ds, seed, T_BW, T_STR_BW, T_BIG_BW);
+    if (s->hostile == SIM_H_NUMBERS) /* beyond bigint, as a string */
+        fld_unholdable(r, rec_add(r, "bandwidth", SC_BANDWIDTH), "\"18446744073709551616\"", 22);
+    else
+        fld_bytes(r, rec_add(r, "bandwidth", SC_BANDWIDTH), ds, seed, T_BW, T_STR_BW, T_BIG_BW);
     fld_ts(r, rec_add(r, "startTime", SC_START_TIME), ds, seed, T_FORM_START, s->start);
     f = rec_add(r, "endTime", SC_END_TIME);
     if (s->active)
@@ -891,11 +1053,38 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     else
         snprintf(minutes, sizeof minutes, "%llu.%02u", (unsigned long long)(cents / 100),
                  (unsigned)(cents % 100));
-    fld_number(r, rec_add(r, "connectionMinutes", SC_CONNECTION_MINUTES), minutes,
-               quirk(ds, SIM_Q_INT64_STRINGS) && one_in(seed, T_STR_MINUTES, 3));
+    if (s->hostile == SIM_H_NUMBERS && (ds->today - s->day) % 4 == 1) {
+        /* more digits after the point than numeric holds (16383) */
+        char *digits = malloc(2 + 20000 + 1);
+
+        if (digits == NULL) {
+            r->failed = true;
+        } else {
+            memcpy(digits, "0.", 2);
+            for (size_t i = 0; i < 20000; i++)
+                digits[2 + i] = (char)('0' + (i * 7 + 3) % 10);
+            digits[2 + 20000] = '\0';
+            fld_unholdable(r, rec_add(r, "connectionMinutes", SC_CONNECTION_MINUTES), digits,
+                           2 + 20000);
+            free(digits);
+        }
+    } else if (s->hostile == SIM_H_NUMBERS) { /* a first digit above 10^131071 */
+        fld_unholdable(r, rec_add(r, "connectionMinutes", SC_CONNECTION_MINUTES), "1e200000", 8);
+    } else {
+        fld_number(r, rec_add(r, "connectionMinutes", SC_CONNECTION_MINUTES), minutes,
+                   quirk(ds, SIM_Q_INT64_STRINGS) && one_in(seed, T_STR_MINUTES, 3));
+    }
+    if (s->hostile == SIM_H_NUMBERS) /* an unknown number jsonb cannot hold */
+        fld_raw(r, rec_add(r, "hostileHugeNumber", -1), "1e1000000", 9, NULL, 0, "\"1e1000000\"");
     f = rec_add(r, "participants", -1);
     f->nest = SIM_NEST_PARTICIPANTS;
     f->present = true;
+    /* --hostile numbers: the array repeated, every participant twice (stored once) */
+    if (s->hostile == SIM_H_NUMBERS) {
+        f = rec_add(r, "participants", -1);
+        f->nest = SIM_NEST_PARTICIPANTS;
+        f->present = true;
+    }
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS)) {
         if (one_in(seed, T_UNK_RECORDING, 3))
             fld_unknown(r, rec_add(r, "recordingMinutes", -1), "\"12.5\"", NULL);
@@ -930,14 +1119,32 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     rot = (uint32_t)draw(s->seed, T_CONN_ROTATE, np);
     out->n_connections = 1 + extra / np + ((k + rot) % np < extra % np ? 1 : 0);
 
-    rec_reset(r, order_seed(ds, seed, T_ORDER_PART));
+    rec_reset(r, s->hostile != SIM_H_NONE ? 0 : order_seed(ds, seed, T_ORDER_PART));
     fragment = odd_fragment(ds, seed, T_ODD_IDENTITY, 4);
-    fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY), "user-", k, "-", fragment);
-    f = rec_add(r, "participantName", PC_NAME);
-    if (nulls && one_in(seed, T_NULL_NAME, 6))
-        fld_null(r, f);
-    else
-        fld_named(r, f, "User ", k, " ", odd_fragment(ds, seed, T_ODD_NAME, 3));
+    if (s->hostile == SIM_H_STRINGS) {
+        static const char attrs[] = "{\"k\x80\":\"\\u0000\xff\"}";
+        char prefix[32];
+
+        snprintf(prefix, sizeof prefix, "user-%u-", (unsigned)k);
+        fld_hostile_text(r, rec_add(r, "participantIdentity", PC_IDENTITY), prefix, true);
+        snprintf(prefix, sizeof prefix, "User %u ", (unsigned)k);
+        fld_hostile_text(r, rec_add(r, "participantName", PC_NAME), prefix, false);
+        fld_raw(r, rec_add(r, "hostileAttributes", -1), attrs, sizeof attrs - 1, NULL, 0,
+                "{\"k\\ufffd\":\"\\ufffd\\ufffd\"}");
+    } else {
+        /* --hostile numbers: repeated, a decoy first and the identity after the connections */
+        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
+                  s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
+        if (s->hostile == SIM_H_NUMBERS) { /* repeated: the last wins */
+            fld_plain(r, rec_add(r, "participantName", PC_NAME), "first name");
+            fld_plain(r, rec_add(r, "region", PC_REGION), "first-region");
+        }
+        f = rec_add(r, "participantName", PC_NAME);
+        if (nulls && one_in(seed, T_NULL_NAME, 6))
+            fld_null(r, f);
+        else
+            fld_named(r, f, "User ", k, " ", odd_fragment(ds, seed, T_ODD_NAME, 3));
+    }
     fld_plain(r, rec_add(r, "roomId", -1), s->id);
     fld_ts(r, rec_add(r, "joinedAt", PC_JOINED_AT), ds, seed, T_FORM_JOINED, out->joined);
     f = rec_add(r, "leftAt", PC_LEFT_AT);
@@ -964,6 +1171,8 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     f = rec_add(r, "sessions", -1);
     f->nest = SIM_NEST_CONNECTIONS;
     f->present = true;
+    if (s->hostile == SIM_H_NUMBERS)
+        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY), "user-", k, "-", fragment);
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_ATTRS, 3)) {
         f = rec_add(r, "attributes", -1);
         fragment = odd_fragment(ds, seed, T_UNK_ATTRS + 3000, 2);
@@ -1129,7 +1338,7 @@ static void add_extras(struct strbuf *b, const struct sim_record *r, bool *first
             sb_cats(b, ",");
         *first = false;
         sb_cats(b, "\"");
-        sb_cats(b, f->key);
+        sb_cats(b, f->extra_key != NULL ? f->extra_key : f->key);
         sb_cats(b, "\":");
         sb_cat(b, r->buf + f->extra_off, f->extra_len);
     }
@@ -1194,7 +1403,7 @@ static int write_session_rows(struct expected_files *out, struct sim_gen *g, str
     struct col scols[SC_COUNT], pcols[PC_COUNT], ccols[CC_COUNT];
     char day[11];
     uint32_t k, c;
-    bool first;
+    bool first, details;
     int rc = -1;
 
     memset(scols, 0, sizeof scols);
@@ -1204,23 +1413,28 @@ static int write_session_rows(struct expected_files *out, struct sim_gen *g, str
     /* details goes into part: top must survive for the row */
     if (sim_build_details(&g->part, s) != 0)
         goto done;
+    /* --hostile: details about another session are an error for the session: only its list
+     * entry is stored (details columns NULL, no participants), as for details that fail */
+    details = s->hostile != SIM_H_MISMATCH;
     scols[SC_PROJECT] = text_col(project, strlen(project));
     fill_cols(scols, &g->top);
-    fill_cols(scols, &g->part);
+    if (details)
+        fill_cols(scols, &g->part);
     scols[SC_SESSION_ID] = text_col(s->id, strlen(s->id));
     scols[SC_LIST_DAY] = text_col(day, 10);
     b->len = 0;
     first = true;
     sb_cats(b, "{");
     add_extras(b, &g->top, &first);
-    add_extras(b, &g->part, &first);
+    if (details)
+        add_extras(b, &g->part, &first);
     sb_cats(b, "}");
     if (b->failed)
         goto done;
     scols[SC_EXTRA] = text_col(b->p, b->len);
     write_row(out->sessions, scols, SC_COUNT);
 
-    for (k = 0; k < s->n_participants; k++) {
+    for (k = 0; details && k < s->n_participants; k++) {
         memset(pcols, 0, sizeof pcols);
         if (sim_build_participant(&g->part, &g->p, s, k) != 0 ||
             sim_build_published(&g->pub, s, &g->p) != 0)

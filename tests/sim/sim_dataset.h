@@ -66,6 +66,9 @@ struct sim_dataset {
     /* 0: the dataset as first served; N > 0: one session in three of every day changed
      * (another length, a startTime up to 18 h from createdAt), as on a later night */
     uint32_t revision;
+    /* --hostile: a few deterministic sessions carry what PostgreSQL cannot hold, ids "." and
+     * "..", a details roomId about another session (see enum sim_hostile) */
+    bool hostile;
 };
 
 /* Derives the per-project seeds and fills day_sessions from sessions_per_day; call after
@@ -92,6 +95,22 @@ struct sim_time {
     int32_t nsec;
 };
 
+/* --hostile: what a session carries. Index 0 of every day: strings (offset from today even)
+ * or numbers (odd); index 1 of today-1 / today-2 / today-3: id ".", id "..", a details
+ * roomId about another session; index 1 of today-4: an id with terminal escapes and a
+ * newline (SIM_HOSTILE_ID). */
+#define SIM_HOSTILE_ID "RM_\x1b[31mX\x1b[0m\nlkarchive: forged line"
+
+enum sim_hostile {
+    SIM_H_NONE = 0,
+    SIM_H_STRINGS,
+    SIM_H_NUMBERS,
+    SIM_H_DOT,
+    SIM_H_DOTDOT,
+    SIM_H_MISMATCH,
+    SIM_H_ID
+};
+
 /* One session's core values, from which every record of it is built. */
 struct sim_session {
     const struct sim_dataset *ds;
@@ -99,9 +118,10 @@ struct sim_session {
     int64_t day;
     uint32_t index;
     uint64_t seed;
-    char id[16]; /* "RM_" + 12 characters */
-    bool active; /* only ever true on ds->today */
-    bool huge;   /* the day's ~200 KB room name (odd-strings) */
+    char id[48];              /* "RM_" + 12 characters (--hostile: see enum sim_hostile) */
+    bool active;              /* only ever true on ds->today */
+    bool huge;                /* the day's ~200 KB room name (odd-strings) */
+    enum sim_hostile hostile; /* SIM_H_NONE unless --hostile */
     uint32_t room;
     struct sim_time created, ended;
     struct sim_time start; /* details startTime: created, unless --revision moved it */
@@ -145,11 +165,12 @@ enum sim_nest {
     SIM_NEST_CONNECTIONS
 };
 
-#define SIM_MAX_FIELDS 16
+#define SIM_MAX_FIELDS 24
 
 /* One member of a JSON object. Texts are offsets into the record's buffer (it may move). */
 struct sim_field {
-    const char *key;             /* static, plain ASCII */
+    const char *key;             /* static; served as is (plain ASCII unless --hostile) */
+    const char *extra_key;       /* the key as `extra` holds it (JSON text), NULL: key */
     enum sim_nest nest;          /* SIM_NEST_NONE: the value is json_off/json_len */
     bool present;                /* false: the member is absent from the object */
     int col;                     /* expected column it fills, or -1 */

@@ -40,7 +40,8 @@ struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
     uint64_t empty_sessions, overnight, revision;
-    bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages;
+    bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages,
+        hostile;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
     struct sim_fault faults[SIM_MAX_FAULTS];
@@ -61,7 +62,7 @@ static void usage(FILE *fp)
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
           "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
-          "         [--revision N]\n"
+          "         [--revision N] [--hostile]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
@@ -204,6 +205,10 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (strcmp(arg, "--shifting-pages") == 0) {
             o->shifting_pages = true;
+            continue;
+        }
+        if (strcmp(arg, "--hostile") == 0) {
+            o->hostile = true;
             continue;
         }
         if (strcmp(arg, "--exact-counts") == 0) {
@@ -473,6 +478,7 @@ int main(int argc, char **argv)
     ds.connections = (uint32_t)o.connections;
     ds.active_today = (uint32_t)o.active_today;
     ds.exact_counts = o.exact_counts;
+    ds.hostile = o.hostile;
     ds.empty_sessions = (uint32_t)o.empty_sessions;
     ds.overnight = (uint32_t)o.overnight;
     ds.revision = (uint32_t)o.revision;

@@ -457,7 +457,17 @@ static enum MHD_Result handle_details(struct sim_server *srv, struct MHD_Connect
 {
     struct sim_session s;
     struct body *b;
+    const char *segment;
 
+    if (srv->ds->hostile && (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)) {
+        /* --hostile: MHD hands over the decoded path; as sent, the ids "." and ".." must be
+         * percent-encoded (%2E): a literal dot segment is what RFC 3986 removes, and what a
+         * proxy or curl would turn into the project's list */
+        segment = strrchr(rq->uri, '/');
+        if (segment == NULL || segment[1] == '.')
+            return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "session not found",
+                              "a dot segment sent unencoded");
+    }
     if (sim_session_lookup(&s, srv->ds, project, id) != 0)
         return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "session not found", NULL);
     b = body_new(srv->ds, conn, rq, false);
