@@ -280,7 +280,6 @@ LOG_FUNCTION(log_debug, LOG_LEVEL_DEBUG, "debug")
 void log_detail(enum log_level level, const char *fmt, ...)
 {
     char text[LOG_LINE_MAX * 2];
-    const char *line;
     va_list ap;
     int len;
 
@@ -292,13 +291,10 @@ void log_detail(enum log_level level, const char *fmt, ...)
     if (len < 0)
         return;
     detail_level = level;
-    /* libpq's messages span lines (ERROR, DETAIL, HINT): one "detail:" line each */
-    for (line = text; *line;) {
-        size_t line_len = strcspn(line, "\n");
-        if (line_len > 0)
-            write_line("detail", false, line, line_len);
-        line += line_len + (line[line_len] == '\n');
-    }
+    /* one line whatever the text holds: a newline in it (an API error body, an id) is written
+     * as "\n" by the escaping, never as a second line someone else's text could forge (pq.c
+     * already makes libpq's multi-line messages one line) */
+    write_line("detail", false, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
 }
 
 void log_warn_repeated(const char *kind, const char *fmt, ...)
