@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh -- install every Debian package lkarchive's build, tests and quick start need.
 # apt-get update once, then apt-get install -y by name. Needs root (or sudo).
+# Then Citus for PostgreSQL 15 (test_citus.sh starts a real cluster), from the project's
+# installer: $LK_CITUS_INSTALL, ../shared/citus/install.sh beside the clone, or
+# /work/shared/citus/install.sh. Without one, test_citus fails and says so.
 set -euo pipefail
 
 PACKAGES=(
@@ -19,9 +22,21 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "deps: all ${#PACKAGES[@]} packages present"
-    exit 0
+else
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q "${PACKAGES[@]}"
 fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q "${PACKAGES[@]}"
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f /usr/lib/postgresql/15/lib/citus.so ]; then
+    for installer in "${LK_CITUS_INSTALL:-}" "$root/../shared/citus/install.sh" /work/shared/citus/install.sh; do
+        if [ -n "$installer" ] && [ -f "$installer" ]; then
+            $SUDO bash "$installer"
+            break
+        fi
+    done
+    [ -f /usr/lib/postgresql/15/lib/citus.so ] ||
+        echo "deps: Citus is not installed and no installer was found (set LK_CITUS_INSTALL); test_citus will fail" >&2
+fi

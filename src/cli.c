@@ -219,7 +219,7 @@ static int command_migrate(const struct config *cfg, struct lk_error *err)
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_migrate(st, &applied, err);
+        rc = store_migrate(st, cfg->citus_distribute, &applied, err);
     if (rc == 0)
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
@@ -365,7 +365,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     window.on_day_ctx = stdout;
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_migrate(st, NULL, err);
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc != 0) {
         store_free(st);
         return report(err);

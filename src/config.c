@@ -56,6 +56,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
+    {"citus_distribute", KIND_BOOL, 0, 1, FIELD(citus_distribute), "true"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
 };
 

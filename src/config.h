@@ -42,6 +42,7 @@ struct config {
     int db_reconnect_attempts; /* tries to reach PostgreSQL again mid-run */
     bool acknowledge_gaps;     /* do not fail the run for days already lost */
     bool allow_insecure_http;  /* http:// to a host other than this machine */
+    bool citus_distribute;     /* migrate distributes the archive tables on a Citus coordinator */
     char *log_level;           /* "error" | "warn" | "info" | "debug" */
     char *source_path;         /* the file read, or NULL when only the environment was used */
 };

@@ -26,8 +26,11 @@ void store_free(struct store *st); /* NULL is a no-op; cannot fail */
 
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
+ * `citus`: then, when the database has the citus extension, distribute the archive tables
+ * not yet distributed (sessions, participants, connections by session_id, colocated; rows
+ * already there are moved to the shards); nothing without the extension.
  * *applied_out (may be NULL) gets how many were applied now. */
-int store_migrate(struct store *st, int *applied_out, struct lk_error *err);
+int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err);
 
 /* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
 int store_schema_current(struct store *st, bool *out, struct lk_error *err);

@@ -47,6 +47,7 @@ struct store {
     bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
     struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
     long long rows_merged;  /* rows the day's merges inserted or changed */
+    char day_now[48];       /* the day transaction's now() as text: the merges' updated_at */
     char *copy_buf;         /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */

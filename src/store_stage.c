@@ -99,10 +99,11 @@ static const char SQL_NEEDING_DETAILS[] =
     "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
     "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
     "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
-    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5) AS active"
+    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5::double precision) AS "
+    "active"
     " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
     "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
-    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id) c"
+    " LEFT JOIN livekit.sessions t ON t.project_id = $1::text AND t.session_id = s.session_id) c"
     " WHERE list_changed OR details_missing OR active OR $3::boolean"
     " ORDER BY seq";
 
@@ -115,8 +116,9 @@ static int load_known(struct store *st, struct lk_error *err)
     /* final sessions only: ended, and longer ago than the settling time */
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
                      "SELECT session_id, list_hash FROM livekit.sessions"
-                     " WHERE project_id = $1 AND list_day = $2 AND details_archived"
-                     " AND ended_at <= now() - make_interval(secs => $3) AND list_hash IS NOT NULL",
+                     " WHERE project_id = $1::text AND list_day = $2::date AND details_archived"
+                     " AND ended_at <= now() - make_interval(secs => $3::double precision) AND "
+                     "list_hash IS NOT NULL",
                      3, params, err, "read the day's archived sessions");
 
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The archive on a real Citus cluster (a coordinator and two workers): an archive grown on the
+# coordinator alone (citus_distribute: false) is distributed by `lkarchive migrate` with its rows;
+# run, re-runs (rows unchanged), status, a refused value (isolation), kill -9 at any moment and a
+# worker restarted mid-run all end with exactly the simulator's dataset.
+source "$(dirname "$0")/lib.sh"
+
+TODAY=2026-11-20
+citus_start
+sim_start --today "$TODAY" --seed 7 --days 3 --sessions-per-day 20 --participants 3 --connections 3 \
+    --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=15
+fast_retry_config "$WORK/local.yaml" "max_concurrency: 2" "citus_distribute: false"
+fast_retry_config "$WORK/citus.yaml" "max_concurrency: 2" "db_reconnect_attempts: 8"
+
+distributed() {
+    psql_q "SELECT string_agg(table_name::text || ':' || citus_table_type || ':' || distribution_column || ':' || colocation_id, ' ' ORDER BY table_name::text) FROM citus_tables WHERE table_name::text LIKE 'livekit.%'"
+}
+
+# 1. a plain archive on the coordinator, then moved to the workers by migrate
+lk --config "$WORK/local.yaml" run --today "$TODAY" --days 3
+expect_status 0 "run with citus_distribute: false"
+[ -z "$(distributed)" ] || fail "citus_distribute: false distributed tables: $(distributed)"
+load_expected "$WORK/expected"
+compare_all
+before=$(snapshot)
+lk --config "$WORK/citus.yaml" migrate
+expect_status 0 "migrate onto Citus"
+expect_stderr "citus: livekit.sessions distributed by session_id"
+got=$(distributed)
+colocation=$(psql_q "SELECT colocation_id FROM citus_tables WHERE table_name = 'livekit.sessions'::regclass")
+want="livekit.participant_connections:distributed:session_id:$colocation livekit.participants:distributed:session_id:$colocation livekit.sessions:distributed:session_id:$colocation"
+[ "$got" = "$want" ] || fail "placement: $got, expected $want"
+[ "$(psql_q "SELECT count(*) FROM citus_shards WHERE table_name = 'livekit.sessions'::regclass AND nodeport <> ${CITUS_PORTS[0]}")" -gt 0 ] \
+    || fail "no shard of livekit.sessions on a worker"
+[ "$(psql_q "SELECT pg_relation_size('livekit.sessions')")" -eq 0 ] || fail "the coordinator kept its local copy"
+[ "$(snapshot)" = "$before" ] || fail "moving the archive to Citus changed rows"
+compare_all
+lk --config "$WORK/citus.yaml" migrate
+expect_status 0 "second migrate"
+grep -q "distributed" "$WORK/last.err" && fail "a second migrate distributed again"
+log "a plain archive moved to Citus by migrate: $got"
+
+# 2. runs on the distributed archive: the same rows, re-runs leave every row as it was
+lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3
+expect_status 0 "run on Citus"
+[ "$(snapshot)" = "$before" ] || fail "a run after moving to Citus changed rows"
+lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 --full
+expect_status 0 "run --full on Citus"
+[ "$(snapshot)" = "$before" ] || fail "a full re-run on Citus changed rows"
+lk --config "$WORK/citus.yaml" status --today "$TODAY"
+expect_status 0 "status on Citus"
+[ "$(grep -c ' complete ' "$WORK/last.out")" -eq 2 ] || { cat "$WORK/last.out" >&2; fail "status does not list 2 complete days"; }
+log "re-runs on Citus leave every row unchanged; status lists the days"
+
+# 3. a fresh archive straight onto Citus, with a value refused by a constraint (isolation)
+psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+lk --config "$WORK/citus.yaml" migrate
+expect_status 0 "migrate a fresh archive on Citus"
+[ "$(distributed)" = "$(echo "$want" | sed "s/:$colocation/:$(psql_q "SELECT colocation_id FROM citus_tables WHERE table_name = 'livekit.sessions'::regclass")/g")" ] \
+    || fail "fresh placement: $(distributed)"
+load_expected "$WORK/expected"
+victim=$(psql_q "SELECT session_id FROM expected.sessions WHERE list_day = '2026-11-19' ORDER BY session_id OFFSET 5 LIMIT 1")
+psql_q "ALTER TABLE livekit.participants ADD CONSTRAINT lk_test_poison CHECK (session_id <> '$victim')" >/dev/null
+lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3
+expect_status 1 "a run with one refused session on Citus"
+expect_stderr "session $victim: PostgreSQL refused a value"
+[ "$(psql_q "SELECT count(*) FROM livekit.sessions WHERE session_id = '$victim'")" -eq 0 ] || fail "the refused session was half stored"
+psql_q "ALTER TABLE livekit.participants DROP CONSTRAINT lk_test_poison" >/dev/null
+lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3
+expect_status 0 "run after the constraint is gone"
+compare_all
+log "a refused value on Citus costs its session only; the next run converges"
+
+# 4. kill -9 mid-run, twice: complete days exact at the kill, the next runs converge
+for kill_ms in 300 900; do
+    psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+    "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" migrate >/dev/null 2>&1 || fail "migrate"
+    load_expected "$WORK/expected"
+    "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 >"$WORK/killed.out" 2>"$WORK/killed.err" &
+    victim=$!
+    sleep "$(awk -v ms="$kill_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
+    kill -KILL "$victim" 2>/dev/null || true
+    wait "$victim" 2>/dev/null || true
+    compare_complete_days
+    runs=1
+    until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STATUS" -eq 0 ]; do
+        runs=$((runs + 1)); [ "$runs" -le 3 ] || { cat "$WORK/last.err" >&2; fail "no convergence after a kill at $kill_ms ms"; }
+    done
+    compare_all
+    log "kill -9 at $kill_ms ms on Citus: converged in $runs run(s)"
+done
+
+# 5. a worker restarted in the middle of a run: the day in progress rolls back, no day is
+# wrongly complete, and the next run converges
+psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+"$LKARCHIVE_BIN" --config "$WORK/citus.yaml" migrate >/dev/null 2>&1 || fail "migrate"
+load_expected "$WORK/expected"
+"$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 >"$WORK/run.out" 2>"$WORK/run.err" &
+runner=$!
+sleep 0.5
+citus_restart_node 1
+set +e; wait "$runner"; status=$?; set -e
+case $status in
+    0|1|4|5) ;;
+    *) cat "$WORK/run.err" >&2; fail "run across a worker restart exited $status" ;;
+esac
+compare_complete_days
+runs=0
+until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STATUS" -eq 0 ]; do
+    runs=$((runs + 1)); [ "$runs" -le 3 ] || { cat "$WORK/last.err" >&2; fail "no convergence after a worker restart"; }
+done
+compare_all
+log "worker restarted mid-run: the run exited $status, the archive converged after $((runs + 1)) more run(s)"
