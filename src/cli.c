@@ -34,6 +34,9 @@ struct cli_options {
     bool full;
     bool acknowledge_gaps;
     const char *log_level;
+    char before[DATE_TEXT_SIZE]; /* prune: sessions listed before this day */
+    const char *project;         /* prune: this project only (NULL: every project) */
+    bool dry_run;                /* prune: say what would go, delete nothing */
 };
 
 static const char usage_text[] =
@@ -47,6 +50,7 @@ static const char usage_text[] =
     "  migrate   create or upgrade the database schema, then exit\n"
     "  check     verify config, API credentials (one API call) and database; change nothing\n"
     "  status    show per project and day what is archived, pending, or lost\n"
+    "  prune     delete archived sessions listed before --before DATE (retention)\n"
     "\n"
     "options:\n"
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
@@ -55,6 +59,9 @@ static const char usage_text[] =
     "  --full             run: fetch every session's details again, even unchanged ones\n"
     "  --acknowledge-gaps run/status: accept the days already lost (stop failing for them)\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
+    "  --before DATE      prune: sessions listed before this UTC day (older than the window)\n"
+    "  --project ID       prune: this project only\n"
+    "  --dry-run          prune: print what would be deleted, delete nothing\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
     "\n"
@@ -143,6 +150,17 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return parse_days(opt, value, err);
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
+    } else if (strcmp(arg, "--before") == 0 && value) {
+        if (!date_valid(value)) {
+            lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"",
+                         value);
+            return LK_EUSAGE;
+        }
+        snprintf(opt->before, sizeof opt->before, "%s", value);
+    } else if (strcmp(arg, "--project") == 0 && value) {
+        opt->project = value;
+    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
+        opt->dry_run = true;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");
@@ -163,7 +181,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         const char *arg = argv[i];
         const char *value = NULL;
         bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
-                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0;
+                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
+                           strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -223,6 +242,61 @@ static int command_migrate(const struct config *cfg, struct lk_error *err)
     if (rc == 0)
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
+    store_free(st);
+    return rc == 0 ? CLI_EXIT_OK : report(err);
+}
+
+/* Sessions a prune deletes per transaction: short locks, and a stopped prune loses little. */
+#define PRUNE_BATCH_SESSIONS 1000
+
+/* prune: refuse a day inside the API's window (the next run would fetch it all again), then
+ * per project count (dry run) or delete in batches, one line per project. */
+static int command_prune(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    char today[DATE_TEXT_SIZE], window_start[DATE_TEXT_SIZE];
+    struct store *st = NULL;
+    struct prune_counts counts;
+    char **projects = NULL;
+    size_t count = 0;
+    int rc = 0;
+
+    if (opt->before[0] == '\0') {
+        lk_error_set(err, LK_EUSAGE, "prune needs --before YYYY-MM-DD");
+        return report(err);
+    }
+    if (opt->today[0])
+        snprintf(today, sizeof today, "%s", opt->today);
+    else
+        date_today(today);
+    date_add_days(window_start, today, 1 - API_WINDOW_DAYS);
+    if (strcmp(opt->before, window_start) > 0) {
+        lk_error_set(err, LK_EUSAGE, "--before %s is inside the API's %d-day window (%s .. %s)",
+                     opt->before, API_WINDOW_DAYS, window_start, today);
+        lk_error_detail(err, "the next run would fetch those sessions again; use %s or earlier",
+                        window_start);
+        return report(err);
+    }
+    rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
+    if (rc == 0)
+        rc = store_prune_projects(st, opt->project, &projects, &count, err);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        rc = opt->dry_run
+                 ? store_prune_count(st, projects[i], opt->before, &counts, err)
+                 : store_prune(st, projects[i], opt->before, PRUNE_BATCH_SESSIONS, &counts, err);
+        if (rc == 0)
+            printf("%-20s before %s: %s %lld sessions, %lld participants, %lld connections\n",
+                   projects[i], opt->before, opt->dry_run ? "would delete" : "deleted",
+                   counts.sessions, counts.participants, counts.connections);
+    }
+    if (rc == 0 && count == 0)
+        printf("nothing archived%s%s\n", opt->project ? " for " : "",
+               opt->project ? opt->project : "");
+    for (size_t i = 0; i < count; i++)
+        free(projects[i]);
+    free(projects);
     store_free(st);
     return rc == 0 ? CLI_EXIT_OK : report(err);
 }
@@ -435,9 +509,10 @@ int cli_main(int argc, char **argv)
         goto done;
     }
     bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
-    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0) {
+    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0 &&
+        strcmp(opt.command, "prune") != 0) {
         lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
-        lk_error_detail(&err, "commands: run, migrate, check, status; see lkarchive --help");
+        lk_error_detail(&err, "commands: run, migrate, check, status, prune; see lkarchive --help");
         status = report(&err);
         goto done;
     }
@@ -456,6 +531,8 @@ int cli_main(int argc, char **argv)
         status = command_migrate(cfg, &err);
     else if (strcmp(opt.command, "check") == 0)
         status = command_check(cfg, &opt, &err);
+    else if (strcmp(opt.command, "prune") == 0)
+        status = command_prune(cfg, &opt, &err);
     else
         status = command_status(cfg, &opt, &err);
 done:

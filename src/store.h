@@ -180,4 +180,27 @@ void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op
 int store_acknowledge_gap(struct store *st, const char *project, const char *day,
                           struct lk_error *err);
 
+/* Retention (store_prune.c): what a prune deletes or would delete. */
+struct prune_counts {
+    long long sessions, participants, connections;
+};
+
+/* The projects the ledger knows (only `project` when not NULL, if it has entries), in order.
+ * *out gets *count_out strings; the caller frees each and the array (also on error). Returns
+ * 0, LK_EDB or LK_ENOMEM. */
+int store_prune_projects(struct store *st, const char *project, char ***out, size_t *count_out,
+                         struct lk_error *err);
+
+/* How many sessions of `project` listed before `before` (YYYY-MM-DD), and their participants
+ * and connections, a prune would delete. Returns 0 or LK_EDB. */
+int store_prune_count(struct store *st, const char *project, const char *before,
+                      struct prune_counts *out, struct lk_error *err);
+
+/* Delete the sessions of `project` listed before `before`, with their participants and
+ * connections, `batch` sessions per transaction, recorded in livekit.archive_prunes (counts
+ * exact after each batch). No day may be open. *out gets what was deleted (also on error: what
+ * the committed batches deleted). Returns 0 or LK_EDB. */
+int store_prune(struct store *st, const char *project, const char *before, int batch,
+                struct prune_counts *out, struct lk_error *err);
+
 #endif

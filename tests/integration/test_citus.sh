@@ -111,3 +111,14 @@ until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STA
 done
 compare_all
 log "worker restarted mid-run: the run exited $status, the archive converged after $((runs + 1)) more run(s)"
+
+# 6. prune on the distributed archive: the sessions of 2026-11-18 and their rows go, the rest stays
+want=$(psql_q "SELECT count(*) FROM expected.sessions WHERE list_day < '2026-11-19'")
+lk --config "$WORK/citus.yaml" prune --today 2026-11-25 --before 2026-11-19
+expect_status 0 "prune on Citus"
+grep -q "deleted $want sessions" "$WORK/last.out" || { cat "$WORK/last.out" "$WORK/last.err" >&2; fail "prune on Citus"; }
+for t in participant_connections participants sessions; do
+    psql_q "DELETE FROM expected.$t WHERE session_id IN (SELECT session_id FROM expected.sessions WHERE list_day < '2026-11-19')" >/dev/null
+done
+compare_all
+log "prune on Citus: $want sessions with their rows deleted, the rest exact"
