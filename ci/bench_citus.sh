@@ -6,7 +6,7 @@
 # a local Citus cluster (a coordinator and two workers, tests/integration/lib.sh citus_start),
 # each: the first load into an empty archive and the next night (one new day, six unchanged),
 # with the archive's rows and disk size, then `prune` of the three oldest days (3 x N sessions
-# with their rows, in batches of 1,000 sessions). All servers run on this machine with fsync=off (as the
+# with their rows, in batches of 1,000 sessions) and `forget` of the most frequent identity. All servers run on this machine with fsync=off (as the
 # tests do), so the figures compare the two layouts, not disks. Results: tests/bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,12 +47,21 @@ bench_one() { # bench_one LABEL SIZE_SQL
     lk prune --today "$(date -u -d "$TODAY + 9 day" +%F)" --before "$(date -u -d "$TODAY - 3 day" +%F)"
     expect_status 0 "prune"
     prune=$(( ($(date +%s%N) - start) / 1000000 ))
-    printf '%-28s %10s %10s %10s %10s %10s\n' "$1" "$first" "$next" "$ROWS" "$size" "$prune"
+    log "$(cat "$WORK/last.out")"
+    # forget the most frequent identity (the simulator reuses identities across sessions)
+    who=$(psql_q "SELECT participant_identity FROM livekit.participants GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    start=$(date +%s%N)
+    lk --config "$WORK/key.yaml" forget --identity "$who"
+    expect_status 0 "forget"
+    forget=$(( ($(date +%s%N) - start) / 1000000 ))
+    printf '%-28s %10s %10s %10s %10s %10s %10s\n' "$1" "$first" "$next" "$ROWS" "$size" "$prune" "$forget"
     log "$(cat "$WORK/last.out")"
 }
+head -c 32 /dev/urandom | base64 >"$WORK/key"
+echo "pseudonymize_key_file: $WORK/key" >"$WORK/key.yaml"
 
 echo "bench_citus: 7 days x $SESSIONS sessions/day; $(nproc) cores; $(psql --version | head -1)"
-printf '%-28s %10s %10s %10s %10s %10s\n' "archive" "first ms" "next ms" "rows" "disk MiB" "prune ms"
+printf '%-28s %10s %10s %10s %10s %10s %10s\n' "archive" "first ms" "next ms" "rows" "disk MiB" "prune ms" "forget ms"
 pg_start
 bench_one "one server" "SELECT round(sum(pg_total_relation_size(c.oid)) / 1048576.0, 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'livekit' AND c.relkind = 'r'"
 pg_stop

@@ -22,6 +22,7 @@
 #include "escape.h"
 #include "log.h"
 #include "process.h"
+#include "pseudo.h"
 #include "redact.h"
 #include "store.h"
 #include "window.h"
@@ -37,6 +38,7 @@ struct cli_options {
     char before[DATE_TEXT_SIZE]; /* prune: sessions listed before this day */
     const char *project;         /* prune: this project only (NULL: every project) */
     bool dry_run;                /* prune: say what would go, delete nothing */
+    const char *identity;        /* forget: the participant identity */
 };
 
 static const char usage_text[] =
@@ -51,6 +53,7 @@ static const char usage_text[] =
     "  check     verify config, API credentials (one API call) and database; change nothing\n"
     "  status    show per project and day what is archived, pending, or lost\n"
     "  prune     delete archived sessions listed before --before DATE (retention)\n"
+    "  forget    pseudonymize participant --identity ID everywhere, for good (privacy)\n"
     "\n"
     "options:\n"
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
@@ -60,7 +63,8 @@ static const char usage_text[] =
     "  --acknowledge-gaps run/status: accept the days already lost (stop failing for them)\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --before DATE      prune: sessions listed before this UTC day (older than the window)\n"
-    "  --project ID       prune: this project only\n"
+    "  --project ID       prune, forget: this project only\n"
+    "  --identity ID      forget: the participant identity to forget\n"
     "  --dry-run          prune: print what would be deleted, delete nothing\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
@@ -159,6 +163,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         snprintf(opt->before, sizeof opt->before, "%s", value);
     } else if (strcmp(arg, "--project") == 0 && value) {
         opt->project = value;
+    } else if (strcmp(arg, "--identity") == 0 && value) {
+        opt->identity = value;
     } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
         opt->dry_run = true;
     } else if (arg[0] == '-') {
@@ -182,7 +188,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         const char *value = NULL;
         bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
-                           strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0;
+                           strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
+                           strcmp(arg, "--identity") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -298,6 +305,87 @@ static int command_prune(const struct config *cfg, const struct cli_options *opt
         free(projects[i]);
     free(projects);
     store_free(st);
+    return rc == 0 ? CLI_EXIT_OK : report(err);
+}
+
+/* The key of identity pseudonyms, when configured (*out NULL otherwise); `needed`: its
+ * absence is a configuration error. */
+static int open_pseudo(const struct config *cfg, bool needed, struct pseudo **out,
+                       struct lk_error *err)
+{
+    *out = NULL;
+    if (cfg->pseudonymize_key_file)
+        return pseudo_open(out, cfg->pseudonymize_key_file, err);
+    if (needed || cfg->pseudonymize_identities) {
+        lk_error_set(err, LK_ECONFIG, "%s needs pseudonymize_key_file",
+                     needed ? "forget" : "pseudonymize_identities");
+        lk_error_detail(err, "the key of the pseudonyms (HMAC-SHA256): a file of 16 bytes or more "
+                             "only lkarchive's user can read, kept for the archive's life");
+        return LK_ECONFIG;
+    }
+    return 0;
+}
+
+/* The store of a run, migrated, with the pseudonym key when configured. On failure nothing is
+ * left open. */
+static int open_run_store(const struct config *cfg, struct store **st, struct pseudo **pseudo,
+                          struct lk_error *err)
+{
+    int rc = open_pseudo(cfg, false, pseudo, err);
+
+    if (rc == 0)
+        rc = store_open(st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(*st, cfg->citus_distribute, NULL, err);
+    if (rc != 0) {
+        store_free(*st);
+        *st = NULL;
+        pseudo_free(*pseudo);
+        *pseudo = NULL;
+        return rc;
+    }
+    store_set_pseudo(*st, *pseudo, cfg->pseudonymize_identities);
+    return 0;
+}
+
+/* forget: the identity's rows pseudonymized in each project, its pseudonym recorded. */
+static int command_forget(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err)
+{
+    char hex[PSEUDO_HEX_SIZE];
+    struct pseudo *pseudo = NULL;
+    struct store *st = NULL;
+    char **projects = NULL;
+    size_t count = 0;
+    long long participants, connections;
+    int rc;
+
+    if (opt->identity == NULL || opt->identity[0] == '\0') {
+        lk_error_set(err, LK_EUSAGE, "forget needs --identity ID");
+        return report(err);
+    }
+    rc = open_pseudo(cfg, true, &pseudo, err);
+    if (rc == 0)
+        rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
+    if (rc == 0)
+        rc = store_prune_projects(st, NULL, &projects, &count, err);
+    if (rc == 0)
+        pseudo_hex(pseudo, opt->identity, hex);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        if (opt->project && strcmp(opt->project, projects[i]) != 0)
+            continue;
+        rc = store_forget(st, projects[i], opt->identity, hex, &participants, &connections, err);
+        if (rc == 0)
+            printf("%-20s forgotten as %.16s...: %lld participant rows, %lld connections\n",
+                   projects[i], hex, participants, connections);
+    }
+    for (size_t i = 0; i < count; i++)
+        free(projects[i]);
+    free(projects);
+    store_free(st);
+    pseudo_free(pseudo);
     return rc == 0 ? CLI_EXIT_OK : report(err);
 }
 
@@ -425,6 +513,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
 {
     struct window_options window;
     struct run_summary summary;
+    struct pseudo *pseudo = NULL;
     struct store *st = NULL;
     struct timespec started, finished;
     int rc, status;
@@ -437,15 +526,11 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     window.acknowledge_gaps = opt->acknowledge_gaps;
     window.on_day = print_day;
     window.on_day_ctx = stdout;
-    rc = store_open(&st, cfg->database_url, err);
-    if (rc == 0)
-        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
-    if (rc != 0) {
-        store_free(st);
+    if (open_run_store(cfg, &st, &pseudo, err) != 0)
         return report(err);
-    }
     rc = window_run(cfg, &window, st, &summary, err);
     store_free(st);
+    pseudo_free(pseudo);
     clock_gettime(CLOCK_MONOTONIC, &finished);
     if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
         report(err);
@@ -510,9 +595,10 @@ int cli_main(int argc, char **argv)
     }
     bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
     if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0 &&
-        strcmp(opt.command, "prune") != 0) {
+        strcmp(opt.command, "prune") != 0 && strcmp(opt.command, "forget") != 0) {
         lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
-        lk_error_detail(&err, "commands: run, migrate, check, status, prune; see lkarchive --help");
+        lk_error_detail(
+            &err, "commands: run, migrate, check, status, prune, forget; see lkarchive --help");
         status = report(&err);
         goto done;
     }
@@ -533,6 +619,8 @@ int cli_main(int argc, char **argv)
         status = command_check(cfg, &opt, &err);
     else if (strcmp(opt.command, "prune") == 0)
         status = command_prune(cfg, &opt, &err);
+    else if (strcmp(opt.command, "forget") == 0)
+        status = command_forget(cfg, &opt, &err);
     else
         status = command_status(cfg, &opt, &err);
 done:

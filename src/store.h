@@ -180,6 +180,20 @@ void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op
 int store_acknowledge_gap(struct store *st, const char *project, const char *day,
                           struct lk_error *err);
 
+/* Privacy (store_forget.c). Pseudonyms for the connection's days: a participant or connection
+ * whose identity's pseudonym is forgotten (store_forget) is staged under the pseudonym, with a
+ * participant's name and extra cleared; with `all`, every identity and name is staged as its
+ * pseudonym. p (NULL: off; `all` needs one) is borrowed and must outlive st. Cannot fail. */
+struct pseudo;
+void store_set_pseudo(struct store *st, const struct pseudo *p, bool all);
+
+/* Forget `identity` in `project`: it becomes `hex` (its pseudonym) in participants and
+ * participant_connections, a participant's name and extra are cleared, and `hex` is recorded
+ * in livekit.forgotten_identities; one transaction. *participants_out and *connections_out
+ * get the rows rewritten. Returns 0 or LK_EDB. */
+int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
+                 long long *participants_out, long long *connections_out, struct lk_error *err);
+
 /* Retention (store_prune.c): what a prune deletes or would delete. */
 struct prune_counts {
     long long sessions, participants, connections;

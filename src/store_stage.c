@@ -157,6 +157,8 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     if (rc == 0 && !full)
         rc = load_known(st, err);
     if (rc == 0)
+        rc = store_forget_load(st, err);
+    if (rc == 0)
         rc = start_copy(st, err);
 done:
     return rc;
@@ -257,6 +259,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
     const char *row[SG_COUNT] = {0};
     char seq[24], attempt_text[24], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
+    char id_hex[65], name_hex[65];
     uint64_t hash, known;
 
     assert(st != NULL && st->in_day && st->copying);
@@ -277,6 +280,8 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     for (int i = 0; i < counts[rec->kind]; i++)
         row[maps[rec->kind][i]] = rec->values[i];
     row[SG_EXTRA] = rec->extra;
+    store_forget_apply(st, rec, &row[SG_PARTICIPANT_IDENTITY], &row[SG_PARTICIPANT_NAME],
+                       &row[SG_EXTRA], id_hex, name_hex);
     for (int i = 0; i < SG_COUNT; i++) {
         int rc = append_field(st, row[i], i == SG_COUNT - 1, err);
         if (rc != 0)
