@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The archive on a real Citus cluster (a coordinator and two workers): an archive grown on the
 # coordinator alone (citus_distribute: false) is distributed by `lkarchive migrate` with its rows;
-# run, re-runs (rows unchanged), status, a refused value (isolation), kill -9 at any moment and a
-# worker restarted mid-run all end with exactly the simulator's dataset.
+# run, re-runs (rows unchanged), status, overlapping runs, a refused value (isolation), kill -9
+# at any moment and a worker restarted mid-run all end with exactly the simulator's dataset;
+# prune and forget work on the distributed tables.
 source "$(dirname "$0")/lib.sh"
 
 TODAY=2026-11-20
@@ -11,6 +12,21 @@ sim_start --today "$TODAY" --seed 7 --days 3 --sessions-per-day 20 --participant
     --active-today 2 --quirks all --expected-dir "$WORK/expected" --fault slow:match=details,permanent,ms=15
 fast_retry_config "$WORK/local.yaml" "max_concurrency: 2" "citus_distribute: false"
 fast_retry_config "$WORK/citus.yaml" "max_concurrency: 2" "db_reconnect_attempts: 8"
+
+# fresh_archive: an empty distributed archive and the expected rows
+fresh_archive() {
+    psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+    "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" migrate >/dev/null 2>&1 || fail "migrate"
+    load_expected "$WORK/expected"
+}
+# converge WHAT: run until a run exits 0 (3 runs at most), then the archive is exact; sets RUNS
+converge() {
+    RUNS=1
+    until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STATUS" -eq 0 ]; do
+        RUNS=$((RUNS + 1)); [ "$RUNS" -le 3 ] || { cat "$WORK/last.err" >&2; fail "no convergence after $1"; }
+    done
+    compare_all
+}
 
 distributed() {
     psql_q "SELECT string_agg(table_name::text || ':' || citus_table_type || ':' || distribution_column || ':' || colocation_id, ' ' ORDER BY table_name::text) FROM citus_tables WHERE table_name::text LIKE 'livekit.%'"
@@ -51,6 +67,16 @@ lk --config "$WORK/citus.yaml" status --today "$TODAY"
 expect_status 0 "status on Citus"
 [ "$(grep -c ' complete ' "$WORK/last.out")" -eq 2 ] || { cat "$WORK/last.out" >&2; fail "status does not list 2 complete days"; }
 log "re-runs on Citus leave every row unchanged; status lists the days"
+# two runs at once (cron overlap): the advisory lock on the coordinator keeps the second out
+"$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 --full >"$WORK/first.out" 2>"$WORK/first.err" &
+first=$!
+sleep 0.3
+lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3
+expect_status 7 "a second run while the first works on Citus"
+set +e; wait "$first"; status=$?; set -e
+[ "$status" -eq 0 ] || { cat "$WORK/first.err" >&2; fail "the first of two overlapping runs exited $status"; }
+[ "$(snapshot)" = "$before" ] || fail "overlapping runs on Citus changed rows"
+log "overlapping runs on Citus: the second exits 7, rows unchanged"
 
 # 3. a fresh archive straight onto Citus, with a value refused by a constraint (isolation)
 psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
@@ -73,28 +99,20 @@ log "a refused value on Citus costs its session only; the next run converges"
 
 # 4. kill -9 mid-run, twice: complete days exact at the kill, the next runs converge
 for kill_ms in 300 900; do
-    psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
-    "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" migrate >/dev/null 2>&1 || fail "migrate"
-    load_expected "$WORK/expected"
+    fresh_archive
     "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 >"$WORK/killed.out" 2>"$WORK/killed.err" &
     victim=$!
     sleep "$(awk -v ms="$kill_ms" 'BEGIN { printf "%.3f", ms / 1000 }')"
     kill -KILL "$victim" 2>/dev/null || true
     wait "$victim" 2>/dev/null || true
     compare_complete_days
-    runs=1
-    until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STATUS" -eq 0 ]; do
-        runs=$((runs + 1)); [ "$runs" -le 3 ] || { cat "$WORK/last.err" >&2; fail "no convergence after a kill at $kill_ms ms"; }
-    done
-    compare_all
-    log "kill -9 at $kill_ms ms on Citus: converged in $runs run(s)"
+    converge "a kill at $kill_ms ms"
+    log "kill -9 at $kill_ms ms on Citus: converged in $RUNS run(s)"
 done
 
 # 5. a worker restarted in the middle of a run: the day in progress rolls back, no day is
 # wrongly complete, and the next run converges
-psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
-"$LKARCHIVE_BIN" --config "$WORK/citus.yaml" migrate >/dev/null 2>&1 || fail "migrate"
-load_expected "$WORK/expected"
+fresh_archive
 "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 >"$WORK/run.out" 2>"$WORK/run.err" &
 runner=$!
 sleep 0.5
@@ -105,12 +123,8 @@ case $status in
     *) cat "$WORK/run.err" >&2; fail "run across a worker restart exited $status" ;;
 esac
 compare_complete_days
-runs=0
-until lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 && [ "$LK_STATUS" -eq 0 ]; do
-    runs=$((runs + 1)); [ "$runs" -le 3 ] || { cat "$WORK/last.err" >&2; fail "no convergence after a worker restart"; }
-done
-compare_all
-log "worker restarted mid-run: the run exited $status, the archive converged after $((runs + 1)) more run(s)"
+converge "a worker restart"
+log "worker restarted mid-run: the run exited $status ($(grep -m1 'detail:' "$WORK/run.err" || true)); converged in $RUNS more run(s)"
 
 # 6. prune on the distributed archive: the sessions of 2026-11-18 and their rows go, the rest stays
 want=$(psql_q "SELECT count(*) FROM expected.sessions WHERE list_day < '2026-11-19'")
