@@ -369,17 +369,17 @@ static int command_forget(const struct config *cfg, const struct cli_options *op
         rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, NULL, err);
-    if (rc == 0)
+    /* --project: that project even before its first run, so the run cannot bring it back */
+    if (rc == 0 && opt->project == NULL)
         rc = store_prune_projects(st, NULL, &projects, &count, err);
     if (rc == 0)
         pseudo_hex(pseudo, opt->identity, hex);
-    for (size_t i = 0; rc == 0 && i < count; i++) {
-        if (opt->project && strcmp(opt->project, projects[i]) != 0)
-            continue;
-        rc = store_forget(st, projects[i], opt->identity, hex, &participants, &connections, err);
+    for (size_t i = 0; rc == 0 && i < (opt->project ? 1 : count); i++) {
+        const char *project = opt->project ? opt->project : projects[i];
+        rc = store_forget(st, project, opt->identity, hex, &participants, &connections, err);
         if (rc == 0)
             printf("%-20s forgotten as %.16s...: %lld participant rows, %lld connections\n",
-                   projects[i], hex, participants, connections);
+                   project, hex, participants, connections);
     }
     for (size_t i = 0; i < count; i++)
         free(projects[i]);

@@ -77,3 +77,14 @@ lk --config "$WORK/pseudo.yaml" run --today "$TODAY" --days 3 --full
 expect_status 0 "re-run with pseudonymize_identities"
 [ "$(snapshot)" = "$before" ] || fail "a re-run with pseudonymize_identities changed rows"
 log "pseudonymize_identities: every identity and name a pseudonym, per-identity counts exact, re-runs unchanged"
+
+# --project of a project never archived yet: recorded, so its first run stores the pseudonym
+psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+lk --config "$WORK/forget.yaml" forget --identity "$who" --project p_sim
+expect_status 0 "forget before the first run"
+grep -q "p_sim  *forgotten as ${hex:0:16}...: 0 participant rows, 0 connections" "$WORK/last.out" || fail "forget before the first run: output"
+lk --config "$WORK/forget.yaml" run --today "$TODAY" --days 3
+expect_status 0 "first run after forget"
+load_expected "$WORK/expected"
+check_forgotten "a first run after forget"
+log "forget --project before the first run: the identity is never stored"
