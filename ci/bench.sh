@@ -8,18 +8,34 @@
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
 #   (d) the lower bound: COPY of the same rows, already flattened, into the same empty tables
+#   (e) uneven days: six days of 10 sessions, then one day of 2.5 x N (50,000), in one run
+#   (f) uneven projects: a small project (7 x 10), then a big one (7 x N), in one run
+#   (g) peak RSS of a 50,000-session list page, a 10,000-participant details answer, a small run
 # and prints wall time, rows per second, requests, peak RSS, the simulator's own CPU time,
-# and the ratios c/a (speed-up over the baseline), a/d and b/a.
-# BENCH_SKIP_BASELINE=1 skips (c). Results: tests/bench/RESULTS.md.
+# the ratios c/a (speed-up over the baseline), a/d and b/a, and rows/s per day of (e) and (f)
+# (each day timed from lkarchive's per-day lines on stdout; a database of its own for each).
+# BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f).
+# BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
+# project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
+# BENCH_UNEVEN_TIMEOUT (seconds, default 600) stops an (e) or (f) run that takes longer and
+# reports the days finished by then and what the unfinished one was doing.
+# Results: tests/bench/RESULTS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SESSIONS=${1:-${BENCH_SESSIONS:-20000}}
 TODAY=${BENCH_TODAY:-2026-11-20}
 NEXT=$(date -u -d "$TODAY + 1 day" +%F)
+BENCH_ONLY=${BENCH_ONLY:-}
+BENCH_INDEXES=${BENCH_INDEXES:-new}
+UNEVEN_TIMEOUT=${BENCH_UNEVEN_TIMEOUT:-600}
+case $BENCH_ONLY in "" | uneven) ;; *) echo "bench: BENCH_ONLY is empty or 'uneven'" >&2; exit 2 ;; esac
+case $BENCH_INDEXES in new | old) ;; *) echo "bench: BENCH_INDEXES is 'new' or 'old'" >&2; exit 2 ;; esac
 
 bash ci/deps.sh >/dev/null
-command -v node >/dev/null || { echo "bench: node (Node.js 20) is needed for the baseline" >&2; exit 1; }
+if [ -z "$BENCH_ONLY" ] && [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
+    command -v node >/dev/null || { echo "bench: node (Node.js 20) is needed for the baseline" >&2; exit 1; }
+fi
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j "$(nproc)" >/dev/null
 LK=$ROOT/build-bench/lkarchive
@@ -27,23 +43,8 @@ SIM=$ROOT/build-bench/tests/lkarchive-sim
 
 WORK=$ROOT/tests/bench/work
 rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"
-PG_PID= SIM_PID=
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    [ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
-    [ -n "$PG_PID" ] && { kill -INT "$PG_PID" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done; }
-    return 0
-}
-trap cleanup EXIT
-
-mkdir -p "$WORK/pg/data" "$WORK/pg/socket"
-[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$WORK/pg"
-as_pg /usr/lib/postgresql/15/bin/initdb -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-c listen_addresses='' -c unix_socket_directories='$WORK/pg/socket' -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB" start >/dev/null
-PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
-export PGHOST=$WORK/pg/socket PGUSER=postgres PGDATABASE=postgres
-export DATABASE_URL="host=$WORK/pg/socket user=postgres dbname=postgres"
+source ci/bench_lib.sh
+bench_pg_start -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB
 export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789 LIVEKIT_PROJECT_ID=p_bench
 
 sim_start() { # sim_start TODAY
@@ -64,6 +65,14 @@ sim_cpu_ms() { # user+system CPU of the simulator so far, ms
 reset_db() {
     PGOPTIONS='-c client_min_messages=warning' psql -X -q -c "DROP SCHEMA IF EXISTS livekit CASCADE" >/dev/null
     "$LK" migrate >/dev/null 2>&1
+    if [ "$BENCH_INDEXES" = old ]; then # sql/001_schema.sql's indexes, before 009
+        psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+DROP INDEX livekit.sessions_list_day;
+DROP INDEX livekit.sessions_created_at;
+CREATE INDEX sessions_created_at ON livekit.sessions (project_id, created_at);
+CREATE INDEX sessions_list_day ON livekit.sessions (project_id, list_day);
+SQL
+    fi
 }
 rows_now() { psql -X -At -c "SELECT (SELECT count(*) FROM livekit.sessions) + (SELECT count(*) FROM livekit.participants) + (SELECT count(*) FROM livekit.participant_connections)"; }
 # timed NAME CMD...: wall ms and peak RSS (KiB) into $WORK/NAME.*
@@ -77,8 +86,87 @@ timed() {
     echo $(( (end - start) / 1000000 )) >"$WORK/$name.ms"
 }
 
+# (e), (f): one lkarchive run over an uneven dataset on a fresh database; each per-day line of
+# stdout is stamped as it arrives, so a day's time is the gap since the previous line (the
+# first day's includes start-up). On timeout the unfinished day's statement is recorded.
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
+uneven_run() { # uneven_run NAME PROJECTS SIM_OPTIONS...
+    local name=$1 projects=$2 lk_pid stamp_pid start status=0 project sim_projects=()
+    shift 2
+    reset_db
+    rm -f "$WORK/sim.port" "$WORK/$name.fifo" "$WORK/$name.timeout"
+    for project in ${projects//,/ }; do sim_projects+=(--project "$project"); done
+    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" "${sim_projects[@]}" \
+        --today "$TODAY" --seed 7 --days 7 --participants 4 --connections 6 --active-today 0 "$@" \
+        --threads 2 --port 0 --port-file "$WORK/sim.port" --quiet 2>"$WORK/sim.log" &
+    SIM_PID=$!
+    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
+    export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
+    mkfifo "$WORK/$name.fifo"
+    stamp <"$WORK/$name.fifo" >"$WORK/$name.days" &
+    stamp_pid=$!
+    start=$EPOCHREALTIME
+    echo "$start" >"$WORK/$name.start"
+    LIVEKIT_PROJECT_ID=$projects "$LK" run --today "$TODAY" --log-level warn \
+        >"$WORK/$name.fifo" 2>"$WORK/$name.err" &
+    lk_pid=$!
+    while kill -0 "$lk_pid" 2>/dev/null; do
+        if awk -v s="$start" -v n="$EPOCHREALTIME" -v t="$UNEVEN_TIMEOUT" 'BEGIN { exit !(n - s > t) }'; then
+            psql -X -At -F ' | ' -c "SELECT round(extract(epoch FROM now() - query_start)) || ' s',
+                left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_activity
+                WHERE application_name = 'lkarchive' AND state = 'active'" >"$WORK/$name.timeout"
+            kill -TERM "$lk_pid" 2>/dev/null || true
+            # its backend would finish the statement first: end it, or the next DROP waits
+            psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE application_name = 'lkarchive'" >/dev/null
+            break
+        fi
+        sleep 1
+    done
+    wait "$lk_pid" || status=$?
+    wait "$stamp_pid" || true
+    echo "$EPOCHREALTIME" >"$WORK/$name.end"
+    sim_stop
+    if [ "$status" -ne 0 ] && [ ! -e "$WORK/$name.timeout" ]; then
+        cat "$WORK/$name.err" >&2; echo "bench: $name failed" >&2; exit 1
+    fi
+}
+uneven_report() { # uneven_report NAME TITLE
+    local name=$1
+    echo "$2 (sessions' secondary indexes: $BENCH_INDEXES)"
+    printf '  %-10s %-10s %8s %9s %10s %10s %10s\n' project day sessions rows "ms" "rows/s" "total s"
+    awk -v start="$(cat "$WORK/$name.start")" '
+        $6 == "sessions" && $8 == "participants" {
+            ms = ($1 - prev_or(start)) * 1000; rows = $5 + $7 + $9; prev = $1
+            printf "  %-10s %-10s %8d %9d %10.0f %10.0f %10.1f\n", $2, $3, $5, rows, ms,
+                rows * 1000 / (ms > 0 ? ms : 1), $1 - start
+        }
+        function prev_or(s) { return prev != "" ? prev : s }' "$WORK/$name.days"
+    if [ -e "$WORK/$name.timeout" ]; then
+        awk -v start="$(cat "$WORK/$name.start")" -v end="$(cat "$WORK/$name.end")" \
+            '$6 == "sessions" { last = $1 } END { printf "  stopped after %.0f s: the next day had run %.0f s without finishing;", end - start, end - (last != "" ? last : start) }' \
+            "$WORK/$name.days"
+        echo " lkarchive was running:"
+        sed 's/^/    /' "$WORK/$name.timeout"
+    fi
+}
+uneven_all() {
+    uneven_run uneven_days p_bench --sessions-per-day 10 --day-sessions "0:$(( SESSIONS * 5 / 2 ))"
+    uneven_run uneven_projects p_small,p_big --sessions-per-day "$SESSIONS" --project-sessions p_small:10
+}
+uneven_print() {
+    uneven_report uneven_days "(e) six days of 10 sessions, then one of $(( SESSIONS * 5 / 2 ))"
+    uneven_report uneven_projects "(f) project p_small 7 x 10, then p_big 7 x $SESSIONS"
+}
+
 echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each"
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+if [ "$BENCH_ONLY" = uneven ]; then
+    uneven_all
+    echo
+    uneven_print
+    exit 0
+fi
 
 # (a) first load
 sim_start "$TODAY"
@@ -125,7 +213,10 @@ if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
     sim_stop
 fi
 
-# (e) memory: one list page of 50,000 sessions; one details response with 10,000
+# (e), (f) uneven shapes
+uneven_all
+
+# (g) memory: one list page of 50,000 sessions; one details response with 10,000
 # participants; a small run, to show peak RSS does not grow with days or sessions
 mem_run() { # mem_run NAME CONFIG_LINES SIM_OPTIONS...
     local name=$1 config=$WORK/$1.yaml; shift
@@ -168,3 +259,5 @@ echo "  one list page of 50,000 sessions (page_limit 50000): $(rss_mib mem_page)
 echo "  one details response with 10,000 participants:       $(rss_mib mem_details) MiB"
 echo "  1 day x 1,000 sessions:                               $(rss_mib mem_small) MiB"
 echo "  7 days x $SESSIONS sessions (a):                       $(rss_mib first) MiB"
+echo
+uneven_print

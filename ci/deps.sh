@@ -11,7 +11,7 @@ PACKAGES=(
     libcurl4-openssl-dev libssl-dev libyajl-dev libpq-dev libjwt-dev libyaml-dev zlib1g-dev
     libmicrohttpd-dev libcmocka-dev
     postgresql-15 postgresql-client-15
-    clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
+    clang libclang-rt-14-dev valgrind cppcheck clang-format curl time python3
 )
 
 SUDO=

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lint.sh -- the second compiler and the static checkers: a clang build with -Werror (gcc is
 # the test build's), valgrind on the unit tests, cppcheck over src/ and the simulator, and clang-format's verdict on the
-# layout (reported, not enforced). Called by ci/test.sh; runs alone too.
+# layout (reported, not enforced), then a fixed, seeded fuzz run of the extractor (ci/fuzz.sh
+# --ci: the same executions every time). Called by ci/test.sh; runs alone too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CC=clang cmake -S . -B build-clang -DCMAKE_BUILD_TYPE=Debug -DLK_WERROR=ON \
@@ -25,3 +26,4 @@ unformatted=$(for f in src/*.[ch]; do clang-format --dry-run "$f" 2>&1 | grep -c
 echo "lint: clang-format clean"
 bash ci/function_length.sh
 echo "lint: no function over 60 lines, no file over 700 in src/ (beyond ci/long-functions.txt)"
+bash ci/fuzz.sh --ci

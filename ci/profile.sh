@@ -12,15 +12,11 @@ SESSIONS=${2:-1000}
 TODAY=2026-11-20
 WORK=$(mktemp -d /tmp/lkarchive-profile.XXXXXX)
 chmod 755 "$WORK"
-PG_PID= SIM_PID=
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    [ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
-    [ -n "$PG_PID" ] && { kill -INT "$PG_PID" 2>/dev/null || true; for _ in $(seq 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done; }
+bench_cleanup_extra() {
     git -C "$ROOT" worktree remove --force "$WORK/base-src" 2>/dev/null || true
     rm -rf "$WORK"
 }
-trap cleanup EXIT
+source ci/bench_lib.sh
 
 build() { # build SRC DIR
     cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLK_BUILD_TESTS=ON \
@@ -31,16 +27,7 @@ git worktree add -q --detach "$WORK/base-src" "$BASE"
 build "$ROOT" "$WORK/head"
 build "$WORK/base-src" "$WORK/base"
 
-mkdir -p "$WORK/pg/data" "$WORK/pg/socket"
-[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$WORK/pg"
-as_pg /usr/lib/postgresql/15/bin/initdb -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 \
-    --locale=C.UTF-8 >/dev/null
-as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-    -o "-c listen_addresses='' -c unix_socket_directories='$WORK/pg/socket' -c fsync=off -c synchronous_commit=off" \
-    start >/dev/null
-PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
-export PGHOST=$WORK/pg/socket PGUSER=postgres PGDATABASE=postgres
-export DATABASE_URL="host=$WORK/pg/socket user=postgres dbname=postgres"
+bench_pg_start -c fsync=off -c synchronous_commit=off
 export LIVEKIT_API_KEY=APIprofile LIVEKIT_API_SECRET=profile-secret-0123456789abcdef0123 \
     LIVEKIT_PROJECT_ID=p_profile
 "$WORK/head/tests/lkarchive-sim" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" \

@@ -18,3 +18,12 @@ CREATE TABLE livekit.archive_prunes (
 );
 COMMENT ON TABLE livekit.archive_prunes IS
     'One row per project and lkarchive prune: sessions (with their participants and connections) listed before before_day were deleted';
+COMMENT ON COLUMN livekit.archive_prunes.prune_id IS 'Identifies the prune (one per project and lkarchive prune)';
+COMMENT ON COLUMN livekit.archive_prunes.project_id IS 'The project pruned';
+COMMENT ON COLUMN livekit.archive_prunes.before_day IS 'Sessions whose list_day is before this UTC day were deleted';
+COMMENT ON COLUMN livekit.archive_prunes.started_at IS 'When the prune started';
+COMMENT ON COLUMN livekit.archive_prunes.finished_at IS 'When the prune finished; NULL: it stopped part-way (the counts say how far it went)';
+COMMENT ON COLUMN livekit.archive_prunes.sessions IS 'Sessions deleted so far';
+COMMENT ON COLUMN livekit.archive_prunes.participants IS 'Participant rows deleted so far';
+COMMENT ON COLUMN livekit.archive_prunes.connections IS 'Connection rows deleted so far';
+COMMENT ON COLUMN livekit.archive_prunes.batches IS 'Batches committed (1,000 sessions each at most)';

@@ -11,3 +11,6 @@ CREATE TABLE livekit.forgotten_identities (
 );
 COMMENT ON TABLE livekit.forgotten_identities IS
     'Participants forgotten by lkarchive forget: the pseudonym (hex HMAC-SHA256 of the identity under the operator''s key), never the identity';
+COMMENT ON COLUMN livekit.forgotten_identities.project_id IS 'The project the identity was forgotten in';
+COMMENT ON COLUMN livekit.forgotten_identities.identity_hmac IS 'The pseudonym: hex HMAC-SHA256 of the identity under pseudonymize_key_file (never the identity)';
+COMMENT ON COLUMN livekit.forgotten_identities.forgotten_at IS 'When lkarchive forget first forgot it';

@@ -29,6 +29,7 @@
 
 struct cli_options {
     const char *command;
+    const char *argument; /* grant: the role */
     const char *config_path;
     char today[DATE_TEXT_SIZE];
     int days; /* 0 = from config */
@@ -54,6 +55,8 @@ static const char usage_text[] =
     "  status    show per project and day what is archived, pending, or lost\n"
     "  prune     delete archived sessions listed before --before DATE (retention)\n"
     "  forget    pseudonymize participant --identity ID everywhere, for good (privacy)\n"
+    "  grant ROLE give an existing PostgreSQL role read-only access to the archive\n"
+    "            (schemas livekit and livekit_bi, and what later migrations add)\n"
     "\n"
     "options:\n"
     "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
@@ -173,6 +176,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
+    } else if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
+        opt->argument = arg; /* grant ROLE */
     } else if (strcmp(opt->command, "help") != 0 && strcmp(opt->command, "version") != 0) {
         lk_error_set(err, LK_EUSAGE, "unexpected argument \"%.60s\"", arg);
         return LK_EUSAGE;
@@ -211,7 +216,12 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (opt->command == NULL) {
         lk_error_set(err, LK_EUSAGE, "no command given");
-        lk_error_detail(err, "commands: run, migrate, check, status; see lkarchive --help");
+        lk_error_detail(err, "commands: run, migrate, check, status, grant; see lkarchive --help");
+        return LK_EUSAGE;
+    }
+    if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
+        lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
+        lk_error_detail(err, "usage: lkarchive grant ROLE");
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -422,6 +432,26 @@ static int print_status(const struct status_row *rows, size_t count)
     return gaps;
 }
 
+/* Migrate first, so the views the role is given exist. */
+static int command_grant(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    struct store *st = NULL;
+    int rc;
+
+    rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
+    if (rc == 0)
+        rc = store_grant_read(st, opt->argument, err);
+    store_free(st);
+    if (rc != 0)
+        return report(err);
+    printf("role %s can read the archive (schemas livekit and livekit_bi), and write nothing\n",
+           opt->argument);
+    return CLI_EXIT_OK;
+}
+
 static int command_status(const struct config *cfg, const struct cli_options *opt,
                           struct lk_error *err)
 {
@@ -567,6 +597,17 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     return CLI_EXIT_OK;
 }
 
+/* The commands that load the configuration relaxed (no API credentials needed). */
+static bool is_relaxed_command(const char *command)
+{
+    static const char *const relaxed[] = {"migrate", "status", "grant", "prune", "forget"};
+
+    for (size_t i = 0; i < sizeof relaxed / sizeof relaxed[0]; i++)
+        if (strcmp(command, relaxed[i]) == 0)
+            return true;
+    return false;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli_options opt;
@@ -594,11 +635,10 @@ int cli_main(int argc, char **argv)
         goto done;
     }
     bool strict = strcmp(opt.command, "run") == 0 || strcmp(opt.command, "check") == 0;
-    if (!strict && strcmp(opt.command, "migrate") != 0 && strcmp(opt.command, "status") != 0 &&
-        strcmp(opt.command, "prune") != 0 && strcmp(opt.command, "forget") != 0) {
+    if (!strict && !is_relaxed_command(opt.command)) {
         lk_error_set(&err, LK_EUSAGE, "unknown command \"%.40s\"", opt.command);
-        lk_error_detail(
-            &err, "commands: run, migrate, check, status, prune, forget; see lkarchive --help");
+        lk_error_detail(&err, "commands: run, migrate, check, status, grant, prune, forget; see "
+                              "lkarchive --help");
         status = report(&err);
         goto done;
     }
@@ -617,6 +657,8 @@ int cli_main(int argc, char **argv)
         status = command_migrate(cfg, &err);
     else if (strcmp(opt.command, "check") == 0)
         status = command_check(cfg, &opt, &err);
+    else if (strcmp(opt.command, "grant") == 0)
+        status = command_grant(cfg, &opt, &err);
     else if (strcmp(opt.command, "prune") == 0)
         status = command_prune(cfg, &opt, &err);
     else if (strcmp(opt.command, "forget") == 0)

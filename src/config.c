@@ -46,6 +46,8 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"token_ttl", KIND_INT, 60, 86400, FIELD(token_ttl_s), "600"},
     {"max_string_bytes", KIND_SIZE, 1024, 268435456, FIELD(max_string_bytes), "1048576"},
     {"max_depth", KIND_INT, 8, 1024, FIELD(max_depth), "64"},
+    {"max_body_bytes", KIND_SIZE, 65536, 4294967296LL, FIELD(max_body_bytes), "268435456"},
+    {"max_record_bytes", KIND_SIZE, 65536, 1073741824, FIELD(max_record_bytes), "4194304"},
     {"max_attempts", KIND_INT, 1, 20, FIELD(max_attempts), "5"},
     {"retry_base_ms", KIND_INT, 10, 60000, FIELD(retry_base_ms), "500"},
     {"run_budget", KIND_INT, 1, 86400, FIELD(run_budget_s), "10800"},

@@ -31,6 +31,8 @@ struct config {
     int token_ttl_s;             /* JWT lifetime */
     size_t max_string_bytes;     /* longest JSON string accepted */
     int max_depth;               /* deepest JSON nesting accepted */
+    size_t max_body_bytes;       /* largest response body accepted, after decompression */
+    size_t max_record_bytes;     /* most one record (values, extra, buffered connections) holds */
     int max_attempts;            /* attempts per HTTP request */
     int retry_base_ms;           /* first back-off (doubles each time) */
     int run_budget_s;            /* a run stops retrying after this long */

@@ -6,6 +6,7 @@
 #include "convert.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -246,34 +247,72 @@ enum convert_result convert_integer(const char *text, size_t len, int64_t min, i
     return CONVERT_OK;
 }
 
+/* PostgreSQL's numeric (and so jsonb's numbers): 16383 digits after the point at most
+ * (NUMERIC_DSCALE_MAX), a first non-zero digit no higher than 10^131071 (a weight of 32767
+ * base-10000 digits), and an exponent below INT_MAX / 2 either way (numeric.c checks it
+ * before anything else). The display scale is the digits after the point minus the exponent,
+ * and at least 0; it counts trailing zeros (1.000 has 3), so 1.(16384 zeros) is refused as
+ * PostgreSQL refuses it. */
+#define NUMERIC_MAX_SCALE 16383
+#define NUMERIC_MAX_POWER 131071
+#define NUMERIC_MAX_EXPONENT 1073741822 /* INT_MAX / 2 - 1 */
+
 enum convert_result convert_numeric(const char *text, size_t len)
 {
-    size_t pos = 0, digits_at;
+    size_t pos = 0, int_at, int_len, fraction_at, fraction_len = 0, first_nonzero = SIZE_MAX;
+    int64_t exponent = 0, scale, power;
 
     if (pos < len && text[pos] == '-')
         pos++;
-    digits_at = pos;
+    int_at = pos;
     while (pos < len && text[pos] >= '0' && text[pos] <= '9')
         pos++;
-    if (pos == digits_at)
+    int_len = pos - int_at;
+    if (int_len == 0)
         return CONVERT_INVALID;
+    fraction_at = pos + 1;
     if (pos < len && text[pos] == '.') {
-        digits_at = ++pos;
+        pos++;
         while (pos < len && text[pos] >= '0' && text[pos] <= '9')
             pos++;
-        if (pos == digits_at)
+        fraction_len = pos - fraction_at;
+        if (fraction_len == 0)
             return CONVERT_INVALID;
     }
     if (pos < len && (text[pos] == 'e' || text[pos] == 'E')) {
+        bool negative = false;
+        size_t digits_at;
+
         pos++;
         if (pos < len && (text[pos] == '+' || text[pos] == '-'))
-            pos++;
+            negative = text[pos++] == '-';
         digits_at = pos;
-        while (pos < len && text[pos] >= '0' && text[pos] <= '9')
+        while (pos < len && text[pos] >= '0' && text[pos] <= '9') {
+            /* beyond the bound, more digits only matter for the grammar */
+            if (exponent <= NUMERIC_MAX_EXPONENT)
+                exponent = exponent * 10 + (text[pos] - '0');
             pos++;
-        /* PostgreSQL numeric accepts exponents up to about 1000 digits; stay well inside */
-        if (pos == digits_at || pos - digits_at > 3)
+        }
+        if (pos == digits_at || exponent > NUMERIC_MAX_EXPONENT)
             return CONVERT_INVALID;
+        if (negative)
+            exponent = -exponent;
     }
-    return pos == len ? CONVERT_OK : CONVERT_INVALID;
+    if (pos != len)
+        return CONVERT_INVALID;
+
+    scale = (int64_t)fraction_len - exponent;
+    if (scale > NUMERIC_MAX_SCALE)
+        return CONVERT_INVALID;
+    for (size_t i = 0; i < int_len && first_nonzero == SIZE_MAX; i++)
+        if (text[int_at + i] != '0')
+            first_nonzero = i;
+    for (size_t i = 0; i < fraction_len && first_nonzero == SIZE_MAX; i++)
+        if (text[fraction_at + i] != '0')
+            first_nonzero = int_len + i;
+    if (first_nonzero == SIZE_MAX)
+        return CONVERT_OK; /* zero, of any weight */
+    /* the power of ten of the first non-zero digit */
+    power = (int64_t)int_len - 1 + exponent - (int64_t)first_nonzero;
+    return power > NUMERIC_MAX_POWER ? CONVERT_INVALID : CONVERT_OK;
 }

@@ -44,8 +44,11 @@ enum convert_result convert_timestamp_parts(const char *seconds, size_t seconds_
 enum convert_result convert_integer(const char *text, size_t len, int64_t min, int64_t max,
                                     char out[CONVERT_INT_MAX]);
 
-/* Whether text is a JSON-grammar number (what PostgreSQL numeric accepts, minus NaN and
- * Infinity). Never CONVERT_UNSET. */
+/* Whether text is a number PostgreSQL's numeric, and so jsonb, holds: the JSON number grammar
+ * (leading zeros allowed; no '+', no bare '.', no NaN or Infinity) within numeric's limits,
+ * exactly as PostgreSQL 15 judges them: at most 16383 digits after the point counting those
+ * an exponent adds or removes (1e-16384 and 1.(16384 zeros) are refused), a first non-zero
+ * digit no higher than 10^131071, an exponent within +-1073741822. Never CONVERT_UNSET. */
 enum convert_result convert_numeric(const char *text, size_t len);
 
 /* Decimal text of value without leading zeros, and a NUL, into out (at least 21 bytes).

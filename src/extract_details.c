@@ -3,10 +3,10 @@
  * The body is one object: the session's own fields, then "participants", an array of objects
  * each with "publishedSources" (an object of booleans, flattened into the participant's
  * columns) and "sessions" (the participant's connections). Rows are keyed by the session id
- * asked for, not by the body's roomId, whatever order the keys arrive in. A connection needs
- * its participant's identity, which may come after it, so connections are buffered until the
- * participant closes and go out right after it; that buffer is the only memory that grows
- * with a record, and it is capped.
+ * asked for, whatever order the keys arrive in; a roomId that is another session's fails the
+ * response (extract_record.c). A connection needs its participant's identity, which may come
+ * after it, so connections are buffered until the participant closes and go out right after
+ * it; that buffer counts towards max_record_bytes with the participant.
  */
 #include "extract_internal.h"
 
@@ -28,6 +28,8 @@ void extract_drop_connections(struct extract *ex)
         free(ex->connections[i].extra);
     }
     ex->connection_count = 0;
+    ex->record_bytes -= ex->connection_bytes;
+    ex->connection_bytes = 0;
 }
 
 /* A connection closed before we may know its participant's identity: keep it until the
@@ -36,6 +38,7 @@ static int close_connection(struct extract *ex)
 {
     struct builder *b = &ex->builders[RECORD_CONNECTION];
     struct buffered_connection *slot;
+    size_t bytes;
 
     if (b->values[CN_CONNECTION_ID] == NULL)
         return extract_fail(ex, LK_EDATA,
@@ -56,6 +59,9 @@ static int close_connection(struct extract *ex)
     if (slot->extra == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
     extract_warn_bad_fields(b, "connection", b->values[CN_CONNECTION_ID]);
+    bytes = strlen(slot->extra) + b->held + sizeof *slot;
+    ex->connection_bytes += bytes;
+    ex->record_bytes += bytes;
     for (int c = 0; c < CN_COUNT; c++) {
         slot->values[c] = b->values[c];
         b->values[c] = NULL;
@@ -117,7 +123,7 @@ static int close_participant(struct extract *ex)
         !emit_connections(ex, b))
         return 0;
     extract_builder_reset(b);
-    extract_gen_reset(ex->nested_extra);
+    extract_gen_reset(&ex->nested_extra);
     ex->nested_extra_open = false;
     return 1;
 }
@@ -207,7 +213,7 @@ static const struct field_spec details_fields[] = {
     {"roomName", DS_ROOM_NAME, FT_TEXT, NULL},
     {"startTime", DS_START_TIME, FT_TIMESTAMP, NULL},
     {"endTime", DS_END_TIME, FT_TIMESTAMP, NULL},
-    {"bandwidth", DS_BANDWIDTH, FT_INT64, NULL},
+    {"bandwidth", DS_BANDWIDTH, FT_BYTES, NULL},
     {"connectionMinutes", DS_CONNECTION_MINUTES, FT_NUMERIC, NULL},
     {"numParticipants", DS_NUM_PARTICIPANTS, FT_INT32, NULL},
     {"participants", 0, FT_CHILD, &participant_array_scope},

@@ -10,13 +10,16 @@
  *
  * Invariants: a function returning int 1/0 returns 0 only after ex->rc and ex->err are set
  * (extract_fail, or the sink's error through extract_emit), which stops yajl; every string
- * stored or re-serialized has U+0000 replaced by U+FFFD.
+ * past the callbacks is valid UTF-8 without NUL (extract.c rewrites NUL and lone surrogate
+ * escapes to \uFFFD before yajl, the callbacks repair raw bytes with utf8_clean); every number
+ * written to a generator is one jsonb holds, or a string.
  */
 #ifndef LK_EXTRACT_INTERNAL_H
 #define LK_EXTRACT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
@@ -26,10 +29,17 @@
 struct extract;
 struct scope_def;
 
+/* A growable byte buffer owned by the extractor. */
+struct byte_buf {
+    char *data;
+    size_t len, cap;
+};
+
 enum field_type {
     FT_TEXT,
     FT_TIMESTAMP,
     FT_INT64,
+    FT_BYTES, /* bigint, not negative: a byte count */
     FT_INT32,
     FT_INT16,
     FT_NUMERIC,
@@ -76,12 +86,22 @@ struct body_def {
 extern const struct body_def extract_list_body;
 extern const struct body_def extract_details_body;
 
+/* Hashes of (scope, key) of a record's unknown keys: open addressing, 0 = empty slot. */
+struct key_set {
+    uint64_t *slots;
+    size_t capacity, count;
+};
+
 /* A record under construction: owned value strings and a generator for `extra`. */
 struct builder {
     char *values[RECORD_MAX_COLUMNS];
+    size_t held;          /* bytes of the values and the key set, for max_record_bytes */
+    size_t *record_bytes; /* the extractor's sum of what its builders and connections hold */
     yajl_gen extra;
     bool extra_open;
-    char bad_fields[256]; /* names of fields that could not be converted, for one warning */
+    char bad_fields[256];      /* names of fields that could not be converted, for one warning */
+    char repeated_fields[256]; /* names of keys repeated in one object, for the same warning */
+    struct key_set unknown_keys;
 };
 
 struct buffered_connection {
@@ -94,6 +114,8 @@ struct frame {
     const struct field_spec *field; /* the current key's spec; NULL when unknown */
     char *key;                      /* the current key, cleaned (owned) */
     size_t index;                   /* array frames: elements seen */
+    uint32_t seen;                  /* objects: bit i = fields[i] was a key already */
+    uint32_t kept;                  /* objects: bit i = a value of fields[i] went to extra */
 };
 
 /* The value being forwarded to a generator (unknown field, bad container, timestamp object). */
@@ -127,6 +149,7 @@ struct extract {
     int depth;
     struct capture cap;
     yajl_gen scratch; /* timestamp objects are captured here first */
+    size_t gen_bytes; /* memory the generators hold (their allocator counts it) */
 
     struct builder builders[RECORD_KIND_COUNT];
     /* unknown members of a record's nested object (a participant's publishedSources), spliced
@@ -136,12 +159,26 @@ struct extract {
     /* a participant's connections, held until the participant closes */
     struct buffered_connection *connections;
     size_t connection_count, connection_capacity;
+    size_t connection_bytes; /* their values and extra, for max_record_bytes */
+    size_t record_bytes;     /* the builders' held and connection_bytes (extract_check_held) */
 
     size_t records;
-    size_t bytes_before_chunk;
-    /* token scanner state, across chunks */
-    bool in_string, escaped;
+
+    /* the stream scanner (extract.c), across chunks */
+    size_t token_max; /* longest token: max_string_bytes, or max_record_bytes when smaller */
+    bool in_string;
+    bool string_high; /* the open string has a byte >= 0x80 */
+    bool piece_high;  /* a string yajl may hand over from the current piece has one: only
+                         then do the callbacks look for text to repair (no NUL gets that far) */
     size_t token_len;
+    char carry[16]; /* the start of an escape cut by the end of the last piece, not yet fed */
+    size_t carry_len;
+    size_t scanned;    /* stream offset of the first byte after the last piece (carry excluded) */
+    size_t body_bytes; /* bytes of the body fed so far */
+    size_t fed;        /* bytes given to yajl so far (rewritten), for its error offsets */
+    struct byte_buf work;  /* a piece as rewritten for yajl */
+    struct byte_buf join;  /* the carry and the next piece */
+    struct byte_buf clean; /* a string of the callbacks, repaired (utf8_clean) */
 };
 
 /* The innermost open container (the stack is not empty). */
@@ -170,18 +207,16 @@ void extract_capture_reset(struct capture *cap);
 int extract_fail(struct extract *ex, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Heap copy with U+0000 replaced by U+FFFD; *out_len (may be NULL) gets its length. NULL when
- * out of memory. */
-char *extract_clean_copy(const unsigned char *text, size_t len, size_t *out_len);
+/* NUL-terminated heap copy of text[0..len); NULL when out of memory. */
+char *extract_copy(const char *text, size_t len);
 
-/* Emit a JSON string with U+0000 replaced by U+FFFD. 0, or -1 on failure. */
-int extract_gen_clean_string(yajl_gen gen, const unsigned char *text, size_t len);
+/* A generator that does not re-validate UTF-8 (the callbacks repaired it) and counts its
+ * memory in ex->gen_bytes. NULL when out of memory. */
+yajl_gen extract_gen_new(struct extract *ex);
 
-/* A generator that does not re-validate UTF-8 (yajl's parser did). NULL when out of memory. */
-yajl_gen extract_gen_new(void);
-
-/* Empty gen for a new value; NULL is a no-op. */
-void extract_gen_reset(yajl_gen gen);
+/* Empty *gen for a new value; one that grew large is freed instead (*gen NULL: make a new
+ * one when needed). *gen NULL is a no-op. */
+void extract_gen_reset(yajl_gen *gen);
 
 /* Emit `key` as a map key into gen. 0, or -1 (also when gen is NULL). */
 int extract_gen_key(yajl_gen gen, const char *key);
@@ -197,6 +232,23 @@ void extract_set_value(struct builder *b, int column, char *value);
 
 /* Remember a field that could not be converted, for the record's one warning. */
 void extract_note_bad_field(struct builder *b, const char *key);
+
+/* The top frame's current key is a known key seen before in this object: name it in the
+ * record's warning (or warn now in a scope without record). Cannot fail. */
+void extract_note_repeated_key(struct extract *ex, const struct frame *top);
+
+/* The top frame's current key is unknown: note it, and whether it repeats. 1, or 0. */
+int extract_note_unknown_key(struct extract *ex, const struct frame *top);
+
+/* Whether a value of the top frame's current (known) key went to extra already. */
+bool extract_field_kept(const struct extract *ex);
+
+/* A value of the top frame's current key goes to extra. Cannot fail. */
+void extract_mark_kept(struct extract *ex);
+
+/* 1, or 0 (LK_EAPI in ex->rc) when the records being built hold more than max_record_bytes:
+ * values, what the generators hold (their content), buffered connections and key sets. */
+int extract_check_held(struct extract *ex);
 
 /* The builder scope's fields go to; NULL for a scope without a record. */
 struct builder *extract_builder_for(struct extract *ex, const struct scope_def *scope);
@@ -221,7 +273,8 @@ void extract_warn_bad_fields(const struct builder *b, const char *what, const ch
 int extract_emit_builder(struct extract *ex, enum record_kind kind, const char *what,
                          const char *id);
 
-/* Emit a scalar as it came (NUL cleaned) into gen. 0, or -1. */
+/* Emit a scalar as it came into gen; a number jsonb cannot hold as a string of its text.
+ * 0, or -1. */
 int extract_gen_scalar(yajl_gen gen, enum json_kind kind, const char *text, size_t len);
 
 /* A scalar value for the current key of the top frame, an object scope. 1, or 0. */

@@ -12,11 +12,13 @@
  */
 #include "extract_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
 #include "error.h"
+#include "utf8.h"
 
 static const char *const KEEP_FAILED = "could not keep a field in extra";
 
@@ -33,6 +35,8 @@ static int push_frame(struct extract *ex, const struct scope_def *scope)
     frame->field = NULL;
     frame->key = NULL;
     frame->index = 0;
+    frame->seen = 0;
+    frame->kept = 0;
     return 1;
 }
 
@@ -88,8 +92,11 @@ static int capture_start(struct extract *ex, yajl_gen gen, bool timestamp_object
     cap->key = strdup(top->key ? top->key : "");
     if (cap->key == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
-    if (timestamp_object)
-        extract_gen_reset(ex->scratch);
+    if (timestamp_object) {
+        if (ex->scratch == NULL && (ex->scratch = extract_gen_new(ex)) == NULL)
+            return extract_fail(ex, LK_ENOMEM, "out of memory");
+        cap->gen = ex->scratch;
+    }
     return 1;
 }
 
@@ -111,14 +118,18 @@ static int capture_finish_timestamp(struct extract *ex)
         if (result == CONVERT_OK && value == NULL)
             return extract_fail(ex, LK_ENOMEM, "out of memory");
         extract_set_value(cap->owner, cap->column, value);
-        return 1;
+        if (!extract_field_kept(ex))
+            return 1;
+        /* a repeated key whose earlier value is in extra: this last one goes there too */
+    } else {
+        extract_set_value(cap->owner, cap->column, NULL);
+        extract_note_bad_field(cap->owner, cap->key);
     }
-    extract_set_value(cap->owner, cap->column, NULL);
     extra = extract_extra_for(ex, cap->scope);
     yajl_gen_get_buf(ex->scratch, &text, &len);
     if (extract_gen_key(extra, cap->key) != 0 || extract_splice_json(extra, text, len) != 0)
         return extract_fail(ex, LK_ENOMEM, "could not keep an unconvertible timestamp in extra");
-    extract_note_bad_field(cap->owner, cap->key);
+    extract_mark_kept(ex);
     return 1;
 }
 
@@ -126,8 +137,10 @@ static int capture_finish_timestamp(struct extract *ex)
 static int capture_end(struct extract *ex)
 {
     int ok = 1;
-    if (ex->cap.timestamp_object)
+    if (ex->cap.timestamp_object) {
         ok = capture_finish_timestamp(ex);
+        extract_gen_reset(&ex->scratch); /* a large object must not stay in memory */
+    }
     extract_capture_reset(&ex->cap);
     return ok;
 }
@@ -166,7 +179,7 @@ static int capture_key(struct extract *ex, const unsigned char *text, size_t len
         if (cap->timestamp_key == 0)
             cap->timestamp_valid = false;
     }
-    if (cap->gen && extract_gen_clean_string(cap->gen, text, len) != 0)
+    if (cap->gen && yajl_gen_string(cap->gen, text, len) != yajl_gen_status_ok)
         return extract_fail(ex, LK_ENOMEM, "%s", KEEP_FAILED);
     return 1;
 }
@@ -214,24 +227,79 @@ static int on_scalar(struct extract *ex, enum json_kind kind, const char *text, 
     return extract_fail(ex, LK_EDATA, "%s", top->scope->entry_not_object);
 }
 
+/* Past this, the buffer of repaired strings is freed after its string was used. */
+#define CLEAN_KEEP_BYTES 65536
+
+/* A string from yajl as valid UTF-8 without NUL: itself, or repaired into ex->clean (see
+ * utf8_clean). *len is updated. NULL when out of memory (ex->rc set). Only called when the
+ * piece has non-ASCII bytes in strings: the scanner lets no NUL through, so an all-ASCII
+ * piece needs no look. */
+static const char *clean_text(struct extract *ex, const unsigned char *text, size_t *len)
+{
+    size_t need = UTF8_CLEAN_MAX(*len);
+
+    if (utf8_clean_prefix((const char *)text, *len) == *len)
+        return (const char *)text;
+    if (need > ex->clean.cap) {
+        char *grown = realloc(ex->clean.data, need);
+        if (grown == NULL) {
+            extract_fail(ex, LK_ENOMEM, "out of memory");
+            return NULL;
+        }
+        ex->clean.data = grown;
+        ex->clean.cap = need;
+    }
+    *len = utf8_clean(ex->clean.data, (const char *)text, *len);
+    return ex->clean.data;
+}
+
+/* A large repaired string is not kept around: one hostile value must not stay in memory. */
+static void release_clean(struct extract *ex)
+{
+    if (ex->clean.cap > CLEAN_KEEP_BYTES) {
+        free(ex->clean.data);
+        ex->clean.data = NULL;
+        ex->clean.cap = 0;
+    }
+}
+
+/* Every callback ends here: 1 to go on, 0 when it failed or the records being built now hold
+ * more than max_record_bytes. */
+static int checked(struct extract *ex, int ok)
+{
+    /* the usual case inline: far below the bound */
+    if (!ok)
+        return 0;
+    if (ex->limits.max_record_bytes == 0 ||
+        ex->record_bytes + ex->gen_bytes <= ex->limits.max_record_bytes)
+        return 1;
+    return extract_check_held(ex);
+}
+
 static int cb_null(void *ctx)
 {
-    return on_scalar(ctx, JK_NULL, "null", 4);
+    return checked(ctx, on_scalar(ctx, JK_NULL, "null", 4));
 }
 
 static int cb_boolean(void *ctx, int value)
 {
-    return value ? on_scalar(ctx, JK_BOOL, "true", 4) : on_scalar(ctx, JK_BOOL, "false", 5);
+    return checked(ctx, value ? on_scalar(ctx, JK_BOOL, "true", 4)
+                              : on_scalar(ctx, JK_BOOL, "false", 5));
 }
 
 static int cb_number(void *ctx, const char *text, size_t len)
 {
-    return on_scalar(ctx, JK_NUMBER, text, len);
+    return checked(ctx, on_scalar(ctx, JK_NUMBER, text, len));
 }
 
 static int cb_string(void *ctx, const unsigned char *text, size_t len)
 {
-    return on_scalar(ctx, JK_STRING, (const char *)text, len);
+    struct extract *ex = ctx;
+    const char *clean = ex->piece_high ? clean_text(ex, text, &len) : (const char *)text;
+    int ok = clean != NULL && on_scalar(ex, JK_STRING, clean, len);
+
+    release_clean(ex);
+    return checked(ex, ok);
 }
 
 /* An unknown field's container, or one where a scalar was expected: keep it as it came. */
@@ -251,6 +319,7 @@ static int keep_container(struct extract *ex, bool is_map)
     }
     if (extract_gen_key(extra, top->key) != 0)
         return extract_fail(ex, LK_ENOMEM, "%s", KEEP_FAILED);
+    extract_mark_kept(ex);
     if (!capture_start(ex, extra, false))
         return 0;
     return gen_container(ex, extra, is_map, true);
@@ -265,7 +334,7 @@ static int container_in_map(struct extract *ex, bool is_map)
     if (field && field->type == FT_CHILD && (field->child->fields != NULL) == is_map)
         return push_frame(ex, field->child);
     if (field && field->type == FT_TIMESTAMP && is_map) {
-        if (!capture_start(ex, ex->scratch, true))
+        if (!capture_start(ex, NULL, true))
             return 0;
         return gen_container(ex, ex->scratch, true, true);
     }
@@ -297,32 +366,43 @@ static int on_container_start(struct extract *ex, bool is_map)
         return container_in_map(ex, is_map);
     if (!is_map)
         return extract_fail(ex, LK_EDATA, "an array entry that should be an object is an array");
+    /* an API that ignores `limit` would otherwise page forever or hand over a day at once */
+    if (scope->entry->record == RECORD_LIST_SESSION && ex->limits.max_records != 0 &&
+        ex->records >= ex->limits.max_records)
+        return extract_fail(ex, LK_EAPI, "list page holds more sessions than its limit of %zu",
+                            ex->limits.max_records);
     extract_builder_reset(&ex->builders[scope->entry->record]);
     return push_frame(ex, scope->entry);
 }
 
 static int cb_start_map(void *ctx)
 {
-    return on_container_start(ctx, true);
+    return checked(ctx, on_container_start(ctx, true));
 }
 
 static int cb_start_array(void *ctx)
 {
-    return on_container_start(ctx, false);
+    return checked(ctx, on_container_start(ctx, false));
 }
 
-static int cb_map_key(void *ctx, const unsigned char *text, size_t len)
+/* A key of an object scope (text is clean): select its field_spec, and note a repeated key.
+ *
+ * Repeated keys in one object: for a column the last value wins, as in jsonb, Go and
+ * JavaScript (an earlier value kept in extra is followed there by the last one, which jsonb
+ * keeps); the arrays of records (sessions, participants, a participant's sessions) are all
+ * read; an unknown field keeps every occurrence in extra, where jsonb keeps the last. The
+ * record's warning names the repeated keys (extract_warn_bad_fields). */
+static int object_key(struct extract *ex, const char *text, size_t len)
 {
-    struct extract *ex = ctx;
-    struct frame *top;
+    struct frame *top = extract_top(ex);
+    uint32_t bit;
 
-    if (ex->cap.active)
-        return capture_key(ex, text, len);
-    top = extract_top(ex);
     free(top->key);
-    top->key = extract_clean_copy(text, len, NULL);
+    top->key = malloc(len + 1);
     if (top->key == NULL)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
+    memcpy(top->key, text, len);
+    top->key[len] = '\0';
     top->field = NULL;
     for (const struct field_spec *f = top->scope->fields; f->key; f++) {
         if (strlen(f->key) == len && memcmp(f->key, text, len) == 0) {
@@ -330,7 +410,28 @@ static int cb_map_key(void *ctx, const unsigned char *text, size_t len)
             break;
         }
     }
+    if (top->field == NULL)
+        return extract_note_unknown_key(ex, top);
+    assert(top->field - top->scope->fields < 32); /* the bits of frame.seen and frame.kept */
+    bit = 1u << (top->field - top->scope->fields);
+    if (top->seen & bit)
+        extract_note_repeated_key(ex, top);
+    top->seen |= bit;
     return 1;
+}
+
+static int cb_map_key(void *ctx, const unsigned char *text, size_t len)
+{
+    struct extract *ex = ctx;
+    const char *clean = ex->piece_high ? clean_text(ex, text, &len) : (const char *)text;
+    int ok;
+
+    if (clean == NULL)
+        return 0;
+    ok = ex->cap.active ? capture_key(ex, (const unsigned char *)clean, len)
+                        : object_key(ex, clean, len);
+    release_clean(ex);
+    return checked(ex, ok);
 }
 
 static int on_container_end(struct extract *ex, bool is_map)
@@ -351,12 +452,12 @@ static int on_container_end(struct extract *ex, bool is_map)
 
 static int cb_end_map(void *ctx)
 {
-    return on_container_end(ctx, true);
+    return checked(ctx, on_container_end(ctx, true));
 }
 
 static int cb_end_array(void *ctx)
 {
-    return on_container_end(ctx, false);
+    return checked(ctx, on_container_end(ctx, false));
 }
 
 const yajl_callbacks extract_callbacks = {

@@ -166,6 +166,7 @@ static int job_start(void *ctx, size_t i, struct lk_error *err)
     struct fetch *f = job->f;
     struct record_sink sink = {job, on_record, on_unknown_field};
     enum extract_body body = job->req.kind == API_LIST ? EXTRACT_LIST : EXTRACT_DETAILS;
+    struct extract_limits limits;
     int rc;
 
     job->attempt = ++f->attempt_counter;
@@ -173,7 +174,10 @@ static int job_start(void *ctx, size_t i, struct lk_error *err)
     free(job->first_id);
     job->first_id = NULL;
     job->timed_out = false;
-    rc = extract_new(&job->ex, body, job->req.session_id, &f->limits, &sink, err);
+    limits = f->limits;
+    if (body == EXTRACT_LIST) /* a page holding more sessions than asked for is an API error */
+        limits.max_records = (size_t)job->req.limit;
+    rc = extract_new(&job->ex, body, job->req.session_id, &limits, &sink, err);
     if (rc == 0)
         rc = api_start(f->api, &job->req, feed_body, job_done, job, err);
     return rc;
@@ -343,6 +347,8 @@ int fetch_new(struct fetch **out, const struct config *cfg, struct store *st, st
     f->st = st;
     f->limits.max_string_bytes = cfg->max_string_bytes;
     f->limits.max_depth = cfg->max_depth;
+    f->limits.max_body_bytes = cfg->max_body_bytes;
+    f->limits.max_record_bytes = cfg->max_record_bytes;
     f->paging = (struct paging){0, cfg->page_limit, cfg->min_page_limit};
     rc = api_new(&f->api, cfg, err);
     if (rc == 0)

@@ -4,7 +4,8 @@
  * COPY into a temporary staging table; records stream in with store_day_add as they are
  * parsed; store_day_commit ends the COPY, merges the stage into the tables with
  * INSERT ... ON CONFLICT DO UPDATE ... WHERE IS DISTINCT FROM (idempotent, no dead rows for
- * unchanged data), writes the archive_days entry and the run's counters, and commits. A day
+ * unchanged data), recomputes the daily rollup behind the livekit_bi views for the days whose
+ * figures changed, writes the archive_days entry and the run's counters, and commits. A day
  * that fails is rolled back whole and only its ledger entry records the error.
  */
 #ifndef LK_STORE_H
@@ -138,6 +139,12 @@ struct status_row {
 int store_status_rows(struct store *st, const char *today, struct status_row **out,
                       size_t *count_out, bool *migrated_out, struct lk_error *err);
 void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
+
+/* Give the existing `role` read-only access to the archive: USAGE on the schemas livekit and
+ * livekit_bi, SELECT on their tables and views, also on objects later migrations create
+ * (default privileges, and a re-grant after every migration). Returns 0, LK_ECONFIG when the
+ * role does not exist (err names it), or LK_EDB. */
+int store_grant_read(struct store *st, const char *role, struct lk_error *err);
 
 /* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
  * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.

@@ -219,12 +219,53 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     return rc;
 }
 
-/* Merge the stage into the tables, counting in st->rows_merged the rows written. The list
- * merge is skipped when no list entry differs from the archive (sessions_needing_details).
- * A day archived in isolation merges session by session groups (store_isolate.c). */
+/* ---- daily rollup (livekit.rollup_*, behind the livekit_bi views; sql/021_bi_rollup.sql) ----
+ *
+ * The days whose rollup rows depend on the staged sessions are collected before the merges
+ * (the days the archive held them under) and again after (their days now); the union is
+ * recomputed in the day's transaction. $1 project $2 discarded attempts [$3 days before]. */
+#define SQL_STAGED_SESSION_IDS                                                                     \
+    "ARRAY(SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($2::integer[]))"
+static const char SQL_ROLLUP_DAYS[] =
+    "SELECT livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS ")::text";
+static const char SQL_ROLLUP_REFRESH[] =
+    "SELECT livekit.rollup_refresh($1::text, $3::date[] || "
+    "livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS "))";
+
+/* Before the merges: *days_out (caller frees) gets the days of the staged sessions as the
+ * archive holds them now, as a date[] literal. */
+static int rollup_collect_days(struct store *st, const char *discarded, char **days_out,
+                               struct lk_error *err)
+{
+    const char *params[2] = {st->project, discarded};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_DAYS, 2, params, err,
+                     "collect the days of the staged sessions");
+
+    if (rc == 0 && (*days_out = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        rc = LK_ENOMEM;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* After the merges: recompute the rollup of days_before and of the staged sessions' new days. */
+static int rollup_refresh(struct store *st, const char *discarded, const char *days_before,
+                          struct lk_error *err)
+{
+    const char *params[3] = {st->project, discarded, days_before};
+    return pq_exec(NULL, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_REFRESH, 3, params, err,
+                   "refresh the daily rollup");
+}
+
+/* Merge the stage into the tables, counting in st->rows_merged the rows written, between the
+ * two halves of the rollup refresh. The list merge is skipped when no list entry differs from
+ * the archive (sessions_needing_details). A day archived in isolation merges by groups of
+ * sessions (store_isolate.c); the rollup is refreshed once, after every group. */
 static int merge_stage(struct store *st, struct lk_error *err)
 {
-    char *discarded = NULL;
+    char *discarded = NULL, *rollup_days = NULL;
     PGresult *res = NULL;
     int rc = store_stage_discarded(st, &discarded, err);
 
@@ -236,8 +277,14 @@ static int merge_stage(struct store *st, struct lk_error *err)
         snprintf(st->day_now, sizeof st->day_now, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     if (rc == 0)
+        rc = rollup_collect_days(st, discarded, &rollup_days, err);
+    if (rc == 0)
         rc = st->isolate ? store_isolate_merge(st, discarded, err)
                          : store_merge_sessions(st, discarded, NULL, err);
+    /* nothing merged: no figure of any day changed */
+    if (rc == 0 && st->rows_merged > 0)
+        rc = rollup_refresh(st, discarded, rollup_days, err);
+    free(rollup_days);
     free(discarded);
     return rc;
 }

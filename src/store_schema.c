@@ -96,11 +96,14 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
     rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, err, "take the migration lock");
     if (rc != 0)
         goto done;
+    /* DDL only when the table is missing: a role without CREATE (the writer of the README)
+     * can run an archive that its owner migrated */
     rc = store_exec(st,
-                    "CREATE SCHEMA IF NOT EXISTS livekit;"
-                    "CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
+                    "DO $$BEGIN IF to_regclass('livekit.schema_migrations') IS NULL THEN"
+                    " CREATE SCHEMA IF NOT EXISTS livekit;"
+                    " CREATE TABLE IF NOT EXISTS livekit.schema_migrations ("
                     " name text PRIMARY KEY, checksum text NOT NULL,"
-                    " applied_at timestamptz NOT NULL DEFAULT now())",
+                    " applied_at timestamptz NOT NULL DEFAULT now()); END IF; END$$",
                     "create livekit.schema_migrations", err);
     for (const struct migration *m = migrations; rc == 0 && m->name; m++) {
         rc = apply_migration(st, m, &applied_now, err);
@@ -108,6 +111,10 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
     }
     if (rc == 0 && citus)
         rc = citus_distribute(st, err);
+    /* objects the migrations created are readable by the roles of `lkarchive grant` */
+    if (rc == 0 && applied > 0)
+        rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_regrant()", 0, NULL, err,
+                     "grant read access to the new objects");
     /* best effort: the lock also ends with the session, and err keeps the first failure */
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
     pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, NULL, "release the migration lock");
@@ -134,6 +141,27 @@ int store_schema_current(struct store *st, bool *out, struct lk_error *err)
     } else if (pq_sqlstate_is(res, SQLSTATE_UNDEFINED_TABLE)) {
         lk_error_init(err); /* never migrated: not current, and not an error */
         rc = 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_grant_read(struct store *st, const char *role, struct lk_error *err)
+{
+    const char *params[1] = {role};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL && role != NULL);
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_grant_read($1::text)", 1, params,
+                 err, "grant read access to role \"%s\"", role);
+    if (rc != 0 && pq_sqlstate_is(res, SQLSTATE_UNDEFINED_OBJECT)) {
+        lk_error_set(err, LK_ECONFIG, "role \"%s\" does not exist", role);
+        lk_error_detail(err,
+                        "create it first (CREATE ROLE \"%s\" LOGIN PASSWORD '...'), then run "
+                        "lkarchive grant again",
+                        role);
+        rc = LK_ECONFIG;
     }
     PQclear(res);
     return rc;

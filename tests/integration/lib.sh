@@ -296,3 +296,22 @@ ensure_expected() {
     "$LKARCHIVE_BIN" migrate >/dev/null 2>&1 || fail "migrate failed"
     load_expected "$1"
 }
+
+# The rollup-backed views of livekit_bi (tests/bi/reference.sql defines each from the base tables).
+VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type"
+
+# check_rollup WHEN: every rollup-backed view equals its base-table definition
+check_rollup() {
+    local view n rows
+    psql -X -q -v ON_ERROR_STOP=1 -f "$LK_SOURCE_DIR/tests/bi/reference.sql" >/dev/null 2>&1 \
+        || fail "$1: tests/bi/reference.sql does not load"
+    for view in $VIEWS; do
+        n=$(psql_q "SELECT livekit_bi_reference.differences('$view')")
+        [ "$n" -eq 0 ] || {
+            psql -X -c "TABLE livekit_bi.$view EXCEPT SELECT * FROM livekit_bi_reference.$view" >&2 || true
+            fail "$1: livekit_bi.$view has $n row(s) that differ from the base tables"
+        }
+    done
+    rows=$(psql_q "SELECT (SELECT count(*) FROM livekit.rollup_daily) + (SELECT count(*) FROM livekit.rollup_room_daily) + (SELECT count(*) FROM livekit.rollup_peak_daily)")
+    log "$1: rollup equals the base tables ($rows daily, room and peak rows)"
+}

@@ -28,6 +28,12 @@ converge() {
     compare_all
 }
 
+# views_digest: every row of the rollup-backed livekit_bi views
+views_digest() {
+    local view
+    for view in $VIEWS; do psql_q "SELECT md5(string_agg(v::text, E'\n' ORDER BY v::text)) FROM livekit_bi.$view v"; done
+}
+
 distributed() {
     psql_q "SELECT string_agg(table_name::text || ':' || citus_table_type || ':' || distribution_column || ':' || colocation_id, ' ' ORDER BY table_name::text) FROM citus_tables WHERE table_name::text LIKE 'livekit.%'"
 }
@@ -38,6 +44,8 @@ expect_status 0 "run with citus_distribute: false"
 [ -z "$(distributed)" ] || fail "citus_distribute: false distributed tables: $(distributed)"
 load_expected "$WORK/expected"
 compare_all
+check_rollup "the plain archive on the coordinator"
+views=$(views_digest) # the oracle for Citus: the same views over the same rows
 before=$(snapshot)
 lk --config "$WORK/citus.yaml" migrate
 expect_status 0 "migrate onto Citus"
@@ -66,7 +74,21 @@ expect_status 0 "run --full on Citus"
 lk --config "$WORK/citus.yaml" status --today "$TODAY"
 expect_status 0 "status on Citus"
 [ "$(grep -c ' complete ' "$WORK/last.out")" -eq 2 ] || { cat "$WORK/last.out" >&2; fail "status does not list 2 complete days"; }
-log "re-runs on Citus leave every row unchanged; status lists the days"
+[ "$(views_digest)" = "$views" ] || fail "the livekit_bi views differ after the move to Citus and re-runs"
+# every livekit_bi view answers on the coordinator, and grant gives a role read-only access
+psql_q "CREATE ROLE lk_bi_reader LOGIN" >/dev/null
+lk --config "$WORK/citus.yaml" grant lk_bi_reader
+expect_status 0 "grant on Citus"
+for view in $(psql_q "SELECT table_name FROM information_schema.views WHERE table_schema = 'livekit_bi' ORDER BY 1"); do
+    PGUSER=lk_bi_reader psql -X -q -v ON_ERROR_STOP=1 -At -c "SELECT count(*) FROM livekit_bi.$view" >/dev/null \
+        || fail "livekit_bi.$view does not answer the granted role on Citus"
+done
+PGUSER=lk_bi_reader psql -X -q -v ON_ERROR_STOP=1 -At -c "SELECT count(*) FROM livekit.participants" >/dev/null \
+    || fail "the granted role cannot read a distributed table"
+if PGUSER=lk_bi_reader psql -X -q -v ON_ERROR_STOP=1 -c "DELETE FROM livekit.sessions" 2>/dev/null; then
+    fail "the granted role can write on Citus"
+fi
+log "re-runs on Citus leave every row unchanged; status lists the days; views, rollup and grant work"
 # two runs at once (cron overlap): the advisory lock on the coordinator keeps the second out
 "$LKARCHIVE_BIN" --config "$WORK/citus.yaml" run --today "$TODAY" --days 3 --full >"$WORK/first.out" 2>"$WORK/first.err" &
 first=$!
@@ -95,7 +117,8 @@ psql_q "ALTER TABLE livekit.participants DROP CONSTRAINT lk_test_poison" >/dev/n
 lk --config "$WORK/citus.yaml" run --today "$TODAY" --days 3
 expect_status 0 "run after the constraint is gone"
 compare_all
-log "a refused value on Citus costs its session only; the next run converges"
+[ "$(views_digest)" = "$views" ] || fail "the livekit_bi views on Citus differ from one server's"
+log "a refused value on Citus costs its session only; the next run converges; views equal one server's"
 
 # 4. kill -9 mid-run, twice: complete days exact at the kill, the next runs converge
 for kill_ms in 300 900; do
@@ -107,6 +130,7 @@ for kill_ms in 300 900; do
     wait "$victim" 2>/dev/null || true
     compare_complete_days
     converge "a kill at $kill_ms ms"
+    [ "$(views_digest)" = "$views" ] || fail "the livekit_bi views on Citus differ from one server's after a kill at $kill_ms ms"
     log "kill -9 at $kill_ms ms on Citus: converged in $RUNS run(s)"
 done
 

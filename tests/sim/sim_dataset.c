@@ -34,7 +34,8 @@ enum {
     T_UNK_METADATA, T_UNK_ATTRS, T_UNK_DATATRACK, T_UNK_TRANSPORT, T_AGENTS, T_PART,
     T_JOINED, T_JOINED_NS, T_LEFT, T_LEFT_NS, T_ODD_IDENTITY, T_ODD_NAME, T_REGION, T_CTYPE,
     T_SDK, T_PUB_BITS, T_CONN_ROTATE, T_CONN, T_CONN_JOIN_NS, T_CONN_LEFT_NS, T_CONN_ID,
-    T_PAGE_ORDER
+    T_PAGE_ORDER, T_EMPTY, T_REVISED, T_REV_LENGTH, T_REV_START, T_OVERNIGHT,
+    T_OVERNIGHT_END
 };
 /* clang-format on */
 
@@ -225,7 +226,7 @@ static void put_civil(char *p, int64_t sec, char sep)
 
 void sim_dataset_init(struct sim_dataset *ds)
 {
-    size_t i;
+    size_t i, d;
     const unsigned char *p;
     uint64_t h;
 
@@ -234,7 +235,17 @@ void sim_dataset_init(struct sim_dataset *ds)
         for (p = (const unsigned char *)ds->projects[i]; *p; p++)
             h = (h ^ *p) * 0x100000001b3ull;
         ds->project_seeds[i] = sim_hash(ds->seed, h);
+        for (d = 0; d < SIM_MAX_DAYS; d++)
+            ds->day_sessions[i][d] = ds->sessions_per_day;
     }
+}
+
+uint32_t sim_dataset_sessions(const struct sim_dataset *ds, size_t project, int64_t day)
+{
+    assert(project < ds->n_projects);
+    if (day < ds->first_day || day > ds->today || ds->today - day >= SIM_MAX_DAYS)
+        return 0;
+    return ds->day_sessions[project][ds->today - day];
 }
 
 int sim_dataset_project(const struct sim_dataset *ds, const char *project)
@@ -686,6 +697,7 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     uint64_t seed = sim_hash(sim_hash(pseed, (uint64_t)day), index);
     uint64_t length;
     uint32_t np, total, pmean = ds->participants, cmean = ds->connections;
+    uint32_t day_sessions = sim_dataset_sessions(ds, project, day);
 
     memset(out, 0, sizeof *out);
     out->ds = ds;
@@ -695,9 +707,9 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     out->seed = seed;
     make_id(out->id, "RM_", sim_hash(seed, T_ID), pseed, ((uint64_t)day << 18) | index);
     /* the only input that depends on `today` */
-    out->active = day == ds->today && (uint64_t)index + ds->active_today >= ds->sessions_per_day;
-    out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && ds->sessions_per_day > 0 &&
-                index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, ds->sessions_per_day);
+    out->active = day == ds->today && (uint64_t)index + ds->active_today >= day_sessions;
+    out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && day_sessions > 0 &&
+                index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, day_sessions);
     out->room = (uint32_t)draw(seed, T_ROOM, 500);
     /* created before 12:00 UTC on every day, so the rule needs no `today` */
     out->created.sec = day * DAY_SECONDS + (int64_t)draw(seed, T_CREATED, DAY_SECONDS / 2);
@@ -706,6 +718,20 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
         length = 60 + draw(seed, T_LENGTH, 14 * 3600); /* some run past midnight */
     else
         length = 60 + draw(seed, T_LENGTH, 4 * 3600);
+    if (ds->overnight > 0 && one_in(seed, T_OVERNIGHT, ds->overnight)) {
+        /* --overnight: ends between 00:01 and 06:00 of the next day */
+        length = (uint64_t)((day + 1) * DAY_SECONDS - out->created.sec) + 60 +
+                 draw(seed, T_OVERNIGHT_END, 6 * 3600 - 60);
+    }
+    out->start = out->created;
+    if (ds->revision > 0 && one_in(sim_hash(seed, ds->revision), T_REVISED, 3)) {
+        /* --revision: the session as the API tells it on a later night: another length
+         * (its list entry changes, so its details are fetched again) and a startTime up to
+         * 18 h from createdAt, often on the day before or after */
+        uint64_t rev = sim_hash(seed, ds->revision);
+        length = 60 + draw(rev, T_REV_LENGTH, 20 * 3600); /* often past midnight */
+        out->start.sec += (int64_t)draw(rev, T_REV_START, 2 * 18 * 3600 + 1) - 18 * 3600;
+    }
     out->ended.sec = out->created.sec + (int64_t)length;
     out->ended.nsec = (int32_t)draw(seed, T_ENDED_NS, NSEC_PER_SEC);
     if (ds->exact_counts) {
@@ -714,6 +740,8 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
         total = np * (cmean / pmean > 1 ? cmean / pmean : 1);
     } else {
         np = 1 + (uint32_t)draw(seed, T_NP, 2 * (uint64_t)pmean - 1);
+        if (ds->empty_sessions > 0 && one_in(seed, T_EMPTY, ds->empty_sessions))
+            np = 0; /* --empty-sessions: nobody ever joined */
         /* connections averaging cmean per session: np * cmean / pmean, at least one each */
         total = (uint32_t)(((uint64_t)cmean * np + pmean / 2) / pmean);
     }
@@ -732,7 +760,7 @@ int sim_session_lookup(struct sim_session *out, const struct sim_dataset *ds, si
         return -1;
     day = code >> 18;
     index = (uint32_t)(code & 0x3ffff);
-    if (day < ds->first_day || day > ds->today || index >= ds->sessions_per_day)
+    if (index >= sim_dataset_sessions(ds, project, day)) /* 0 outside the dataset's days */
         return -1;
     sim_session_init(out, ds, project, day, index);
     return strcmp(out->id, id) == 0 ? 0 : -1;
@@ -846,7 +874,7 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     else
         fld_room_name(r, f, s);
     fld_bytes(r, rec_add(r, "bandwidth", SC_BANDWIDTH), ds, seed, T_BW, T_STR_BW, T_BIG_BW);
-    fld_ts(r, rec_add(r, "startTime", SC_START_TIME), ds, seed, T_FORM_START, s->created);
+    fld_ts(r, rec_add(r, "startTime", SC_START_TIME), ds, seed, T_FORM_START, s->start);
     f = rec_add(r, "endTime", SC_END_TIME);
     if (s->active)
         fld_unset(r, f, ds, seed, T_UNSET_END);
@@ -1300,7 +1328,7 @@ int sim_dataset_write_expected(const struct sim_dataset *ds, const char *dir, ch
         goto done;
     for (project = 0; project < ds->n_projects; project++) {
         for (day = ds->first_day; day <= ds->today; day++) {
-            for (index = 0; index < ds->sessions_per_day; index++) {
+            for (index = 0; index < sim_dataset_sessions(ds, project, day); index++) {
                 sim_session_init(&s, ds, project, day, index);
                 if (write_session_rows(&out, &g, &b, &s) != 0) {
                     snprintf(err, errlen, "out of memory writing the expected rows");

@@ -37,6 +37,7 @@ enum sim_quirk {
 #define SIM_MAX_PARTICIPANTS 10000u      /* mean */
 #define SIM_MAX_CONNECTIONS 1000000u     /* mean per session */
 #define SIM_MAX_DAY 131071               /* 17 bits of the session id: 2328-11-10 */
+#define SIM_MAX_DAYS 7                   /* days with sessions: today-6 .. today */
 
 /* The dataset's parameters; filled by the caller, then sim_dataset_init. Plain struct. */
 struct sim_dataset {
@@ -44,9 +45,13 @@ struct sim_dataset {
     const char *projects[SIM_MAX_PROJECTS]; /* borrowed (argv) */
     uint64_t project_seeds[SIM_MAX_PROJECTS];
     size_t n_projects;
-    int64_t today;     /* days since 1970-01-01 */
-    int64_t first_day; /* today - days + 1: the oldest day that has sessions */
-    uint32_t sessions_per_day;
+    int64_t today;             /* days since 1970-01-01 */
+    int64_t first_day;         /* today - days + 1: the oldest day that has sessions */
+    uint32_t sessions_per_day; /* every (project, day), unless day_sessions says otherwise */
+    /* Sessions of (project, today - offset): sim_dataset_init fills it with sessions_per_day,
+     * the caller may then change entries (--project-sessions, --day-sessions). Read it with
+     * sim_dataset_sessions, which also knows the days without sessions. */
+    uint32_t day_sessions[SIM_MAX_PROJECTS][SIM_MAX_DAYS];
     uint32_t participants; /* mean participants per session */
     uint32_t connections;  /* mean connections per session */
     uint32_t active_today; /* the last N sessions of today are active */
@@ -54,10 +59,22 @@ struct sim_dataset {
     /* every session has exactly `participants` participants, each with exactly
      * max(1, connections / participants) connections (instead of the random spread) */
     bool exact_counts;
+    /* one session in N ends on the next day, 00:01 to 06:00 (0: none) */
+    uint32_t overnight;
+    /* one session in N has no participants at all (0: none) */
+    uint32_t empty_sessions;
+    /* 0: the dataset as first served; N > 0: one session in three of every day changed
+     * (another length, a startTime up to 18 h from createdAt), as on a later night */
+    uint32_t revision;
 };
 
-/* Derives the per-project seeds; call after filling seed and projects. Cannot fail. */
+/* Derives the per-project seeds and fills day_sessions from sessions_per_day; call after
+ * filling seed, projects, today, first_day and sessions_per_day. Cannot fail. */
 void sim_dataset_init(struct sim_dataset *ds);
+
+/* How many sessions the project has on day (days since 1970-01-01): 0 outside
+ * [first_day, today]. Cannot fail. */
+uint32_t sim_dataset_sessions(const struct sim_dataset *ds, size_t project, int64_t day);
 
 /* "all", "none" or comma-separated names. 0, or -1 with the bad name in err. */
 int sim_quirks_parse(unsigned *out, const char *text, char *err, size_t errlen);
@@ -87,6 +104,7 @@ struct sim_session {
     bool huge;   /* the day's ~200 KB room name (odd-strings) */
     uint32_t room;
     struct sim_time created, ended;
+    struct sim_time start; /* details startTime: created, unless --revision moved it */
     uint32_t n_participants;
     uint32_t n_connections; /* over all participants */
 };
@@ -157,7 +175,7 @@ void sim_record_dispose(struct sim_record *r); /* contents only; cannot fail */
 /* Pointer to a text of the record's buffer (valid until the record is rebuilt). */
 const char *sim_record_text(const struct sim_record *r, size_t off);
 
-/* The session (project, day, index); index < sessions_per_day. Cannot fail. */
+/* The session (project, day, index); index < sim_dataset_sessions(project, day). Cannot fail. */
 void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, size_t project,
                       int64_t day, uint32_t index);
 /* The session with this id in this project, if it exists in the dataset's days: 0 or -1. */

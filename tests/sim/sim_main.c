@@ -6,6 +6,8 @@
  * sigwait for SIGTERM/SIGINT, after which MHD is stopped and the process exits 0.
  * SIGINT/SIGTERM are blocked before MHD starts its threads, so only sigwait ever sees them.
  * --fault rules are parsed here (sim_fault_parse) into the server options.
+ * --project-sessions and --day-sessions are kept as given and applied to the dataset's
+ * per-(project, day) counts once the projects and days are known (apply_counts).
  * Exit status: 0 ok, 1 runtime failure, 2 usage error.
  */
 #include <errno.h>
@@ -23,10 +25,21 @@
 #include "sim_server.h"
 
 #define EXIT_USAGE 2
+#define MAX_COUNTS 128
+
+/* One --project-sessions ID:N or --day-sessions [ID:]DAY:N, as given (texts borrowed from
+ * argv); DAY is an offset (0 = today) or a date. */
+struct count_option {
+    const char *project; /* NULL: every project */
+    const char *day;     /* NULL: every day (--project-sessions) */
+    size_t project_len, day_len;
+    uint64_t sessions;
+};
 
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
+    uint64_t empty_sessions, overnight, revision;
     bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
@@ -34,17 +47,21 @@ struct options {
     size_t n_faults;
     bool slow_above;
     uint64_t slow_above_limit, slow_above_ms;
+    struct count_option counts[MAX_COUNTS];
+    size_t n_counts;
 };
 
 static void usage(FILE *fp)
 {
     fputs("usage: lkarchive-sim --api-key KEY --api-secret SECRET --today YYYY-MM-DD\n"
           "         [--project ID]... [--port N] [--port-file FILE] [--seed N] [--days N]\n"
-          "         [--sessions-per-day N] [--participants N] [--connections N]\n"
+          "         [--sessions-per-day N] [--project-sessions ID:N]...\n"
+          "         [--day-sessions [ID:]DAY:N]... [--participants N] [--connections N]\n"
           "         [--active-today N] [--quirks all|none|name,...] [--expected-dir DIR]\n"
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
-          "         [--shifting-pages]\n"
+          "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
+          "         [--revision N]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
@@ -101,6 +118,34 @@ static int parse_slow_above(struct options *o, const char *text)
     return 0;
 }
 
+/* "ID:N" (--project-sessions) or "[ID:]DAY:N" (--day-sessions) into the next count option.
+ * Checks the form and N only; the project and the day are checked by apply_counts. 0 or -1. */
+static int parse_count_option(struct options *o, const char *text, bool by_day)
+{
+    struct count_option c = {NULL, NULL, 0, 0, 0};
+    const char *last = strrchr(text, ':'), *first = strchr(text, ':');
+
+    if (o->n_counts == MAX_COUNTS || last == NULL || last == text ||
+        parse_u64(&c.sessions, last + 1, 0, SIM_MAX_SESSIONS_PER_DAY) != 0)
+        return -1;
+    if (!by_day) {
+        c.project = text;
+        c.project_len = (size_t)(last - text);
+    } else if (first == last) {
+        c.day = text;
+        c.day_len = (size_t)(last - text);
+    } else {
+        c.project = text;
+        c.project_len = (size_t)(first - text);
+        c.day = first + 1;
+        c.day_len = (size_t)(last - first - 1);
+        if (c.project_len == 0 || c.day_len == 0)
+            return -1;
+    }
+    o->counts[o->n_counts++] = c;
+    return 0;
+}
+
 /* argv -> *o. 0, or -1 after printing the problem. */
 static int parse_args(struct options *o, int argc, char **argv)
 {
@@ -118,6 +163,9 @@ static int parse_args(struct options *o, int argc, char **argv)
         {"--connections", 1, SIM_MAX_CONNECTIONS, offsetof(struct options, connections)},
         {"--active-today", 0, SIM_MAX_SESSIONS_PER_DAY, offsetof(struct options, active_today)},
         {"--threads", 1, 256, offsetof(struct options, threads)},
+        {"--empty-sessions", 0, UINT32_MAX, offsetof(struct options, empty_sessions)},
+        {"--overnight", 0, UINT32_MAX, offsetof(struct options, overnight)},
+        {"--revision", 0, UINT32_MAX, offsetof(struct options, revision)},
     };
     static const struct {
         const char *name;
@@ -208,6 +256,18 @@ static int parse_args(struct options *o, int argc, char **argv)
             }
             o->n_faults++;
             done = true;
+        } else if (strcmp(name, "--project-sessions") == 0 || strcmp(name, "--day-sessions") == 0) {
+            bool by_day = strcmp(name, "--day-sessions") == 0;
+
+            if (parse_count_option(o, value, by_day) != 0) {
+                fprintf(stderr,
+                        "lkarchive-sim: %s wants %s (N 0..%u, at most %d of both options), "
+                        "got '%s'\n",
+                        name, by_day ? "[ID:]DAY:N, DAY an offset or YYYY-MM-DD" : "ID:N",
+                        SIM_MAX_SESSIONS_PER_DAY, MAX_COUNTS, value);
+                return -1;
+            }
+            done = true;
         } else if (strcmp(name, "--slow-above-limit") == 0) {
             if (parse_slow_above(o, value) != 0) {
                 fprintf(stderr,
@@ -237,6 +297,81 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (!done) {
             fprintf(stderr, "lkarchive-sim: unknown option %s\n", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The project a count option names, or -1 after printing the problem. */
+static int count_project(const struct sim_dataset *ds, const struct count_option *c)
+{
+    char id[128];
+
+    if (c->project_len < sizeof id) {
+        memcpy(id, c->project, c->project_len);
+        id[c->project_len] = '\0';
+        if (sim_dataset_project(ds, id) >= 0)
+            return sim_dataset_project(ds, id);
+    }
+    fprintf(stderr, "lkarchive-sim: project '%.*s' is not one of the --project ids\n",
+            (int)c->project_len, c->project);
+    return -1;
+}
+
+/* The day offset (0 = today) a --day-sessions names, or -1 after printing the problem. */
+static int count_day(const struct sim_dataset *ds, const struct count_option *c)
+{
+    char text[16];
+    uint64_t offset;
+    int64_t day;
+
+    if (c->day_len < sizeof text) {
+        memcpy(text, c->day, c->day_len);
+        text[c->day_len] = '\0';
+        if (parse_u64(&offset, text, 0, SIM_MAX_DAYS - 1) == 0)
+            day = ds->today - (int64_t)offset;
+        else if (sim_date_parse(&day, text) != 0)
+            day = ds->first_day - 1;
+        if (day >= ds->first_day && day <= ds->today)
+            return (int)(ds->today - day);
+    }
+    fprintf(stderr,
+            "lkarchive-sim: --day-sessions day '%.*s' is not one of the --days (an offset "
+            "0..%d or a date)\n",
+            (int)c->day_len, c->day, (int)(ds->today - ds->first_day));
+    return -1;
+}
+
+/* The count options into ds->day_sessions, most specific last so it wins: --project-sessions,
+ * then --day-sessions DAY:N, then --day-sessions ID:DAY:N; among equals the later one.
+ * 0, or -1 after printing the problem. */
+static int apply_counts(struct sim_dataset *ds, const struct options *o)
+{
+    const struct count_option *c;
+    int pass, project, offset;
+    size_t i, p, d;
+
+    for (pass = 0; pass < 3; pass++) {
+        for (i = 0; i < o->n_counts; i++) {
+            c = &o->counts[i];
+            if (pass != (c->day == NULL ? 0 : c->project == NULL ? 1 : 2))
+                continue;
+            project = c->project != NULL ? count_project(ds, c) : -1;
+            offset = c->day != NULL ? count_day(ds, c) : -1;
+            if ((c->project != NULL && project < 0) || (c->day != NULL && offset < 0))
+                return -1;
+            for (p = 0; p < ds->n_projects; p++)
+                for (d = 0; d < SIM_MAX_DAYS; d++)
+                    if ((project < 0 || p == (size_t)project) &&
+                        (offset < 0 || d == (size_t)offset))
+                        ds->day_sessions[p][d] = (uint32_t)c->sessions;
+        }
+    }
+    for (p = 0; p < ds->n_projects; p++) {
+        if (ds->active_today > ds->day_sessions[p][0]) {
+            fprintf(stderr, "lkarchive-sim: --active-today exceeds the sessions of today (%s)\n",
+                    ds->projects[p]);
             return -1;
         }
     }
@@ -315,10 +450,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "lkarchive-sim: --dump-only needs --expected-dir\n");
         goto done;
     }
-    if (o.active_today > o.sessions_per_day) {
-        fprintf(stderr, "lkarchive-sim: --active-today exceeds --sessions-per-day\n");
-        goto done;
-    }
     if (o.connections > o.participants * 2000) {
         /* connection ids keep 12 bits per participant */
         fprintf(stderr, "lkarchive-sim: --connections may be at most 2000 x --participants\n");
@@ -342,7 +473,14 @@ int main(int argc, char **argv)
     ds.connections = (uint32_t)o.connections;
     ds.active_today = (uint32_t)o.active_today;
     ds.exact_counts = o.exact_counts;
+    ds.empty_sessions = (uint32_t)o.empty_sessions;
+    ds.overnight = (uint32_t)o.overnight;
+    ds.revision = (uint32_t)o.revision;
     sim_dataset_init(&ds);
+    status = EXIT_USAGE;
+    if (apply_counts(&ds, &o) != 0)
+        goto done;
+    status = EXIT_FAILURE;
 
     if (o.expected_dir != NULL) {
         if (sim_dataset_write_expected(&ds, o.expected_dir, err, sizeof err) != 0) {

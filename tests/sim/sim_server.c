@@ -202,12 +202,15 @@ static void body_produce(struct body *b)
         if (!b->first)
             sim_out_puts(&b->out, ",");
         b->first = false;
-        sim_session_init(&b->session, b->ds, b->project, b->day, b->index);
-        sim_json_list_session(&b->out, &b->gen, &b->session);
-        if (++b->index == b->ds->sessions_per_day) {
+        /* past the day's last session (days differ in size, some have none): the next day
+         * that has one; remaining > 0 says there is one */
+        while (b->index >= sim_dataset_sessions(b->ds, b->project, b->day)) {
             b->index = 0;
             b->day++;
         }
+        sim_session_init(&b->session, b->ds, b->project, b->day, b->index);
+        sim_json_list_session(&b->out, &b->gen, &b->session);
+        b->index++;
         b->remaining--;
         break;
     case BODY_TAIL:
@@ -395,8 +398,8 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
 {
     const struct sim_dataset *ds = srv->ds;
     const char *start_text, *end_text;
-    int64_t start = ds->today - (API_WINDOW_DAYS - 1), end = ds->today, lo, hi;
-    uint64_t page = 0, limit, total, first;
+    int64_t start = ds->today - (API_WINDOW_DAYS - 1), end = ds->today, lo, hi, day;
+    uint64_t page = 0, limit, total = 0, first, rest;
     struct body *b;
 
     if (parse_count(&limit, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
@@ -420,10 +423,12 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
     if (start > ds->today)
         return send_error(srv, conn, rq, MHD_HTTP_BAD_REQUEST, "start date is in the future", NULL);
 
-    /* sessions of the days [lo, hi], in (day, index) order */
+    /* sessions of the days [lo, hi], in (day, index) order; each (project, day) has its own
+     * count (--day-sessions, --project-sessions) */
     lo = start > ds->first_day ? start : ds->first_day;
     hi = end < ds->today ? end : ds->today;
-    total = hi >= lo ? (uint64_t)(hi - lo + 1) * ds->sessions_per_day : 0;
+    for (day = lo; day <= hi; day++)
+        total += sim_dataset_sessions(ds, project, day);
     first = page * limit;
     if (srv->opt.shifting_pages && page > 0)
         first--;
@@ -433,8 +438,11 @@ static enum MHD_Result handle_list(struct sim_server *srv, struct MHD_Connection
     b->project = project;
     b->remaining = first < total ? (total - first < limit ? total - first : limit) : 0;
     if (b->remaining > 0) {
-        b->day = lo + (int64_t)(first / ds->sessions_per_day);
-        b->index = (uint32_t)(first % ds->sessions_per_day);
+        /* offset -> (day, index): skip whole days, then the rest is an index into the day */
+        for (day = lo, rest = first; rest >= sim_dataset_sessions(ds, project, day); day++)
+            rest -= sim_dataset_sessions(ds, project, day);
+        b->day = day;
+        b->index = (uint32_t)rest;
     }
     b->first = true;
     b->wrapper_extra = sim_list_wrapper_extra(ds, b->piece_seed, &b->wrapper_first);

@@ -230,6 +230,8 @@ static void config_defaults_without_file_or_env(void **state)
     assert_int_equal(cfg->token_ttl_s, 600);
     assert_int_equal(cfg->max_string_bytes, 1024 * 1024);
     assert_int_equal(cfg->max_depth, 64);
+    assert_int_equal(cfg->max_body_bytes, 256 * 1024 * 1024);
+    assert_int_equal(cfg->max_record_bytes, 4 * 1024 * 1024);
     assert_int_equal(cfg->max_attempts, 5);
     assert_int_equal(cfg->retry_base_ms, 500);
     assert_int_equal(cfg->run_budget_s, 10800);
@@ -641,13 +643,22 @@ struct int_key {
 };
 
 static const struct int_key int_keys[] = {
-    {"window_days", 1, 7},        {"page_limit", 1, 100000},
-    {"connect_timeout", 1, 600},  {"request_timeout", 1, 3600},
-    {"token_ttl", 60, 86400},     {"max_string_bytes", 1024, 268435456},
-    {"max_depth", 8, 1024},       {"max_attempts", 1, 20},
-    {"retry_base_ms", 10, 60000}, {"run_budget", 1, 86400},
-    {"max_concurrency", 1, 64},   {"requests_per_second", 0, 1000},
-    {"lock_wait", 0, 3600},       {"db_reconnect_attempts", 1, 20},
+    {"window_days", 1, 7},
+    {"page_limit", 1, 100000},
+    {"connect_timeout", 1, 600},
+    {"request_timeout", 1, 3600},
+    {"token_ttl", 60, 86400},
+    {"max_string_bytes", 1024, 268435456},
+    {"max_depth", 8, 1024},
+    {"max_attempts", 1, 20},
+    {"max_body_bytes", 65536, 4294967296LL},
+    {"max_record_bytes", 65536, 1073741824},
+    {"retry_base_ms", 10, 60000},
+    {"run_budget", 1, 86400},
+    {"max_concurrency", 1, 64},
+    {"requests_per_second", 0, 1000},
+    {"lock_wait", 0, 3600},
+    {"db_reconnect_attempts", 1, 20},
 };
 
 static long long int_field(const struct config *cfg, const char *name)
@@ -666,6 +677,10 @@ static long long int_field(const struct config *cfg, const char *name)
         return (long long)cfg->max_string_bytes;
     if (strcmp(name, "max_depth") == 0)
         return cfg->max_depth;
+    if (strcmp(name, "max_body_bytes") == 0)
+        return (long long)cfg->max_body_bytes;
+    if (strcmp(name, "max_record_bytes") == 0)
+        return (long long)cfg->max_record_bytes;
     if (strcmp(name, "max_attempts") == 0)
         return cfg->max_attempts;
     if (strcmp(name, "retry_base_ms") == 0)

@@ -8,9 +8,11 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -543,7 +545,54 @@ static void convert_numeric_rejects_malformed_numbers(void **state)
     numeric_invalid("1 ");
     numeric_invalid("0x1F");
     numeric_invalid("1.2.3");
-    numeric_invalid("1e1000"); /* exponent beyond what the column should ever see */
+}
+
+/* numeric_ok/numeric_invalid of "<head><count times c><tail>" */
+static void numeric_repeat(const char *head, char c, size_t count, const char *tail, bool ok)
+{
+    size_t head_len = strlen(head), tail_len = strlen(tail);
+    char *text = malloc(head_len + count + tail_len + 1);
+
+    assert_non_null(text);
+    memcpy(text, head, head_len);
+    memset(text + head_len, c, count);
+    memcpy(text + head_len + count, tail, tail_len + 1);
+    if (ok)
+        numeric_ok(text);
+    else
+        numeric_invalid(text);
+    free(text);
+}
+
+static void convert_numeric_holds_exactly_what_postgresql_holds(void **state)
+{
+    (void)state;
+    /* every edge below was checked against PostgreSQL 15 ('...'::numeric and ::jsonb) */
+    numeric_ok("1e1000"); /* was refused before: PostgreSQL takes it */
+    numeric_ok("1e131071");
+    numeric_ok("9.9e131071");
+    numeric_invalid("1e131072");
+    numeric_ok("0.0001e131075");
+    numeric_invalid("0.0001e131076");
+    numeric_repeat("1", '0', 131071, "", true);
+    numeric_repeat("1", '0', 131072, "", false);
+    numeric_repeat("-000", '0', 200000, "1", true); /* leading zeros are no digits */
+    /* at most 16383 digits after the point, counting trailing zeros and the exponent */
+    numeric_ok("1e-16383");
+    numeric_ok("1e-0016383");
+    numeric_invalid("1e-16384");
+    numeric_invalid("-0.5e-16383");
+    numeric_repeat("1.", '0', 16383, "", true);
+    numeric_repeat("1.", '0', 16384, "", false);
+    numeric_repeat("1.", '0', 16384, "e1", true);
+    numeric_repeat("0.", '0', 16384, "", false);
+    /* zero has no weight, but the exponent and the scale still count */
+    numeric_ok("0e99999999");
+    numeric_ok("0e1073741822");
+    numeric_invalid("0e1073741823");
+    numeric_invalid("0e-16384");
+    numeric_invalid("1e99999999999999999999");
+    numeric_invalid("1e-99999999999999999999");
 }
 
 int main(void)
@@ -593,6 +642,7 @@ int main(void)
         cmocka_unit_test(convert_numeric_accepts_json_numbers),
         cmocka_unit_test(convert_numeric_rejects_nan_and_infinity),
         cmocka_unit_test(convert_numeric_rejects_malformed_numbers),
+        cmocka_unit_test(convert_numeric_holds_exactly_what_postgresql_holds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* test_escape.c -- unit tests for utf8.c (strict decoding) and escape.c (terminal-safe text).
+/* test_escape.c -- unit tests for utf8.c (strict decoding, cleaning for PostgreSQL text) and
+ * escape.c (terminal-safe text).
  *
  * The hostile inputs are the ones an API or a server can send into a log line: ANSI escape
  * sequences, newlines that would forge a second log line, C1 controls, every kind of
@@ -56,6 +57,53 @@ static void utf8_refuses_every_ill_formed_kind(void **state)
     assert_int_equal(seq("\xe2\x82"), 0);     /* cut short */
     assert_int_equal(seq("\xe2\x28\xa1"), 0); /* bad continuation */
     assert_int_equal(utf8_sequence("", 0, NULL), 0);
+}
+
+#define FFFD "\xef\xbf\xbd"
+
+/* utf8_clean of a literal (len bytes, NULs allowed) compared with want. */
+static void clean_is_at(const char *in, size_t len, const char *want, const char *file, int line)
+{
+    char out[256];
+    size_t n;
+
+    assert_true(UTF8_CLEAN_MAX(len) <= sizeof out);
+    n = utf8_clean(out, in, len);
+    out[n] = '\0';
+    if (n != strlen(want) || memcmp(out, want, n) != 0) {
+        print_error("utf8_clean gave \"%s\", expected \"%s\"\n", out, want);
+        _fail(file, line);
+    }
+}
+
+#define clean_is(in, want) clean_is_at((in), sizeof(in) - 1, (want), __FILE__, __LINE__)
+
+static void utf8_clean_replaces_each_maximal_subpart(void **state)
+{
+    (void)state;
+    clean_is("plain ASCII, long enough for the 8-byte path",
+             "plain ASCII, long enough for the 8-byte path");
+    clean_is("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf",
+             "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf");
+    clean_is("a\x00"
+             "b",
+             "a" FFFD "b");                                     /* NUL: text cannot hold it */
+    clean_is("0123456\x00", "0123456" FFFD);                    /* found by the 8-byte path */
+    clean_is("\x80", FFFD);                                     /* stray continuation */
+    clean_is("\xc0\xaf", FFFD FFFD);                            /* overlong: C0 never leads */
+    clean_is("\xe0\x80\xaf", FFFD FFFD FFFD);                   /* overlong 3-byte */
+    clean_is("\xed\xa0\x80", FFFD FFFD FFFD);                   /* encoded surrogate */
+    clean_is("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD);          /* above U+10FFFF */
+    clean_is("\xf8\x88\x80\x80\x80", FFFD FFFD FFFD FFFD FFFD); /* 5-byte form */
+    clean_is("\xe2\x82x", FFFD "x");                            /* cut short: one U+FFFD */
+    clean_is("\xf0\x9f\x98", FFFD);                             /* cut by the end */
+    clean_is("\xe2\x28\xa1", FFFD "(" FFFD);                    /* bad second byte */
+    clean_is("\xf1\x80\x80\xf1\x80\x80\x80", FFFD "\xf1\x80\x80\x80");
+    clean_is("\xff\xfe", FFFD FFFD);
+    clean_is("", "");
+    assert_int_equal(utf8_clean_prefix("abc\xc3\xa9\xff", 6), 5);
+    assert_int_equal(utf8_clean_prefix("abcdefghijk\x00", 12), 11);
+    assert_int_equal(utf8_clean_prefix("abc", 3), 3);
 }
 
 static const char *esc(char *out, size_t size, const char *in)
@@ -122,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_accepts_each_length_at_its_bounds),
         cmocka_unit_test(utf8_refuses_every_ill_formed_kind),
+        cmocka_unit_test(utf8_clean_replaces_each_maximal_subpart),
         cmocka_unit_test(escape_keeps_printable_text_and_utf8),
         cmocka_unit_test(escape_makes_controls_visible),
         cmocka_unit_test(escape_makes_ill_formed_bytes_visible),

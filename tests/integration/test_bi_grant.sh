@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Roles: `lkarchive grant ROLE` gives an existing role read access to livekit and livekit_bi and
+# nothing else, also to objects created later (by the owner: default privileges; by another
+# role during `migrate`: the re-grant); an unknown role is a configuration error naming it. A
+# non-superuser owner migrates; a writer created with exactly the README's SQL runs `run`.
+source "$(dirname "$0")/lib.sh"
+
+TODAY=2026-11-20
+pg_start
+sim_start --today "$TODAY" --seed 4 --days 3 --sessions-per-day 8 --participants 2 \
+    --connections 3 --active-today 1
+url_of() { echo "host=$PG_SOCKET port=5432 user=$1 dbname=postgres"; }
+as_role() { local role=$1; shift; PGUSER=$role psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+
+lk grant
+expect_status 2 "grant without a role"
+expect_stderr "grant needs the role"
+# the owner: no superuser, CREATE on the database
+psql_q "CREATE ROLE lk_owner LOGIN" >/dev/null
+psql_q "GRANT CREATE ON DATABASE postgres TO lk_owner" >/dev/null
+DATABASE_URL=$(url_of lk_owner) lk migrate
+expect_status 0 "migrate as a non-superuser owner"
+DATABASE_URL=$(url_of lk_owner) lk grant nosuchrole
+expect_status 3 "grant to a role that does not exist"
+expect_stderr 'role "nosuchrole" does not exist'
+
+# the writer: the README's SQL block, as it stands
+awk '/<!-- writer-role-sql/ { on = 1; next } on && /^```sql/ { grab = 1; next } grab && /^```/ { exit } grab { print }' \
+    "$LK_SOURCE_DIR/README.md" >"$WORK/writer.sql"
+grep -q "CREATE ROLE lkarchive_writer" "$WORK/writer.sql" || fail "no writer SQL found in the README"
+psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/writer.sql" >/dev/null || fail "the README's writer SQL fails"
+DATABASE_URL=$(url_of lkarchive_writer) lk run --today "$TODAY" --days 3
+expect_status 0 "run as the README's writer role"
+[ "$(psql_q "SELECT count(*) FROM livekit_bi.daily_usage")" -eq 3 ] || fail "the writer's run did not fill the rollup"
+DATABASE_URL=$(url_of lkarchive_writer) lk run --today "$TODAY" --days 3 --full
+expect_status 0 "a second run as the writer"
+if as_role lkarchive_writer -c "CREATE TABLE livekit.mine (x int)" 2>/dev/null; then
+    fail "the writer can create tables"
+fi
+log "a non-superuser owner migrates; the README's writer role runs"
+
+# a reader
+psql_q "CREATE ROLE lk_reader LOGIN" >/dev/null
+DATABASE_URL=$(url_of lk_owner) lk grant lk_reader
+expect_status 0 "grant lk_reader"
+grep -q "lk_reader" "$WORK/last.out" || fail "grant does not say what it did"
+for rel in $(psql_q "SELECT c.oid::regclass FROM pg_class c WHERE c.relnamespace IN ('livekit'::regnamespace, 'livekit_bi'::regnamespace) AND c.relkind IN ('r', 'v')"); do
+    as_role lk_reader -c "SELECT count(*) FROM $rel" >/dev/null || fail "lk_reader cannot read $rel"
+done
+bad=$(psql_q "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c
+    WHERE c.relnamespace IN ('livekit'::regnamespace, 'livekit_bi'::regnamespace) AND c.relkind IN ('r', 'v', 'S')
+      AND has_table_privilege('lk_reader', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')")
+[ -z "$bad" ] || fail "lk_reader may write to: $bad"
+[ "$(psql_q "SELECT has_schema_privilege('lk_reader', 'livekit', 'CREATE') OR has_schema_privilege('lk_reader', 'livekit_bi', 'CREATE')")" = f ] \
+    || fail "lk_reader may create objects"
+for sql in "INSERT INTO livekit.seen_fields (path) VALUES ('x')" \
+           "UPDATE livekit.sessions SET room_name = 'x'" \
+           "DELETE FROM livekit.rollup_daily" \
+           "TRUNCATE livekit.archive_days CASCADE" \
+           "CREATE TABLE livekit_bi.mine (x int)" \
+           "CREATE VIEW livekit.mine AS SELECT 1"; do
+    if as_role lk_reader -c "$sql" 2>/dev/null; then fail "lk_reader could: $sql"; fi
+done
+DATABASE_URL=$(url_of lk_reader) lk run --today "$TODAY" --days 3
+[ "$LK_STATUS" -ne 0 ] || fail "a run as the read-only role succeeded"
+DATABASE_URL=$(url_of lk_reader) lk status --today "$TODAY"
+expect_status 0 "status as the read-only role"
+log "lk_reader reads every table and view, and can write nothing"
+
+# objects created later by the owner: default privileges
+as_role lk_owner -c "CREATE TABLE livekit.later_table (x int)" -c "CREATE VIEW livekit_bi.later_view AS SELECT 1 AS x" >/dev/null
+as_role lk_reader -c "SELECT count(*) FROM livekit.later_table" -c "SELECT count(*) FROM livekit_bi.later_view" >/dev/null \
+    || fail "lk_reader cannot read what the owner created after the grant"
+# objects a migration creates as another role: the re-grant at the end of migrate
+PGOPTIONS='-c client_min_messages=warning' psql_q "DROP SCHEMA livekit_bi CASCADE" >/dev/null
+psql_q "DELETE FROM livekit.schema_migrations WHERE name = '022_bi_views.sql'" >/dev/null
+lk migrate
+expect_status 0 "migrate as another role (postgres)"
+[ "$(psql_q "SELECT relowner::regrole FROM pg_class WHERE oid = 'livekit_bi.daily_usage'::regclass")" = postgres ] \
+    || fail "the re-migrated view is not owned by postgres (the test would not show the re-grant)"
+as_role lk_reader -c "SELECT count(*) FROM livekit_bi.daily_usage" >/dev/null \
+    || fail "lk_reader cannot read a view another role's migration created"
+[ "$(psql_q "SELECT has_table_privilege('lk_reader', 'livekit_bi.daily_usage', 'INSERT')")" = f ] \
+    || fail "the re-grant gave more than SELECT"
+log "objects created after the grant are readable (default privileges; re-grant after migrate)"
