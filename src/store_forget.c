@@ -6,7 +6,8 @@
  * livekit.forgotten_identities. A day loads that set (store_day_begin), and store_day_add
  * pseudonymizes a forgotten identity's rows the same way before they are staged, so a later
  * run writes exactly what forget left: nothing comes back, nothing changes. With
- * pseudonymize_identities every identity and name is staged as its pseudonym.
+ * pseudonymize_identities every identity and name is staged as its pseudonym. The daily
+ * rollup (livekit_bi) of the identity's days is recomputed in the same transaction.
  */
 #include "store.h"
 
@@ -77,8 +78,10 @@ void store_forget_apply(struct store *st, const struct record *rec, const char *
 }
 
 /* $1 project $2 identity $3 its pseudonym: connections, then participants (a row already
- * pseudonymized at ingestion carries the pseudonym: its name and extra are cleared too) */
-static const char *const SQL_FORGET[3] = {
+ * pseudonymized at ingestion carries the pseudonym: its name and extra are cleared too), the
+ * record, and the daily rollup of the days the identity has rows in (recomputed from the
+ * rewritten rows: participant_daily_usage then names the pseudonym) */
+static const char *const SQL_FORGET[4] = {
     "UPDATE livekit.participant_connections SET participant_identity = $3::text,"
     " updated_at = now() WHERE project_id = $1::text AND participant_identity = $2::text",
     "UPDATE livekit.participants SET participant_identity = $3::text, participant_name = NULL,"
@@ -87,7 +90,10 @@ static const char *const SQL_FORGET[3] = {
     " AND (participant_identity, participant_name, extra)"
     "   IS DISTINCT FROM ($3::text, NULL::text, '{}'::jsonb)",
     "INSERT INTO livekit.forgotten_identities (project_id, identity_hmac)"
-    " SELECT $1::text, $3::text WHERE $2::text IS NOT NULL ON CONFLICT DO NOTHING"};
+    " SELECT $1::text, $3::text WHERE $2::text IS NOT NULL ON CONFLICT DO NOTHING",
+    "SELECT livekit.rollup_refresh($1::text, ARRAY(SELECT DISTINCT day"
+    " FROM livekit.rollup_participant_daily WHERE project_id = $1::text"
+    " AND participant_identity IN ($2::text, $3::text)))"};
 
 int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
                  long long *participants_out, long long *connections_out, struct lk_error *err)
@@ -97,9 +103,9 @@ int store_forget(struct store *st, const char *project, const char *identity, co
     PGresult *res = NULL;
     int rc = store_exec(st, "BEGIN", "start forgetting", err);
 
-    for (int i = 0; rc == 0 && i < 3; i++) {
-        rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, SQL_FORGET[i], 3, params, err,
-                     "forget the identity in project %s", project);
+    for (int i = 0; rc == 0 && i < 4; i++) {
+        rc = pq_exec(&res, st->conn, i < 3 ? PQ_COMMAND_OK : PQ_TUPLES_OK, SQL_FORGET[i], 3, params,
+                     err, "forget the identity in project %s", project);
         if (rc == 0 && i < 2)
             n[i] = strtoll(PQcmdTuples(res), NULL, 10);
         PQclear(res);

@@ -2,10 +2,11 @@
  *
  * A session goes with its participants and connections; which sessions: those whose list_day
  * (the UTC day the ledger archived them under) is before the given day. Each batch of sessions
- * is one transaction (children first, then the sessions, then the counters of the prune's
- * livekit.archive_prunes row), so no lock is held for long and a prune stopped half-way leaves
- * whole sessions and an exact record. The batch's ids come back from the server as a text[]
- * literal and are passed back as one parameter. Every parameter is cast (Citus: sql/030).
+ * is one transaction: children first, then the sessions, the daily rollup of the batch's days
+ * recomputed, the counters of the prune's livekit.archive_prunes row. So no lock is held for
+ * long, and a prune stopped half-way leaves whole sessions and an exact record. The batch's ids
+ * come back from the server as a text[] literal and are passed back as one parameter. Every
+ * parameter is cast (Citus: sql/030).
  */
 #include "store.h"
 
@@ -90,17 +91,32 @@ int store_prune_count(struct store *st, const char *project, const char *before,
     return rc;
 }
 
+/* $1 project $2 session ids: the days whose rollup rows depend on them, before the delete */
+static const char SQL_PRUNE_ROLLUP_DAYS[] =
+    "SELECT livekit.rollup_days_of_sessions($1::text, $2::text[])::text";
+
 /* One batch in its own transaction: delete the sessions `ids` (a text[] literal) with their
- * rows and add the counts to the prune's row. */
+ * rows, recompute the daily rollup of their days (livekit_bi then no longer counts them) and
+ * add the counts to the prune's row. */
 static int prune_batch(struct store *st, const char *prune_id, const char *project, const char *ids,
                        struct prune_counts *out, struct lk_error *err)
 {
     const char *params[2] = {project, ids};
     long long n[3] = {0, 0, 0};
     char counts[3][24];
+    char *days = NULL;
     PGresult *res = NULL;
     int rc = store_exec(st, "BEGIN", "start a prune batch", err);
 
+    if (rc == 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_PRUNE_ROLLUP_DAYS, 2, params, err,
+                     "collect the days of the pruned sessions");
+    if (rc == 0 && (days = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+        rc = LK_ENOMEM;
+        lk_error_set(err, rc, "out of memory");
+    }
+    PQclear(res);
+    res = NULL;
     for (int i = 0; rc == 0 && i < 3; i++) {
         rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, SQL_PRUNE_DELETE[i], 2, params, err,
                      "delete pruned rows");
@@ -109,6 +125,13 @@ static int prune_batch(struct store *st, const char *prune_id, const char *proje
         PQclear(res);
         res = NULL;
     }
+    if (rc == 0) {
+        const char *refresh[2] = {project, days};
+        rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK,
+                     "SELECT livekit.rollup_refresh($1::text, $2::date[])", 2, refresh, err,
+                     "refresh the daily rollup of the pruned days");
+    }
+    free(days);
     for (int i = 0; i < 3; i++)
         snprintf(counts[i], sizeof counts[i], "%lld", n[i]);
     if (rc == 0) {

@@ -48,6 +48,8 @@ check_forgotten() {
     fi
 }
 check_forgotten "after forget"
+[ "$(psql_q "SELECT count(*) FROM livekit.rollup_participant_daily WHERE participant_identity = '$who'")" -eq 0 ] || fail "the rollup still names the forgotten identity"
+check_rollup "after forget"
 after=$(snapshot)
 lk --config "$WORK/forget.yaml" run --today "$TODAY" --days 3 --full
 expect_status 0 "run --full after forget"

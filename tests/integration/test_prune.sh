@@ -48,6 +48,8 @@ psql_q "DELETE FROM expected.participant_connections WHERE session_id IN (SELECT
 psql_q "DELETE FROM expected.participants WHERE session_id IN (SELECT session_id FROM expected.sessions WHERE list_day < '2026-11-17')" >/dev/null
 psql_q "DELETE FROM expected.sessions WHERE list_day < '2026-11-17'" >/dev/null
 compare_all
+check_rollup "after prune"
+[ "$(psql_q "SELECT count(*) FROM livekit.rollup_daily WHERE day < '2026-11-17'")" -eq 0 ] || fail "the rollup still counts pruned days"
 got=$(psql_q "SELECT project_id, before_day, sessions, participants, connections, batches, finished_at IS NOT NULL FROM livekit.archive_prunes")
 [ "$got" = "p_sim|2026-11-17|$want_s|$want_p|$want_c|1|t" ] || fail "archive_prunes: $got"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq 6 ] || fail "the ledger lost days"
