@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh -- install every Debian package lkarchive's build, tests and quick start need.
 # apt-get update once, then apt-get install -y by name. Needs root (or sudo).
+# Then Citus for PostgreSQL 15 (test_citus.sh starts a real cluster), from the project's
+# installer: $LK_CITUS_INSTALL, ../shared/citus/install.sh beside the clone, or
+# /work/shared/citus/install.sh. Without one, test_citus fails and says so.
 set -euo pipefail
 
 PACKAGES=(
     build-essential cmake pkg-config git ca-certificates
-    libcurl4-openssl-dev libyajl-dev libpq-dev libjwt-dev libyaml-dev zlib1g-dev
+    libcurl4-openssl-dev libssl-dev libyajl-dev libpq-dev libjwt-dev libyaml-dev zlib1g-dev
     libmicrohttpd-dev libcmocka-dev
     postgresql-15 postgresql-client-15
     clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
@@ -20,9 +23,21 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "deps: all ${#PACKAGES[@]} packages present"
-    exit 0
+else
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q
+    $SUDO apt-get install -y -q "${PACKAGES[@]}"
 fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q "${PACKAGES[@]}"
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -f /usr/lib/postgresql/15/lib/citus.so ]; then
+    for installer in "${LK_CITUS_INSTALL:-}" "$root/../shared/citus/install.sh" /work/shared/citus/install.sh; do
+        if [ -n "$installer" ] && [ -f "$installer" ]; then
+            $SUDO bash "$installer"
+            break
+        fi
+    done
+    [ -f /usr/lib/postgresql/15/lib/citus.so ] ||
+        echo "deps: Citus is not installed and no installer was found (set LK_CITUS_INSTALL); test_citus will fail" >&2
+fi

@@ -24,6 +24,7 @@
 #include "escape.h"
 #include "log.h"
 #include "process.h"
+#include "pseudo.h"
 #include "redact.h"
 #include "store.h"
 #include "window.h"
@@ -48,6 +49,10 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
                            struct lk_error *err);
 static int command_grant(const struct config *cfg, const struct cli_options *opt,
                          struct lk_error *err);
+static int command_prune(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err);
+static int command_forget(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err);
 
 static const struct command commands[] = {
     {"run", command_run, true,
@@ -95,6 +100,28 @@ static const struct command commands[] = {
      "schemas livekit and livekit_bi and SELECT on their tables and views, also on what later\n"
      "migrations add; it can write nothing. What a BI tool's login uses. Brings the schema\n"
      "up to date first; run it as the schema's owner.\n"},
+    {"prune", command_prune, false, "delete archived sessions listed before a day (retention)",
+     "prune --before DATE [--project ID] [--dry-run]",
+     "Delete the archived sessions listed before the UTC day DATE, with their participants,\n"
+     "connections and rollup rows, in batches of 1,000 sessions per transaction (short locks),\n"
+     "and record what went in livekit.archive_prunes. A day inside the API's 7-day window is\n"
+     "refused (the next run would fetch it again).\n"
+     "\n"
+     "options:\n"
+     "  --before DATE      sessions listed before this UTC day (older than the window)\n"
+     "  --project ID       this project only (default: every project in the archive)\n"
+     "  --dry-run          print what would be deleted, delete nothing\n"},
+    {"forget", command_forget, false,
+     "pseudonymize one participant identity everywhere, for good (privacy)",
+     "forget --identity ID [--project ID]",
+     "Replace the participant identity ID by its keyed hash (HMAC-SHA256 with\n"
+     "pseudonymize_key_file) in participants and connections, clear its name and extra,\n"
+     "recompute the rollup, and record only the hash, so later runs pseudonymize it before\n"
+     "it is stored again. For a GDPR-style erasure request.\n"
+     "\n"
+     "options:\n"
+     "  --identity ID      the participant identity to forget\n"
+     "  --project ID       this project only (default: every project in the archive)\n"},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -253,6 +280,19 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->log_format = value;
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
+    } else if (strcmp(arg, "--before") == 0 && value) {
+        if (!date_valid(value)) {
+            lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"",
+                         value);
+            return LK_EUSAGE;
+        }
+        snprintf(opt->before, sizeof opt->before, "%s", value);
+    } else if (strcmp(arg, "--project") == 0 && value) {
+        opt->project = value;
+    } else if (strcmp(arg, "--identity") == 0 && value) {
+        opt->identity = value;
+    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
+        opt->dry_run = true;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");
@@ -279,7 +319,9 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         const char *value = NULL;
         bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
-                           strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0;
+                           strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0 ||
+                           strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
+                           strcmp(arg, "--identity") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -359,7 +401,7 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_migrate(st, &applied, err);
+        rc = store_migrate(st, cfg->citus_distribute, &applied, err);
     if (rc == 0)
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
@@ -479,7 +521,7 @@ static int command_grant(const struct config *cfg, const struct cli_options *opt
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
-        rc = store_migrate(st, NULL, err);
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc == 0)
         rc = store_grant_read(st, opt->argument, err);
     store_free(st);
@@ -531,6 +573,120 @@ static double seconds_since(const struct timespec *started)
     return (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
 }
 
+/* Sessions a prune deletes per transaction: short locks, and a stopped prune loses little. */
+#define PRUNE_BATCH_SESSIONS 1000
+
+/* prune: refuse a day inside the API's window (the next run would fetch it all again), then
+ * per project count (dry run) or delete in batches, one line per project. */
+static int command_prune(const struct config *cfg, const struct cli_options *opt,
+                         struct lk_error *err)
+{
+    char today[DATE_TEXT_SIZE], window_start[DATE_TEXT_SIZE];
+    struct store *st = NULL;
+    struct prune_counts counts;
+    char **projects = NULL;
+    size_t count = 0;
+    int rc = 0;
+
+    if (opt->before[0] == '\0') {
+        lk_error_set(err, LK_EUSAGE, "prune needs --before YYYY-MM-DD");
+        return cli_report(err);
+    }
+    if (opt->today[0])
+        snprintf(today, sizeof today, "%s", opt->today);
+    else
+        date_today(today);
+    date_add_days(window_start, today, 1 - API_WINDOW_DAYS);
+    if (strcmp(opt->before, window_start) > 0) {
+        lk_error_set(err, LK_EUSAGE, "--before %s is inside the API's %d-day window (%s .. %s)",
+                     opt->before, API_WINDOW_DAYS, window_start, today);
+        lk_error_detail(err, "the next run would fetch those sessions again; use %s or earlier",
+                        window_start);
+        return cli_report(err);
+    }
+    rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
+    if (rc == 0)
+        rc = store_prune_projects(st, opt->project, &projects, &count, err);
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        rc = opt->dry_run
+                 ? store_prune_count(st, projects[i], opt->before, &counts, err)
+                 : store_prune(st, projects[i], opt->before, PRUNE_BATCH_SESSIONS, &counts, err);
+        if (rc == 0)
+            printf("%-20s before %s: %s %lld sessions, %lld participants, %lld connections\n",
+                   projects[i], opt->before, opt->dry_run ? "would delete" : "deleted",
+                   counts.sessions, counts.participants, counts.connections);
+    }
+    if (rc == 0 && count == 0)
+        printf("nothing archived%s%s\n", opt->project ? " for " : "",
+               opt->project ? opt->project : "");
+    for (size_t i = 0; i < count; i++)
+        free(projects[i]);
+    free(projects);
+    store_free(st);
+    return rc == 0 ? CLI_EXIT_OK : cli_report(err);
+}
+
+/* The key of identity pseudonyms, when configured (*out NULL otherwise); `needed`: its
+ * absence is a configuration error. */
+static int open_pseudo(const struct config *cfg, bool needed, struct pseudo **out,
+                       struct lk_error *err)
+{
+    *out = NULL;
+    if (cfg->pseudonymize_key_file)
+        return pseudo_open(out, cfg->pseudonymize_key_file, err);
+    if (needed || cfg->pseudonymize_identities) {
+        lk_error_set(err, LK_ECONFIG, "%s needs pseudonymize_key_file",
+                     needed ? "forget" : "pseudonymize_identities");
+        lk_error_detail(err, "the key of the pseudonyms (HMAC-SHA256): a file of 16 bytes or more "
+                             "only lkarchive's user can read, kept for the archive's life");
+        return LK_ECONFIG;
+    }
+    return 0;
+}
+
+/* forget: the identity's rows pseudonymized in each project, its pseudonym recorded. */
+static int command_forget(const struct config *cfg, const struct cli_options *opt,
+                          struct lk_error *err)
+{
+    char hex[PSEUDO_HEX_SIZE];
+    struct pseudo *pseudo = NULL;
+    struct store *st = NULL;
+    char **projects = NULL;
+    size_t count = 0;
+    long long participants, connections;
+    int rc;
+
+    if (opt->identity == NULL || opt->identity[0] == '\0') {
+        lk_error_set(err, LK_EUSAGE, "forget needs --identity ID");
+        return cli_report(err);
+    }
+    rc = open_pseudo(cfg, true, &pseudo, err);
+    if (rc == 0)
+        rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = store_migrate(st, cfg->citus_distribute, NULL, err);
+    /* --project: that project even before its first run, so the run cannot bring it back */
+    if (rc == 0 && opt->project == NULL)
+        rc = store_prune_projects(st, NULL, &projects, &count, err);
+    if (rc == 0)
+        pseudo_hex(pseudo, opt->identity, hex);
+    for (size_t i = 0; rc == 0 && i < (opt->project ? 1 : count); i++) {
+        const char *project = opt->project ? opt->project : projects[i];
+        rc = store_forget(st, project, opt->identity, hex, &participants, &connections, err);
+        if (rc == 0)
+            printf("%-20s forgotten as %.16s...: %lld participant rows, %lld connections\n",
+                   project, hex, participants, connections);
+    }
+    for (size_t i = 0; i < count; i++)
+        free(projects[i]);
+    free(projects);
+    store_free(st);
+    pseudo_free(pseudo);
+    return rc == 0 ? CLI_EXIT_OK : cli_report(err);
+}
+
 static int command_run(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err)
 {
@@ -538,6 +694,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     struct run_summary summary;
     struct progress_state progress = {0};
     struct store *st = NULL;
+    struct pseudo *pseudo = NULL;
     struct timespec started;
     int rc, status;
 
@@ -553,19 +710,25 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     /* a live line per day on a terminal; in cron or a pipe only the summary lines */
     window.on_progress = isatty(STDERR_FILENO) ? print_progress : NULL;
     window.on_progress_ctx = &progress;
-    rc = store_open(&st, cfg->database_url, err);
+    rc = open_pseudo(cfg, false, &pseudo, err);
     if (rc == 0)
-        rc = opt->dry_run ? dry_run_store(st, err) : store_migrate(st, NULL, err);
+        rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = opt->dry_run ? dry_run_store(st, err)
+                          : store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc != 0) {
         status = cli_report(err);
         cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
         store_free(st);
+        pseudo_free(pseudo);
         return status;
     }
+    store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
     rc = window_run(cfg, &window, st, &summary, err);
     status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
     cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
     store_free(st);
+    pseudo_free(pseudo);
     return status;
 }
 

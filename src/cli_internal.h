@@ -25,8 +25,11 @@ struct cli_options {
     bool json; /* status: JSON lines instead of the table */
     bool help; /* --help after a command: that command's help */
     const char *log_level;
-    const char *log_format;   /* --log-format: logfmt, json or text */
-    const char *metrics_file; /* run: --metrics-file (else the config's metrics_file) */
+    const char *log_format;      /* --log-format: logfmt, json or text */
+    const char *metrics_file;    /* run: --metrics-file (else the config's metrics_file) */
+    char before[DATE_TEXT_SIZE]; /* prune: sessions listed before this day */
+    const char *project;         /* prune, forget: this project only (NULL: every project) */
+    const char *identity;        /* forget: the participant identity */
 };
 
 /* Log err (once, where it is handled) and return the exit status for its code. */

@@ -59,6 +59,9 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
+    {"citus_distribute", KIND_BOOL, 0, 1, FIELD(citus_distribute), "true"},
+    {"pseudonymize_key_file", KIND_STRING, 0, 0, FIELD(pseudonymize_key_file), NULL},
+    {"pseudonymize_identities", KIND_BOOL, 0, 1, FIELD(pseudonymize_identities), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
     {"metrics_file", KIND_STRING, 0, 0, FIELD(metrics_file), NULL},
 };
@@ -485,6 +488,7 @@ void config_free(struct config *cfg)
     secret_free(cfg->api_secret);
     free(cfg->base_url);
     free(cfg->database_url);
+    free(cfg->pseudonymize_key_file);
     free(cfg->log_level);
     free(cfg->metrics_file);
     free(cfg->source_path);

@@ -24,34 +24,37 @@ struct config {
      * project's own api_key and secret (from a "projects" entry {id, api_key,
      * api_secret_file}), or NULL to use the top-level ones: config_project_api_key/_secret */
     char **project_api_keys;
-    char **project_api_secrets; /* never print, zeroed on free */
-    char *api_key;              /* token `iss` */
-    char *api_secret;           /* token signing key: never print, zeroed on free */
-    char *base_url;             /* the Analytics API, no trailing slash */
-    char *database_url;         /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
-    int window_days;            /* UTC days archived, ending today */
-    int page_limit;             /* sessions per list page */
-    long connect_timeout_s;     /* libcurl connect time-out */
-    long request_timeout_s;     /* whole-transfer time-out */
-    int token_ttl_s;            /* JWT lifetime */
-    size_t max_string_bytes;    /* longest JSON string accepted */
-    int max_depth;              /* deepest JSON nesting accepted */
-    size_t max_body_bytes;      /* largest response body accepted, after decompression */
-    size_t max_record_bytes;    /* most one record (values, extra, buffered connections) holds */
-    int max_attempts;           /* attempts per HTTP request */
-    int retry_base_ms;          /* first back-off (doubles each time) */
-    int run_budget_s;           /* a run stops retrying after this long */
-    int min_page_limit;         /* smallest page after time-outs halve it, <= page_limit */
-    int max_concurrency;        /* parallel details requests */
-    int requests_per_second;    /* cap on request starts, 0 = none */
-    int lock_wait_s;            /* wait for another run on the same project */
-    int settling_time_s;        /* a session ended less than this ago is not final yet */
-    int db_reconnect_attempts;  /* tries to reach PostgreSQL again mid-run */
-    bool acknowledge_gaps;      /* do not fail the run for days already lost */
-    bool allow_insecure_http;   /* http:// to a host other than this machine */
-    char *log_level;            /* "error" | "warn" | "info" | "debug" */
-    char *metrics_file;         /* Prometheus textfile written by run, NULL = none */
-    char *source_path;          /* the file read, or NULL when only the environment was used */
+    char **project_api_secrets;  /* never print, zeroed on free */
+    char *api_key;               /* token `iss` */
+    char *api_secret;            /* token signing key: never print, zeroed on free */
+    char *base_url;              /* the Analytics API, no trailing slash */
+    char *database_url;          /* libpq conninfo or URI; NULL = libpq defaults and PG* vars */
+    int window_days;             /* UTC days archived, ending today */
+    int page_limit;              /* sessions per list page */
+    long connect_timeout_s;      /* libcurl connect time-out */
+    long request_timeout_s;      /* whole-transfer time-out */
+    int token_ttl_s;             /* JWT lifetime */
+    size_t max_string_bytes;     /* longest JSON string accepted */
+    int max_depth;               /* deepest JSON nesting accepted */
+    size_t max_body_bytes;       /* largest response body accepted, after decompression */
+    size_t max_record_bytes;     /* most one record (values, extra, buffered connections) holds */
+    int max_attempts;            /* attempts per HTTP request */
+    int retry_base_ms;           /* first back-off (doubles each time) */
+    int run_budget_s;            /* a run stops retrying after this long */
+    int min_page_limit;          /* smallest page after time-outs halve it, <= page_limit */
+    int max_concurrency;         /* parallel details requests */
+    int requests_per_second;     /* cap on request starts, 0 = none */
+    int lock_wait_s;             /* wait for another run on the same project */
+    int settling_time_s;         /* a session ended less than this ago is not final yet */
+    int db_reconnect_attempts;   /* tries to reach PostgreSQL again mid-run */
+    bool acknowledge_gaps;       /* do not fail the run for days already lost */
+    bool allow_insecure_http;    /* http:// to a host other than this machine */
+    bool citus_distribute;       /* migrate distributes the archive tables on a Citus coordinator */
+    char *pseudonymize_key_file; /* HMAC key of identity pseudonyms (forget); NULL: none */
+    bool pseudonymize_identities; /* store every identity and name as its pseudonym */
+    char *log_level;              /* "error" | "warn" | "info" | "debug" */
+    char *metrics_file;           /* Prometheus textfile written by run, NULL = none */
+    char *source_path;            /* the file read, or NULL when only the environment was used */
 };
 
 /* Fill *out from `path` (NULL: no file, environment and defaults only) and the environment.

@@ -27,8 +27,11 @@ void store_free(struct store *st); /* NULL is a no-op; cannot fail */
 
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
+ * `citus`: then, when the database has the citus extension, distribute the archive tables
+ * not yet distributed (sessions, participants, connections by session_id, colocated; rows
+ * already there are moved to the shards); nothing without the extension.
  * *applied_out (may be NULL) gets how many were applied now. */
-int store_migrate(struct store *st, int *applied_out, struct lk_error *err);
+int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err);
 
 /* For `check`: whether this database user may do what run does: create the schema (not
  * migrated yet: CREATE on the database) or write the archive (migrated: INSERT and UPDATE on
@@ -214,5 +217,42 @@ void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op
  * it stops failing runs. Returns 0 or LK_EDB. */
 int store_acknowledge_gap(struct store *st, const char *project, const char *day,
                           struct lk_error *err);
+
+/* Privacy (store_forget.c). Pseudonyms for the connection's days: a participant or connection
+ * whose identity's pseudonym is forgotten (store_forget) is staged under the pseudonym, with a
+ * participant's name and extra cleared; with `all`, every identity and name is staged as its
+ * pseudonym. p (NULL: off; `all` needs one) is borrowed and must outlive st. Cannot fail. */
+struct pseudo;
+void store_set_pseudo(struct store *st, const struct pseudo *p, bool all);
+
+/* Forget `identity` in `project`: it becomes `hex` (its pseudonym) in participants and
+ * participant_connections, a participant's name and extra are cleared, and `hex` is recorded
+ * in livekit.forgotten_identities; one transaction. *participants_out and *connections_out
+ * get the rows rewritten. Returns 0 or LK_EDB. */
+int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
+                 long long *participants_out, long long *connections_out, struct lk_error *err);
+
+/* Retention (store_prune.c): what a prune deletes or would delete. */
+struct prune_counts {
+    long long sessions, participants, connections;
+};
+
+/* The projects the ledger knows (only `project` when not NULL, if it has entries), in order.
+ * *out gets *count_out strings; the caller frees each and the array (also on error). Returns
+ * 0, LK_EDB or LK_ENOMEM. */
+int store_prune_projects(struct store *st, const char *project, char ***out, size_t *count_out,
+                         struct lk_error *err);
+
+/* How many sessions of `project` listed before `before` (YYYY-MM-DD), and their participants
+ * and connections, a prune would delete. Returns 0 or LK_EDB. */
+int store_prune_count(struct store *st, const char *project, const char *before,
+                      struct prune_counts *out, struct lk_error *err);
+
+/* Delete the sessions of `project` listed before `before`, with their participants and
+ * connections, `batch` sessions per transaction, recorded in livekit.archive_prunes (counts
+ * exact after each batch). No day may be open. *out gets what was deleted (also on error: what
+ * the committed batches deleted). Returns 0 or LK_EDB. */
+int store_prune(struct store *st, const char *project, const char *before, int batch,
+                struct prune_counts *out, struct lk_error *err);
 
 #endif

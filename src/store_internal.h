@@ -50,7 +50,8 @@ struct store {
     struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
     long long rows_merged;  /* rows the day's merges inserted or changed */
     long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
-    char *copy_buf; /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
+    char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
+    char *copy_buf;   /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;
@@ -59,6 +60,10 @@ struct store {
     struct strmap refused;   /* sessions left out of the day: a value of theirs refused */
     long long refused_count; /* refused.count, kept for the day's counts */
     char refused_first[640]; /* "session X: <the server's reason>", for the ledger */
+    /* privacy (store_forget.c): pseudonyms, borrowed from the caller */
+    const struct pseudo *pseudo; /* NULL: identities stored as they come */
+    bool pseudo_all;             /* pseudonymize_identities: every identity and name */
+    struct strmap forgotten;     /* the day's project's forgotten pseudonyms */
 };
 
 /* Take the advisory lock of st->run_id (none when 0). Returns 0 or LK_EDB. */
@@ -87,5 +92,15 @@ int store_isolate_merge(struct store *st, const char *discarded, struct lk_error
 /* *out gets "{1,5,9}", the discarded attempts as a PostgreSQL integer[] literal; the caller
  * frees it. Returns 0 or LK_ENOMEM. */
 int store_stage_discarded(const struct store *st, char **out, struct lk_error *err);
+
+/* Privacy (store_forget.c). Load the open day's project's forgotten pseudonyms (none without
+ * a pseudo). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_forget_load(struct store *st, struct lk_error *err);
+/* For a participant or connection record: point *identity (and a participant's *name and
+ * *extra) at the pseudonymized values in the caller's buffers when the identity is forgotten
+ * or pseudo_all; otherwise leave them. Cannot fail. */
+struct record;
+void store_forget_apply(struct store *st, const struct record *rec, const char **identity,
+                        const char **name, const char **extra, char id_hex[65], char name_hex[65]);
 
 #endif

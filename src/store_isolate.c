@@ -23,7 +23,7 @@
 /* $1 project, $2 sessions (text[]): their archived rows are fetched again next run. */
 static const char SQL_REFETCH_REFUSED[] =
     "UPDATE livekit.sessions SET list_hash = NULL, details_archived = false"
-    " WHERE project_id = $1 AND session_id = ANY ($2::text[])";
+    " WHERE project_id = $1::text AND session_id = ANY ($2::text[])";
 
 /* $1 discarded attempts: the day's sessions, each once. */
 static const char SQL_STAGED_SESSIONS[] =

@@ -19,17 +19,24 @@
 
 /* A session listed under two days (an API whose day filter overlaps) stays with the first,
  * so re-runs do not move it back and forth.
- * $1 project, $2 day, $3 discarded attempts, $4 the sessions to merge (NULL: all of them)
- * (participants, connections: $1 project, $2 discarded attempts, $3 the sessions). Each merge keeps
- * the newest staged row per key and rewrites a row only when something differs, so re-runs leave
- * rows untouched. */
+ * $1 project, $2 day, $3 discarded attempts, $4 the sessions to merge (NULL: all of them),
+ * $5 the day's transaction time (participants, connections: $1 project, $2 discarded attempts,
+ * $3 the sessions, $4 the time). Each merge keeps the newest staged row per key and rewrites a
+ * row only when something differs, so re-runs leave rows untouched.
+ * Citus: every parameter carries its type (a worker cannot infer an uncast one: "could not
+ * determine data type of parameter $1"), and updated_at is the transaction's now(), read once by
+ * the client (merge_stage) and inserted with the row, then taken from `excluded` by the update:
+ * a DO UPDATE SET on a distributed table allows only IMMUTABLE functions, and a parameter
+ * there reaches the worker untyped. On one server both are exactly what now() and the inferred
+ * types were. */
 static const char SQL_MERGE_LIST_SESSIONS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
     " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
-    " num_active_participants, list_day, list_extra, list_hash)"
-    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.created_at,"
+    " num_active_participants, list_day, list_extra, list_hash, updated_at)"
+    " SELECT DISTINCT ON (s.session_id) $1::text, s.session_id, s.room_name, s.created_at,"
     " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
-    " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash"
+    " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash,"
+    " $5::timestamptz"
     " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
     " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
     " ORDER BY s.session_id, s.seq DESC"
@@ -40,7 +47,7 @@ static const char SQL_MERGE_LIST_SESSIONS[] =
     " egress = excluded.egress, num_participants = excluded.num_participants,"
     " num_active_participants = excluded.num_active_participants,"
     " list_day = LEAST(t.list_day, excluded.list_day), list_extra = excluded.list_extra,"
-    " list_hash = excluded.list_hash, updated_at = now()"
+    " list_hash = excluded.list_hash, updated_at = excluded.updated_at"
     " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
     " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
     " excluded.num_participants, excluded.num_active_participants,"
@@ -53,10 +60,10 @@ static const char SQL_MERGE_LIST_SESSIONS[] =
 static const char SQL_MERGE_DETAILS[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, start_time, end_time,"
     " bandwidth, connection_minutes, details_num_participants, details_extra, details_archived,"
-    " list_day)"
-    " SELECT DISTINCT ON (s.session_id) $1, s.session_id, s.room_name, s.start_time,"
+    " list_day, updated_at)"
+    " SELECT DISTINCT ON (s.session_id) $1::text, s.session_id, s.room_name, s.start_time,"
     " s.end_time, s.bandwidth, s.connection_minutes, s.details_num_participants, s.extra, true,"
-    " $2::date"
+    " $2::date, $5::timestamptz"
     " FROM lk_stage s WHERE s.kind = 'D' AND s.attempt <> ALL ($3::integer[])"
     " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
     " ORDER BY s.session_id, s.seq DESC"
@@ -65,7 +72,8 @@ static const char SQL_MERGE_DETAILS[] =
     " end_time = excluded.end_time, bandwidth = excluded.bandwidth,"
     " connection_minutes = excluded.connection_minutes,"
     " details_num_participants = excluded.details_num_participants,"
-    " details_extra = excluded.details_extra, details_archived = true, updated_at = now()"
+    " details_extra = excluded.details_extra, details_archived = true, updated_at = "
+    "excluded.updated_at"
     " WHERE (COALESCE(t.room_name, excluded.room_name), excluded.start_time, excluded.end_time,"
     " excluded.bandwidth, excluded.connection_minutes, excluded.details_num_participants,"
     " excluded.details_extra, true)"
@@ -76,11 +84,11 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"
     " participant_name, joined_at, left_at, region, connection_type, sdk_version,"
     " published_camera_track, published_microphone_track, published_screen_share_track,"
-    " published_screen_share_audio, extra)"
-    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1, s.session_id,"
+    " published_screen_share_audio, extra, updated_at)"
+    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1::text, s.session_id,"
     " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"
     " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
-    " s.screen_share_audio, s.extra"
+    " s.screen_share_audio, s.extra, $4::timestamptz"
     " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($2::integer[])"
     " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
     " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
@@ -92,7 +100,7 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     " published_microphone_track = excluded.published_microphone_track,"
     " published_screen_share_track = excluded.published_screen_share_track,"
     " published_screen_share_audio = excluded.published_screen_share_audio,"
-    " extra = excluded.extra, updated_at = now()"
+    " extra = excluded.extra, updated_at = excluded.updated_at"
     " WHERE (excluded.participant_name, excluded.joined_at, excluded.left_at, excluded.region,"
     " excluded.connection_type, excluded.sdk_version, excluded.published_camera_track,"
     " excluded.published_microphone_track, excluded.published_screen_share_track,"
@@ -104,15 +112,15 @@ static const char SQL_MERGE_PARTICIPANTS[] =
 
 static const char SQL_MERGE_CONNECTIONS[] =
     "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"
-    " participant_identity, joined_at, left_at, extra)"
-    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1, s.session_id, s.connection_id,"
-    " s.participant_identity, s.joined_at, s.left_at, s.extra"
+    " participant_identity, joined_at, left_at, extra, updated_at)"
+    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1::text, s.session_id, s.connection_id,"
+    " s.participant_identity, s.joined_at, s.left_at, s.extra, $4::timestamptz"
     " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($2::integer[])"
     " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
     " ORDER BY s.session_id, s.connection_id, s.seq DESC"
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
     " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
-    " left_at = excluded.left_at, extra = excluded.extra, updated_at = now()"
+    " left_at = excluded.left_at, extra = excluded.extra, updated_at = excluded.updated_at"
     " WHERE (excluded.participant_identity, excluded.joined_at, excluded.left_at, excluded.extra)"
     " IS DISTINCT FROM (t.participant_identity, t.joined_at, t.left_at, t.extra)";
 
@@ -124,17 +132,18 @@ static const char SQL_DAY_COUNTS_UNCHANGED[] =
 /* The day's sessions still settling (ended less than $3 seconds ago): time moves on even when
  * nothing was merged, so this is always counted. $1 project $2 day */
 static const char SQL_DAY_SETTLING[] =
-    "SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2"
-    " AND ended_at > now() - make_interval(secs => $3)";
+    "SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = $2::date"
+    " AND ended_at > now() - make_interval(secs => $3::double precision)";
 
 /* What the archive holds for the day (skipped details still count). $1 project $2 day */
 static const char SQL_DAY_COUNTS[] =
-    "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2),"
+    "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = "
+    "$2::date),"
     " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
+    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day = $2::date),"
     " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1 AND s.list_day = $2),"
-    " (SELECT count(*) FROM livekit.sessions WHERE project_id = $1 AND list_day = $2"
+    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day = $2::date),"
+    " (SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = $2::date"
     "   AND ended_at IS NULL)";
 
 /* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
@@ -175,15 +184,15 @@ static const char SQL_DAY_FAILED[] =
     " last_run_id = excluded.last_run_id, last_attempt_at = now(), attempts = d.attempts + 1,"
     " last_error = excluded.last_error";
 
-/* Session merges take ($1 project, $2 day, $3 discarded, $4 subset); participant and
- * connection merges need no day: ($1 project, $2 discarded, $3 subset). */
+/* Session merges take ($1 project, $2 day, $3 discarded, $4 subset, $5 time); participant and
+ * connection merges need no day: ($1 project, $2 discarded, $3 subset, $4 time). */
 static int run_merge(struct store *st, const char *sql, enum metrics_table table, const char *what,
                      const char *discarded, const char *subset, bool uses_day, struct lk_error *err)
 {
-    const char *with_day[4] = {st->project, st->day, discarded, subset};
-    const char *without_day[3] = {st->project, discarded, subset};
+    const char *with_day[5] = {st->project, st->day, discarded, subset, st->day_now};
+    const char *without_day[4] = {st->project, discarded, subset, st->day_now};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 4 : 3,
+    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 5 : 4,
                      uses_day ? with_day : without_day, err, "merge %s", what);
 
     if (rc == 0) {
@@ -263,10 +272,17 @@ static int rollup_refresh(struct store *st, const char *discarded, const char *d
 static int merge_stage(struct store *st, struct lk_error *err)
 {
     char *discarded = NULL, *rollup_days = NULL;
+    PGresult *res = NULL;
     int rc = store_stage_discarded(st, &discarded, err);
 
     st->rows_merged = 0;
     memset(st->table_rows, 0, sizeof st->table_rows);
+    if (rc == 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT now()::text", 0, NULL, err,
+                     "read the transaction's time");
+    if (rc == 0)
+        snprintf(st->day_now, sizeof st->day_now, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
     if (rc == 0)
         rc = rollup_collect_days(st, discarded, &rollup_days, err);
     if (rc == 0)

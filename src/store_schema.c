@@ -2,7 +2,8 @@
  *
  * Each migration runs in its own transaction under an advisory lock, so concurrent runs
  * apply it once; livekit.schema_migrations keeps each one's checksum, and an applied
- * migration whose text changed is an error.
+ * migration whose text changed is an error. After them, unless the config turns it off, the
+ * archive tables are distributed when the database is a Citus coordinator (sql/030_citus.sql).
  */
 #include "store.h"
 
@@ -64,7 +65,27 @@ done:
     return rc;
 }
 
-int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
+/* Citus: distribute the archive tables not yet distributed (sql/030_citus.sql), in one
+ * transaction, logging each table it distributes. Nothing without the extension. */
+static int citus_distribute(struct store *st, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int rc = store_exec(st, "BEGIN", "start distributing the tables", err);
+
+    if (rc == 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT * FROM livekit.citus_distribute()", 0,
+                     NULL, err, "distribute the archive tables on Citus");
+    if (rc == 0)
+        rc = store_exec(st, "COMMIT", "commit the distributed tables", err);
+    if (rc != 0)
+        store_exec(st, "ROLLBACK", "roll back", NULL); /* err keeps the first failure */
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        log_info("citus: %s", PQgetvalue(res, i, 0));
+    PQclear(res);
+    return rc;
+}
+
+int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err)
 {
     char lock_sql[96];
     bool applied_now = false;
@@ -88,6 +109,8 @@ int store_migrate(struct store *st, int *applied_out, struct lk_error *err)
         rc = apply_migration(st, m, &applied_now, err);
         applied += applied_now;
     }
+    if (rc == 0 && citus)
+        rc = citus_distribute(st, err);
     /* objects the migrations created are readable by the roles of `lkarchive grant` */
     if (rc == 0 && applied > 0)
         rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_regrant()", 0, NULL, err,

@@ -99,10 +99,11 @@ static const char SQL_NEEDING_DETAILS[] =
     "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
     "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
     "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
-    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5) AS active"
+    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5::double precision) AS "
+    "active"
     " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
     "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
-    " LEFT JOIN livekit.sessions t ON t.project_id = $1 AND t.session_id = s.session_id) c"
+    " LEFT JOIN livekit.sessions t ON t.project_id = $1::text AND t.session_id = s.session_id) c"
     " WHERE list_changed OR details_missing OR active OR $3::boolean"
     " ORDER BY seq";
 
@@ -115,8 +116,9 @@ static int load_known(struct store *st, struct lk_error *err)
     /* final sessions only: ended, and longer ago than the settling time */
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
                      "SELECT session_id, list_hash FROM livekit.sessions"
-                     " WHERE project_id = $1 AND list_day = $2 AND details_archived"
-                     " AND ended_at <= now() - make_interval(secs => $3) AND list_hash IS NOT NULL",
+                     " WHERE project_id = $1::text AND list_day = $2::date AND details_archived"
+                     " AND ended_at <= now() - make_interval(secs => $3::double precision) AND "
+                     "list_hash IS NOT NULL",
                      3, params, err, "read the day's archived sessions");
 
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
@@ -154,6 +156,8 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     rc = store_exec(st, SQL_CREATE_STAGE, "create the staging table", err);
     if (rc == 0 && !full)
         rc = load_known(st, err);
+    if (rc == 0)
+        rc = store_forget_load(st, err);
     if (rc == 0)
         rc = start_copy(st, err);
 done:
@@ -255,6 +259,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     static const int counts[RECORD_KIND_COUNT] = {LS_COUNT, DS_COUNT, PT_COUNT, CN_COUNT};
     const char *row[SG_COUNT] = {0};
     char seq[24], attempt_text[24], kind[2] = {kind_letter[rec->kind], '\0'}, hash_text[24];
+    char id_hex[65], name_hex[65];
     uint64_t hash, known;
 
     assert(st != NULL && st->in_day && st->copying);
@@ -275,6 +280,8 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     for (int i = 0; i < counts[rec->kind]; i++)
         row[maps[rec->kind][i]] = rec->values[i];
     row[SG_EXTRA] = rec->extra;
+    store_forget_apply(st, rec, &row[SG_PARTICIPANT_IDENTITY], &row[SG_PARTICIPANT_NAME],
+                       &row[SG_EXTRA], id_hex, name_hex);
     for (int i = 0; i < SG_COUNT; i++) {
         int rc = append_field(st, row[i], i == SG_COUNT - 1, err);
         if (rc != 0)

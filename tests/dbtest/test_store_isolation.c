@@ -96,7 +96,7 @@ static void refused_value_costs_one_session(void **state)
 
     lk_error_init(&err);
     assert_int_equal(store_open(&st, getenv("DATABASE_URL"), &err), 0);
-    assert_int_equal(store_migrate(st, NULL, &err), 0);
+    assert_int_equal(store_migrate(st, false, NULL, &err), 0);
     assert_int_equal(
         store_run_begin(st, "2026-11-20", DAY, "2026-11-20", projects, 1, &run_id, &err), 0);
 

@@ -40,6 +40,7 @@ cleanup() {
     local status=$?
     sim_stop
     pg_stop
+    citus_stop
     if [ "$status" -eq 0 ] && ! check_outputs_for_secrets; then status=1; fi
     if [ "$status" -eq 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"; else log "work dir kept: $WORK"; fi
     exit "$status"
@@ -73,6 +74,83 @@ pg_stop() {
         for _ in $(seq 1 100); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
     fi
     PG_PID=
+}
+
+# Citus (tests of a distributed archive): a coordinator and two workers, each a private
+# PostgreSQL 15 with shared_preload_libraries=citus, on 127.0.0.1 (the nodes talk over TCP) and
+# a unix socket in $WORK, each stopped by its own pid. Citus must be installed: when it is not,
+# the installer is run ($LK_CITUS_INSTALL, $LK_SOURCE_DIR/../shared/citus/install.sh,
+# /work/shared/citus/install.sh, as root); with neither, the test fails (never skips).
+CITUS_PIDS=()
+CITUS_PORTS=()
+CITUS_OPTS=()
+
+citus_ensure_installed() {
+    local lib installer
+    lib=$("$PG_BIN/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
+    [ -f "$lib/citus.so" ] && return 0
+    for installer in "${LK_CITUS_INSTALL:-}" "${LK_SOURCE_DIR:-.}/../shared/citus/install.sh" \
+        /work/shared/citus/install.sh; do
+        [ -n "$installer" ] && [ -f "$installer" ] || continue
+        [ "$(id -u)" -eq 0 ] || fail "Citus is not installed and the installer $installer needs root"
+        bash "$installer" >&2 || fail "the Citus installer $installer failed"
+        [ -f "$lib/citus.so" ] && return 0
+    done
+    fail "Citus is not installed ($lib/citus.so missing) and no installer was found: set LK_CITUS_INSTALL to citus/install.sh or install Citus 13 for PostgreSQL 15"
+}
+
+# citus_node N: start node N (0 = coordinator) on a free 127.0.0.1 port; sets CITUS_PORTS[N]
+citus_node() {
+    local n=$1 dir=$WORK/citus$1 port tries
+    mkdir -p "$dir/data" "$dir/socket"
+    if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$dir"; fi
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; fail "initdb of Citus node $n failed"; }
+    for tries in 1 2 3 4 5 6 7 8; do
+        port=$(( 20000 + (RANDOM * 7 + $$ + n * 101 + tries) % 30000 ))
+        CITUS_OPTS[$n]="-c listen_addresses='127.0.0.1' -c unix_socket_directories='$dir/socket' -c port=$port -c shared_preload_libraries=citus -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200 -c citus.shard_count=${CITUS_SHARD_COUNT:-8}"
+        if as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "${CITUS_OPTS[$n]}" \
+            start >/dev/null 2>&1; then
+            CITUS_PORTS[$n]=$port
+            CITUS_PIDS[$n]=$(head -1 "$dir/data/postmaster.pid")
+            psql -X -q -h "$dir/socket" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+                -c "CREATE EXTENSION citus" >/dev/null || fail "CREATE EXTENSION citus on node $n"
+            return 0
+        fi
+    done
+    cat "$dir/server.log" >&2
+    fail "Citus node $n did not start"
+}
+
+# citus_start: coordinator + 2 workers; PG* and DATABASE_URL point at the coordinator.
+citus_start() {
+    citus_ensure_installed
+    citus_node 0; citus_node 1; citus_node 2
+    export PGHOST=$WORK/citus0/socket PGPORT=${CITUS_PORTS[0]} PGUSER=postgres PGDATABASE=postgres
+    export DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
+    psql_q "SELECT citus_set_coordinator_host('127.0.0.1', ${CITUS_PORTS[0]})" >/dev/null
+    psql_q "SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[1]})" >/dev/null
+    psql_q "SELECT citus_add_node('127.0.0.1', ${CITUS_PORTS[2]})" >/dev/null
+    log "Citus: coordinator on port ${CITUS_PORTS[0]}, workers on ${CITUS_PORTS[1]} and ${CITUS_PORTS[2]}"
+}
+
+# citus_restart_node N [pg_ctl restart options]: restart node N (fast), same port
+citus_restart_node() {
+    local n=$1 dir=$WORK/citus$1
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w restart -l "$dir/server.log" \
+        -o "${CITUS_OPTS[$n]}" >/dev/null
+    CITUS_PIDS[$n]=$(head -1 "$dir/data/postmaster.pid")
+}
+
+citus_stop() {
+    local pid
+    for pid in "${CITUS_PIDS[@]}"; do
+        [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -INT "$pid" 2>/dev/null || true
+    done
+    for pid in "${CITUS_PIDS[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
+    CITUS_PIDS=()
 }
 
 # psql_q SQL: one value, unaligned, no header
@@ -234,4 +312,23 @@ compare_complete_days() {
 ensure_expected() {
     "$LKARCHIVE_BIN" migrate >/dev/null 2>&1 || fail "migrate failed"
     load_expected "$1"
+}
+
+# The rollup-backed views of livekit_bi (tests/bi/reference.sql defines each from the base tables).
+VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type"
+
+# check_rollup WHEN: every rollup-backed view equals its base-table definition
+check_rollup() {
+    local view n rows
+    psql -X -q -v ON_ERROR_STOP=1 -f "$LK_SOURCE_DIR/tests/bi/reference.sql" >/dev/null 2>&1 \
+        || fail "$1: tests/bi/reference.sql does not load"
+    for view in $VIEWS; do
+        n=$(psql_q "SELECT livekit_bi_reference.differences('$view')")
+        [ "$n" -eq 0 ] || {
+            psql -X -c "TABLE livekit_bi.$view EXCEPT SELECT * FROM livekit_bi_reference.$view" >&2 || true
+            fail "$1: livekit_bi.$view has $n row(s) that differ from the base tables"
+        }
+    done
+    rows=$(psql_q "SELECT (SELECT count(*) FROM livekit.rollup_daily) + (SELECT count(*) FROM livekit.rollup_room_daily) + (SELECT count(*) FROM livekit.rollup_peak_daily)")
+    log "$1: rollup equals the base tables ($rows daily, room and peak rows)"
 }

@@ -241,6 +241,7 @@ static void config_defaults_without_file_or_env(void **state)
     assert_int_equal(cfg->lock_wait_s, 0);
     assert_int_equal(cfg->db_reconnect_attempts, 5);
     assert_false(cfg->acknowledge_gaps);
+    assert_true(cfg->citus_distribute);
     assert_string_equal(cfg->log_level, "info");
     assert_null(cfg->source_path);
 }
