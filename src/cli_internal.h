@@ -42,6 +42,19 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
 int cli_command_check(const struct config *cfg, const struct cli_options *opt,
                       struct lk_error *err);
 
+int cli_command_prune(const struct config *cfg, const struct cli_options *opt,
+                      struct lk_error *err);
+
+int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err);
+
+struct pseudo;
+/* The key of identity pseudonyms when pseudonymize_key_file is set (*out, the caller frees
+ * it with pseudo_free), else *out NULL; `needed` (forget), or pseudonymize_identities set
+ * without a key, is a configuration error. Returns 0 or LK_ECONFIG. */
+int cli_open_pseudo(const struct config *cfg, bool needed, struct pseudo **out,
+                    struct lk_error *err);
+
 struct store;
 /* run: write the metrics file (opt's, else cfg's; none: nothing) for a run that ends with
  * exit_status after duration_s; st (NULL: the database was not reached) gives the ledger's
