@@ -47,17 +47,6 @@ source ci/bench_lib.sh
 bench_pg_start -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB
 export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789 LIVEKIT_PROJECT_ID=p_bench
 
-sim_start() { # sim_start TODAY
-    rm -f "$WORK/sim.port"
-    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
-        --today "$1" --seed 7 --days 7 --sessions-per-day "$SESSIONS" --participants 4 \
-        --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
-        --quiet 2>"$WORK/sim.log" &
-    SIM_PID=$!
-    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
-    export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
-}
-sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=; }
 sim_requests() { curl -s "$LIVEKIT_ANALYTICS_URL/_sim/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
 sim_cpu_ms() { # user+system CPU of the simulator so far, ms
     awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$SIM_PID/stat"
@@ -169,7 +158,7 @@ if [ "$BENCH_ONLY" = uneven ]; then
 fi
 
 # (a) first load
-sim_start "$TODAY"
+sim_start "$TODAY" "$SESSIONS"
 reset_db
 req0=$(sim_requests); cpu0=$(sim_cpu_ms)
 timed first "$LK" run --today "$TODAY" --log-level warn
@@ -178,7 +167,7 @@ rows_first=$(rows_now)
 sim_stop
 
 # (b) the next night: the window moves one day, six days unchanged
-sim_start "$NEXT"
+sim_start "$NEXT" "$SESSIONS"
 req0=$(sim_requests)
 timed next "$LK" run --today "$NEXT" --log-level warn
 req_next=$(( $(sim_requests) - req0 - 1 ))
@@ -204,7 +193,7 @@ if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
     if [ ! -d tests/bench/baseline/node_modules ]; then
         (cd tests/bench/baseline && npm install --no-audit --no-fund --silent >/dev/null)
     fi
-    sim_start "$TODAY"
+    sim_start "$TODAY" "$SESSIONS"
     reset_db
     req0=$(sim_requests)
     BASELINE_TODAY=$TODAY timed baseline node tests/bench/baseline/baseline.mjs

@@ -196,17 +196,6 @@ echo "bench_bi: (C) rollup_refresh of a 20,000-session day and the next (crossin
 
 # ---- (D) inside lkarchive run ------------------------------------------------------------------
 if [ "$SIM_SESSIONS" -gt 0 ]; then
-    sim_start() { # sim_start TODAY
-        rm -f "$WORK/sim.port"
-        "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
-            --today "$1" --seed 7 --days 7 --sessions-per-day "$SIM_SESSIONS" --participants 4 \
-            --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
-            --quiet 2>"$WORK/sim.log" &
-        SIM_PID=$!
-        for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
-        export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
-    }
-    sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=; }
     # statement durations of lkarchive's own connection, from the server log
     logged_ms() { # logged_ms FROM_BYTE PATTERN: sum of the durations of matching statements
         tail -c +"$1" "$WORK/pg/server.log" | grep -a "duration: .* execute .*$2" \
@@ -215,7 +204,7 @@ if [ "$SIM_SESSIONS" -gt 0 ]; then
     night() { # night LABEL TODAY
         local from t0
         from=$(( $(stat -c %s "$WORK/pg/server.log") + 1 ))
-        sim_start "$2"
+        sim_start "$2" "$SIM_SESSIONS"
         t0=$(now_ms)
         PGOPTIONS='-c log_min_duration_statement=0' "$LK" run --today "$2" --log-level warn >"$WORK/$1.out" 2>"$WORK/$1.err" \
             || { cat "$WORK/$1.err" >&2; echo "bench_bi: $1 failed" >&2; exit 1; }
