@@ -96,7 +96,7 @@ BEGIN
                  AND l.lanname = 'sql') THEN
         EXECUTE $ddl$
 CREATE OR REPLACE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
-RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off AS $body$
+RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan AS $body$
 BEGIN
     RETURN (
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
