@@ -17,68 +17,83 @@
 #include "pq.h"
 #include "store_internal.h"
 
-/* A session listed under two days (an API whose day filter overlaps) stays with the first,
- * so re-runs do not move it back and forth.
+/* One write per session and day: the newest staged list entry (l) and details (d) of each
+ * session, joined, and what the archive holds (a), give the row as it must be; it is
+ * inserted, or rewritten only when something differs, so re-runs leave rows untouched. Each
+ * source owns its columns: a session without staged details keeps its archived details (and
+ * details_archived), one without a staged list entry (not expected: details are fetched for
+ * listed sessions) keeps its list columns. The list's room name wins, then the archive's, then
+ * the details'. A session listed under two days (an API whose day filter overlaps) stays with
+ * the first, so re-runs do not move it back and forth.
  * $1 project, $2 day, $3 discarded attempts, $4 the sessions to merge (NULL: all of them),
  * $5 the day's transaction time (participants, connections: $1 project, $2 discarded attempts,
- * $3 the sessions, $4 the time). Each merge keeps the newest staged row per key and rewrites a
- * row only when something differs, so re-runs leave rows untouched.
+ * $3 the sessions, $4 the time).
  * Citus: every parameter carries its type (a worker cannot infer an uncast one: "could not
  * determine data type of parameter $1"), and updated_at is the transaction's now(), read once by
  * the client (merge_stage) and inserted with the row, then taken from `excluded` by the update:
  * a DO UPDATE SET on a distributed table allows only IMMUTABLE functions, and a parameter
  * there reaches the worker untyped. On one server both are exactly what now() and the inferred
  * types were. */
-static const char SQL_MERGE_LIST_SESSIONS[] =
+#define SQL_NEWEST_STAGED(kind, columns)                                                           \
+    "(SELECT DISTINCT ON (s.session_id) s.session_id, " columns " FROM lk_stage s"                 \
+    " WHERE s.kind = '" kind "' AND s.attempt <> ALL ($3::integer[])"                              \
+    " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"                                 \
+    " ORDER BY s.session_id, s.seq DESC)"
+#define SQL_FROM_LIST(column) " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
+#define SQL_FROM_DETAILS(column)                                                                   \
+    " CASE WHEN d.session_id IS NULL THEN a." column " ELSE d." column " END,"
+/* Longer than a C string literal may be (4095): two halves, joined by merge_sessions. */
+static const char SQL_MERGE_SESSIONS_SELECT[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
     " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
-    " num_active_participants, list_day, list_extra, list_hash, updated_at)"
-    " SELECT DISTINCT ON (s.session_id) $1::text, s.session_id, s.room_name, s.created_at,"
-    " s.ended_at, s.last_active, s.bandwidth_in, s.bandwidth_out, s.egress,"
-    " s.num_participants, s.num_active_participants, $2::date, s.extra, s.list_hash,"
-    " $5::timestamptz"
-    " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($3::integer[])"
-    " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
-    " ORDER BY s.session_id, s.seq DESC"
+    " num_active_participants, list_day, list_extra, list_hash, start_time, end_time, bandwidth,"
+    " connection_minutes, details_num_participants, details_extra, details_archived, updated_at)"
+    " SELECT $1::text, COALESCE(l.session_id, d.session_id),"
+    " COALESCE(l.room_name, a.room_name, d.room_name)," SQL_FROM_LIST("created_at")
+        SQL_FROM_LIST("ended_at") SQL_FROM_LIST("last_active") SQL_FROM_LIST("bandwidth_in")
+            SQL_FROM_LIST("bandwidth_out") SQL_FROM_LIST("egress") SQL_FROM_LIST("num_participants")
+                SQL_FROM_LIST("num_active_participants")
+    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_day, $2::date)"
+    "  ELSE LEAST(a.list_day, $2::date) END,"
+    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_extra, '{}') ELSE l.extra END,"
+    SQL_FROM_LIST("list_hash") SQL_FROM_DETAILS("start_time") SQL_FROM_DETAILS("end_time")
+        SQL_FROM_DETAILS("bandwidth") SQL_FROM_DETAILS("connection_minutes")
+            SQL_FROM_DETAILS("details_num_participants")
+    " CASE WHEN d.session_id IS NULL THEN COALESCE(a.details_extra, '{}') ELSE d.details_extra END,"
+    " d.session_id IS NOT NULL OR COALESCE(a.details_archived, false), $5::timestamptz";
+static const char SQL_MERGE_SESSIONS_FROM[] =
+    " FROM " SQL_NEWEST_STAGED("L", "s.room_name, s.created_at, s.ended_at, s.last_active,"
+                                    " s.bandwidth_in, s.bandwidth_out, s.egress,"
+                                    " s.num_participants, s.num_active_participants,"
+                                    " s.extra, s.list_hash") " l"
+    " FULL JOIN " SQL_NEWEST_STAGED("D", "s.room_name, s.start_time, s.end_time, s.bandwidth,"
+                                         " s.connection_minutes, s.details_num_participants,"
+                                         " s.extra AS details_extra") " d"
+    " ON d.session_id = l.session_id"
+    " LEFT JOIN livekit.sessions a ON a.project_id = $1::text"
+    " AND a.session_id = COALESCE(l.session_id, d.session_id)"
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
-    " room_name = COALESCE(excluded.room_name, t.room_name), created_at = excluded.created_at,"
+    " room_name = excluded.room_name, created_at = excluded.created_at,"
     " ended_at = excluded.ended_at, last_active = excluded.last_active,"
     " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
     " egress = excluded.egress, num_participants = excluded.num_participants,"
-    " num_active_participants = excluded.num_active_participants,"
-    " list_day = LEAST(t.list_day, excluded.list_day), list_extra = excluded.list_extra,"
-    " list_hash = excluded.list_hash, updated_at = excluded.updated_at"
-    " WHERE (COALESCE(excluded.room_name, t.room_name), excluded.created_at, excluded.ended_at,"
-    " excluded.last_active, excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress,"
-    " excluded.num_participants, excluded.num_active_participants,"
-    " LEAST(t.list_day, excluded.list_day),"
-    " excluded.list_extra, excluded.list_hash)"
+    " num_active_participants = excluded.num_active_participants, list_day = excluded.list_day,"
+    " list_extra = excluded.list_extra, list_hash = excluded.list_hash,"
+    " start_time = excluded.start_time, end_time = excluded.end_time,"
+    " bandwidth = excluded.bandwidth, connection_minutes = excluded.connection_minutes,"
+    " details_num_participants = excluded.details_num_participants,"
+    " details_extra = excluded.details_extra, details_archived = excluded.details_archived,"
+    " updated_at = excluded.updated_at"
+    " WHERE (excluded.room_name, excluded.created_at, excluded.ended_at, excluded.last_active,"
+    " excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress, excluded.num_participants,"
+    " excluded.num_active_participants, excluded.list_day, excluded.list_extra,"
+    " excluded.list_hash, excluded.start_time, excluded.end_time, excluded.bandwidth,"
+    " excluded.connection_minutes, excluded.details_num_participants, excluded.details_extra,"
+    " excluded.details_archived)"
     " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
     " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
-    " t.list_extra, t.list_hash)";
-
-static const char SQL_MERGE_DETAILS[] =
-    "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, start_time, end_time,"
-    " bandwidth, connection_minutes, details_num_participants, details_extra, details_archived,"
-    " list_day, updated_at)"
-    " SELECT DISTINCT ON (s.session_id) $1::text, s.session_id, s.room_name, s.start_time,"
-    " s.end_time, s.bandwidth, s.connection_minutes, s.details_num_participants, s.extra, true,"
-    " $2::date, $5::timestamptz"
-    " FROM lk_stage s WHERE s.kind = 'D' AND s.attempt <> ALL ($3::integer[])"
-    " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"
-    " ORDER BY s.session_id, s.seq DESC"
-    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
-    " room_name = COALESCE(t.room_name, excluded.room_name), start_time = excluded.start_time,"
-    " end_time = excluded.end_time, bandwidth = excluded.bandwidth,"
-    " connection_minutes = excluded.connection_minutes,"
-    " details_num_participants = excluded.details_num_participants,"
-    " details_extra = excluded.details_extra, details_archived = true, updated_at = "
-    "excluded.updated_at"
-    " WHERE (COALESCE(t.room_name, excluded.room_name), excluded.start_time, excluded.end_time,"
-    " excluded.bandwidth, excluded.connection_minutes, excluded.details_num_participants,"
-    " excluded.details_extra, true)"
-    " IS DISTINCT FROM (t.room_name, t.start_time, t.end_time, t.bandwidth,"
-    " t.connection_minutes, t.details_num_participants, t.details_extra, t.details_archived)";
+    " t.list_extra, t.list_hash, t.start_time, t.end_time, t.bandwidth, t.connection_minutes,"
+    " t.details_num_participants, t.details_extra, t.details_archived)";
 
 static const char SQL_MERGE_PARTICIPANTS[] =
     "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"
@@ -205,17 +220,33 @@ static int run_merge(struct store *st, const char *sql, enum metrics_table table
     return rc;
 }
 
+static int merge_sessions(struct store *st, const char *discarded, const char *subset,
+                          struct lk_error *err)
+{
+    size_t select_len = strlen(SQL_MERGE_SESSIONS_SELECT);
+    char *sql = malloc(select_len + sizeof SQL_MERGE_SESSIONS_FROM);
+    int rc;
+
+    if (sql == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    memcpy(sql, SQL_MERGE_SESSIONS_SELECT, select_len);
+    memcpy(sql + select_len, SQL_MERGE_SESSIONS_FROM, sizeof SQL_MERGE_SESSIONS_FROM);
+    rc = run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
+    free(sql);
+    return rc;
+}
+
 int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
                          struct lk_error *err)
 {
     int rc = 0;
 
+    /* no list entry differs from the archive: no details were fetched either */
     if (st->list_rows_changed)
-        rc = run_merge(st, SQL_MERGE_LIST_SESSIONS, METRICS_SESSIONS, "sessions from the list",
-                       discarded, subset, true, err);
-    if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_DETAILS, METRICS_SESSIONS, "session details", discarded,
-                       subset, true, err);
+        rc = merge_sessions(st, discarded, subset, err);
+
     if (rc == 0)
         rc = run_merge(st, SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", discarded,
                        subset, false, err);
