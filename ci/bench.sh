@@ -8,13 +8,21 @@
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
 #   (d) the lower bound: COPY of the same rows, already flattened, into the same empty tables
+#       (the archive's own, with all their indexes and foreign keys)
+#   (d0) the floor under it: the same COPY into tables with only their primary keys (a scratch
+#       schema, bench_floor: LIKE the archive's tables, defaults and generated columns included)
 #   (e) uneven days: six days of 10 sessions, then one day of 2.5 x N (50,000), in one run
 #   (f) uneven projects: a small project (7 x 10), then a big one (7 x N), in one run
 #   (g) peak RSS of a 50,000-session list page, a 10,000-participant details answer, a small run
-# and prints wall time, rows per second, requests, peak RSS, the simulator's own CPU time,
-# the ratios c/a (speed-up over the baseline), a/d and b/a, and rows/s per day of (e) and (f)
-# (each day timed from lkarchive's per-day lines on stdout; a database of its own for each).
-# BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f).
+# and prints wall time, rows per second, requests, peak RSS, the contender's own CPU (user+sys,
+# /usr/bin/time) and PostgreSQL's CPU during the run (pg_cpu_ms in bench_lib.sh: the postmaster
+# and all its processes, before and after; each run starts after a CHECKPOINT, so the previous
+# run's dirty pages are not written on its time), the simulator's own CPU time, the ratios c/a
+# (speed-up over the baseline), a/d, b/a and PostgreSQL CPU a/d and a/d0, and rows/s per day of
+# (e) and (f) (each day timed from lkarchive's per-day lines on stdout; a database of its own
+# for each) with PostgreSQL's CPU over each of those runs.
+# BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f); BENCH_ONLY=core only
+# (a), (b), (d) and (d0), for a quick look.
 # BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
 # project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
 # BENCH_UNEVEN_TIMEOUT (seconds, default 600) stops an (e) or (f) run that takes longer and
@@ -29,7 +37,8 @@ NEXT=$(date -u -d "$TODAY + 1 day" +%F)
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_INDEXES=${BENCH_INDEXES:-new}
 UNEVEN_TIMEOUT=${BENCH_UNEVEN_TIMEOUT:-600}
-case $BENCH_ONLY in "" | uneven) ;; *) echo "bench: BENCH_ONLY is empty or 'uneven'" >&2; exit 2 ;; esac
+case $BENCH_ONLY in "" | uneven | core) ;; *) echo "bench: BENCH_ONLY is empty, 'uneven' or 'core'" >&2; exit 2 ;; esac
+[ "$BENCH_ONLY" = core ] && BENCH_SKIP_BASELINE=1
 case $BENCH_INDEXES in new | old) ;; *) echo "bench: BENCH_INDEXES is 'new' or 'old'" >&2; exit 2 ;; esac
 
 bash ci/deps.sh >/dev/null
@@ -52,7 +61,8 @@ sim_cpu_ms() { # user+system CPU of the simulator so far, ms
     awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$SIM_PID/stat"
 }
 reset_db() {
-    PGOPTIONS='-c client_min_messages=warning' psql -X -q -c "DROP SCHEMA IF EXISTS livekit CASCADE" >/dev/null
+    PGOPTIONS='-c client_min_messages=warning' psql -X -q \
+        -c "DROP SCHEMA IF EXISTS livekit CASCADE" -c "DROP SCHEMA IF EXISTS bench_floor CASCADE" >/dev/null
     "$LK" migrate >/dev/null 2>&1
     if [ "$BENCH_INDEXES" = old ]; then # sql/001_schema.sql's indexes, before 009
         psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
@@ -63,16 +73,28 @@ CREATE INDEX sessions_list_day ON livekit.sessions (project_id, list_day);
 SQL
     fi
 }
-rows_now() { psql -X -At -c "SELECT (SELECT count(*) FROM livekit.sessions) + (SELECT count(*) FROM livekit.participants) + (SELECT count(*) FROM livekit.participant_connections)"; }
-# timed NAME CMD...: wall ms and peak RSS (KiB) into $WORK/NAME.*
+rows_now() { # rows_now [SCHEMA]: rows in the three tables of livekit (or SCHEMA)
+    local s=${1:-livekit}
+    psql -X -At -c "SELECT (SELECT count(*) FROM $s.sessions) + (SELECT count(*) FROM $s.participants) + (SELECT count(*) FROM $s.participant_connections)"
+}
+# pg_cpu_start: a CHECKPOINT (the previous run's dirty pages are not written on the next run's
+# time), then PostgreSQL's CPU so far (ms) for pg_cpu_since
+pg_cpu_start() { psql -X -q -c CHECKPOINT >/dev/null; pg_cpu_ms; }
+pg_cpu_since() { echo $(( $(pg_cpu_ms) - $1 )); }
+# timed NAME CMD...: into $WORK/NAME.*: wall ms (.ms), peak RSS KiB (.rss), the command's own
+# user+sys CPU ms (.cpu) and PostgreSQL's CPU ms during it (.pgcpu)
 timed() {
     local name=$1; shift
-    local start end
+    local start end pg0
+    pg0=$(pg_cpu_start)
     start=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$WORK/$name.rss" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" \
+    /usr/bin/time -f '%M %U %S' -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" \
         || { cat "$WORK/$name.err" >&2; echo "bench: $name failed" >&2; exit 1; }
     end=$(date +%s%N)
     echo $(( (end - start) / 1000000 )) >"$WORK/$name.ms"
+    pg_cpu_since "$pg0" >"$WORK/$name.pgcpu"
+    awk -v rss="$WORK/$name.rss" -v cpu="$WORK/$name.cpu" \
+        'END { print $1 > rss; printf "%.0f\n", ($2 + $3) * 1000 > cpu }' "$WORK/$name.time"
 }
 
 # (e), (f): one lkarchive run over an uneven dataset on a fresh database; each per-day line of
@@ -80,7 +102,7 @@ timed() {
 # first day's includes start-up). On timeout the unfinished day's statement is recorded.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
 uneven_run() { # uneven_run NAME PROJECTS SIM_OPTIONS...
-    local name=$1 projects=$2 lk_pid stamp_pid start status=0 project sim_projects=()
+    local name=$1 projects=$2 lk_pid stamp_pid start pg0 status=0 project sim_projects=()
     shift 2
     reset_db
     rm -f "$WORK/sim.port" "$WORK/$name.fifo" "$WORK/$name.timeout"
@@ -94,6 +116,7 @@ uneven_run() { # uneven_run NAME PROJECTS SIM_OPTIONS...
     mkfifo "$WORK/$name.fifo"
     stamp <"$WORK/$name.fifo" >"$WORK/$name.days" &
     stamp_pid=$!
+    pg0=$(pg_cpu_start)
     start=$EPOCHREALTIME
     echo "$start" >"$WORK/$name.start"
     LIVEKIT_PROJECT_ID=$projects "$LK" run --today "$TODAY" --log-level warn \
@@ -115,6 +138,7 @@ uneven_run() { # uneven_run NAME PROJECTS SIM_OPTIONS...
     wait "$lk_pid" || status=$?
     wait "$stamp_pid" || true
     echo "$EPOCHREALTIME" >"$WORK/$name.end"
+    pg_cpu_since "$pg0" >"$WORK/$name.pgcpu"
     sim_stop
     if [ "$status" -ne 0 ] && [ ! -e "$WORK/$name.timeout" ]; then
         cat "$WORK/$name.err" >&2; echo "bench: $name failed" >&2; exit 1
@@ -138,6 +162,7 @@ uneven_report() { # uneven_report NAME TITLE
         echo " lkarchive was running:"
         sed 's/^/    /' "$WORK/$name.timeout"
     fi
+    awk -v pg="$(cat "$WORK/$name.pgcpu")" 'BEGIN { printf "  PostgreSQL CPU over the whole run: %.1f s\n", pg / 1000 }'
 }
 uneven_all() {
     uneven_run uneven_days p_bench --sessions-per-day 10 --day-sessions "0:$(( SESSIONS * 5 / 2 ))"
@@ -177,16 +202,39 @@ sim_stop
 "$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
     --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
     --expected-dir "$WORK/flat" --dump-only 2>/dev/null
-reset_db
-cat >"$WORK/copy.sql" <<SQL
+copy_sql() { # copy_sql SCHEMA: the script that COPYs the flattened rows into SCHEMA's tables
+    cat <<SQL
 BEGIN;
-\copy livekit.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
-\copy livekit.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
-\copy livekit.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
+\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
+\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
+\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
 COMMIT;
 SQL
+}
+reset_db
+copy_sql livekit >"$WORK/copy.sql"
 timed copy psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy.sql"
 rows_copy=$(rows_now)
+
+# (d0) the floor: the same COPY into tables with only their primary keys (no secondary index,
+# no foreign key), made LIKE the archive's (defaults, the generated column) on a fresh archive
+reset_db
+psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE SCHEMA bench_floor;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
+        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
+            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
+            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
+    END LOOP;
+END $$;
+SQL
+copy_sql bench_floor >"$WORK/copy_floor.sql"
+timed copy_floor psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy_floor.sql"
+rows_floor=$(rows_now bench_floor)
 
 # (c) the Node.js baseline
 if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
@@ -200,6 +248,37 @@ if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
     req_base=$(( $(sim_requests) - req0 - 1 ))
     rows_base=$(rows_now)
     sim_stop
+fi
+
+ms() { cat "$WORK/$1.ms"; }
+cpu() { cat "$WORK/$1.cpu"; }
+pgcpu() { cat "$WORK/$1.pgcpu"; }
+rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
+rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
+row() { printf '%-34s %10s %10s %10s %12s %10s %12s\n' "$@"; }
+summary() {
+    echo
+    row "run" "wall ms" "rows/s" "requests" "peak RSS MiB" "own CPU ms" "PG CPU ms"
+    row "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)" "$(cpu first)" "$(pgcpu first)"
+    row "(b) lkarchive next night" "$(ms next)" "-" "$req_next" "$(rss_mib next)" "$(cpu next)" "$(pgcpu next)"
+    [ -z "${BENCH_SKIP_BASELINE:-}" ] && row "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)" "$(cpu baseline)" "$(pgcpu baseline)"
+    row "(d) COPY lower bound" "$(ms copy)" "$(rate "$rows_copy" "$(ms copy)")" "0" "-" "$(cpu copy)" "$(pgcpu copy)"
+    row "(d0) COPY, primary keys only" "$(ms copy_floor)" "$(rate "$rows_floor" "$(ms copy_floor)")" "0" "-" "$(cpu copy_floor)" "$(pgcpu copy_floor)"
+    printf '%-34s %10s\n' "simulator CPU serving (a)" "$sim_first_ms"
+    echo "(own CPU: the contender's user+sys, psql's for (d) and (d0); PG CPU: the server's, all processes)"
+    echo
+    echo "rows archived by (a): $rows_first; by (d): $rows_copy; by (d0): $rows_floor${rows_base:+; by (c): $rows_base}"
+    [ -z "${BENCH_SKIP_BASELINE:-}" ] && echo "c/a (first load speed-up over the baseline, target >= 20): $(ratio "$(ms baseline)" "$(ms first)")"
+    echo "a/d (first load over the COPY bound, target <= 2 + simulator): $(ratio "$(ms first)" "$(ms copy)")"
+    echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
+    echo "b/a (next night over first load, target <= 0.1): $(ratio "$(ms next)" "$(ms first)")"
+    echo "PG CPU a/d (first load's PostgreSQL CPU over the COPY into the archive's tables): $(ratio "$(pgcpu first)" "$(pgcpu copy)")"
+    echo "PG CPU a/d0 (first load's PostgreSQL CPU over a plain COPY, primary keys only, target <= 2): $(ratio "$(pgcpu first)" "$(pgcpu copy_floor)")"
+}
+if [ "$BENCH_ONLY" = core ]; then
+    summary
+    exit 0
 fi
 
 # (e), (f) uneven shapes
@@ -225,23 +304,7 @@ mem_run mem_page "page_limit: 50000" --days 1 --sessions-per-day 50000 --partici
 mem_run mem_details "page_limit: 100" --days 1 --sessions-per-day 2 --participants 10000 --connections 10000 --exact-counts
 mem_run mem_small "page_limit: 100" --days 1 --sessions-per-day 1000 --participants 4 --connections 6
 
-ms() { cat "$WORK/$1.ms"; }
-rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
-rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
-
-printf '\n%-34s %10s %12s %10s %12s\n' "run" "wall ms" "rows/s" "requests" "peak RSS MiB"
-printf '%-34s %10s %12s %10s %12s\n' "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)"
-printf '%-34s %10s %12s %10s %12s\n' "(b) lkarchive next night" "$(ms next)" "-" "$req_next" "$(rss_mib next)"
-[ -z "${BENCH_SKIP_BASELINE:-}" ] && printf '%-34s %10s %12s %10s %12s\n' "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)"
-printf '%-34s %10s %12s %10s %12s\n' "(d) COPY lower bound" "$(ms copy)" "$(rate "$rows_copy" "$(ms copy)")" "0" "-"
-printf '%-34s %10s\n' "simulator CPU serving (a)" "$sim_first_ms"
-echo
-echo "rows archived by (a): $rows_first; by (d): $rows_copy${rows_base:+; by (c): $rows_base}"
-[ -z "${BENCH_SKIP_BASELINE:-}" ] && echo "c/a (first load speed-up over the baseline, target >= 10): $(ratio "$(ms baseline)" "$(ms first)")"
-echo "a/d (first load over the COPY bound, target <= 2 + simulator): $(ratio "$(ms first)" "$(ms copy)")"
-echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
-echo "b/a (next night over first load, target <= 0.2): $(ratio "$(ms next)" "$(ms first)")"
+summary
 echo
 echo "peak RSS, target < 32 MiB:"
 echo "  one list page of 50,000 sessions (page_limit 50000): $(rss_mib mem_page) MiB"

@@ -2,7 +2,8 @@
 # PostgreSQL 15 in $WORK/pg (unix socket only, no TCP) stopped by its own pid when the script
 # exits, and the simulator's pid ($SIM_PID) stopped the same way. Source it after setting WORK;
 # a script with more to clean up defines bench_cleanup_extra before sourcing. The benchmark's
-# dataset comes from the simulator at $SIM (sim_start, sim_stop).
+# dataset comes from the simulator at $SIM (sim_start, sim_stop); the server's CPU time so far
+# is pg_cpu_ms.
 PG_PID= SIM_PID=
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 bench_cleanup() {
@@ -40,3 +41,23 @@ sim_start() {
     export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
 }
 sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=; }
+
+# pg_cpu_ms: user+system CPU, in ms, the private server ($PG_PID and all its processes) has
+# used so far; the difference of two calls is its CPU between them. From /proc, in clock ticks
+# (getconf CLK_TCK): the postmaster's stat fields 14 and 15 (utime, stime, its own) and 16 and
+# 17 (cutime, cstime: the children it has reaped, i.e. exited backends and workers), plus 14
+# and 15 of every live child (pgrep -P: background processes and connected backends). A backend
+# whose client has just left may still be exiting, its CPU in neither figure yet, so it waits
+# PG_CPU_SETTLE seconds (0.5) first. A child that exits between pgrep and the read of the stat
+# files may be missed or counted twice: rare once the run is over and the server idle.
+pg_cpu_ms() {
+    local kids
+    sleep "${PG_CPU_SETTLE:-0.5}"
+    kids=$(pgrep -P "$PG_PID" | sed 's|.*|/proc/&/stat|' | tr '\n' ' ' || true)
+    # shellcheck disable=SC2086 # one path per live child
+    { cat "/proc/$PG_PID/stat" $kids 2>/dev/null || true; } | awk -v pm="$PG_PID" -v hz="$(getconf CLK_TCK)" '
+        { pid = $1; sub(/^.*\) /, "") }   # after "(comm) ": field 1 is stat field 3
+        pid == pm { t += $12 + $13 + $14 + $15; next }
+        { t += $12 + $13 }
+        END { printf "%d\n", t * 1000 / hz }'
+}
