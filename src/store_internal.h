@@ -39,6 +39,10 @@ struct store {
     char **locked_projects; /* advisory locks held, taken again after a reconnect */
     size_t locked_count;
     bool dry_run; /* store_set_dry_run: no run, ledger or day is written */
+    /* the database has the citus extension (read at the first day): the merges of new
+     * sessions' rows take the ON CONFLICT path too, whose errors Citus reports with their
+     * SQLSTATE (its plain INSERT ... SELECT does not, so a refused value would stop the run) */
+    enum { STORE_CITUS_UNKNOWN, STORE_CITUS_NO, STORE_CITUS_YES } citus;
 
     /* the open day (store_stage.c, store_merge.c) */
     char project[128];

@@ -39,7 +39,8 @@
     " WHERE s.kind = '" kind "' AND s.attempt <> ALL ($3::integer[])"                              \
     " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"                                 \
     " ORDER BY s.session_id, s.seq DESC)"
-#define SQL_FROM_LIST(column) " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
+#define SQL_FROM_LIST(column)                                                                      \
+    " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
 #define SQL_FROM_DETAILS(column)                                                                   \
     " CASE WHEN d.session_id IS NULL THEN a." column " ELSE d." column " END,"
 /* Longer than a C string literal may be (4095): two halves, joined by merge_sessions. */
@@ -49,64 +50,148 @@ static const char SQL_MERGE_SESSIONS_SELECT[] =
     " num_active_participants, list_day, list_extra, list_hash, start_time, end_time, bandwidth,"
     " connection_minutes, details_num_participants, details_extra, details_archived, updated_at)"
     " SELECT $1::text, COALESCE(l.session_id, d.session_id),"
-    " COALESCE(l.room_name, a.room_name, d.room_name)," SQL_FROM_LIST("created_at")
-        SQL_FROM_LIST("ended_at") SQL_FROM_LIST("last_active") SQL_FROM_LIST("bandwidth_in")
-            SQL_FROM_LIST("bandwidth_out") SQL_FROM_LIST("egress") SQL_FROM_LIST("num_participants")
-                SQL_FROM_LIST("num_active_participants")
-    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_day, $2::date)"
-    "  ELSE LEAST(a.list_day, $2::date) END,"
-    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_extra, '{}') ELSE l.extra END,"
-    SQL_FROM_LIST("list_hash") SQL_FROM_DETAILS("start_time") SQL_FROM_DETAILS("end_time")
-        SQL_FROM_DETAILS("bandwidth") SQL_FROM_DETAILS("connection_minutes")
-            SQL_FROM_DETAILS("details_num_participants")
-    " CASE WHEN d.session_id IS NULL THEN COALESCE(a.details_extra, '{}') ELSE d.details_extra END,"
-    " d.session_id IS NOT NULL OR COALESCE(a.details_archived, false), $5::timestamptz";
-static const char SQL_MERGE_SESSIONS_FROM[] =
-    " FROM " SQL_NEWEST_STAGED("L", "s.room_name, s.created_at, s.ended_at, s.last_active,"
-                                    " s.bandwidth_in, s.bandwidth_out, s.egress,"
-                                    " s.num_participants, s.num_active_participants,"
-                                    " s.extra, s.list_hash") " l"
-    " FULL JOIN " SQL_NEWEST_STAGED("D", "s.room_name, s.start_time, s.end_time, s.bandwidth,"
-                                         " s.connection_minutes, s.details_num_participants,"
-                                         " s.extra AS details_extra") " d"
-    " ON d.session_id = l.session_id"
-    " LEFT JOIN livekit.sessions a ON a.project_id = $1::text"
-    " AND a.session_id = COALESCE(l.session_id, d.session_id)"
-    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
-    " room_name = excluded.room_name, created_at = excluded.created_at,"
-    " ended_at = excluded.ended_at, last_active = excluded.last_active,"
-    " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
-    " egress = excluded.egress, num_participants = excluded.num_participants,"
-    " num_active_participants = excluded.num_active_participants, list_day = excluded.list_day,"
-    " list_extra = excluded.list_extra, list_hash = excluded.list_hash,"
-    " start_time = excluded.start_time, end_time = excluded.end_time,"
-    " bandwidth = excluded.bandwidth, connection_minutes = excluded.connection_minutes,"
-    " details_num_participants = excluded.details_num_participants,"
-    " details_extra = excluded.details_extra, details_archived = excluded.details_archived,"
-    " updated_at = excluded.updated_at"
-    " WHERE (excluded.room_name, excluded.created_at, excluded.ended_at, excluded.last_active,"
-    " excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress, excluded.num_participants,"
-    " excluded.num_active_participants, excluded.list_day, excluded.list_extra,"
-    " excluded.list_hash, excluded.start_time, excluded.end_time, excluded.bandwidth,"
-    " excluded.connection_minutes, excluded.details_num_participants, excluded.details_extra,"
-    " excluded.details_archived)"
-    " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
-    " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
-    " t.list_extra, t.list_hash, t.start_time, t.end_time, t.bandwidth, t.connection_minutes,"
-    " t.details_num_participants, t.details_extra, t.details_archived)";
+    " COALESCE(l.room_name, a.room_name, d.room_name)," SQL_FROM_LIST("created_at") SQL_FROM_LIST(
+        "ended_at") SQL_FROM_LIST("last_active") SQL_FROM_LIST("bandwidth_in") SQL_FROM_LIST("bandw"
+                                                                                             "idth_"
+                                                                                             "out")
+        SQL_FROM_LIST("egress") SQL_FROM_LIST("num_participants") SQL_FROM_LIST(
+            "num_active_participants") " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_day, "
+                                       "$2::date)"
+                                       "  ELSE LEAST(a.list_day, $2::date) END,"
+                                       " CASE WHEN l.session_id IS NULL THEN "
+                                       "COALESCE(a.list_extra, '{}') ELSE l.extra "
+                                       "END," SQL_FROM_LIST("list_hash") SQL_FROM_DETAILS(
+                                           "start_time") SQL_FROM_DETAILS("end_time")
+                                           SQL_FROM_DETAILS("bandwidth") SQL_FROM_DETAILS(
+                                               "connection_minutes")
+                                               SQL_FROM_DETAILS(
+                                                   "details_num_participants") " CASE WHEN "
+                                                                               "d.session_id IS "
+                                                                               "NULL THEN "
+                                                                               "COALESCE(a.details_"
+                                                                               "extra, '{}') ELSE "
+                                                                               "d.details_extra "
+                                                                               "END,"
+                                                                               " d.session_id IS "
+                                                                               "NOT NULL OR "
+                                                                               "COALESCE(a.details_"
+                                                                               "archived, false), "
+                                                                               "$5::timestamptz";
+static const char SQL_MERGE_SESSIONS_FROM[] = " FROM " SQL_NEWEST_STAGED(
+    "L",
+    "s.room_name, s.created_at, s.ended_at, s.last_active,"
+    " s.bandwidth_in, s.bandwidth_out, s.egress,"
+    " s.num_participants, s.num_active_participants,"
+    " s.extra, s.list_hash") " l"
+                             " FULL JOIN " SQL_NEWEST_STAGED(
+                                 "D",
+                                 "s.room_name, s.start_time, s.end_time, s.bandwidth,"
+                                 " s.connection_minutes, s.details_num_participants,"
+                                 " s.extra AS details_extra") " d"
+                                                              " ON d.session_id = l.session_id"
+                                                              " LEFT JOIN livekit.sessions a ON "
+                                                              "a.project_id = $1::text"
+                                                              " AND a.session_id = "
+                                                              "COALESCE(l.session_id, d.session_id)"
+                                                              " ON CONFLICT (project_id, "
+                                                              "session_id) DO UPDATE SET"
+                                                              " room_name = excluded.room_name, "
+                                                              "created_at = excluded.created_at,"
+                                                              " ended_at = excluded.ended_at, "
+                                                              "last_active = excluded.last_active,"
+                                                              " bandwidth_in = "
+                                                              "excluded.bandwidth_in, "
+                                                              "bandwidth_out = "
+                                                              "excluded.bandwidth_out,"
+                                                              " egress = excluded.egress, "
+                                                              "num_participants = "
+                                                              "excluded.num_participants,"
+                                                              " num_active_participants = "
+                                                              "excluded.num_active_participants, "
+                                                              "list_day = excluded.list_day,"
+                                                              " list_extra = excluded.list_extra, "
+                                                              "list_hash = excluded.list_hash,"
+                                                              " start_time = excluded.start_time, "
+                                                              "end_time = excluded.end_time,"
+                                                              " bandwidth = excluded.bandwidth, "
+                                                              "connection_minutes = "
+                                                              "excluded.connection_minutes,"
+                                                              " details_num_participants = "
+                                                              "excluded.details_num_participants,"
+                                                              " details_extra = "
+                                                              "excluded.details_extra, "
+                                                              "details_archived = "
+                                                              "excluded.details_archived,"
+                                                              " updated_at = excluded.updated_at"
+                                                              " WHERE (excluded.room_name, "
+                                                              "excluded.created_at, "
+                                                              "excluded.ended_at, "
+                                                              "excluded.last_active,"
+                                                              " excluded.bandwidth_in, "
+                                                              "excluded.bandwidth_out, "
+                                                              "excluded.egress, "
+                                                              "excluded.num_participants,"
+                                                              " excluded.num_active_participants, "
+                                                              "excluded.list_day, "
+                                                              "excluded.list_extra,"
+                                                              " excluded.list_hash, "
+                                                              "excluded.start_time, "
+                                                              "excluded.end_time, "
+                                                              "excluded.bandwidth,"
+                                                              " excluded.connection_minutes, "
+                                                              "excluded.details_num_participants, "
+                                                              "excluded.details_extra,"
+                                                              " excluded.details_archived)"
+                                                              " IS DISTINCT FROM (t.room_name, "
+                                                              "t.created_at, t.ended_at, "
+                                                              "t.last_active, t.bandwidth_in,"
+                                                              " t.bandwidth_out, t.egress, "
+                                                              "t.num_participants, "
+                                                              "t.num_active_participants, "
+                                                              "t.list_day,"
+                                                              " t.list_extra, t.list_hash, "
+                                                              "t.start_time, t.end_time, "
+                                                              "t.bandwidth, t.connection_minutes,"
+                                                              " t.details_num_participants, "
+                                                              "t.details_extra, "
+                                                              "t.details_archived)";
 
-static const char SQL_MERGE_PARTICIPANTS[] =
-    "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"
-    " participant_name, joined_at, left_at, region, connection_type, sdk_version,"
-    " published_camera_track, published_microphone_track, published_screen_share_track,"
-    " published_screen_share_audio, extra, updated_at)"
-    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1::text, s.session_id,"
-    " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"
-    " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"
-    " s.screen_share_audio, s.extra, $4::timestamptz"
-    " FROM lk_stage s WHERE s.kind = 'P' AND s.attempt <> ALL ($2::integer[])"
+/* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts,
+ * $3 the sessions to merge), collected into lk_new before the sessions merge: their
+ * participants and connections cannot be in the archive (the foreign keys see to that), so
+ * they are plain INSERTs, without the ON CONFLICT probe and speculative insertion that rows
+ * which may exist pay. Read at merge time, in the day's transaction, so a session another day
+ * archived meanwhile is not taken for new. */
+static const char SQL_COLLECT_NEW_SESSIONS[] =
+    "INSERT INTO lk_new (session_id) SELECT l.session_id FROM (SELECT DISTINCT s.session_id"
+    " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($2::integer[])"
+    " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))) l"
+    " LEFT JOIN livekit.sessions a ON a.project_id = $1::text AND a.session_id = l.session_id"
+    " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING";
+
+/* The newest staged row per key ($1 project, $2 discarded attempts, $3 the sessions, $4 the
+ * time), of sessions new to the archive (SQL_NEW_ONLY) or not (SQL_ARCHIVED_ONLY, then the
+ * ON CONFLICT clause that rewrites a row only when something differs). */
+#define SQL_STAGED_OF(kind)                                                                        \
+    " FROM lk_stage s WHERE s.kind = '" kind "' AND s.attempt <> ALL ($2::integer[])"              \
     " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
-    " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
+#define SQL_NEW_ONLY " AND s.session_id IN (SELECT session_id FROM lk_new)"
+#define SQL_ARCHIVED_ONLY " AND s.session_id NOT IN (SELECT session_id FROM lk_new)"
+
+#define SQL_PARTICIPANTS_SELECT                                                                    \
+    "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"         \
+    " participant_name, joined_at, left_at, region, connection_type, sdk_version,"                 \
+    " published_camera_track, published_microphone_track, published_screen_share_track,"           \
+    " published_screen_share_audio, extra, updated_at)"                                            \
+    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1::text, s.session_id,"           \
+    " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"               \
+    " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"                   \
+    " s.screen_share_audio, s.extra, $4::timestamptz" SQL_STAGED_OF("P")
+#define SQL_PARTICIPANTS_ORDER " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
+static const char SQL_INSERT_NEW_PARTICIPANTS[] =
+    SQL_PARTICIPANTS_SELECT SQL_NEW_ONLY SQL_PARTICIPANTS_ORDER;
+static const char SQL_MERGE_PARTICIPANTS[] =
+    SQL_PARTICIPANTS_SELECT SQL_ARCHIVED_ONLY SQL_PARTICIPANTS_ORDER
     " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
     " participant_name = excluded.participant_name, joined_at = excluded.joined_at,"
     " left_at = excluded.left_at, region = excluded.region,"
@@ -125,14 +210,16 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     " t.published_microphone_track, t.published_screen_share_track,"
     " t.published_screen_share_audio, t.extra)";
 
+#define SQL_CONNECTIONS_SELECT                                                                     \
+    "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"     \
+    " participant_identity, joined_at, left_at, extra, updated_at)"                                \
+    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1::text, s.session_id, s.connection_id," \
+    " s.participant_identity, s.joined_at, s.left_at, s.extra, $4::timestamptz" SQL_STAGED_OF("C")
+#define SQL_CONNECTIONS_ORDER " ORDER BY s.session_id, s.connection_id, s.seq DESC"
+static const char SQL_INSERT_NEW_CONNECTIONS[] =
+    SQL_CONNECTIONS_SELECT SQL_NEW_ONLY SQL_CONNECTIONS_ORDER;
 static const char SQL_MERGE_CONNECTIONS[] =
-    "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"
-    " participant_identity, joined_at, left_at, extra, updated_at)"
-    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1::text, s.session_id, s.connection_id,"
-    " s.participant_identity, s.joined_at, s.left_at, s.extra, $4::timestamptz"
-    " FROM lk_stage s WHERE s.kind = 'C' AND s.attempt <> ALL ($2::integer[])"
-    " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
-    " ORDER BY s.session_id, s.connection_id, s.seq DESC"
+    SQL_CONNECTIONS_SELECT SQL_ARCHIVED_ONLY SQL_CONNECTIONS_ORDER
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
     " participant_identity = excluded.participant_identity, joined_at = excluded.joined_at,"
     " left_at = excluded.left_at, extra = excluded.extra, updated_at = excluded.updated_at"
@@ -238,21 +325,39 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
     return rc;
 }
 
+/* After the sessions: participants, then connections; of new sessions, then of the others. */
+static const struct child_merge {
+    const char *sql;
+    enum metrics_table table;
+    const char *what;
+    bool new_only; /* rows of the sessions in lk_new (none on Citus) */
+} child_merges[] = {
+    {SQL_INSERT_NEW_PARTICIPANTS, METRICS_PARTICIPANTS, "participants of new sessions", true},
+    {SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", false},
+    {SQL_INSERT_NEW_CONNECTIONS, METRICS_CONNECTIONS, "participant connections of new sessions",
+     true},
+    {SQL_MERGE_CONNECTIONS, METRICS_CONNECTIONS, "participant connections", false},
+};
+
 int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
                          struct lk_error *err)
 {
     int rc = 0;
 
     /* no list entry differs from the archive: no details were fetched either */
-    if (st->list_rows_changed)
+    if (!st->list_rows_changed)
+        return 0;
+    if (st->citus != STORE_CITUS_YES) {
+        const char *params[3] = {st->project, discarded, subset};
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_COLLECT_NEW_SESSIONS, 3, params, err,
+                     "find the sessions new to the archive");
+    }
+    if (rc == 0)
         rc = merge_sessions(st, discarded, subset, err);
-
-    if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", discarded,
-                       subset, false, err);
-    if (rc == 0)
-        rc = run_merge(st, SQL_MERGE_CONNECTIONS, METRICS_CONNECTIONS, "participant connections",
-                       discarded, subset, false, err);
+    for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++)
+        if (!child_merges[i].new_only || st->citus != STORE_CITUS_YES)
+            rc = run_merge(st, child_merges[i].sql, child_merges[i].table, child_merges[i].what,
+                           discarded, subset, false, err);
     return rc;
 }
 

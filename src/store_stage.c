@@ -83,7 +83,9 @@ static const char SQL_CREATE_STAGE[] =
     " details_num_participants integer, participant_name text, joined_at timestamptz,"
     " left_at timestamptz, region text, connection_type text, sdk_version text,"
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
-    " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS";
+    " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS;"
+    /* the staged sessions new to the archive (store_merge.c) */
+    "CREATE TEMP TABLE IF NOT EXISTS lk_new (session_id text PRIMARY KEY) ON COMMIT DELETE ROWS";
 
 /* $1 project $2 discarded attempts $3 full $4 day $5 settling seconds ("active" counts a
  * session still settling too: its details are fetched again). Rows: (session id, whether its
@@ -132,6 +134,20 @@ static int load_known(struct store *st, struct lk_error *err)
     return rc;
 }
 
+/* Whether the database has the citus extension (st->citus). */
+static int read_citus(struct store *st, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')", 0, NULL,
+                     err, "read whether the database runs Citus");
+
+    if (rc == 0)
+        st->citus = strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? STORE_CITUS_YES : STORE_CITUS_NO;
+    PQclear(res);
+    return rc;
+}
+
 int store_day_begin(struct store *st, const char *project, const char *day, bool full, bool isolate,
                     struct lk_error *err)
 {
@@ -154,6 +170,8 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
         goto done;
     st->in_day = true; /* from here on store_day_abort rolls the transaction back */
     rc = store_exec(st, SQL_CREATE_STAGE, "create the staging table", err);
+    if (rc == 0 && st->citus == STORE_CITUS_UNKNOWN)
+        rc = read_citus(st, err);
     if (rc == 0 && !full)
         rc = load_known(st, err);
     if (rc == 0)
