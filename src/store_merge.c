@@ -158,7 +158,8 @@ static const char SQL_MERGE_SESSIONS_FROM[] = " FROM " SQL_NEWEST_STAGED(
 
 /* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts,
  * $3 the sessions to merge), collected into lk_new before the sessions merge: their
- * participants and connections cannot be in the archive (the foreign keys see to that), so
+ * participants and connections are not in the archive (lkarchive writes a session's rows with
+ * the session, and prune deletes them with it; sql/042_no_foreign_keys.sql), so
  * they are plain INSERTs, without the ON CONFLICT probe and speculative insertion that rows
  * which may exist pay. Read at merge time, in the day's transaction, so a session another day
  * archived meanwhile is not taken for new. */
@@ -347,7 +348,9 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     /* no list entry differs from the archive: no details were fetched either */
     if (!st->list_rows_changed)
         return 0;
-    if (st->citus != STORE_CITUS_YES) {
+    /* a day in isolation takes the ON CONFLICT path for every row: a session deleted by hand
+     * without its participants (no foreign key says no) is then merged, not refused */
+    if (st->citus != STORE_CITUS_YES && !st->isolate) {
         const char *params[3] = {st->project, discarded, subset};
         rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_COLLECT_NEW_SESSIONS, 3, params, err,
                      "find the sessions new to the archive");
@@ -355,7 +358,7 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     if (rc == 0)
         rc = merge_sessions(st, discarded, subset, err);
     for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++)
-        if (!child_merges[i].new_only || st->citus != STORE_CITUS_YES)
+        if (!child_merges[i].new_only || (st->citus != STORE_CITUS_YES && !st->isolate))
             rc = run_merge(st, child_merges[i].sql, child_merges[i].table, child_merges[i].what,
                            discarded, subset, false, err);
     return rc;

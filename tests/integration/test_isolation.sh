@@ -42,3 +42,18 @@ lk run --today "$TODAY" --days 3
 expect_status 0 "the run after the constraint is gone"
 compare_all
 log "next run: the refused session fetched again, the archive is exact"
+
+# No foreign key ties participants to sessions (sql/042): a session deleted by hand, its
+# participants and connections left behind, is not new to the archive's child tables. The
+# day's fast path (plain INSERTs for new sessions) collides with them; the day is archived
+# again in isolation, where every row takes the ON CONFLICT path: the session comes back,
+# nothing is refused, the run exits 0 and the archive is exact.
+orphaned=$(psql_q "SELECT session_id FROM expected.sessions WHERE list_day = '$day' ORDER BY session_id OFFSET 3 LIMIT 1")
+psql_q "DELETE FROM livekit.sessions WHERE session_id = '$orphaned'" >/dev/null
+[ "$(psql_q "SELECT count(*) FROM livekit.participants WHERE session_id = '$orphaned'")" -gt 0 ] \
+    || fail "the orphaned session has no participants left to collide with"
+lk run --today "$TODAY" --days 3
+expect_status 0 "the run after a session was deleted by hand"
+expect_stderr "archiving the day again"
+compare_all
+log "a session deleted by hand without its participants: merged again through isolation, exact"
