@@ -53,6 +53,8 @@ struct store {
     bool list_rows_changed; /* the day's list differs from the archive (else skip its merge) */
     struct strmap known;    /* session id -> list hash of the day's ended, archived sessions */
     long long rows_merged;  /* rows the day's merges inserted or changed */
+    bool new_collected;     /* lk_new holds the staged sessions new to the archive */
+    bool all_new;           /* ... and that is every staged session: nothing can conflict */
     long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
     char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
     char *copy_buf;   /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */

@@ -156,19 +156,22 @@ static const char SQL_MERGE_SESSIONS_FROM[] = " FROM " SQL_NEWEST_STAGED(
                                                               "t.details_extra, "
                                                               "t.details_archived)";
 
-/* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts,
- * $3 the sessions to merge), collected into lk_new before the sessions merge: their
- * participants and connections are not in the archive (lkarchive writes a session's rows with
- * the session, and prune deletes them with it; sql/042_no_foreign_keys.sql), so
- * they are plain INSERTs, without the ON CONFLICT probe and speculative insertion that rows
- * which may exist pay. Read at merge time, in the day's transaction, so a session another day
- * archived meanwhile is not taken for new. */
+/* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts), put
+ * into lk_new before any merge: their participants and connections are not in the archive
+ * (lkarchive writes a session's rows with the session, and prune deletes them with it;
+ * sql/042_no_foreign_keys.sql), so they are plain INSERTs, without the ON CONFLICT probe and
+ * speculative insertion that rows which may exist pay, and they had no rollup day before. Read
+ * at merge time, in the day's transaction, so a session another day archived meanwhile is not
+ * taken for new. Returns whether every staged session is new (a first load's days): then
+ * nothing of the day can conflict. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
-    "INSERT INTO lk_new (session_id) SELECT l.session_id FROM (SELECT DISTINCT s.session_id"
-    " FROM lk_stage s WHERE s.kind = 'L' AND s.attempt <> ALL ($2::integer[])"
-    " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))) l"
+    "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
+    " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
+    " AND s.attempt <> ALL ($2::integer[])) l"
     " LEFT JOIN livekit.sessions a ON a.project_id = $1::text AND a.session_id = l.session_id"
-    " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING";
+    " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM new) = (SELECT count(DISTINCT s.session_id) FROM lk_stage s"
+    " WHERE s.attempt <> ALL ($2::integer[]))";
 
 /* The newest staged row per key ($1 project, $2 discarded attempts, $3 the sessions, $4 the
  * time), of sessions new to the archive (SQL_NEW_ONLY) or not (SQL_ARCHIVED_ONLY, then the
@@ -331,7 +334,7 @@ static const struct child_merge {
     const char *sql;
     enum metrics_table table;
     const char *what;
-    bool new_only; /* rows of the sessions in lk_new (none on Citus) */
+    bool new_only; /* rows of the sessions in lk_new; the others are merged */
 } child_merges[] = {
     {SQL_INSERT_NEW_PARTICIPANTS, METRICS_PARTICIPANTS, "participants of new sessions", true},
     {SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", false},
@@ -348,17 +351,9 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     /* no list entry differs from the archive: no details were fetched either */
     if (!st->list_rows_changed)
         return 0;
-    /* a day in isolation takes the ON CONFLICT path for every row: a session deleted by hand
-     * without its participants (no foreign key says no) is then merged, not refused */
-    if (st->citus != STORE_CITUS_YES && !st->isolate) {
-        const char *params[3] = {st->project, discarded, subset};
-        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_COLLECT_NEW_SESSIONS, 3, params, err,
-                     "find the sessions new to the archive");
-    }
-    if (rc == 0)
-        rc = merge_sessions(st, discarded, subset, err);
+    rc = merge_sessions(st, discarded, subset, err);
     for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++)
-        if (!child_merges[i].new_only || (st->citus != STORE_CITUS_YES && !st->isolate))
+        if (child_merges[i].new_only ? st->new_collected : !st->all_new)
             rc = run_merge(st, child_merges[i].sql, child_merges[i].table, child_merges[i].what,
                            discarded, subset, false, err);
     return rc;
@@ -372,26 +367,32 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
 #define SQL_STAGED_SESSION_IDS                                                                     \
     "ARRAY(SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($2::integer[]))"
 static const char SQL_ROLLUP_DAYS[] =
-    "SELECT livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS ")::text";
+    "SELECT livekit.rollup_days_of_sessions($1::text, ARRAY(SELECT DISTINCT session_id FROM"
+    " lk_stage WHERE attempt <> ALL ($2::integer[])"
+    " AND session_id NOT IN (SELECT session_id FROM lk_new)))::text";
 static const char SQL_ROLLUP_REFRESH[] =
     "SELECT livekit.rollup_refresh($1::text, $3::date[] || "
     "livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS "))";
 
 /* Before the merges: *days_out (caller frees) gets the days of the staged sessions as the
- * archive holds them now, as a date[] literal. */
+ * archive holds them now, as a date[] literal (none when every staged session is new). */
 static int rollup_collect_days(struct store *st, const char *discarded, char **days_out,
                                struct lk_error *err)
 {
     const char *params[2] = {st->project, discarded};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_DAYS, 2, params, err,
-                     "collect the days of the staged sessions");
+    int rc = 0;
 
-    if (rc == 0 && (*days_out = strdup(PQgetvalue(res, 0, 0))) == NULL) {
+    if (st->all_new) /* none was in the archive: none had a day */
+        *days_out = strdup("{}");
+    else if ((rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_DAYS, 2, params, err,
+                           "collect the days of the staged sessions")) == 0)
+        *days_out = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (rc == 0 && *days_out == NULL) {
         lk_error_set(err, LK_ENOMEM, "out of memory");
         rc = LK_ENOMEM;
     }
-    PQclear(res);
     return rc;
 }
 
@@ -402,6 +403,31 @@ static int rollup_refresh(struct store *st, const char *discarded, const char *d
     const char *params[3] = {st->project, discarded, days_before};
     return pq_exec(NULL, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_REFRESH, 3, params, err,
                    "refresh the daily rollup");
+}
+
+/* Fill lk_new (SQL_COLLECT_NEW_SESSIONS) and set st->new_collected and st->all_new. Not on
+ * Citus (its plain INSERT ... SELECT does not report a refused value's SQLSTATE, so a refused
+ * value would stop the run) nor in isolation (every row takes the ON CONFLICT path there: a
+ * session deleted by hand without its participants is merged again, not refused), nor when no
+ * list entry changed (nothing is merged). */
+static int collect_new_sessions(struct store *st, const char *discarded, struct lk_error *err)
+{
+    const char *params[2] = {st->project, discarded};
+    PGresult *res = NULL;
+    int rc;
+
+    st->new_collected = false;
+    st->all_new = false;
+    if (st->citus == STORE_CITUS_YES || st->isolate || !st->list_rows_changed)
+        return 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_COLLECT_NEW_SESSIONS, 2, params, err,
+                 "find the sessions new to the archive");
+    if (rc == 0) {
+        st->new_collected = true;
+        st->all_new = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* Merge the stage into the tables, counting in st->rows_merged the rows written, between the
@@ -422,6 +448,8 @@ static int merge_stage(struct store *st, struct lk_error *err)
     if (rc == 0)
         snprintf(st->day_now, sizeof st->day_now, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
+    if (rc == 0)
+        rc = collect_new_sessions(st, discarded, err);
     if (rc == 0)
         rc = rollup_collect_days(st, discarded, &rollup_days, err);
     if (rc == 0)
