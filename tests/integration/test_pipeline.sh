@@ -13,7 +13,7 @@ TODAY=2026-11-20
 DAYS=4
 SLEEP_S=1.2
 pg_start
-sim_start --today "$TODAY" --seed 21 --days "$DAYS" --sessions-per-day 24 --participants 2 \
+sim_start --today "$TODAY" --seed 21 --days "$DAYS" --sessions-per-day 24 --overnight 4 --participants 2 \
     --connections 2 --quiet --expected-dir "$WORK/expected" \
     --fault slow:match=details,permanent,ms=60
 
