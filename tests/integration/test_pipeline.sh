@@ -104,3 +104,33 @@ load_expected "$WORK/expected"
 compare_all
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq $((DAYS - 1)) ] ||
     fail "the past days are not all complete"
+log "fetch while merging: the same archive as one day at a time, and the simulator's rows"
+
+# The run's own connection lost while the last day goes through the spare one: the run
+# learns it at the gaps, reconnects (taking its locks again) and ends well.
+sim_stop
+sim_start --today "$TODAY" --seed 3 --days 2 --sessions-per-day 20 --quiet \
+    --expected-dir "$WORK/expected2" --fault slow:match=details,permanent,ms=150
+psql -X -q -d postgres -c "CREATE DATABASE lk_lost" >/dev/null
+export PGDATABASE=lk_lost
+"$LKARCHIVE_BIN" migrate >/dev/null 2>&1 || fail "lk_lost: migrate failed"
+fast_retry_config "$WORK/lost.yaml" "max_concurrency: 2"
+DATABASE_URL="host=$PG_SOCKET port=5432 user=postgres dbname=lk_lost" "$LKARCHIVE_BIN" \
+    --config "$WORK/lost.yaml" run --today "$TODAY" --days 2 >"$WORK/lost.out" 2>"$WORK/lost.err" &
+runner=$!
+for _ in $(seq 1 200); do # day 1 committed (on the run's connection), day 2 fetching
+    done_days=$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'" 2>&1) || true
+    [ "${done_days:-0}" -ge 1 ] 2>/dev/null && break
+    sleep 0.05
+done
+main=$(psql_q "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = 'lk_lost') LIMIT 1")
+[ -n "$main" ] || fail "no backend holds the run's locks"
+psql_q "SELECT pg_terminate_backend($main)" >/dev/null
+set +e; wait "$runner"; status=$?; set -e
+{ echo "### lost"; cat "$WORK/lost.out" "$WORK/lost.err"; } >>"$WORK/lk-all.log"
+[ "$status" -eq 0 ] || { cat "$WORK/lost.err" >&2; fail "run whose own connection was lost exited $status"; }
+grep -q "reconnected to PostgreSQL" "$WORK/lost.err" || { cat "$WORK/lost.err" >&2; fail "no reconnect logged"; }
+[ "$(psql_q "SELECT status FROM livekit.archive_runs")" = ok ] || fail "the run is not recorded ok"
+load_expected "$WORK/expected2"
+compare_all
+log "the run's connection lost during the last day: reconnected at the gaps, archive exact"
