@@ -569,6 +569,22 @@ static double seconds_since(const struct timespec *started)
     return (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
 }
 
+/* fetch_while_merging: the second connection window fetches into while a day commits; when
+ * it cannot be opened (max_connections), the run goes on one day at a time. */
+static struct store *open_spare(const struct config *cfg)
+{
+    struct store *spare = NULL;
+    struct lk_error err;
+
+    lk_error_init(&err);
+    if (store_open(&spare, cfg->database_url, &err) != 0) {
+        log_lk_error(LOG_LEVEL_WARN, &err);
+        log_detail(LOG_LEVEL_WARN, "fetch_while_merging needs a second connection; archiving one "
+                                   "day at a time");
+    }
+    return spare;
+}
+
 static int command_run(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err)
 {
@@ -606,9 +622,12 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
         return status;
     }
     store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
+    window.spare = cfg->fetch_while_merging ? open_spare(cfg) : NULL;
     rc = window_run(cfg, &window, st, &summary, err);
     status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
+    /* rows per table: both stores' commits counted into metrics as they committed */
     cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
+    store_free(window.spare);
     store_free(st);
     pseudo_free(pseudo);
     return status;

@@ -60,6 +60,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
     {"citus_distribute", KIND_BOOL, 0, 1, FIELD(citus_distribute), "true"},
+    {"fetch_while_merging", KIND_BOOL, 0, 1, FIELD(fetch_while_merging), "true"},
     {"pseudonymize_key_file", KIND_STRING, 0, 0, FIELD(pseudonymize_key_file), NULL},
     {"pseudonymize_identities", KIND_BOOL, 0, 1, FIELD(pseudonymize_identities), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},

@@ -50,6 +50,7 @@ struct config {
     bool acknowledge_gaps;       /* do not fail the run for days already lost */
     bool allow_insecure_http;    /* http:// to a host other than this machine */
     bool citus_distribute;       /* migrate distributes the archive tables on a Citus coordinator */
+    bool fetch_while_merging;    /* fetch the next day on a second connection during a commit */
     char *pseudonymize_key_file; /* HMAC key of identity pseudonyms (forget); NULL: none */
     bool pseudonymize_identities; /* store every identity and name as its pseudonym */
     char *log_level;              /* "error" | "warn" | "info" | "debug" */

@@ -10,6 +10,7 @@
  */
 #include "fetch.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,6 +394,12 @@ void fetch_free(struct fetch *f)
     api_free(f->api);
     sched_free(f->sched);
     free(f);
+}
+
+void fetch_set_store(struct fetch *f, struct store *st)
+{
+    assert(f != NULL && st != NULL);
+    f->st = st;
 }
 
 void fetch_begin_day(struct fetch *f, const char *project, const char *day)

@@ -27,6 +27,11 @@ int fetch_new(struct fetch **out, const struct config *cfg, struct store *st, st
 /* NULL is a no-op (running requests are aborted). Cannot fail. */
 void fetch_free(struct fetch *f);
 
+/* The store the next day's records go to (borrowed, like fetch_new's): window fetches a day
+ * into one of two connections while the other commits the day before. Only between days (no
+ * request running). Cannot fail. */
+void fetch_set_store(struct fetch *f, struct store *st);
+
 /* Start a project-day (both borrowed until the next call): forget the last day's sessions. */
 void fetch_begin_day(struct fetch *f, const char *project, const char *day);
 

@@ -1,9 +1,16 @@
 /* log.c -- stderr logging; one line per call, written with a single fputs so concurrent
  * processes (cron overlap) do not interleave within a line. Every text from outside (ids,
  * messages quoting the API or the server) is escaped for a terminal first (escape_text),
- * then quoted for the line's format. */
+ * then quoted for the line's format.
+ *
+ * Two threads log during a run (window's main thread, and the committer thread that commits
+ * the previous day meanwhile): the project and day are per thread (_Thread_local, each
+ * thread sets its own day), the warning count is atomic, and one mutex covers the write of a
+ * line, the progress line and the repeated and similar warnings' tables. Level, format,
+ * prefix and run id are set before the committer thread starts and only read after. */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,11 +27,12 @@ static enum log_level current_level = LOG_LEVEL_INFO;
 static enum log_format current_format = LOG_FORMAT_LOGFMT;
 static char current_prefix[256];
 static long long current_run;
-static char current_project[128];
-static char current_day[16];
-static unsigned long warnings_printed;
+static _Thread_local char current_project[128];
+static _Thread_local char current_day[16];
+static _Atomic unsigned long warnings_printed;
 static bool progress_shown; /* a progress line is on the terminal, without its newline */
-static enum log_level detail_level = LOG_LEVEL_ERROR; /* of the detail line being written */
+/* a line's write, progress_shown and the two warning tables below */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* log_warn_repeated: a few kinds, counted by their (static) name */
 #define REPEAT_KINDS 8
@@ -215,7 +223,10 @@ static void format_fields(char *line, size_t size, const char *level, bool is_de
 
 /* Write one line in the current format. The text is escaped for a terminal first (it carries
  * ids, names and messages from the API and the server). */
-static void write_line(const char *label, bool with_prefix, const char *text, size_t len)
+static void progress_clear(void);
+
+static void write_line(const char *label, bool with_prefix, const char *text, size_t len,
+                       enum log_level detail_level)
 {
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     char body[LOG_LINE_MAX * 2];
@@ -233,33 +244,37 @@ static void write_line(const char *label, bool with_prefix, const char *text, si
             level = levels[detail_level];
         format_fields(line, sizeof line, level, strcmp(label, "detail") == 0, body);
     }
-    log_progress_end();
+    pthread_mutex_lock(&log_lock);
+    progress_clear();
     fputs(line, stderr); /* one write per line: overlapping cron runs do not interleave */
+    pthread_mutex_unlock(&log_lock);
 }
 
-__attribute__((format(printf, 3, 0))) static void emit(enum log_level level, const char *label,
-                                                       const char *fmt, va_list ap)
+/* A line at level; a warning counts toward log_warning_count unless !counted (a summary). */
+__attribute__((format(printf, 4, 0))) static void emit(enum log_level level, const char *label,
+                                                       bool counted, const char *fmt, va_list ap)
 {
     char text[LOG_LINE_MAX * 2];
     int len;
 
     if (level > current_level)
         return;
-    if (level == LOG_LEVEL_WARN)
+    if (level == LOG_LEVEL_WARN && counted)
         warnings_printed++;
     len = vsnprintf(text, sizeof text, fmt, ap);
     write_line(label, true, text,
                len < 0                     ? 0
                : (size_t)len < sizeof text ? (size_t)len
-                                           : sizeof text - 1);
+                                           : sizeof text - 1,
+               LOG_LEVEL_ERROR);
 }
 
-__attribute__((format(printf, 3, 4))) static void log_at(enum log_level level, const char *label,
-                                                         const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void log_at(enum log_level level, const char *label,
+                                                         bool counted, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    emit(level, label, fmt, ap);
+    emit(level, label, counted, fmt, ap);
     va_end(ap);
 }
 
@@ -268,7 +283,7 @@ __attribute__((format(printf, 3, 4))) static void log_at(enum log_level level, c
     {                                                                                              \
         va_list ap;                                                                                \
         va_start(ap, fmt);                                                                         \
-        emit(level, label, fmt, ap);                                                               \
+        emit(level, label, true, fmt, ap);                                                         \
         va_end(ap);                                                                                \
     }
 
@@ -290,32 +305,36 @@ void log_detail(enum log_level level, const char *fmt, ...)
     va_end(ap);
     if (len < 0)
         return;
-    detail_level = level;
     /* one line whatever the text holds: a newline in it (an API error body, an id) is written
      * as "\n" by the escaping, never as a second line someone else's text could forge (pq.c
      * already makes libpq's multi-line messages one line) */
-    write_line("detail", false, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+    write_line("detail", false, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1,
+               level);
 }
 
 void log_warn_repeated(const char *kind, const char *fmt, ...)
 {
     va_list ap;
     int slot = 0;
+    unsigned long count = 0;
 
+    pthread_mutex_lock(&log_lock);
     while (slot < REPEAT_KINDS && repeated[slot].kind && strcmp(repeated[slot].kind, kind) != 0)
         slot++;
     if (slot < REPEAT_KINDS) {
         repeated[slot].kind = kind;
-        if (++repeated[slot].count > LOG_REPEAT_LIMIT) {
-            if (repeated[slot].count == LOG_REPEAT_LIMIT + 1)
-                log_warn("more %s warnings follow; they are counted, not printed", kind);
-            else
-                warnings_printed++; /* still a warning of the run (archive_runs.warnings) */
-            return;
-        }
+        count = ++repeated[slot].count;
+    }
+    pthread_mutex_unlock(&log_lock);
+    if (count > LOG_REPEAT_LIMIT) {
+        if (count == LOG_REPEAT_LIMIT + 1)
+            log_warn("more %s warnings follow; they are counted, not printed", kind);
+        else
+            warnings_printed++; /* still a warning of the run (archive_runs.warnings) */
+        return;
     }
     va_start(ap, fmt);
-    emit(LOG_LEVEL_WARN, "warning", fmt, ap);
+    emit(LOG_LEVEL_WARN, "warning", true, fmt, ap);
     va_end(ap);
 }
 
@@ -324,12 +343,15 @@ void log_progress(const char *text)
     char safe[512];
 
     escape_text(safe, sizeof safe, text, strlen(text), 200);
+    pthread_mutex_lock(&log_lock);
     fprintf(stderr, "\r\033[K%s", safe);
     fflush(stderr);
     progress_shown = true;
+    pthread_mutex_unlock(&log_lock);
 }
 
-void log_progress_end(void)
+/* Clear the progress line, if shown; log_lock held. */
+static void progress_clear(void)
 {
     if (!progress_shown)
         return;
@@ -338,41 +360,58 @@ void log_progress_end(void)
     progress_shown = false;
 }
 
+void log_progress_end(void)
+{
+    pthread_mutex_lock(&log_lock);
+    progress_clear();
+    pthread_mutex_unlock(&log_lock);
+}
+
 void log_warn_similar(const char *key, const char *fmt, ...)
 {
     va_list ap;
     int slot = 0;
+    bool seen;
 
+    pthread_mutex_lock(&log_lock);
     while (slot < similar_used && strncmp(similar[slot].key, key, sizeof similar[slot].key - 1))
         slot++;
-    if (slot < similar_used) {
+    seen = slot < similar_used;
+    if (seen) {
         similar[slot].suppressed++;
-        warnings_printed++;
-        return;
-    }
-    if (similar_used < SIMILAR_KEYS) { /* a full table prints every warning */
+    } else if (similar_used < SIMILAR_KEYS) { /* a full table prints every warning */
         snprintf(similar[similar_used].key, sizeof similar[similar_used].key, "%s", key);
         similar[similar_used].suppressed = 0;
         similar_used++;
     }
+    pthread_mutex_unlock(&log_lock);
+    if (seen) {
+        warnings_printed++;
+        return;
+    }
     va_start(ap, fmt);
-    emit(LOG_LEVEL_WARN, "warning", fmt, ap);
+    emit(LOG_LEVEL_WARN, "warning", true, fmt, ap);
     va_end(ap);
 }
 
 void log_similar_flush(void)
 {
-    for (int slot = 0; slot < similar_used; slot++) {
-        unsigned long met = warnings_printed;
+    char keys[SIMILAR_KEYS][sizeof similar[0].key];
+    unsigned long suppressed[SIMILAR_KEYS];
+    int count = 0;
 
+    pthread_mutex_lock(&log_lock); /* taken out of the table, printed after */
+    for (int slot = 0; slot < similar_used; slot++) {
         if (similar[slot].suppressed == 0)
             continue;
-        log_at(LOG_LEVEL_WARN, "warning", "%lu more warning%s like that (%s) not printed",
-               similar[slot].suppressed, similar[slot].suppressed == 1 ? "" : "s",
-               similar[slot].key);
-        warnings_printed = met; /* a summary line, not a warning the run met */
+        memcpy(keys[count], similar[slot].key, sizeof keys[count]);
+        suppressed[count++] = similar[slot].suppressed;
     }
     similar_used = 0;
+    pthread_mutex_unlock(&log_lock);
+    for (int i = 0; i < count; i++) /* a summary line, not a warning the run met */
+        log_at(LOG_LEVEL_WARN, "warning", false, "%lu more warning%s like that (%s) not printed",
+               suppressed[i], suppressed[i] == 1 ? "" : "s", keys[i]);
 }
 
 void log_repeated_summary(void)
@@ -390,7 +429,7 @@ void log_lk_error(enum log_level level, const struct lk_error *err)
 
     if (err == NULL || err->message[0] == '\0')
         return;
-    log_at(level, labels[level], "%s", err->message);
+    log_at(level, labels[level], true, "%s", err->message);
     if (err->detail[0])
         log_detail(level, "%s", err->detail);
 }

@@ -21,7 +21,10 @@ void log_set_format(enum log_format format);
 int log_format_from_name(const char *name, enum log_format *out);
 /* The run id every line carries from now on (0: none). Cannot fail. */
 void log_set_run(long long run_id);
-/* The project and day lines carry (copied; NULL: none). Cannot fail. */
+/* The project and day the calling thread's lines carry (copied; NULL: none): each thread
+ * has its own (window's committer thread logs under the day it commits). Every function here
+ * may be called from any thread; set the level, format, prefix and run before a second
+ * thread starts. Cannot fail. */
 void log_set_context(const char *project, const char *day);
 
 /* Set the most verbose level printed (default INFO). Cannot fail. */

@@ -25,6 +25,12 @@ struct store;
 int store_open(struct store **out, const char *conninfo, struct lk_error *err);
 void store_free(struct store *st); /* NULL is a no-op; cannot fail */
 
+/* Give dst the settings of src that store_set_* set (settling time, dry run, pseudonyms):
+ * a second connection for the day work (window fetches a day on one while the other
+ * commits the day before). Locks, the run id and any open day are not copied: they stay
+ * with src. Both must be open; src's pseudo stays borrowed. Cannot fail. */
+void store_copy_settings(struct store *dst, const struct store *src);
+
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
  * `citus`: then, when the database has the citus extension, distribute the archive tables

@@ -95,6 +95,15 @@ void store_set_settling(struct store *st, int seconds)
     snprintf(st->settle_s, sizeof st->settle_s, "%d", seconds);
 }
 
+void store_copy_settings(struct store *dst, const struct store *src)
+{
+    assert(dst != NULL && src != NULL && dst != src);
+    memcpy(dst->settle_s, src->settle_s, sizeof dst->settle_s);
+    dst->dry_run = src->dry_run;
+    dst->pseudo = src->pseudo;
+    dst->pseudo_all = src->pseudo_all;
+}
+
 void store_free(struct store *st)
 {
     if (st == NULL)

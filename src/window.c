@@ -7,6 +7,12 @@
  * goes to the caller's on_day and into the run summary. Errors are logged where they are
  * decided: a failed session or day here (the run goes on), an error that stops the run by
  * window_run's caller (it comes back with the project and day it happened on).
+ *
+ * Fetch while merging (window_options.spare): day N is fetched into one store, then its
+ * commit runs in the committer thread while day N+1 is fetched into the other store. Before
+ * day N+1 is committed (and before gaps, the next project, the run's end) day N's commit is
+ * waited for and day N is finished here, in day order: reported, or archived again on its
+ * own store (isolation, reconnect) as one day at a time would. Two day slots, one per store.
  */
 #include "window.h"
 
@@ -17,6 +23,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "committer.h"
 #include "config.h"
 #include "error.h"
 #include "fetch.h"
@@ -24,18 +31,33 @@
 #include "process.h"
 #include "store.h"
 
+struct run;
+
+/* One project-day being archived, on its store (a slot per store). */
+struct day {
+    struct run *run;
+    struct store *st;
+    char day[DATE_TEXT_SIZE];
+    struct day_result result;
+    struct day_counts counts;
+    struct lk_error err;   /* why the day failed */
+    struct commit_job job; /* its commit in the committer thread */
+    int failed_details;    /* sessions whose details failed for good */
+    bool isolate;          /* archiving the day again after PostgreSQL refused a value */
+    char first_failure[600];
+};
+
 struct run {
     const struct config *cfg;
     const struct window_options *options;
-    struct store *st;
+    struct store *st; /* the run's connection: its row, the project locks, the ledger */
     struct fetch *fetch;
     struct run_summary *summary;
     const char *project;
-    const char *day;
-    /* the day */
-    int failed_details; /* sessions whose details failed for good */
-    bool isolate;       /* archiving the day again after PostgreSQL refused a value */
-    char first_failure[600];
+    const char *day;             /* the day in the log context (progress lines) */
+    struct day days[2];          /* days[1] only with a spare store (fetch while merging) */
+    struct committer *committer; /* NULL: one day at a time */
+    struct day *pending;         /* committing in the committer thread */
 };
 
 static int severity(int code)
@@ -66,14 +88,14 @@ static void note_error(struct run_summary *summary, const struct lk_error *err)
 /* fetch_failed_fn: one broken session must not cost the others; the day stays pending. */
 static void session_failed(void *ctx, const char *session_id, const struct lk_error *err)
 {
-    struct run *run = ctx;
+    struct day *day = ctx;
     struct lk_error named = *err;
 
     lk_error_prefix(&named, "session %s", session_id);
     log_lk_error(LOG_LEVEL_ERROR, &named);
-    note_error(run->summary, err);
-    if (run->failed_details++ == 0)
-        snprintf(run->first_failure, sizeof run->first_failure, "%s", named.message);
+    note_error(day->run->summary, err);
+    if (day->failed_details++ == 0)
+        snprintf(day->first_failure, sizeof day->first_failure, "%s", named.message);
 }
 
 static void free_ids(char **ids, size_t count)
@@ -84,8 +106,9 @@ static void free_ids(char **ids, size_t count)
 }
 
 /* Open the day, then its list and details phases. */
-static int fetch_day(struct run *run, struct day_result *result, struct lk_error *err)
+static int fetch_day(struct run *run, struct day *day, struct lk_error *err)
 {
+    struct day_result *result = &day->result;
     bool full = run->options->full;
     char **needing = NULL;
     size_t needing_count = 0;
@@ -96,14 +119,14 @@ static int fetch_day(struct run *run, struct day_result *result, struct lk_error
         lk_error_detail(err, "this day was not fetched; the next run will");
         return LK_ERETRY;
     }
-    rc = store_day_begin(run->st, run->project, run->day, full, run->isolate, err);
+    rc = store_day_begin(day->st, run->project, day->day, full, day->isolate, err);
     if (rc == 0)
         rc = fetch_list(run->fetch, &result->pages, err);
     if (rc == 0)
-        rc = store_day_sessions_needing_details(run->st, full, &needing, &needing_count, err);
+        rc = store_day_sessions_needing_details(day->st, full, &needing, &needing_count, err);
     if (rc == 0) {
         result->details_skipped = (long long)(fetch_listed_count(run->fetch) - needing_count);
-        rc = fetch_details(run->fetch, needing, needing_count, session_failed, run,
+        rc = fetch_details(run->fetch, needing, needing_count, session_failed, day,
                            &result->details_fetched, err);
     }
     free_ids(needing, needing_count);
@@ -117,14 +140,15 @@ static void report_day(const struct run *run, const struct day_report *report)
 }
 
 /* The day was stored: count it and report it. */
-static void day_stored(struct run *run, const struct day_result *result,
-                       const struct day_counts *counts)
+static void day_stored(struct run *run, const struct day *day)
 {
+    const struct day_result *result = &day->result;
+    const struct day_counts *counts = &day->counts;
     struct run_summary *summary = run->summary;
     struct day_report report = {
         .project = run->project,
-        .day = run->day,
-        .status = run->failed_details || counts->refused_sessions ? DAY_PARTIAL
+        .day = day->day,
+        .status = day->failed_details || counts->refused_sessions ? DAY_PARTIAL
                   : counts->complete                              ? DAY_COMPLETE
                                                                   : DAY_PENDING,
         .sessions = counts->sessions,
@@ -156,70 +180,85 @@ static void day_stored(struct run *run, const struct day_result *result,
 
 /* The day failed: roll it back, record and report it. Returns 0 when the run goes on (the
  * error is logged here), else rc: the error stops the run and is logged by the caller. */
-static int day_failed(struct run *run, int rc, const struct lk_error *err)
+static int day_failed(struct run *run, struct day *day, int rc)
 {
+    const struct lk_error *err = &day->err;
     struct day_report report = {
-        .project = run->project, .day = run->day, .status = DAY_FAILED, .error = err->message};
+        .project = run->project, .day = day->day, .status = DAY_FAILED, .error = err->message};
     bool stops = fetch_stops_run(run->fetch, rc);
 
     if (!stops)
         log_lk_error(LOG_LEVEL_ERROR, err);
     note_error(run->summary, err);
     run->summary->days_failed++;
-    store_day_abort(run->st, run->summary->run_id, run->project, run->day, err->message);
+    store_day_abort(day->st, run->summary->run_id, run->project, day->day, err->message);
     report_day(run, &report);
     return stops ? rc : 0;
 }
 
-/* Fetch and store one project-day; the day is still open on failure. */
-static int try_day(struct run *run, struct day_result *result, struct day_counts *counts,
-                   struct lk_error *err)
+/* Fetch one project-day into its store, up to its commit; the day is still open on failure
+ * (and, on success, until committed). */
+static int stage_day(struct run *run, struct day *day)
 {
+    struct day_result *result = &day->result;
     int rc;
 
-    fetch_begin_day(run->fetch, run->project, run->day);
+    fetch_set_store(run->fetch, day->st);
+    fetch_begin_day(run->fetch, run->project, day->day);
     memset(result, 0, sizeof *result);
-    run->failed_details = 0;
-    run->first_failure[0] = '\0';
-    rc = fetch_day(run, result, err);
+    lk_error_init(&day->err);
+    day->failed_details = 0;
+    day->first_failure[0] = '\0';
+    rc = fetch_day(run, day, &day->err);
     if (rc == 0) {
         /* today's list can still grow; store adds: no session may still be active */
-        result->complete = run->failed_details == 0 && strcmp(run->day, run->options->today) < 0;
-        result->error = run->failed_details ? run->first_failure : NULL;
-        rc = store_day_commit(run->st, run->summary->run_id, result, counts, err);
+        result->complete = day->failed_details == 0 && strcmp(day->day, run->options->today) < 0;
+        result->error = day->failed_details ? day->first_failure : NULL;
     }
     return rc;
 }
 
-/* Archive one project-day. PostgreSQL refusing a value the API sent costs that session, not
- * the day: the day is archived again in isolation (store_day_begin). Returns 0 when the run
- * may go on (the day's own failure is in the summary), or the code that must stop the run. */
-static int archive_day(struct run *run, struct lk_error *err)
+/* Fetch and store one project-day; the day is still open on failure. */
+static int try_day(struct run *run, struct day *day)
 {
-    struct day_result result;
-    struct day_counts counts;
-    int rc;
+    int rc = stage_day(run, day);
 
-    run->isolate = false;
-    rc = try_day(run, &result, &counts, err);
-    if (rc == LK_EVALUE) {
-        log_lk_error(LOG_LEVEL_WARN, err); /* handled here: the day is archived again */
+    if (rc == 0)
+        rc = store_day_commit(day->st, run->summary->run_id, &day->result, &day->counts, &day->err);
+    return rc;
+}
+
+/* The first attempt at a day ended with rc (0: stored). PostgreSQL refusing a value the API
+ * sent costs that session, not the day: the day is archived again in isolation
+ * (store_day_begin). Returns 0 when the run may go on (the day's own failure is in the
+ * summary), or the code that must stop the run. */
+static int settle_day(struct run *run, struct day *day, int rc)
+{
+    if (rc == LK_EVALUE && !day->isolate) {
+        log_lk_error(LOG_LEVEL_WARN, &day->err); /* handled here: the day is archived again */
         log_warn("archiving the day again, session by session, so that the refused value costs "
                  "only its session");
-        store_day_abort(run->st, run->summary->run_id, run->project, run->day, err->message);
-        run->isolate = true;
-        rc = try_day(run, &result, &counts, err);
+        store_day_abort(day->st, run->summary->run_id, run->project, day->day, day->err.message);
+        day->isolate = true;
+        rc = try_day(run, day);
     }
     if (rc != 0)
-        return day_failed(run, rc, err);
-    day_stored(run, &result, &counts);
+        return day_failed(run, day, rc);
+    day_stored(run, day);
     return 0;
+}
+
+/* Archive one project-day, one attempt then settle_day. */
+static int archive_day(struct run *run, struct day *day)
+{
+    day->isolate = false;
+    return settle_day(run, day, try_day(run, day));
 }
 
 /* PostgreSQL restarted or went away (the server rolled the open day back): reconnect up to
  * db_reconnect_attempts times (at least once), waiting 1, 2, 4, 8, then 16 s between attempts
  * while the server cannot be reached. */
-static int reconnect_store(struct run *run, struct lk_error *err)
+static int reconnect_store(struct run *run, struct store *st, struct lk_error *err)
 {
     int attempts = run->cfg->db_reconnect_attempts, rc;
 
@@ -227,13 +266,13 @@ static int reconnect_store(struct run *run, struct lk_error *err)
         long long delay_s = 1LL << (attempt - 1 < 4 ? attempt - 1 : 4);
         struct timespec wait = {(time_t)delay_s, 0};
 
-        rc = store_reconnect(run->st, err);
+        rc = store_reconnect(st, err);
         if (rc == 0) {
             log_info("reconnected to PostgreSQL (attempt %d)", attempt);
             break;
         }
         /* reached but refused (time zone, locks), or out of attempts: err says why */
-        if (store_connection_ok(run->st) || attempt >= attempts)
+        if (store_connection_ok(st) || attempt >= attempts)
             break;
         log_warn("PostgreSQL unreachable: %s; reconnecting in %lld s (attempt %d of %d)",
                  err->detail, delay_s, attempt + 1, attempts);
@@ -242,20 +281,113 @@ static int reconnect_store(struct run *run, struct lk_error *err)
     return rc;
 }
 
-/* Archive one day; after a lost database connection, reconnect and archive it again (twice
- * at most). */
-static int run_day(struct run *run, struct lk_error *err)
+/* The first attempt at a day ended with rc: settle it (settle_day); after a lost database
+ * connection, reconnect the day's store and archive it again (twice at most). */
+static int finish_day(struct run *run, struct day *day, int rc)
 {
-    int rc = archive_day(run, err);
-
-    for (int again = 0; rc == LK_EDB && !store_connection_ok(run->st) && again < 2; again++) {
-        log_lk_error(LOG_LEVEL_ERROR, err); /* handled here: the day is tried again */
-        rc = reconnect_store(run, err);
+    rc = settle_day(run, day, rc);
+    for (int again = 0; rc == LK_EDB && !store_connection_ok(day->st) && again < 2; again++) {
+        log_lk_error(LOG_LEVEL_ERROR, &day->err); /* handled here: the day is tried again */
+        rc = reconnect_store(run, day->st, &day->err);
         if (rc != 0)
             break;
         run->summary->days_failed--; /* it is archived again now */
-        rc = archive_day(run, err);
+        rc = archive_day(run, day);
     }
+    return rc;
+}
+
+/* Log lines and progress under this day from now on. */
+static void enter_day(struct run *run, const struct day *day)
+{
+    run->day = day->day;
+    log_set_context(run->project, day->day);
+}
+
+static void leave_day(struct run *run)
+{
+    log_similar_flush(); /* the day's counted warnings, under its context */
+    log_set_context(NULL, NULL);
+    run->day = NULL;
+}
+
+/* The day's error, for the caller that logs it: say where it happened. */
+static void day_error(const struct run *run, const struct day *day, struct lk_error *err)
+{
+    *err = day->err;
+    lk_error_prefix(err, "project=%s day=%s", run->project, day->day);
+}
+
+/* One day at a time: fetch, commit, settle. */
+static int sequential_day(struct run *run, struct day *day, struct lk_error *err)
+{
+    int rc;
+
+    enter_day(run, day);
+    day->isolate = false;
+    rc = finish_day(run, day, try_day(run, day));
+    if (rc != 0)
+        day_error(run, day, err);
+    leave_day(run);
+    return rc;
+}
+
+/* Wait for the day committing in the committer thread, then finish it here (finish_day).
+ * Returns 0, or the code that stops the run with err set. */
+static int settle_pending(struct run *run, struct lk_error *err)
+{
+    struct day *day = run->pending;
+    int rc;
+
+    if (day == NULL)
+        return 0;
+    committer_wait(run->committer);
+    run->pending = NULL;
+    enter_day(run, day);
+    rc = finish_day(run, day, day->job.rc);
+    if (rc != 0)
+        day_error(run, day, err);
+    leave_day(run);
+    return rc;
+}
+
+/* Hand the fetched day's commit to the committer thread. */
+static void submit_day(struct run *run, struct day *day)
+{
+    day->job = (struct commit_job){.st = day->st,
+                                   .run_id = run->summary->run_id,
+                                   .project = run->project,
+                                   .day = day->day,
+                                   .result = &day->result,
+                                   .counts = &day->counts,
+                                   .err = &day->err};
+    committer_submit(run->committer, &day->job);
+    run->pending = day;
+}
+
+/* Fetch while merging: fetch the day into its store while the day before commits on the
+ * other; then settle the day before, and hand this one's commit over (or settle it here when
+ * its fetch failed). */
+static int pipeline_day(struct run *run, struct day *day, struct lk_error *err)
+{
+    int rc, before;
+
+    enter_day(run, day);
+    day->isolate = false;
+    rc = stage_day(run, day);
+    leave_day(run);
+    before = settle_pending(run, err);
+    enter_day(run, day);
+    if (before != 0) {
+        /* the run stops at the day before: this one is rolled back, not committed */
+        store_day_abort(day->st, run->summary->run_id, run->project, day->day, err->message);
+        rc = before;
+    } else if (rc == 0) {
+        submit_day(run, day);
+    } else if ((rc = finish_day(run, day, rc)) != 0) {
+        day_error(run, day, err);
+    }
+    leave_day(run);
     return rc;
 }
 
@@ -334,9 +466,9 @@ static int stop_requested(struct lk_error *err)
  * skipped (logged and counted). */
 static int run_project(struct run *run, const char *start, struct lk_error *err)
 {
-    char day[DATE_TEXT_SIZE], prefix[160];
+    struct lk_error settle_err;
     bool first_run = false;
-    int rc = store_lock_project(run->st, run->project, run->cfg->lock_wait_s, err);
+    int rc = store_lock_project(run->st, run->project, run->cfg->lock_wait_s, err), settled;
 
     if (rc == LK_ELOCKED) {
         /* the other run archives this project; ours goes on with the next */
@@ -350,20 +482,30 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
     if (rc == 0 && first_run)
         say_first_run(run, start);
     for (int d = 0; d < run->options->days && rc == 0; d++) {
+        struct day *day = &run->days[run->committer ? d % 2 : 0];
+
         if ((rc = stop_requested(err)) != 0)
             break;
-        date_add_days(day, start, d);
-        run->day = day;
-        snprintf(prefix, sizeof prefix, "project=%s day=%s", run->project, day);
-        log_set_context(run->project, day);
-        rc = run_day(run, err);
-        log_similar_flush(); /* the day's counted warnings, under its context */
-        log_set_context(NULL, NULL);
-        if (rc != 0)
-            lk_error_prefix(err, "%s", prefix); /* the caller logs it: say where it happened */
+        date_add_days(day->day, start, d);
+        rc = run->committer ? pipeline_day(run, day, err) : sequential_day(run, day, err);
+    }
+    /* the last day's commit, before the ledger is read or the run goes on or stops */
+    lk_error_init(&settle_err);
+    settled = settle_pending(run, &settle_err);
+    if (rc == 0 && settled != 0) {
+        *err = settle_err;
+        rc = settled;
     }
     if (rc == 0)
         rc = check_gaps(run, err);
+    if (rc == LK_EDB && run->committer && !store_connection_ok(run->st)) {
+        /* the database restarted while the last days went through the spare store: the
+         * run's own connection learns it only now */
+        log_lk_error(LOG_LEVEL_ERROR, err); /* handled here: the gaps are read again */
+        rc = reconnect_store(run, run->st, err);
+        if (rc == 0)
+            rc = check_gaps(run, err);
+    }
     return rc;
 }
 
@@ -433,6 +575,22 @@ static void forward_progress(void *ctx, const struct fetch_progress *progress)
     run->options->on_progress(run->options->on_progress_ctx, &out);
 }
 
+/* With a spare store: give it the run's store settings and start the committer thread; a
+ * thread that cannot start leaves the run one day at a time. */
+static void start_committer(struct run *run)
+{
+    struct lk_error err;
+
+    if (run->options->spare == NULL)
+        return;
+    store_copy_settings(run->options->spare, run->st);
+    lk_error_init(&err);
+    if (committer_start(&run->committer, &err) != 0) {
+        log_lk_error(LOG_LEVEL_WARN, &err);
+        log_detail(LOG_LEVEL_WARN, "archiving one day at a time");
+    }
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
@@ -443,6 +601,8 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     memset(summary, 0, sizeof *summary);
     date_add_days(start, options->today, -(options->days - 1));
     store_set_settling(st, cfg->settling_time_s);
+    run.days[0] = (struct day){.run = &run, .st = st};
+    run.days[1] = (struct day){.run = &run, .st = options->spare};
     rc = fetch_new(&run.fetch, cfg, st, err);
     if (rc == 0 && options->on_progress)
         fetch_set_progress(run.fetch, forward_progress, &run);
@@ -458,12 +618,14 @@ int window_run(const struct config *cfg, const struct window_options *options, s
     else
         log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
                  options->today);
+    start_committer(&run);
     for (size_t p = 0; p < cfg->project_count && rc == 0; p++) {
         run.project = cfg->projects[p];
         rc = run_project(&run, start, err);
     }
     rc = finish_run(&run, rc, err);
 done:
+    committer_free(run.committer);
     fetch_free(run.fetch);
     return rc;
 }

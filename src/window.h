@@ -62,6 +62,11 @@ struct window_options {
     void *on_day_ctx;
     window_progress_fn on_progress; /* after every request that ended; may be NULL */
     void *on_progress_ctx;
+    /* fetch while merging: a second connection to the same database (no locks, no run; it
+     * gets the run store's settings), used in turn with the run's store: the next day is
+     * fetched into one while the day before commits on the other, in a thread. NULL: one day
+     * at a time on the run's store. */
+    struct store *spare;
 };
 
 struct run_summary {
@@ -79,7 +84,8 @@ struct run_summary {
     char first_error[512]; /* the first error's message, for the exit line */
 };
 
-/* Archive the window for every project of cfg into st (migrated already). Fills *summary.
+/* Archive the window for every project of cfg into st (migrated already; options->spare,
+ * when set, is used beside it and must outlive the call). Fills *summary.
  * A day's own failure is logged here and counted in summary. Returns 0 when the run could
  * proceed to the end, or a negative LK_E* code when it had to stop (authentication,
  * database lost): err says why and where, and is logged by the caller, not here. */
