@@ -169,9 +169,9 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
     " AND s.attempt <> ALL ($2::integer[])) l"
     " LEFT JOIN livekit.sessions a ON a.project_id = $1::text AND a.session_id = l.session_id"
-    " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING 1)"
-    " SELECT (SELECT count(*) FROM new) = (SELECT count(DISTINCT s.session_id) FROM lk_stage s"
-    " WHERE s.attempt <> ALL ($2::integer[]))";
+    " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING session_id)"
+    " SELECT NOT EXISTS (SELECT 1 FROM lk_stage s WHERE s.attempt <> ALL ($2::integer[])"
+    " AND s.session_id NOT IN (SELECT session_id FROM new))";
 
 /* The newest staged row per key ($1 project, $2 discarded attempts, $3 the sessions, $4 the
  * time), of sessions new to the archive (SQL_NEW_ONLY) or not (SQL_ARCHIVED_ONLY, then the
