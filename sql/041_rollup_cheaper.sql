@@ -40,23 +40,51 @@ CREATE OR REPLACE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_ses
 RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan
 AS $fn$
 BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        -- Citus prunes shards by the array (a join with its unnest would be planned apart)
+        RETURN (
+    SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
+    FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
+          FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
+                       (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
+                FROM livekit.sessions s
+                WHERE s.project_id = p_project AND s.session_id = ANY (p_session_ids)) r
+          -- the session's connections whose days are not just the session's day
+          LEFT JOIN LATERAL (
+              SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
+                     ((COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active)
+                       - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day
+              FROM livekit.participant_connections c
+              WHERE c.project_id = r.project_id AND c.session_id = r.session_id
+                AND COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active) > c.joined_at) e
+            ON (e.first_day, e.last_day) IS DISTINCT FROM (r.session_day, r.session_day)) x
+    CROSS JOIN LATERAL (SELECT x.session_day
+                        UNION ALL
+                        SELECT x.first_day + i
+                        FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
+    WHERE d.day IS NOT NULL);
+    END IF;
+    -- the ids are joined, not searched (021): a large array is fine
     RETURN (
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
-    FROM (SELECT DISTINCT
-                 (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day,
-                 CASE WHEN COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) > c.joined_at
-                      THEN (c.joined_at AT TIME ZONE 'UTC')::date END AS first_day,
-                 CASE WHEN COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) > c.joined_at
-                      THEN ((COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active)
-                             - interval '1 microsecond') AT TIME ZONE 'UTC')::date END AS last_day
-          FROM livekit.sessions s
-          LEFT JOIN livekit.participant_connections c
-            ON c.project_id = s.project_id AND c.session_id = s.session_id
-          WHERE s.project_id = p_project AND s.session_id = ANY (p_session_ids)) r
-    CROSS JOIN LATERAL (SELECT r.session_day
+    FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
+          FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
+                       (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
+                FROM livekit.sessions s
+                WHERE s.project_id = p_project AND s.session_id IN (SELECT unnest(p_session_ids))) r
+          -- the session's connections whose days are not just the session's day
+          LEFT JOIN LATERAL (
+              SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
+                     ((COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active)
+                       - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day
+              FROM livekit.participant_connections c
+              WHERE c.project_id = r.project_id AND c.session_id = r.session_id
+                AND COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active) > c.joined_at) e
+            ON (e.first_day, e.last_day) IS DISTINCT FROM (r.session_day, r.session_day)) x
+    CROSS JOIN LATERAL (SELECT x.session_day
                         UNION ALL
-                        SELECT r.first_day + i
-                        FROM generate_series(0, r.last_day - r.first_day) AS i) AS d(day)
+                        SELECT x.first_day + i
+                        FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
     WHERE d.day IS NOT NULL);
 END
 $fn$;
@@ -122,7 +150,7 @@ BEGIN
                      COALESCE(c.left_at, s.open_end) - c.joined_at
               FROM s JOIN livekit.participant_connections c
                 ON c.project_id = p_project AND c.session_id = s.session_id) x
-        GROUP BY day, room_name, session_id, participant_identity
+        GROUP BY session_id, participant_identity, day, room_name
     ), room AS MATERIALIZED (
         SELECT day, room_name, sum(sessions) AS sessions, sum(participants) AS participants,
                sum(connections) AS connections, sum(connection_minutes) AS connection_minutes,
