@@ -18,6 +18,11 @@
 --   per-day participant rows and publishing flags come from the room pass, the per-day distinct
 --   identities from the rows the participant insert returns: three passes fewer over the rows.
 -- * A session's duration bucket compares intervals, not numeric epochs.
+-- * enable_sort = off: the groupings hash. In a first load the planner expects a handful of
+--   rows (no statistics yet) and sorted the day's participant and connection rows on four text
+--   keys to group them (a third of the big statement); a hash table is cheaper at any size,
+--   and spills to disk past hash_mem like a sort would. The only sort left is the peak's,
+--   which has no other plan (a disabled path is still taken when it is the only one).
 -- * Peak concurrency: one start and one end per connection, unclipped, plus a marker at the
 --   start of each day, in one sort by (instant, kind) and one running sum; no days generated
 --   per connection. Why it equals 021's per-day clipped sweep: the intervals open at an instant
@@ -90,7 +95,7 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION livekit.rollup_refresh(p_project text, p_days date[])
-RETURNS void LANGUAGE plpgsql SET jit = off SET work_mem = '32MB'
+RETURNS void LANGUAGE plpgsql SET jit = off SET work_mem = '32MB' SET enable_sort = off
 SET plan_cache_mode = force_custom_plan AS $fn$
 DECLARE
     days date[] := ARRAY(SELECT DISTINCT d FROM unnest(p_days) AS d WHERE d IS NOT NULL ORDER BY d);
