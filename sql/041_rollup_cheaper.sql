@@ -36,16 +36,31 @@
 --   same index descents as before), distinct (session day, first day, last day) hashed before
 --   days are generated; PL/pgSQL, which Citus can plan (030 rewrote the SQL function to this
 --   form on Citus; it leaves a PL/pgSQL one alone).
--- On Citus, a connection still open (left_at NULL) is joined to its session instead of read by
--- a correlated subquery that Citus cannot plan: the choice is made at each call (the citus
--- extension present), so an archive distributed before or after this migration gets this
--- version; 030's text rewrite no longer matches and leaves it alone.
+-- On Citus (the connections distributed), a connection still open (left_at NULL) is joined to
+-- its session instead of read by a correlated subquery that Citus cannot plan: the choice is
+-- made at each call (livekit.rollup_distributed), so an archive distributed before or after
+-- this migration gets this version; 030's text rewrite no longer matches and leaves it alone.
+
+-- Whether the connections live on Citus workers (030 distributed them): the rollup functions
+-- below then join a connection to its session where one server reads it by a correlated
+-- subquery, which Citus cannot plan. Asked at each call, so an archive distributed before or
+-- after this migration takes the right form (pg_dist_partition exists only with citus).
+CREATE OR REPLACE FUNCTION livekit.rollup_distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                   WHERE logicalrelid = 'livekit.participant_connections'::regclass);
+END
+$fn$;
 
 CREATE OR REPLACE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
 RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan
 AS $fn$
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    IF livekit.rollup_distributed() THEN
         -- Citus prunes shards by the array (a join with its unnest would be planned apart)
         RETURN (
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
@@ -253,7 +268,7 @@ BEGIN
     -- during the days (left_at after the first day's start or still NULL, which the
     -- (project_id, left_at) index finds; joined before the last day's end), a start and an end
     -- each, and a marker at the start of each day.
-    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+    IF livekit.rollup_distributed() THEN
         -- Citus: the open connections' session is joined (its planner takes no correlated
         -- subquery); iv is planned on its own, the sweep on the coordinator
         WITH iv AS (
