@@ -1,0 +1,350 @@
+-- 041_rollup_cheaper.sql -- the daily rollup's maintenance (021) with the same rows for less CPU.
+--
+-- rollup_refresh and rollup_days_of_sessions are replaced; every rollup row stays what 021's
+-- definitions give (tests/integration/test_bi_rollup.sh compares with the base tables; the old
+-- and new functions were also compared on one archive, every rollup table md5-identical, and on
+-- perturbed rows: connections across days, still open, joined in year 1, without participant
+-- row, sessions without a day or room). First load of 7 days x 5,000 sessions, PostgreSQL 15,
+-- pg_stat_statements: rollup_refresh 2.1-2.8 s -> 1.3-1.5 s in 7 calls (its big statement
+-- 1.2-1.6 s -> 0.74-0.87 s, the peak 0.58-0.81 s -> 0.28-0.32 s), rollup_days_of_sessions
+-- before the merges 0.16-0.19 s -> 0.08-0.11 s. What changed:
+-- * Connection seconds were numeric per connection (extract(epoch) is numeric since PG 14: two
+--   per row, a subtraction, then numeric additions in every sum). Now a connection's interval
+--   is end - joined_at (an interval: exact microseconds, a day or more only in its days field),
+--   summed as intervals and turned into numeric seconds once per output row: extract(epoch)
+--   of an interval is exact with scale 6, as the difference of two epochs was, so every stored
+--   figure (numeric sums, their scale, / 60) is the same. Intervals of a day or more are summed
+--   as numeric seconds as before: an interval sum adds its days fields in 32 bits, which absurd
+--   spans (a joined_at of year 1) could overflow; below a day only the 64-bit microseconds add.
+-- * The rows of a session and identity (participant row + its connections) are grouped once,
+--   with the connections of no participant row kept as groups of their own, and every figure
+--   the connections gave separately before (a room's connections and seconds) is summed from
+--   those groups: the connections are no longer materialized and aggregated a second time. The
+--   per-day participant rows and publishing flags come from the room pass, the per-day distinct
+--   identities from the rows the participant insert returns: three passes fewer over the rows.
+-- * A session's duration bucket compares intervals, not numeric epochs.
+-- * enable_sort = off: the groupings hash. In a first load the planner expects a handful of
+--   rows (no statistics yet) and sorted the day's participant and connection rows on four text
+--   keys to group them (a third of the big statement); a hash table is cheaper at any size,
+--   and spills to disk past hash_mem like a sort would. The only sort left is the peak's,
+--   which has no other plan (a disabled path is still taken when it is the only one).
+-- * Peak concurrency: one start and one end per connection, unclipped, plus a marker at the
+--   start of each day, in one sort by (instant, kind) and one running sum; no days generated
+--   per connection. Why it equals 021's per-day clipped sweep: the intervals open at an instant
+--   are the same clipped or not; at one instant ends (kind 0) come before starts (1) and the
+--   day marker (2), so the running sum at a start or at the marker of day d is the count of
+--   connections open at that instant (the marker's: at d itself, where 021 clipped the
+--   connections open across midnight); a day's peak is reached at one of those rows (the count
+--   only falls at an end), and the earliest such row is 021's peak_at. Connections that start
+--   before the first day add their start before it, so the count is whole from the first
+--   day on; the rows of days not refreshed (before the first, or between refreshed days) are
+--   counted in the running sum and not kept.
+-- * rollup_days_of_sessions: each session (its ids joined, as in 021) with only those of its
+--   connections whose days are not just the session's own, in one join: the distinct
+--   (session day, first day, last day) see about one row per session instead of one per
+--   connection. PL/pgSQL, which Citus can plan (030 rewrote the SQL function on Citus and
+--   leaves a PL/pgSQL one alone).
+-- On Citus (the connections distributed), a connection still open (left_at NULL) is joined to
+-- its session instead of read by a correlated subquery that Citus cannot plan: the choice is
+-- made at each call (livekit.rollup_distributed), so an archive distributed before or after
+-- this migration gets this version; 030's text rewrite no longer matches and leaves it alone.
+
+-- Whether the connections live on Citus workers (030 distributed them): the rollup functions
+-- below then join a connection to its session where one server reads it by a correlated
+-- subquery, which Citus cannot plan. Asked at each call, so an archive distributed before or
+-- after this migration takes the right form (pg_dist_partition exists only with citus).
+CREATE OR REPLACE FUNCTION livekit.rollup_distributed() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+                   WHERE logicalrelid = 'livekit.participant_connections'::regclass);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
+RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan
+AS $fn$
+BEGIN
+    IF livekit.rollup_distributed() THEN
+        -- Citus prunes shards by the array (a join with its unnest would be planned apart)
+        RETURN (
+    SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
+    FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
+          FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
+                       (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
+                FROM livekit.sessions s
+                WHERE s.project_id = p_project AND s.session_id = ANY (p_session_ids)) r
+          -- the session's connections whose days are not just the session's day
+          LEFT JOIN LATERAL (
+              SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
+                     ((COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active)
+                       - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day
+              FROM livekit.participant_connections c
+              WHERE c.project_id = r.project_id AND c.session_id = r.session_id
+                AND COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active) > c.joined_at) e
+            ON (e.first_day, e.last_day) IS DISTINCT FROM (r.session_day, r.session_day)) x
+    CROSS JOIN LATERAL (SELECT x.session_day
+                        UNION ALL
+                        SELECT x.first_day + i
+                        FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
+    WHERE d.day IS NOT NULL);
+    END IF;
+    -- the ids are joined, not searched (021): a large array is fine
+    RETURN (
+    SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
+    FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
+          FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
+                       (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
+                FROM livekit.sessions s
+                WHERE s.project_id = p_project AND s.session_id IN (SELECT unnest(p_session_ids))) r
+          -- the session's connections whose days are not just the session's day
+          LEFT JOIN LATERAL (
+              SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
+                     ((COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active)
+                       - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day
+              FROM livekit.participant_connections c
+              WHERE c.project_id = r.project_id AND c.session_id = r.session_id
+                AND COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active) > c.joined_at) e
+            ON (e.first_day, e.last_day) IS DISTINCT FROM (r.session_day, r.session_day)) x
+    CROSS JOIN LATERAL (SELECT x.session_day
+                        UNION ALL
+                        SELECT x.first_day + i
+                        FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
+    WHERE d.day IS NOT NULL);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION livekit.rollup_refresh(p_project text, p_days date[])
+RETURNS void LANGUAGE plpgsql SET jit = off SET work_mem = '32MB' SET enable_sort = off
+SET plan_cache_mode = force_custom_plan AS $fn$
+DECLARE
+    days date[] := ARRAY(SELECT DISTINCT d FROM unnest(p_days) AS d WHERE d IS NOT NULL ORDER BY d);
+    first_start timestamptz;
+    last_end timestamptz;
+BEGIN
+    IF cardinality(days) = 0 THEN
+        RETURN;
+    END IF;
+    first_start := days[1]::timestamp AT TIME ZONE 'UTC';
+    last_end := (days[cardinality(days)] + 1)::timestamp AT TIME ZONE 'UTC';
+
+    DELETE FROM livekit.rollup_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_room_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_participant_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_peak_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_duration_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_dimension_daily WHERE project_id = p_project AND day = ANY (days);
+
+    -- Everything keyed by the session's day, in one statement (021: only joins from s by
+    -- session_id, rows put together by UNION ALL and GROUP BY, so a first load without
+    -- statistics plans well). Seconds travel as two sums: `short`, an interval sum of the
+    -- intervals under a day, and `long`, numeric seconds of the others; a figure's seconds are
+    -- COALESCE(extract(epoch FROM short) + long, extract(epoch FROM short), long): NULL when
+    -- no interval counted, as 021's sum of numeric seconds.
+    WITH s AS MATERIALIZED (
+        SELECT s.session_id, s.room_name, s.connection_minutes, s.bandwidth_in, s.bandwidth_out,
+               s.bandwidth, s.egress,
+               (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day,
+               COALESCE(s.end_time, s.ended_at, s.last_active) AS open_end,
+               COALESCE(s.end_time, s.ended_at) - COALESCE(s.start_time, s.created_at) AS duration
+        FROM livekit.sessions s
+        WHERE s.project_id = p_project
+          AND (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date = ANY (days)
+    ), g AS MATERIALIZED (
+        -- one row per session and identity: its participant row (is_participant) and its
+        -- connections; connections with no participant row make groups of their own
+        SELECT day, room_name, participant_identity, bool_or(is_participant) AS is_participant,
+               min(joined_at) AS joined_at, max(left_at) AS left_at, max(region) AS region,
+               max(connection_type) AS connection_type, max(sdk_version) AS sdk_version,
+               bool_or(camera) AS camera, bool_or(microphone) AS microphone,
+               bool_or(screen_share) AS screen_share,
+               bool_or(screen_share_audio) AS screen_share_audio,
+               count(*) FILTER (WHERE NOT is_participant) AS connections,
+               sum(span) FILTER (WHERE span > interval '0' AND span < interval '1 day') AS short,
+               sum(extract(epoch FROM span)) FILTER (WHERE span >= interval '1 day') AS long
+        FROM (SELECT s.day, s.room_name, p.session_id, p.participant_identity, true AS is_participant,
+                     p.joined_at, p.left_at, p.region, p.connection_type, p.sdk_version,
+                     p.published_camera_track AS camera, p.published_microphone_track AS microphone,
+                     p.published_screen_share_track AS screen_share,
+                     p.published_screen_share_audio AS screen_share_audio, NULL::interval AS span
+              FROM s JOIN livekit.participants p
+                ON p.project_id = p_project AND p.session_id = s.session_id
+              UNION ALL
+              SELECT s.day, s.room_name, c.session_id, c.participant_identity, false, NULL, NULL,
+                     NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                     COALESCE(c.left_at, s.open_end) - c.joined_at
+              FROM s JOIN livekit.participant_connections c
+                ON c.project_id = p_project AND c.session_id = s.session_id) x
+        GROUP BY session_id, participant_identity, day, room_name
+    ), room AS MATERIALIZED (
+        SELECT day, room_name, sum(sessions) AS sessions, sum(participants) AS participants,
+               sum(connections) AS connections, sum(connection_minutes) AS connection_minutes,
+               sum(short) AS short, sum(long) AS long, sum(bandwidth_in) AS bandwidth_in,
+               sum(bandwidth_out) AS bandwidth_out, sum(bandwidth) AS bandwidth,
+               sum(egress_sessions) AS egress_sessions, sum(participant_rows) AS participant_rows,
+               sum(camera) AS camera, sum(microphone) AS microphone,
+               sum(screen_share) AS screen_share, sum(screen_share_audio) AS screen_share_audio
+        FROM (SELECT day, room_name, count(*) AS sessions, 0 AS participants, 0 AS connections,
+                     sum(connection_minutes) AS connection_minutes, NULL::interval AS short,
+                     NULL::numeric AS long, sum(bandwidth_in) AS bandwidth_in,
+                     sum(bandwidth_out) AS bandwidth_out, sum(bandwidth) AS bandwidth,
+                     count(*) FILTER (WHERE egress > 0) AS egress_sessions,
+                     0 AS participant_rows, 0 AS camera, 0 AS microphone, 0 AS screen_share,
+                     0 AS screen_share_audio
+              FROM s GROUP BY day, room_name
+              UNION ALL
+              -- per identity of the room and day: participant rows and their flags, connections
+              SELECT day, room_name, 0, count(*) FILTER (WHERE participant_rows > 0),
+                     sum(connections), NULL, sum(short), sum(long), NULL, NULL, NULL, 0,
+                     sum(participant_rows), sum(camera), sum(microphone), sum(screen_share),
+                     sum(screen_share_audio)
+              FROM (SELECT day, room_name, participant_identity,
+                           count(*) FILTER (WHERE is_participant) AS participant_rows,
+                           sum(connections) AS connections, sum(short) AS short,
+                           sum(long) AS long, count(*) FILTER (WHERE camera) AS camera,
+                           count(*) FILTER (WHERE microphone) AS microphone,
+                           count(*) FILTER (WHERE screen_share) AS screen_share,
+                           count(*) FILTER (WHERE screen_share_audio) AS screen_share_audio
+                    FROM g GROUP BY day, room_name, participant_identity) i
+              GROUP BY day, room_name) x
+        GROUP BY day, room_name
+    ), participant AS (
+        INSERT INTO livekit.rollup_participant_daily
+        SELECT p_project, day, participant_identity, count(*), sum(connections),
+               COALESCE(extract(epoch FROM sum(short)) + sum(long), extract(epoch FROM sum(short)),
+                        sum(long), 0) / 60,
+               min(joined_at), max(left_at)
+        FROM g WHERE is_participant GROUP BY day, participant_identity
+        RETURNING day
+    ), daily AS (
+        INSERT INTO livekit.rollup_daily
+        SELECT p_project, day, sum(sessions), sum(participants), sum(connections),
+               sum(connection_minutes),
+               COALESCE(extract(epoch FROM sum(short)) + sum(long), extract(epoch FROM sum(short)),
+                        sum(long), 0) / 60,
+               sum(bandwidth_in), sum(bandwidth_out), sum(bandwidth), sum(egress_sessions),
+               sum(participant_rows), sum(camera), sum(microphone), sum(screen_share),
+               sum(screen_share_audio)
+        FROM (SELECT day, sessions, 0 AS participants, connections, connection_minutes, short,
+                     long, bandwidth_in, bandwidth_out, bandwidth, egress_sessions,
+                     participant_rows, camera, microphone, screen_share, screen_share_audio
+              FROM room
+              UNION ALL
+              -- distinct identities of the day: the participant rows inserted for it
+              SELECT day, 0, count(*), 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0
+              FROM participant GROUP BY day) x
+        GROUP BY day
+    ), room_rows AS (
+        INSERT INTO livekit.rollup_room_daily
+        SELECT p_project, day, room_name, sessions, participants, connection_minutes,
+               COALESCE(extract(epoch FROM short) + long, extract(epoch FROM short), long, 0) / 60,
+               bandwidth
+        FROM room
+    ), duration AS (
+        INSERT INTO livekit.rollup_duration_daily
+        SELECT p_project, day, bucket, count(*)
+        FROM (SELECT day, CASE WHEN duration >= interval '7200 seconds' THEN 120
+                               WHEN duration >= interval '3600 seconds' THEN 60
+                               WHEN duration >= interval '1800 seconds' THEN 30
+                               WHEN duration >= interval '900 seconds' THEN 15
+                               WHEN duration >= interval '300 seconds' THEN 5
+                               WHEN duration >= interval '60 seconds' THEN 1
+                               WHEN duration >= interval '0' THEN 0 END AS bucket
+              FROM s) b
+        WHERE bucket IS NOT NULL
+        GROUP BY day, bucket
+    )
+    INSERT INTO livekit.rollup_dimension_daily
+    SELECT p_project, day,
+           CASE WHEN GROUPING(region) = 0 THEN 'region'
+                WHEN GROUPING(sdk_version) = 0 THEN 'sdk_version'
+                ELSE 'connection_type' END,
+           CASE WHEN GROUPING(region) = 0 THEN region
+                WHEN GROUPING(sdk_version) = 0 THEN sdk_version
+                ELSE connection_type END,
+           count(*),
+           COALESCE(extract(epoch FROM sum(short)) + sum(long), extract(epoch FROM sum(short)),
+                    sum(long), 0) / 60
+    FROM g
+    WHERE is_participant
+    GROUP BY GROUPING SETS ((day, region), (day, sdk_version), (day, connection_type));
+
+    -- Peak concurrency of each day (see the top of this file): the connections that can be open
+    -- during the days (left_at after the first day's start or still NULL, which the
+    -- (project_id, left_at) index finds; joined before the last day's end), a start and an end
+    -- each, and a marker at the start of each day.
+    IF livekit.rollup_distributed() THEN
+        -- Citus: the open connections' session is joined (its planner takes no correlated
+        -- subquery); iv is planned on its own, the sweep on the coordinator
+        WITH iv AS (
+            SELECT c.joined_at AS a,
+                   COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) AS b
+            FROM livekit.participant_connections c
+            JOIN livekit.sessions s
+              ON s.project_id = c.project_id AND s.session_id = c.session_id
+            WHERE c.project_id = p_project
+              AND (c.left_at > first_start OR c.left_at IS NULL)
+              AND c.joined_at < last_end
+              AND COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) > c.joined_at
+        ), events AS (
+            SELECT v.t, v.kind
+            FROM iv CROSS JOIN LATERAL (VALUES (iv.a, 1), (iv.b, 0)) AS v(t, kind)
+            UNION ALL
+            SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
+        ), sweep AS MATERIALIZED (
+            SELECT t, open_now
+            FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
+                                  OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
+                  FROM events) e
+            WHERE kind > 0
+        ), peak AS (
+            SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
+            FROM sweep
+            GROUP BY 1
+        )
+        INSERT INTO livekit.rollup_peak_daily
+        SELECT p_project, peak.day, peak.peak, min(sweep.t)
+        FROM peak JOIN sweep
+          ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
+        WHERE peak.day = ANY (days) AND peak.peak > 0
+        GROUP BY peak.day, peak.peak;
+    ELSE
+        WITH events AS (
+            SELECT v.t, v.kind
+            FROM livekit.participant_connections c
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(c.left_at,
+                                (SELECT COALESCE(x.end_time, x.ended_at, x.last_active)
+                                 FROM livekit.sessions x
+                                 WHERE x.project_id = c.project_id
+                                   AND x.session_id = c.session_id)) AS b) e
+            CROSS JOIN LATERAL (VALUES (c.joined_at, 1), (e.b, 0)) AS v(t, kind)
+            WHERE c.project_id = p_project
+              AND (c.left_at > first_start OR c.left_at IS NULL)
+              AND c.joined_at < last_end
+              AND e.b > c.joined_at
+            UNION ALL
+            SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
+        ), sweep AS MATERIALIZED (
+            SELECT t, open_now
+            FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
+                                  OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
+                  FROM events) e
+            WHERE kind > 0
+        ), peak AS (
+            SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
+            FROM sweep
+            GROUP BY 1
+        )
+        INSERT INTO livekit.rollup_peak_daily
+        SELECT p_project, peak.day, peak.peak, min(sweep.t)
+        FROM peak JOIN sweep
+          ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
+        WHERE peak.day = ANY (days) AND peak.peak > 0
+        GROUP BY peak.day, peak.peak;
+    END IF;
+END
+$fn$;
