@@ -117,6 +117,44 @@ BEGIN
 END
 $fn$;
 
+-- The connections that can be open between first_start and last_end (left_at after
+-- first_start or still NULL, which the BRIN index on left_at finds; joined before last_end),
+-- each as the interval [a, b): joined_at to left_at, or to its session's end while it has none.
+-- Citus plans no correlated subquery, so there the session is joined.
+CREATE OR REPLACE FUNCTION livekit.rollup_open_intervals(p_project text, first_start timestamptz,
+                                                        last_end timestamptz)
+RETURNS TABLE (a timestamptz, b timestamptz)
+LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan AS $fn$
+BEGIN
+    IF livekit.rollup_distributed() THEN
+        RETURN QUERY
+        SELECT c.joined_at,
+               COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active)
+        FROM livekit.participant_connections c
+        JOIN livekit.sessions s
+          ON s.project_id = c.project_id AND s.session_id = c.session_id
+        WHERE c.project_id = p_project
+          AND (c.left_at > first_start OR c.left_at IS NULL)
+          AND c.joined_at < last_end
+          AND COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) > c.joined_at;
+    ELSE
+        RETURN QUERY
+        SELECT c.joined_at, e.b
+        FROM livekit.participant_connections c
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(c.left_at,
+                            (SELECT COALESCE(x.end_time, x.ended_at, x.last_active)
+                             FROM livekit.sessions x
+                             WHERE x.project_id = c.project_id
+                               AND x.session_id = c.session_id)) AS b) e
+        WHERE c.project_id = p_project
+          AND (c.left_at > first_start OR c.left_at IS NULL)
+          AND c.joined_at < last_end
+          AND e.b > c.joined_at;
+    END IF;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION livekit.rollup_refresh(p_project text, p_days date[])
 RETURNS void LANGUAGE plpgsql SET jit = off SET work_mem = '32MB' SET enable_sort = off
 SET plan_cache_mode = force_custom_plan AS $fn$
@@ -273,78 +311,30 @@ BEGIN
     GROUP BY GROUPING SETS ((day, region), (day, sdk_version), (day, connection_type));
 
     -- Peak concurrency of each day (see the top of this file): the connections that can be open
-    -- during the days (left_at after the first day's start or still NULL, which the
-    -- (project_id, left_at) index finds; joined before the last day's end), a start and an end
-    -- each, and a marker at the start of each day.
-    IF livekit.rollup_distributed() THEN
-        -- Citus: the open connections' session is joined (its planner takes no correlated
-        -- subquery); iv is planned on its own, the sweep on the coordinator
-        WITH iv AS (
-            SELECT c.joined_at AS a,
-                   COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) AS b
-            FROM livekit.participant_connections c
-            JOIN livekit.sessions s
-              ON s.project_id = c.project_id AND s.session_id = c.session_id
-            WHERE c.project_id = p_project
-              AND (c.left_at > first_start OR c.left_at IS NULL)
-              AND c.joined_at < last_end
-              AND COALESCE(c.left_at, s.end_time, s.ended_at, s.last_active) > c.joined_at
-        ), events AS (
-            SELECT v.t, v.kind
-            FROM iv CROSS JOIN LATERAL (VALUES (iv.a, 1), (iv.b, 0)) AS v(t, kind)
-            UNION ALL
-            SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
-        ), sweep AS MATERIALIZED (
-            SELECT t, open_now
-            FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
-                                  OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
-                  FROM events) e
-            WHERE kind > 0
-        ), peak AS (
-            SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
-            FROM sweep
-            GROUP BY 1
-        )
-        INSERT INTO livekit.rollup_peak_daily
-        SELECT p_project, peak.day, peak.peak, min(sweep.t)
-        FROM peak JOIN sweep
-          ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
-        WHERE peak.day = ANY (days) AND peak.peak > 0
-        GROUP BY peak.day, peak.peak;
-    ELSE
-        WITH events AS (
-            SELECT v.t, v.kind
-            FROM livekit.participant_connections c
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(c.left_at,
-                                (SELECT COALESCE(x.end_time, x.ended_at, x.last_active)
-                                 FROM livekit.sessions x
-                                 WHERE x.project_id = c.project_id
-                                   AND x.session_id = c.session_id)) AS b) e
-            CROSS JOIN LATERAL (VALUES (c.joined_at, 1), (e.b, 0)) AS v(t, kind)
-            WHERE c.project_id = p_project
-              AND (c.left_at > first_start OR c.left_at IS NULL)
-              AND c.joined_at < last_end
-              AND e.b > c.joined_at
-            UNION ALL
-            SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
-        ), sweep AS MATERIALIZED (
-            SELECT t, open_now
-            FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
-                                  OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
-                  FROM events) e
-            WHERE kind > 0
-        ), peak AS (
-            SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
-            FROM sweep
-            GROUP BY 1
-        )
-        INSERT INTO livekit.rollup_peak_daily
-        SELECT p_project, peak.day, peak.peak, min(sweep.t)
-        FROM peak JOIN sweep
-          ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
-        WHERE peak.day = ANY (days) AND peak.peak > 0
-        GROUP BY peak.day, peak.peak;
-    END IF;
+    -- during the days (rollup_open_intervals), a start and an end each, and a marker at the
+    -- start of each day.
+    WITH events AS (
+        SELECT v.t, v.kind
+        FROM livekit.rollup_open_intervals(p_project, first_start, last_end) AS iv
+        CROSS JOIN LATERAL (VALUES (iv.a, 1), (iv.b, 0)) AS v(t, kind)
+        UNION ALL
+        SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
+    ), sweep AS MATERIALIZED (
+        SELECT t, open_now
+        FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
+                              OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
+              FROM events) e
+        WHERE kind > 0
+    ), peak AS (
+        SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
+        FROM sweep
+        GROUP BY 1
+    )
+    INSERT INTO livekit.rollup_peak_daily
+    SELECT p_project, peak.day, peak.peak, min(sweep.t)
+    FROM peak JOIN sweep
+      ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
+    WHERE peak.day = ANY (days) AND peak.peak > 0
+    GROUP BY peak.day, peak.peak;
 END
 $fn$;
