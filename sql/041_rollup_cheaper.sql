@@ -67,16 +67,21 @@ $fn$;
 CREATE OR REPLACE FUNCTION livekit.rollup_days_of_sessions(p_project text, p_session_ids text[])
 RETURNS date[] LANGUAGE plpgsql STABLE SET jit = off SET plan_cache_mode = force_custom_plan
 AS $fn$
+DECLARE
+    -- Citus prunes shards by the array (a join with its unnest would be planned apart); on one
+    -- server the ids are joined, not searched (021): a large array is fine
+    ids_match text := CASE WHEN livekit.rollup_distributed()
+                           THEN 's.session_id = ANY ($2)'
+                           ELSE 's.session_id IN (SELECT unnest($2))' END;
+    days date[];
 BEGIN
-    IF livekit.rollup_distributed() THEN
-        -- Citus prunes shards by the array (a join with its unnest would be planned apart)
-        RETURN (
+    EXECUTE format($q$
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
     FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
           FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
                        (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
                 FROM livekit.sessions s
-                WHERE s.project_id = p_project AND s.session_id = ANY (p_session_ids)) r
+                WHERE s.project_id = $1 AND %s) r
           -- the session's connections whose days are not just the session's day
           LEFT JOIN LATERAL (
               SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
@@ -90,30 +95,9 @@ BEGIN
                         UNION ALL
                         SELECT x.first_day + i
                         FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
-    WHERE d.day IS NOT NULL);
-    END IF;
-    -- the ids are joined, not searched (021): a large array is fine
-    RETURN (
-    SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
-    FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
-          FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,
-                       (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS session_day
-                FROM livekit.sessions s
-                WHERE s.project_id = p_project AND s.session_id IN (SELECT unnest(p_session_ids))) r
-          -- the session's connections whose days are not just the session's day
-          LEFT JOIN LATERAL (
-              SELECT (c.joined_at AT TIME ZONE 'UTC')::date AS first_day,
-                     ((COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active)
-                       - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day
-              FROM livekit.participant_connections c
-              WHERE c.project_id = r.project_id AND c.session_id = r.session_id
-                AND COALESCE(c.left_at, r.end_time, r.ended_at, r.last_active) > c.joined_at) e
-            ON (e.first_day, e.last_day) IS DISTINCT FROM (r.session_day, r.session_day)) x
-    CROSS JOIN LATERAL (SELECT x.session_day
-                        UNION ALL
-                        SELECT x.first_day + i
-                        FROM generate_series(0, x.last_day - x.first_day) AS i) AS d(day)
-    WHERE d.day IS NOT NULL);
+    WHERE d.day IS NOT NULL
+    $q$, ids_match) INTO days USING p_project, p_session_ids;
+    RETURN days;
 END
 $fn$;
 
