@@ -44,117 +44,60 @@
 #define SQL_FROM_DETAILS(column)                                                                   \
     " CASE WHEN d.session_id IS NULL THEN a." column " ELSE d." column " END,"
 /* Longer than a C string literal may be (4095): two halves, joined by merge_sessions. */
+/* SQL laid out by clause, not by the formatter */
+/* clang-format off */
 static const char SQL_MERGE_SESSIONS_SELECT[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
     " last_active, bandwidth_in, bandwidth_out, egress, num_participants,"
     " num_active_participants, list_day, list_extra, list_hash, start_time, end_time, bandwidth,"
     " connection_minutes, details_num_participants, details_extra, details_archived, updated_at)"
     " SELECT $1::text, COALESCE(l.session_id, d.session_id),"
-    " COALESCE(l.room_name, a.room_name, d.room_name)," SQL_FROM_LIST("created_at") SQL_FROM_LIST(
-        "ended_at") SQL_FROM_LIST("last_active") SQL_FROM_LIST("bandwidth_in") SQL_FROM_LIST("bandw"
-                                                                                             "idth_"
-                                                                                             "out")
-        SQL_FROM_LIST("egress") SQL_FROM_LIST("num_participants") SQL_FROM_LIST(
-            "num_active_participants") " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_day, "
-                                       "$2::date)"
-                                       "  ELSE LEAST(a.list_day, $2::date) END,"
-                                       " CASE WHEN l.session_id IS NULL THEN "
-                                       "COALESCE(a.list_extra, '{}') ELSE l.extra "
-                                       "END," SQL_FROM_LIST("list_hash") SQL_FROM_DETAILS(
-                                           "start_time") SQL_FROM_DETAILS("end_time")
-                                           SQL_FROM_DETAILS("bandwidth") SQL_FROM_DETAILS(
-                                               "connection_minutes")
-                                               SQL_FROM_DETAILS(
-                                                   "details_num_participants") " CASE WHEN "
-                                                                               "d.session_id IS "
-                                                                               "NULL THEN "
-                                                                               "COALESCE(a.details_"
-                                                                               "extra, '{}') ELSE "
-                                                                               "d.details_extra "
-                                                                               "END,"
-                                                                               " d.session_id IS "
-                                                                               "NOT NULL OR "
-                                                                               "COALESCE(a.details_"
-                                                                               "archived, false), "
-                                                                               "$5::timestamptz";
-static const char SQL_MERGE_SESSIONS_FROM[] = " FROM " SQL_NEWEST_STAGED(
-    "L",
-    "s.room_name, s.created_at, s.ended_at, s.last_active,"
-    " s.bandwidth_in, s.bandwidth_out, s.egress,"
-    " s.num_participants, s.num_active_participants,"
-    " s.extra, s.list_hash") " l"
-                             " FULL JOIN " SQL_NEWEST_STAGED(
-                                 "D",
-                                 "s.room_name, s.start_time, s.end_time, s.bandwidth,"
-                                 " s.connection_minutes, s.details_num_participants,"
-                                 " s.extra AS details_extra") " d"
-                                                              " ON d.session_id = l.session_id"
-                                                              " LEFT JOIN livekit.sessions a ON "
-                                                              "a.project_id = $1::text"
-                                                              " AND a.session_id = "
-                                                              "COALESCE(l.session_id, d.session_id)"
-                                                              " ON CONFLICT (project_id, "
-                                                              "session_id) DO UPDATE SET"
-                                                              " room_name = excluded.room_name, "
-                                                              "created_at = excluded.created_at,"
-                                                              " ended_at = excluded.ended_at, "
-                                                              "last_active = excluded.last_active,"
-                                                              " bandwidth_in = "
-                                                              "excluded.bandwidth_in, "
-                                                              "bandwidth_out = "
-                                                              "excluded.bandwidth_out,"
-                                                              " egress = excluded.egress, "
-                                                              "num_participants = "
-                                                              "excluded.num_participants,"
-                                                              " num_active_participants = "
-                                                              "excluded.num_active_participants, "
-                                                              "list_day = excluded.list_day,"
-                                                              " list_extra = excluded.list_extra, "
-                                                              "list_hash = excluded.list_hash,"
-                                                              " start_time = excluded.start_time, "
-                                                              "end_time = excluded.end_time,"
-                                                              " bandwidth = excluded.bandwidth, "
-                                                              "connection_minutes = "
-                                                              "excluded.connection_minutes,"
-                                                              " details_num_participants = "
-                                                              "excluded.details_num_participants,"
-                                                              " details_extra = "
-                                                              "excluded.details_extra, "
-                                                              "details_archived = "
-                                                              "excluded.details_archived,"
-                                                              " updated_at = excluded.updated_at"
-                                                              " WHERE (excluded.room_name, "
-                                                              "excluded.created_at, "
-                                                              "excluded.ended_at, "
-                                                              "excluded.last_active,"
-                                                              " excluded.bandwidth_in, "
-                                                              "excluded.bandwidth_out, "
-                                                              "excluded.egress, "
-                                                              "excluded.num_participants,"
-                                                              " excluded.num_active_participants, "
-                                                              "excluded.list_day, "
-                                                              "excluded.list_extra,"
-                                                              " excluded.list_hash, "
-                                                              "excluded.start_time, "
-                                                              "excluded.end_time, "
-                                                              "excluded.bandwidth,"
-                                                              " excluded.connection_minutes, "
-                                                              "excluded.details_num_participants, "
-                                                              "excluded.details_extra,"
-                                                              " excluded.details_archived)"
-                                                              " IS DISTINCT FROM (t.room_name, "
-                                                              "t.created_at, t.ended_at, "
-                                                              "t.last_active, t.bandwidth_in,"
-                                                              " t.bandwidth_out, t.egress, "
-                                                              "t.num_participants, "
-                                                              "t.num_active_participants, "
-                                                              "t.list_day,"
-                                                              " t.list_extra, t.list_hash, "
-                                                              "t.start_time, t.end_time, "
-                                                              "t.bandwidth, t.connection_minutes,"
-                                                              " t.details_num_participants, "
-                                                              "t.details_extra, "
-                                                              "t.details_archived)";
+    " COALESCE(l.room_name, a.room_name, d.room_name),"
+    SQL_FROM_LIST("created_at") SQL_FROM_LIST("ended_at") SQL_FROM_LIST("last_active")
+    SQL_FROM_LIST("bandwidth_in") SQL_FROM_LIST("bandwidth_out") SQL_FROM_LIST("egress")
+    SQL_FROM_LIST("num_participants") SQL_FROM_LIST("num_active_participants")
+    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_day, $2::date)"
+    "  ELSE LEAST(a.list_day, $2::date) END,"
+    " CASE WHEN l.session_id IS NULL THEN COALESCE(a.list_extra, '{}') ELSE l.extra END,"
+    SQL_FROM_LIST("list_hash")
+    SQL_FROM_DETAILS("start_time") SQL_FROM_DETAILS("end_time") SQL_FROM_DETAILS("bandwidth")
+    SQL_FROM_DETAILS("connection_minutes") SQL_FROM_DETAILS("details_num_participants")
+    " CASE WHEN d.session_id IS NULL THEN COALESCE(a.details_extra, '{}') ELSE d.details_extra END,"
+    " d.session_id IS NOT NULL OR COALESCE(a.details_archived, false), $5::timestamptz";
+static const char SQL_MERGE_SESSIONS_FROM[] =
+    " FROM " SQL_NEWEST_STAGED("L", "s.room_name, s.created_at, s.ended_at, s.last_active,"
+                                    " s.bandwidth_in, s.bandwidth_out, s.egress,"
+                                    " s.num_participants, s.num_active_participants,"
+                                    " s.extra, s.list_hash") " l"
+    " FULL JOIN " SQL_NEWEST_STAGED("D", "s.room_name, s.start_time, s.end_time, s.bandwidth,"
+                                         " s.connection_minutes, s.details_num_participants,"
+                                         " s.extra AS details_extra") " d"
+    " ON d.session_id = l.session_id"
+    " LEFT JOIN livekit.sessions a ON a.project_id = $1::text"
+    " AND a.session_id = COALESCE(l.session_id, d.session_id)"
+    " ON CONFLICT (project_id, session_id) DO UPDATE SET"
+    " room_name = excluded.room_name, created_at = excluded.created_at,"
+    " ended_at = excluded.ended_at, last_active = excluded.last_active,"
+    " bandwidth_in = excluded.bandwidth_in, bandwidth_out = excluded.bandwidth_out,"
+    " egress = excluded.egress, num_participants = excluded.num_participants,"
+    " num_active_participants = excluded.num_active_participants, list_day = excluded.list_day,"
+    " list_extra = excluded.list_extra, list_hash = excluded.list_hash,"
+    " start_time = excluded.start_time, end_time = excluded.end_time,"
+    " bandwidth = excluded.bandwidth, connection_minutes = excluded.connection_minutes,"
+    " details_num_participants = excluded.details_num_participants,"
+    " details_extra = excluded.details_extra, details_archived = excluded.details_archived,"
+    " updated_at = excluded.updated_at"
+    " WHERE (excluded.room_name, excluded.created_at, excluded.ended_at, excluded.last_active,"
+    " excluded.bandwidth_in, excluded.bandwidth_out, excluded.egress, excluded.num_participants,"
+    " excluded.num_active_participants, excluded.list_day, excluded.list_extra,"
+    " excluded.list_hash, excluded.start_time, excluded.end_time, excluded.bandwidth,"
+    " excluded.connection_minutes, excluded.details_num_participants, excluded.details_extra,"
+    " excluded.details_archived)"
+    " IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active, t.bandwidth_in,"
+    " t.bandwidth_out, t.egress, t.num_participants, t.num_active_participants, t.list_day,"
+    " t.list_extra, t.list_hash, t.start_time, t.end_time, t.bandwidth, t.connection_minutes,"
+    " t.details_num_participants, t.details_extra, t.details_archived)";
+/* clang-format on */
 
 /* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts), put
  * into lk_new before any merge: their participants and connections are not in the archive
