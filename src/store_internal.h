@@ -55,6 +55,7 @@ struct store {
     long long rows_merged;  /* rows the day's merges inserted or changed */
     bool new_collected;     /* lk_new holds the staged sessions new to the archive */
     bool all_new;           /* ... and that is every staged session: nothing can conflict */
+    bool day_was_empty;     /* the archive held no session of the day before its merges */
     long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
     char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
     char *copy_buf;   /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */

@@ -106,7 +106,8 @@ static const char SQL_MERGE_SESSIONS_FROM[] =
  * speculative insertion that rows which may exist pay, and they had no rollup day before. Read
  * at merge time, in the day's transaction, so a session another day archived meanwhile is not
  * taken for new. Returns whether every staged session is new (a first load's days): then
- * nothing of the day can conflict. */
+ * nothing of the day can conflict; and whether the archive holds no session of the day yet
+ * ($3): then, with every staged session new, the day's rows are the rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
@@ -114,11 +115,14 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
     " LEFT JOIN livekit.sessions a ON a.project_id = $1::text AND a.session_id = l.session_id"
     " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING session_id)"
     " SELECT NOT EXISTS (SELECT 1 FROM lk_stage s WHERE s.attempt <> ALL ($2::integer[])"
-    " AND s.session_id NOT IN (SELECT session_id FROM new))";
+    " AND s.session_id NOT IN (SELECT session_id FROM new)),"
+    " NOT EXISTS (SELECT 1 FROM livekit.sessions WHERE project_id = $1::text"
+    " AND list_day = $3::date)";
 
 /* The newest staged row per key ($1 project, $2 discarded attempts, $3 the sessions, $4 the
- * time), of sessions new to the archive (SQL_NEW_ONLY) or not (SQL_ARCHIVED_ONLY, then the
- * ON CONFLICT clause that rewrites a row only when something differs). */
+ * time), of sessions new to the archive (SQL_NEW_ONLY; every staged row when every staged
+ * session is new) or not (SQL_ARCHIVED_ONLY, then the ON CONFLICT clause that rewrites a row
+ * only when something differs). */
 #define SQL_STAGED_OF(kind)                                                                        \
     " FROM lk_stage s WHERE s.kind = '" kind "' AND s.attempt <> ALL ($2::integer[])"              \
     " AND ($3::text[] IS NULL OR s.session_id = ANY ($3::text[]))"
@@ -137,6 +141,7 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
 #define SQL_PARTICIPANTS_ORDER " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
 static const char SQL_INSERT_NEW_PARTICIPANTS[] =
     SQL_PARTICIPANTS_SELECT SQL_NEW_ONLY SQL_PARTICIPANTS_ORDER;
+static const char SQL_INSERT_ALL_PARTICIPANTS[] = SQL_PARTICIPANTS_SELECT SQL_PARTICIPANTS_ORDER;
 static const char SQL_MERGE_PARTICIPANTS[] =
     SQL_PARTICIPANTS_SELECT SQL_ARCHIVED_ONLY SQL_PARTICIPANTS_ORDER
     " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
@@ -165,6 +170,7 @@ static const char SQL_MERGE_PARTICIPANTS[] =
 #define SQL_CONNECTIONS_ORDER " ORDER BY s.session_id, s.connection_id, s.seq DESC"
 static const char SQL_INSERT_NEW_CONNECTIONS[] =
     SQL_CONNECTIONS_SELECT SQL_NEW_ONLY SQL_CONNECTIONS_ORDER;
+static const char SQL_INSERT_ALL_CONNECTIONS[] = SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_ORDER;
 static const char SQL_MERGE_CONNECTIONS[] =
     SQL_CONNECTIONS_SELECT SQL_ARCHIVED_ONLY SQL_CONNECTIONS_ORDER
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
@@ -175,25 +181,34 @@ static const char SQL_MERGE_CONNECTIONS[] =
 
 /* The counts the ledger already has for the day (no row when the day is new). */
 static const char SQL_DAY_COUNTS_UNCHANGED[] =
-    "SELECT sessions, participants, connections, active_sessions FROM livekit.archive_days"
+    "SELECT sessions, participants, connections FROM livekit.archive_days"
     " WHERE project_id = $1 AND day = $2 AND status <> 'failed'";
 
-/* The day's sessions still settling (ended less than $3 seconds ago): time moves on even when
- * nothing was merged, so this is always counted. $1 project $2 day */
-static const char SQL_DAY_SETTLING[] =
-    "SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = $2::date"
-    " AND ended_at > now() - make_interval(secs => $3::double precision)";
+/* The day's sessions not ended, and those still settling (ended less than $3 seconds ago):
+ * time moves on even when nothing was merged, so these are always counted. $1 project $2 day */
+static const char SQL_DAY_SESSION_STATES[] =
+    "SELECT count(*) FILTER (WHERE ended_at IS NULL),"
+    " count(*) FILTER (WHERE ended_at > now() - make_interval(secs => $3::double precision))"
+    " FROM livekit.sessions WHERE project_id = $1::text AND list_day = $2::date";
 
-/* What the archive holds for the day (skipped details still count). $1 project $2 day */
+/* What the archive holds for the day (skipped details still count). $1 project $2 day. On one
+ * server each session's participants and connections are counted by their primary key, so the
+ * cost follows the day, not the archive (a join would hash every connection of the project
+ * once the statistics show how many there are); Citus plans the join, not those subqueries. */
 static const char SQL_DAY_COUNTS[] =
+    "SELECT count(*),"
+    " COALESCE(sum((SELECT count(*) FROM livekit.participants p"
+    "   WHERE p.project_id = s.project_id AND p.session_id = s.session_id)), 0),"
+    " COALESCE(sum((SELECT count(*) FROM livekit.participant_connections c"
+    "   WHERE c.project_id = s.project_id AND c.session_id = s.session_id)), 0)"
+    " FROM livekit.sessions s WHERE s.project_id = $1::text AND s.list_day = $2::date";
+static const char SQL_DAY_COUNTS_CITUS[] =
     "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = "
     "$2::date),"
     " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
     "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day = $2::date),"
     " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day = $2::date),"
-    " (SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text AND list_day = $2::date"
-    "   AND ended_at IS NULL)";
+    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day = $2::date)";
 
 /* $1 project $2 day $3 status $4 run $5 sessions $6 active $7 participants $8 connections
  * $9 pages $10 error $11 pending reason. A day complete before keeps its first completion
@@ -272,18 +287,18 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
     return rc;
 }
 
-/* After the sessions: participants, then connections; of new sessions, then of the others. */
+/* After the sessions: participants, then connections; of new sessions, then of the others.
+ * When every staged session is new, the rows of new sessions are every staged row: no
+ * semi-join with lk_new. */
 static const struct child_merge {
-    const char *sql;
+    const char *sql_new, *sql_all_new, *sql_archived;
     enum metrics_table table;
-    const char *what;
-    bool new_only; /* rows of the sessions in lk_new; the others are merged */
+    const char *what_new, *what;
 } child_merges[] = {
-    {SQL_INSERT_NEW_PARTICIPANTS, METRICS_PARTICIPANTS, "participants of new sessions", true},
-    {SQL_MERGE_PARTICIPANTS, METRICS_PARTICIPANTS, "participants", false},
-    {SQL_INSERT_NEW_CONNECTIONS, METRICS_CONNECTIONS, "participant connections of new sessions",
-     true},
-    {SQL_MERGE_CONNECTIONS, METRICS_CONNECTIONS, "participant connections", false},
+    {SQL_INSERT_NEW_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS, SQL_MERGE_PARTICIPANTS,
+     METRICS_PARTICIPANTS, "participants of new sessions", "participants"},
+    {SQL_INSERT_NEW_CONNECTIONS, SQL_INSERT_ALL_CONNECTIONS, SQL_MERGE_CONNECTIONS,
+     METRICS_CONNECTIONS, "participant connections of new sessions", "participant connections"},
 };
 
 int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
@@ -295,10 +310,15 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     if (!st->list_rows_changed)
         return 0;
     rc = merge_sessions(st, discarded, subset, err);
-    for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++)
-        if (child_merges[i].new_only ? st->new_collected : !st->all_new)
-            rc = run_merge(st, child_merges[i].sql, child_merges[i].table, child_merges[i].what,
+    for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++) {
+        const struct child_merge *m = &child_merges[i];
+
+        if (st->new_collected)
+            rc = run_merge(st, st->all_new ? m->sql_all_new : m->sql_new, m->table, m->what_new,
                            discarded, subset, false, err);
+        if (rc == 0 && !st->all_new)
+            rc = run_merge(st, m->sql_archived, m->table, m->what, discarded, subset, false, err);
+    }
     return rc;
 }
 
@@ -355,19 +375,21 @@ static int rollup_refresh(struct store *st, const char *discarded, const char *d
  * list entry changed (nothing is merged). */
 static int collect_new_sessions(struct store *st, const char *discarded, struct lk_error *err)
 {
-    const char *params[2] = {st->project, discarded};
+    const char *params[3] = {st->project, discarded, st->day};
     PGresult *res = NULL;
     int rc;
 
     st->new_collected = false;
     st->all_new = false;
+    st->day_was_empty = false;
     if (st->citus == STORE_CITUS_YES || st->isolate || !st->list_rows_changed)
         return 0;
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_COLLECT_NEW_SESSIONS, 2, params, err,
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_COLLECT_NEW_SESSIONS, 3, params, err,
                  "find the sessions new to the archive");
     if (rc == 0) {
         st->new_collected = true;
         st->all_new = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        st->day_was_empty = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     }
     PQclear(res);
     return rc;
@@ -408,32 +430,43 @@ static int merge_stage(struct store *st, struct lk_error *err)
 
 /* What the archive holds for the day. When nothing was merged, the day holds what its ledger
  * entry says (counting the day's participants and connections is the most expensive query of
- * an unchanged day); a day without an entry yet is counted. */
+ * an unchanged day); a day without an entry yet is counted. When the day was empty and every
+ * staged session new (a first load), it holds the rows the merges inserted. */
 static int count_day(struct store *st, struct day_counts *out, struct lk_error *err)
 {
     const char *params[3] = {st->project, st->day, st->settle_s};
+    const char *count_sql = st->citus == STORE_CITUS_YES ? SQL_DAY_COUNTS_CITUS : SQL_DAY_COUNTS;
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : SQL_DAY_COUNTS, 2, params,
-                     err, "count the day's rows");
+    int rc = 0;
 
-    if (rc == 0 && PQntuples(res) == 0) {
-        PQclear(res);
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_COUNTS, 2, params, err,
+    if (st->rows_merged > 0 && st->all_new && st->day_was_empty) {
+        out->sessions = st->table_rows[METRICS_SESSIONS];
+        out->participants = st->table_rows[METRICS_PARTICIPANTS];
+        out->connections = st->table_rows[METRICS_CONNECTIONS];
+    } else {
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : count_sql, 2, params, err,
                      "count the day's rows");
-    }
-    if (rc == 0) {
-        out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-        out->active_sessions = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+        if (rc == 0 && PQntuples(res) == 0) {
+            PQclear(res);
+            rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, count_sql, 2, params, err,
+                         "count the day's rows");
+        }
+        if (rc == 0) {
+            out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+            out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        }
         PQclear(res);
         res = NULL;
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_SETTLING, 3, params, err,
-                     "count the day's settling sessions");
     }
     if (rc == 0)
-        out->settling_sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_SESSION_STATES, 3, params, err,
+                     "count the day's active and settling sessions");
+    if (rc == 0) {
+        out->active_sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->settling_sessions = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
     PQclear(res);
     return rc;
 }
