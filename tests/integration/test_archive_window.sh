@@ -19,6 +19,23 @@ grep -q "complete" "$WORK/last.out" || fail "no day reported complete"
 load_expected "$WORK/expected"
 compare_all
 
+# each day's ledger counts are what the archive holds under that list day (a first load
+# takes them from the rows it inserted; later runs count them)
+ledger_counts_match() {
+    local ledger held
+    ledger=$(psql_q "SELECT day, sessions, participants, connections, active_sessions
+        FROM livekit.archive_days ORDER BY day")
+    held=$(psql_q "SELECT s.list_day, count(*),
+        sum((SELECT count(*) FROM livekit.participants p WHERE p.session_id = s.session_id)),
+        sum((SELECT count(*) FROM livekit.participant_connections c
+             WHERE c.session_id = s.session_id)),
+        count(*) FILTER (WHERE s.ended_at IS NULL)
+        FROM livekit.sessions s GROUP BY s.list_day ORDER BY s.list_day")
+    [ -n "$ledger" ] && [ "$ledger" = "$held" ] \
+        || fail "$1: ledger counts differ from the archive: ledger [$ledger] archive [$held]"
+}
+ledger_counts_match "first run"
+
 # the ledger: 6 past days complete, today pending (it can still grow)
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_days WHERE status = 'complete'")" -eq 6 ] \
     || fail "expected 6 complete days"
@@ -33,6 +50,7 @@ lk run --today "$TODAY"
 expect_status 0 "second run"
 after=$(snapshot)
 [ "$before" = "$after" ] || fail "the second run changed rows"
+ledger_counts_match "second run"
 grep -q "new field from the API" "$WORK/last.err" && fail "known fields reported as new again"
 compare_all
 log "second run left every row identical"
