@@ -40,6 +40,33 @@ expect_status 0 "full run"
 [ "$(rollup_digest)" = "$before" ] || fail "a --full run changed the rollup"
 check_rollup "re-runs"
 
+# the refresh's plans once statistics exist (sql/043_rollup_probes.sql): on one server the
+# day's participants and connections are probed by key, never hashed whole; auto_explain logs
+# each statement's plan with the settings it ran under
+refresh_plans() { # refresh_plans FUNCTION: the plans of one refresh of every archived day
+    psql -X -q -v ON_ERROR_STOP=1 2>&1 <<SQL
+ANALYZE livekit.sessions, livekit.participants, livekit.participant_connections;
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_settings = on;
+SET auto_explain.log_level = notice;
+SET client_min_messages = notice;
+BEGIN;
+SELECT livekit.$1('$LIVEKIT_PROJECT_ID', ARRAY(SELECT DISTINCT list_day FROM livekit.sessions));
+ROLLBACK;
+SQL
+}
+plans=$(refresh_plans rollup_refresh)
+grep -q "Insert on rollup_dimension_daily" <<<"$plans" || fail "no plan of the refresh logged: $plans"
+grep -q "enable_hashjoin = 'off'" <<<"$plans" || fail "the refresh did not run with hash joins off"
+grep -Eq "Hash Join|Merge Join" <<<"$plans" && fail "the refresh hashed or merged a join: $plans"
+# control: 041's function called directly plans with the caller's settings
+refresh_plans rollup_refresh_days | grep -q "enable_hashjoin = 'off'" \
+    && fail "hash joins stayed off outside the refresh"
+[ "$(psql_q "SHOW enable_hashjoin")" = on ] || fail "the refresh left hash joins off"
+log "rollup refresh: primary-key probes, settings local to the call"
+
 RANDOM=$SEED
 for point in 1 2; do
     psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
@@ -83,8 +110,8 @@ after=$(rollup_digest)
 PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 <<'SQL'
 DROP SCHEMA livekit_bi CASCADE;
 DROP SCHEMA livekit_bi_reference CASCADE;
-DROP FUNCTION livekit.rollup_refresh(text, date[]), livekit.rollup_days_of_sessions(text, text[]),
-    livekit.bi_grant_read(text), livekit.bi_regrant();
+DROP FUNCTION livekit.rollup_refresh(text, date[]), livekit.rollup_refresh_days(text, date[]),
+    livekit.rollup_days_of_sessions(text, text[]), livekit.bi_grant_read(text), livekit.bi_regrant();
 DROP TABLE livekit.rollup_daily, livekit.rollup_room_daily, livekit.rollup_participant_daily,
     livekit.rollup_peak_daily, livekit.rollup_duration_daily, livekit.rollup_dimension_daily,
     livekit.bi_readers;
