@@ -8,7 +8,8 @@
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
 #   (d) the lower bound: COPY of the same rows, already flattened, into the same empty tables
-#       (the archive's own, with all their indexes and foreign keys)
+#       (the archive's own, with all their indexes); timed before (a) and after (b), the mean
+#       compared
 #   (d0) the floor under it: the same COPY into tables with only their primary keys (a scratch
 #       schema, bench_floor: LIKE the archive's tables, defaults and generated columns included)
 #   (e) uneven days: six days of 10 sessions, then one day of 2.5 x N (50,000), in one run
@@ -173,6 +174,58 @@ uneven_print() {
     uneven_report uneven_projects "(f) project p_small 7 x 10, then p_big 7 x $SESSIONS"
 }
 
+# (d) lower bound: COPY the flattened rows (the simulator's expected rows) into empty tables;
+# (d0) the floor: the same COPY into tables with only their primary keys (no secondary index),
+# made LIKE the archive's (defaults, the generated column) on a fresh archive. Each runs twice,
+# before (a) and after (b), and the figures compared are the means of the two: this machine's
+# speed drifts over minutes, and a bound measured once, at another moment than (a), moved the
+# PostgreSQL CPU ratio by a tenth of itself and more.
+flat_dump() {
+    "$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
+        --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
+        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
+}
+copy_sql() { # copy_sql SCHEMA: the script that COPYs the flattened rows into SCHEMA's tables
+    cat <<SQL
+BEGIN;
+\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
+\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
+\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
+COMMIT;
+SQL
+}
+copy_bounds() { # copy_bounds N: the N-th timing of (d) and (d0), as copy_N and copy_floor_N
+    reset_db
+    copy_sql livekit >"$WORK/copy.sql"
+    timed "copy_$1" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy.sql"
+    rows_copy=$(rows_now)
+    reset_db
+    psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE SCHEMA bench_floor;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
+        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
+            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
+            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
+    END LOOP;
+END $$;
+SQL
+    copy_sql bench_floor >"$WORK/copy_floor.sql"
+    timed "copy_floor_$1" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy_floor.sql"
+    rows_floor=$(rows_now bench_floor)
+}
+copy_means() { # the two timings of (d) and (d0) averaged into copy and copy_floor
+    local name figure
+    for name in copy copy_floor; do
+        for figure in ms cpu pgcpu; do
+            echo $(( ($(cat "$WORK/${name}_1.$figure") + $(cat "$WORK/${name}_2.$figure")) / 2 )) \
+                >"$WORK/$name.$figure"
+        done
+    done
+}
 echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each"
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 if [ "$BENCH_ONLY" = uneven ]; then
@@ -181,6 +234,9 @@ if [ "$BENCH_ONLY" = uneven ]; then
     uneven_print
     exit 0
 fi
+
+flat_dump
+copy_bounds 1
 
 # (a) first load
 sim_start "$TODAY" "$SESSIONS"
@@ -198,43 +254,9 @@ timed next "$LK" run --today "$NEXT" --log-level warn
 req_next=$(( $(sim_requests) - req0 - 1 ))
 sim_stop
 
-# (d) lower bound: COPY the flattened rows (the simulator's expected rows) into empty tables
-"$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
-    --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
-    --expected-dir "$WORK/flat" --dump-only 2>/dev/null
-copy_sql() { # copy_sql SCHEMA: the script that COPYs the flattened rows into SCHEMA's tables
-    cat <<SQL
-BEGIN;
-\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
-\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
-\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
-COMMIT;
-SQL
-}
-reset_db
-copy_sql livekit >"$WORK/copy.sql"
-timed copy psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy.sql"
-rows_copy=$(rows_now)
-
-# (d0) the floor: the same COPY into tables with only their primary keys (no secondary index,
-# no foreign key), made LIKE the archive's (defaults, the generated column) on a fresh archive
-reset_db
-psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE SCHEMA bench_floor;
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
-        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
-            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
-            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
-             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
-    END LOOP;
-END $$;
-SQL
-copy_sql bench_floor >"$WORK/copy_floor.sql"
-timed copy_floor psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy_floor.sql"
-rows_floor=$(rows_now bench_floor)
+# (d), (d0): the second timing, then the means
+copy_bounds 2
+copy_means
 
 # (c) the Node.js baseline
 if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
@@ -265,6 +287,7 @@ summary() {
     [ -z "${BENCH_SKIP_BASELINE:-}" ] && row "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)" "$(cpu baseline)" "$(pgcpu baseline)"
     row "(d) COPY lower bound" "$(ms copy)" "$(rate "$rows_copy" "$(ms copy)")" "0" "-" "$(cpu copy)" "$(pgcpu copy)"
     row "(d0) COPY, primary keys only" "$(ms copy_floor)" "$(rate "$rows_floor" "$(ms copy_floor)")" "0" "-" "$(cpu copy_floor)" "$(pgcpu copy_floor)"
+    echo "((d) and (d0): means of two timings; PG CPU before (a) and after (b): (d) $(pgcpu copy_1) and $(pgcpu copy_2) ms, (d0) $(pgcpu copy_floor_1) and $(pgcpu copy_floor_2) ms)"
     printf '%-34s %10s\n' "simulator CPU serving (a)" "$sim_first_ms"
     echo "(own CPU: the contender's user+sys, psql's for (d) and (d0); PG CPU: the server's, all processes)"
     echo
