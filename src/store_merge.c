@@ -43,7 +43,7 @@
     " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
 #define SQL_FROM_DETAILS(column)                                                                   \
     " CASE WHEN d.session_id IS NULL THEN a." column " ELSE d." column " END,"
-/* Longer than a C string literal may be (4095): two halves, joined by merge_sessions. */
+/* Longer than a C string literal may be (4095): pieces joined by merge_sessions. */
 /* SQL laid out by clause, not by the formatter */
 /* clang-format off */
 static const char SQL_MERGE_SESSIONS_SELECT[] =
@@ -72,9 +72,18 @@ static const char SQL_MERGE_SESSIONS_FROM[] =
     " FULL JOIN " SQL_NEWEST_STAGED("D", "s.room_name, s.start_time, s.end_time, s.bandwidth,"
                                          " s.connection_minutes, s.details_num_participants,"
                                          " s.extra AS details_extra") " d"
-    " ON d.session_id = l.session_id"
+    " ON d.session_id = l.session_id";
+/* The archived row of each staged session: probed by primary key on one server (the OFFSET
+ * keeps the subquery from becoming a join, which the planner made a hash of every archived
+ * session of the project: a cost that grew with the archive), joined on Citus, which plans no
+ * correlated subquery. */
+static const char SQL_MERGE_SESSIONS_ARCHIVED_PROBE[] =
+    " LEFT JOIN LATERAL (SELECT * FROM livekit.sessions x WHERE x.project_id = $1::text"
+    " AND x.session_id = COALESCE(l.session_id, d.session_id) OFFSET 0) a ON true";
+static const char SQL_MERGE_SESSIONS_ARCHIVED_JOIN[] =
     " LEFT JOIN livekit.sessions a ON a.project_id = $1::text"
-    " AND a.session_id = COALESCE(l.session_id, d.session_id)"
+    " AND a.session_id = COALESCE(l.session_id, d.session_id)";
+static const char SQL_MERGE_SESSIONS_CONFLICT[] =
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
     " room_name = excluded.room_name, created_at = excluded.created_at,"
     " ended_at = excluded.ended_at, last_active = excluded.last_active,"
@@ -105,14 +114,17 @@ static const char SQL_MERGE_SESSIONS_FROM[] =
  * sql/042_no_foreign_keys.sql), so they are plain INSERTs, without the ON CONFLICT probe and
  * speculative insertion that rows which may exist pay, and they had no rollup day before. Read
  * at merge time, in the day's transaction, so a session another day archived meanwhile is not
- * taken for new. Returns whether every staged session is new (a first load's days): then
+ * taken for new. Each staged session is probed by primary key (OFFSET 0: not a join, which
+ * without statistics on sessions was planned as a nested loop over every archived session of
+ * the project, quadratic in a first load). Returns whether every staged session is new (a first load's days): then
  * nothing of the day can conflict; and whether the archive holds no session of the day yet
  * ($3): then, with every staged session new, the day's rows are the rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
     " AND s.attempt <> ALL ($2::integer[])) l"
-    " LEFT JOIN livekit.sessions a ON a.project_id = $1::text AND a.session_id = l.session_id"
+    " LEFT JOIN LATERAL (SELECT x.session_id FROM livekit.sessions x WHERE x.project_id = $1::text"
+    " AND x.session_id = l.session_id OFFSET 0) a ON true"
     " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING session_id)"
     " SELECT NOT EXISTS (SELECT 1 FROM lk_stage s WHERE s.attempt <> ALL ($2::integer[])"
     " AND s.session_id NOT IN (SELECT session_id FROM new)),"
@@ -272,8 +284,11 @@ static int run_merge(struct store *st, const char *sql, enum metrics_table table
 static int merge_sessions(struct store *st, const char *discarded, const char *subset,
                           struct lk_error *err)
 {
+    const char *archived = st->citus == STORE_CITUS_YES ? SQL_MERGE_SESSIONS_ARCHIVED_JOIN
+                                                        : SQL_MERGE_SESSIONS_ARCHIVED_PROBE;
     size_t select_len = strlen(SQL_MERGE_SESSIONS_SELECT);
-    char *sql = malloc(select_len + sizeof SQL_MERGE_SESSIONS_FROM);
+    size_t from_len = strlen(SQL_MERGE_SESSIONS_FROM), archived_len = strlen(archived);
+    char *sql = malloc(select_len + from_len + archived_len + sizeof SQL_MERGE_SESSIONS_CONFLICT);
     int rc;
 
     if (sql == NULL) {
@@ -281,7 +296,10 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
         return LK_ENOMEM;
     }
     memcpy(sql, SQL_MERGE_SESSIONS_SELECT, select_len);
-    memcpy(sql + select_len, SQL_MERGE_SESSIONS_FROM, sizeof SQL_MERGE_SESSIONS_FROM);
+    memcpy(sql + select_len, SQL_MERGE_SESSIONS_FROM, from_len);
+    memcpy(sql + select_len + from_len, archived, archived_len);
+    memcpy(sql + select_len + from_len + archived_len, SQL_MERGE_SESSIONS_CONFLICT,
+           sizeof SQL_MERGE_SESSIONS_CONFLICT);
     rc = run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
     free(sql);
     return rc;
