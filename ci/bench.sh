@@ -6,6 +6,7 @@
 # private PostgreSQL 15 (unix socket, synchronous_commit=off for every contender), then:
 #   (a) lkarchive, first load into an empty database
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
+#   (b0) the same night run again: nothing changed, what seven unchanged days cost
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
 #   (d) the lower bound: COPY of the same rows, already flattened, into the same empty tables
 #       (the archive's own, with all their indexes); timed before (a) and after (b), the mean
@@ -252,6 +253,10 @@ sim_start "$NEXT" "$SESSIONS"
 req0=$(sim_requests)
 timed next "$LK" run --today "$NEXT" --log-level warn
 req_next=$(( $(sim_requests) - req0 - 1 ))
+# (b0) the same night once more: nothing changed, seven days of list pages and nothing else
+req0=$(sim_requests)
+timed again "$LK" run --today "$NEXT" --log-level warn
+req_again=$(( $(sim_requests) - req0 - 1 ))
 sim_stop
 
 # (d), (d0): the second timing, then the means
@@ -284,6 +289,7 @@ summary() {
     row "run" "wall ms" "rows/s" "requests" "peak RSS MiB" "own CPU ms" "PG CPU ms"
     row "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)" "$(cpu first)" "$(pgcpu first)"
     row "(b) lkarchive next night" "$(ms next)" "-" "$req_next" "$(rss_mib next)" "$(cpu next)" "$(pgcpu next)"
+    row "(b0) the same night again" "$(ms again)" "-" "$req_again" "$(rss_mib again)" "$(cpu again)" "$(pgcpu again)"
     [ -z "${BENCH_SKIP_BASELINE:-}" ] && row "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)" "$(cpu baseline)" "$(pgcpu baseline)"
     row "(d) COPY lower bound" "$(ms copy)" "$(rate "$rows_copy" "$(ms copy)")" "0" "-" "$(cpu copy)" "$(pgcpu copy)"
     row "(d0) COPY, primary keys only" "$(ms copy_floor)" "$(rate "$rows_floor" "$(ms copy_floor)")" "0" "-" "$(cpu copy_floor)" "$(pgcpu copy_floor)"
@@ -296,6 +302,7 @@ summary() {
     echo "a/d (first load over the COPY bound, target <= 2 + simulator): $(ratio "$(ms first)" "$(ms copy)")"
     echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
     echo "b/a (next night over first load, target <= 0.1): $(ratio "$(ms next)" "$(ms first)")"
+    echo "b0/a (a night with nothing changed over first load): $(ratio "$(ms again)" "$(ms first)")"
     echo "PG CPU a/d (first load's PostgreSQL CPU over the COPY into the archive's tables): $(ratio "$(pgcpu first)" "$(pgcpu copy)")"
     echo "PG CPU a/d0 (first load's PostgreSQL CPU over a plain COPY, primary keys only, target <= 2): $(ratio "$(pgcpu first)" "$(pgcpu copy_floor)")"
 }
