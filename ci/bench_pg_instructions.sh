@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench_pg_instructions.sh -- PostgreSQL's work, counted in instructions: the first load, the
+# next night and the two COPY bounds of ci/bench.sh, each on a fresh private server run under
+# callgrind (every server process: backends, checkpointer, WAL writer; autovacuum off, so
+# only the contender's own work counts). Instruction counts repeat to a fraction of a percent
+# where CPU seconds on this shared VM drift by a third within minutes, so the ratios here are
+# the ones to compare between two versions (ci/bench.sh gives the wall and CPU figures).
+#
+#   bash ci/bench_pg_instructions.sh [SESSIONS_PER_DAY]     # default 2000: about 15 minutes
+#
+# Each measured thing is its own server: `lkarchive migrate` alone (subtracted from the
+# others), then migrate + (a) first load, migrate + (a) + (b) next night (b = the difference),
+# migrate + (d) COPY into the archive's tables, migrate + (d0) COPY into tables with only their
+# primary keys. The dataset is ci/bench.sh's (seed 7, 4 participants and 6 connections a
+# session). callgrind slows PostgreSQL about fifty-fold: keep SESSIONS_PER_DAY small.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SESSIONS=${1:-2000}
+TODAY=2026-11-20 NEXT=2026-11-21
+PG_BIN=/usr/lib/postgresql/15/bin
+BUILD=build-bench
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" >/dev/null
+LK=$PWD/$BUILD/lkarchive SIM=$PWD/$BUILD/tests/lkarchive-sim
+WORK=$(mktemp -d /tmp/lkarchive-pginstr.XXXXXX)
+chmod 755 "$WORK"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+SERVER_DIR= SIM_PID=
+cleanup() {
+    [ -n "$SIM_PID" ] && { kill "$SIM_PID" 2>/dev/null || true; }
+    [ -n "$SERVER_DIR" ] && as_pg "$PG_BIN/pg_ctl" -D "$SERVER_DIR/data" stop -m immediate >/dev/null 2>&1
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789
+export LIVEKIT_PROJECT_ID=p_bench
+
+server_start() { # server_start NAME: a fresh cluster under callgrind; PG* point at it
+    SERVER_DIR=$WORK/$1
+    mkdir -p "$SERVER_DIR/data" "$SERVER_DIR/socket" "$SERVER_DIR/callgrind"
+    [ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$SERVER_DIR"
+    as_pg "$PG_BIN/initdb" -D "$SERVER_DIR/data" -U postgres --auth=trust -E UTF8 \
+        --locale=C.UTF-8 >/dev/null
+    as_pg valgrind --tool=callgrind --callgrind-out-file="$SERVER_DIR/callgrind/out.%p" \
+        "$PG_BIN/postgres" -D "$SERVER_DIR/data" -c listen_addresses= \
+        -c unix_socket_directories="$SERVER_DIR/socket" -c synchronous_commit=off \
+        -c shared_buffers=512MB -c max_wal_size=4GB -c autovacuum=off \
+        >"$SERVER_DIR/server.log" 2>&1 &
+    export PGHOST=$SERVER_DIR/socket PGUSER=postgres PGDATABASE=postgres
+    export DATABASE_URL="host=$SERVER_DIR/socket user=postgres dbname=postgres"
+    for _ in $(seq 600); do psql -X -q -c "SELECT 1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+    echo "PostgreSQL under callgrind did not start: $SERVER_DIR/server.log" >&2
+    exit 1
+}
+server_stop() { # server_stop: shut down, print the instructions of every server process
+    psql -X -q -c CHECKPOINT
+    as_pg "$PG_BIN/pg_ctl" -D "$SERVER_DIR/data" stop -m fast -t 900 >/dev/null
+    awk '/^totals:/ { sum += $2 } END { printf "%.0f\n", sum }' "$SERVER_DIR"/callgrind/out.*
+    SERVER_DIR=
+}
+lk_night() { # lk_night TODAY: the simulator's window ending TODAY, one lkarchive run
+    rm -f "$WORK/sim.port"
+    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
+        --today "$1" --seed 7 --days 7 --sessions-per-day "$SESSIONS" --participants 4 \
+        --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
+        --quiet 2>/dev/null &
+    SIM_PID=$!
+    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
+    LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")" \
+        "$LK" run --today "$1" --log-level warn >"$WORK/run.out"
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=
+}
+copy_rows() { # copy_rows SCHEMA: the flattened rows COPYed into SCHEMA's tables, one transaction
+    "$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
+        --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
+        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 <<SQL
+BEGIN;
+\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
+\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
+\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
+COMMIT;
+SQL
+}
+floor_tables() { # bench_floor: the archive's tables with only their primary keys (ci/bench.sh)
+    psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE SCHEMA bench_floor;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
+        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
+            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
+            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
+    END LOOP;
+END $$;
+SQL
+}
+measure() { # measure NAME STEPS...: instructions of migrate + the steps, on a fresh server
+    local name=$1
+    shift
+    server_start "$name"
+    "$LK" migrate >/dev/null 2>&1
+    for step in "$@"; do $step; done
+    server_stop >"$WORK/$name.instructions"
+}
+first_load() { lk_night "$TODAY"; }
+next_night() { psql -X -q -c CHECKPOINT; lk_night "$NEXT"; }
+copy_archive() { copy_rows livekit; }
+copy_floor() { floor_tables; copy_rows bench_floor; }
+
+echo "bench_pg_instructions: 7 days x $SESSIONS sessions/day, PostgreSQL under callgrind"
+measure migrate
+measure first first_load
+measure next first_load next_night
+measure copy copy_archive
+measure floor copy_floor
+g() { cat "$WORK/$1.instructions"; }
+awk -v m="$(g migrate)" -v a="$(g first)" -v ab="$(g next)" -v d="$(g copy)" -v d0="$(g floor)" '
+    BEGIN {
+        a -= m; b = ab - m - a; d -= m; d0 -= m
+        printf "%-44s %16s\n", "PostgreSQL instructions (migrate subtracted)", "Ir"
+        printf "%-44s %16.0f\n", "(a) lkarchive first load", a
+        printf "%-44s %16.0f\n", "(b) lkarchive next night", b
+        printf "%-44s %16.0f\n", "(d) COPY into the archive'\''s tables", d
+        printf "%-44s %16.0f\n", "(d0) COPY, primary keys only", d0
+        printf "a/d %.2f, a/d0 %.2f, b/a %.3f\n", a / d, a / d0, b / a
+    }'
