@@ -116,8 +116,9 @@ static const char SQL_MERGE_SESSIONS_CONFLICT[] =
  * at merge time, in the day's transaction, so a session another day archived meanwhile is not
  * taken for new. Each staged session is probed by primary key (OFFSET 0: not a join, which
  * without statistics on sessions was planned as a nested loop over every archived session of
- * the project, quadratic in a first load). Returns whether every staged session is new (a first load's days): then
- * nothing of the day can conflict; and whether the archive holds no session of the day yet
+ * the project, quadratic in a first load). Returns whether every staged session is new (a first
+ * load's days): then nothing of the day can conflict; and whether the archive holds no session of
+ * the day yet
  * ($3): then, with every staged session new, the day's rows are the rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
