@@ -181,39 +181,13 @@ uneven_print() {
 # before (a) and after (b), and the figures compared are the means of the two: this machine's
 # speed drifts over minutes, and a bound measured once, at another moment than (a), moved the
 # PostgreSQL CPU ratio by a tenth of itself and more.
-flat_dump() {
-    "$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
-        --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
-        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
-}
-copy_sql() { # copy_sql SCHEMA: the script that COPYs the flattened rows into SCHEMA's tables
-    cat <<SQL
-BEGIN;
-\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
-\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
-\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
-COMMIT;
-SQL
-}
 copy_bounds() { # copy_bounds N: the N-th timing of (d) and (d0), as copy_N and copy_floor_N
     reset_db
     copy_sql livekit >"$WORK/copy.sql"
     timed "copy_$1" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy.sql"
     rows_copy=$(rows_now)
     reset_db
-    psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE SCHEMA bench_floor;
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
-        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
-            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
-            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
-             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
-    END LOOP;
-END $$;
-SQL
+    floor_tables
     copy_sql bench_floor >"$WORK/copy_floor.sql"
     timed "copy_floor_$1" psql -X -q -v ON_ERROR_STOP=1 -f "$WORK/copy_floor.sql"
     rows_floor=$(rows_now bench_floor)
@@ -236,7 +210,7 @@ if [ "$BENCH_ONLY" = uneven ]; then
     exit 0
 fi
 
-flat_dump
+flat_dump "$TODAY" "$SESSIONS"
 copy_bounds 1
 
 # (a) first load

@@ -1,9 +1,10 @@
-# bench_lib.sh -- what the benchmark scripts (bench.sh, bench_bi.sh, profile.sh) share: a private
-# PostgreSQL 15 in $WORK/pg (unix socket only, no TCP) stopped by its own pid when the script
-# exits, and the simulator's pid ($SIM_PID) stopped the same way. Source it after setting WORK;
-# a script with more to clean up defines bench_cleanup_extra before sourcing. The benchmark's
-# dataset comes from the simulator at $SIM (sim_start, sim_stop); the server's CPU time so far
-# is pg_cpu_ms.
+# bench_lib.sh -- what the benchmark scripts (bench.sh, bench_bi.sh, bench_pg_instructions.sh,
+# profile.sh) share: a private PostgreSQL 15 in $WORK/pg (unix socket only, no TCP) stopped by
+# its own pid when the script exits, and the simulator's pid ($SIM_PID) stopped the same way.
+# Source it after setting WORK; a script with more to clean up defines bench_cleanup_extra
+# before sourcing. The benchmark's dataset comes from the simulator at $SIM (sim_start,
+# sim_stop; flattened for COPY by flat_dump, copy_sql and floor_tables); the server's CPU time
+# so far is pg_cpu_ms.
 PG_PID= SIM_PID=
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 bench_cleanup() {
@@ -41,6 +42,42 @@ sim_start() {
     export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
 }
 sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=; }
+
+# flat_dump TODAY SESSIONS_PER_DAY: sim_start's dataset as the rows lkarchive stores, flattened
+# into $WORK/flat/<table>.tsv (the simulator's --expected-dir), for the COPY bounds
+flat_dump() {
+    "$SIM" --api-key x --api-secret y --project p_bench --today "$1" --seed 7 --days 7 \
+        --sessions-per-day "$2" --participants 4 --connections 6 --active-today 0 \
+        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
+}
+# copy_sql SCHEMA: the psql script that COPYs the flattened rows into SCHEMA's tables, in one
+# transaction
+copy_sql() {
+    cat <<SQL
+BEGIN;
+\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
+\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
+\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
+COMMIT;
+SQL
+}
+# floor_tables: schema bench_floor, the archive's three tables with only their primary keys
+# (LIKE livekit's, defaults and the generated column included; no secondary index)
+floor_tables() {
+    psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE SCHEMA bench_floor;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
+        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
+            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
+            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
+    END LOOP;
+END $$;
+SQL
+}
 
 # pg_cpu_ms: user+system CPU, in ms, the private server ($PG_PID and all its processes) has
 # used so far; the difference of two calls is its CPU between them. From /proc, in clock ticks

@@ -2,9 +2,10 @@
 # bench_pg_instructions.sh -- PostgreSQL's work, counted in instructions: the first load, the
 # next night and the two COPY bounds of ci/bench.sh, each on a fresh private server run under
 # callgrind (every server process: backends, checkpointer, WAL writer; autovacuum off, so
-# only the contender's own work counts). Instruction counts repeat to a fraction of a percent
-# where CPU seconds on this shared VM drift by a third within minutes, so the ratios here are
-# the ones to compare between two versions (ci/bench.sh gives the wall and CPU figures).
+# only the contender's own work counts). At the default size instruction counts repeat to
+# within 1 % (the background processes wake on a timer: much smaller runs vary more) where CPU
+# seconds on this shared VM drift by a third within minutes, so the ratios here are the ones
+# to compare between two versions (ci/bench.sh gives the wall and CPU figures).
 #
 #   bash ci/bench_pg_instructions.sh [SESSIONS_PER_DAY]     # default 2000: about 15 minutes
 #
@@ -24,14 +25,13 @@ cmake --build "$BUILD" -j "$(nproc)" >/dev/null
 LK=$PWD/$BUILD/lkarchive SIM=$PWD/$BUILD/tests/lkarchive-sim
 WORK=$(mktemp -d /tmp/lkarchive-pginstr.XXXXXX)
 chmod 755 "$WORK"
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-SERVER_DIR= SIM_PID=
-cleanup() {
-    [ -n "$SIM_PID" ] && { kill "$SIM_PID" 2>/dev/null || true; }
+SERVER_DIR=
+bench_cleanup_extra() { # the server under callgrind (not bench_lib's $PG_PID), the work dir
     [ -n "$SERVER_DIR" ] && as_pg "$PG_BIN/pg_ctl" -D "$SERVER_DIR/data" stop -m immediate >/dev/null 2>&1
     rm -rf "$WORK"
 }
-trap cleanup EXIT
+# shellcheck source=ci/bench_lib.sh
+source ci/bench_lib.sh
 export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789
 export LIVEKIT_PROJECT_ID=p_bench
 
@@ -59,43 +59,13 @@ server_stop() { # server_stop: shut down, print the instructions of every server
     SERVER_DIR=
 }
 lk_night() { # lk_night TODAY: the simulator's window ending TODAY, one lkarchive run
-    rm -f "$WORK/sim.port"
-    "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
-        --today "$1" --seed 7 --days 7 --sessions-per-day "$SESSIONS" --participants 4 \
-        --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
-        --quiet 2>/dev/null &
-    SIM_PID=$!
-    for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
-    LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")" \
-        "$LK" run --today "$1" --log-level warn >"$WORK/run.out"
-    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=
+    sim_start "$1" "$SESSIONS"
+    "$LK" run --today "$1" --log-level warn >"$WORK/run.out"
+    sim_stop
 }
-copy_rows() { # copy_rows SCHEMA: the flattened rows COPYed into SCHEMA's tables, one transaction
-    "$SIM" --api-key x --api-secret y --project p_bench --today "$TODAY" --seed 7 --days 7 \
-        --sessions-per-day "$SESSIONS" --participants 4 --connections 6 --active-today 0 \
-        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
-    psql -X -q -v ON_ERROR_STOP=1 <<SQL
-BEGIN;
-\copy $1.sessions (project_id, session_id, room_name, created_at, ended_at, last_active, bandwidth_in, bandwidth_out, egress, num_participants, num_active_participants, start_time, end_time, bandwidth, connection_minutes, details_num_participants, list_day, list_extra) FROM '$WORK/flat/sessions.tsv'
-\copy $1.participants (project_id, session_id, participant_identity, participant_name, joined_at, left_at, region, connection_type, sdk_version, published_camera_track, published_microphone_track, published_screen_share_track, published_screen_share_audio, extra) FROM '$WORK/flat/participants.tsv'
-\copy $1.participant_connections (project_id, session_id, connection_id, participant_identity, joined_at, left_at, extra) FROM '$WORK/flat/participant_connections.tsv'
-COMMIT;
-SQL
-}
-floor_tables() { # bench_floor: the archive's tables with only their primary keys (ci/bench.sh)
-    psql -X -q -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-CREATE SCHEMA bench_floor;
-DO $$
-DECLARE t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['sessions', 'participants', 'participant_connections'] LOOP
-        EXECUTE format('CREATE TABLE bench_floor.%I (LIKE livekit.%I INCLUDING DEFAULTS '
-            'INCLUDING GENERATED INCLUDING IDENTITY, %s)', t, t,
-            (SELECT pg_get_constraintdef(oid) FROM pg_constraint
-             WHERE conrelid = format('livekit.%I', t)::regclass AND contype = 'p'));
-    END LOOP;
-END $$;
-SQL
+copy_rows() { # copy_rows SCHEMA: the flattened rows COPYed into SCHEMA's tables
+    flat_dump "$TODAY" "$SESSIONS"
+    copy_sql "$1" | psql -X -q -v ON_ERROR_STOP=1
 }
 measure() { # measure NAME STEPS...: instructions of migrate + the steps, on a fresh server
     local name=$1
