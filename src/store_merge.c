@@ -116,10 +116,10 @@ static const char SQL_MERGE_SESSIONS_CONFLICT[] =
  * at merge time, in the day's transaction, so a session another day archived meanwhile is not
  * taken for new. Each staged session is probed by primary key (OFFSET 0: not a join, which
  * without statistics on sessions was planned as a nested loop over every archived session of
- * the project, quadratic in a first load). Returns whether every staged session is new (a first
- * load's days): then nothing of the day can conflict; and whether the archive holds no session of
- * the day yet
- * ($3): then, with every staged session new, the day's rows are the rows the merges insert. */
+ * the project, quadratic in a first load). Returns whether every staged session is new (a
+ * first load's days): then nothing of the day can conflict; and whether the archive holds no
+ * session of the day ($3) yet: then, with every staged session new, the day's rows are the
+ * rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
@@ -285,22 +285,24 @@ static int run_merge(struct store *st, const char *sql, enum metrics_table table
 static int merge_sessions(struct store *st, const char *discarded, const char *subset,
                           struct lk_error *err)
 {
-    const char *archived = st->citus == STORE_CITUS_YES ? SQL_MERGE_SESSIONS_ARCHIVED_JOIN
-                                                        : SQL_MERGE_SESSIONS_ARCHIVED_PROBE;
-    size_t select_len = strlen(SQL_MERGE_SESSIONS_SELECT);
-    size_t from_len = strlen(SQL_MERGE_SESSIONS_FROM), archived_len = strlen(archived);
-    char *sql = malloc(select_len + from_len + archived_len + sizeof SQL_MERGE_SESSIONS_CONFLICT);
+    const char *pieces[] = {SQL_MERGE_SESSIONS_SELECT, SQL_MERGE_SESSIONS_FROM,
+                            st->citus == STORE_CITUS_YES ? SQL_MERGE_SESSIONS_ARCHIVED_JOIN
+                                                         : SQL_MERGE_SESSIONS_ARCHIVED_PROBE,
+                            SQL_MERGE_SESSIONS_CONFLICT};
+    size_t lengths[sizeof pieces / sizeof pieces[0]], total = 1;
+    char *sql, *end;
     int rc;
 
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
+        total += lengths[i] = strlen(pieces[i]);
+    sql = end = malloc(total);
     if (sql == NULL) {
         lk_error_set(err, LK_ENOMEM, "out of memory");
         return LK_ENOMEM;
     }
-    memcpy(sql, SQL_MERGE_SESSIONS_SELECT, select_len);
-    memcpy(sql + select_len, SQL_MERGE_SESSIONS_FROM, from_len);
-    memcpy(sql + select_len + from_len, archived, archived_len);
-    memcpy(sql + select_len + from_len + archived_len, SQL_MERGE_SESSIONS_CONFLICT,
-           sizeof SQL_MERGE_SESSIONS_CONFLICT);
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
+        end = (char *)memcpy(end, pieces[i], lengths[i]) + lengths[i];
+    *end = '\0';
     rc = run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
     free(sql);
     return rc;
@@ -447,14 +449,37 @@ static int merge_stage(struct store *st, struct lk_error *err)
     return rc;
 }
 
-/* What the archive holds for the day. When nothing was merged, the day holds what its ledger
- * entry says (counting the day's participants and connections is the most expensive query of
- * an unchanged day); a day without an entry yet is counted. When the day was empty and every
- * staged session new (a first load), it holds the rows the merges inserted. */
+/* The day's sessions, participants and connections: the ledger's when nothing was merged
+ * (counting the day's participants and connections is the most expensive query of an unchanged
+ * day), counted when the day has no entry yet or something was merged. */
+static int count_rows(struct store *st, const char *const params[2], struct day_counts *out,
+                      struct lk_error *err)
+{
+    const char *count_sql = st->citus == STORE_CITUS_YES ? SQL_DAY_COUNTS_CITUS : SQL_DAY_COUNTS;
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : count_sql, 2, params, err,
+                     "count the day's rows");
+
+    if (rc == 0 && PQntuples(res) == 0) {
+        PQclear(res);
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, count_sql, 2, params, err,
+                     "count the day's rows");
+    }
+    if (rc == 0) {
+        out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* What the archive holds for the day. When the day was empty and every staged session new (a
+ * first load), it holds the rows the merges inserted; otherwise count_rows. */
 static int count_day(struct store *st, struct day_counts *out, struct lk_error *err)
 {
     const char *params[3] = {st->project, st->day, st->settle_s};
-    const char *count_sql = st->citus == STORE_CITUS_YES ? SQL_DAY_COUNTS_CITUS : SQL_DAY_COUNTS;
     PGresult *res = NULL;
     int rc = 0;
 
@@ -463,21 +488,7 @@ static int count_day(struct store *st, struct day_counts *out, struct lk_error *
         out->participants = st->table_rows[METRICS_PARTICIPANTS];
         out->connections = st->table_rows[METRICS_CONNECTIONS];
     } else {
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                     st->rows_merged == 0 ? SQL_DAY_COUNTS_UNCHANGED : count_sql, 2, params, err,
-                     "count the day's rows");
-        if (rc == 0 && PQntuples(res) == 0) {
-            PQclear(res);
-            rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, count_sql, 2, params, err,
-                         "count the day's rows");
-        }
-        if (rc == 0) {
-            out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-            out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-            out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-        }
-        PQclear(res);
-        res = NULL;
+        rc = count_rows(st, params, out, err);
     }
     if (rc == 0)
         rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_DAY_SESSION_STATES, 3, params, err,
