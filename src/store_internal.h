@@ -56,6 +56,9 @@ struct store {
     bool new_collected;     /* lk_new holds the staged sessions new to the archive */
     bool all_new;           /* ... and that is every staged session: nothing can conflict */
     bool day_was_empty;     /* the archive held no session of the day before its merges */
+    /* with all_new: the rollup days the inserts' rows reach (date[] literals; merge_stage
+     * frees them) */
+    char *new_session_days, *new_connection_days;
     long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
     char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
     char *copy_buf;   /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
@@ -72,6 +75,15 @@ struct store {
     bool pseudo_all;             /* pseudonymize_identities: every identity and name */
     struct strmap forgotten;     /* the day's project's forgotten pseudonyms */
 };
+
+/* The daily rollup of the day's merges (store_rollup.c). Before them: *days_out (caller frees)
+ * gets the days the archive holds the staged sessions under, as a date[] literal ($2 discarded
+ * attempts). After them: recompute those days and the staged sessions' days now. 0, LK_EDB or
+ * LK_ENOMEM. */
+int store_rollup_collect_days(struct store *st, const char *discarded, char **days_out,
+                              struct lk_error *err);
+int store_rollup_refresh(struct store *st, const char *discarded, const char *days_before,
+                         struct lk_error *err);
 
 /* Take the advisory lock of st->run_id (none when 0). Returns 0 or LK_EDB. */
 int store_lock_run(struct store *st, struct lk_error *err);

@@ -2,8 +2,11 @@
  *
  * Four merge statements (list sessions, details, participants, connections), each taking the
  * last staged version of a key (DISTINCT ON ... ORDER BY seq DESC) from attempts not
- * discarded; the archive_days upsert and the archive_runs counters; COMMIT. A day that fails
- * is rolled back whole and only its ledger entry records the error (store_day_abort).
+ * discarded, between the two halves of the daily rollup's refresh (store_rollup.c); the
+ * archive_days upsert and the archive_runs counters; COMMIT. When every staged session is new
+ * (a first load's days), the merges are plain INSERTs that also return the rollup days their
+ * rows reach. A day that fails is rolled back whole and only its ledger entry records the
+ * error (store_day_abort).
  */
 #include "store.h"
 
@@ -83,6 +86,18 @@ static const char SQL_MERGE_SESSIONS_ARCHIVED_PROBE[] =
 static const char SQL_MERGE_SESSIONS_ARCHIVED_JOIN[] =
     " LEFT JOIN livekit.sessions a ON a.project_id = $1::text"
     " AND a.session_id = COALESCE(l.session_id, d.session_id)";
+/* When every staged session is new (collect_new_sessions): no archived row to read, nothing to
+ * conflict with, so a plain INSERT (a's columns all NULL; the planner never reads the table),
+ * without the primary-key probe and the speculative insertion of ON CONFLICT. */
+static const char SQL_MERGE_SESSIONS_NONE_ARCHIVED[] = " LEFT JOIN livekit.sessions a ON false";
+/* ... and, written as "WITH ins AS (<the INSERT>" + this, it returns the rows it wrote and the
+ * rollup days that depend on them: each session's day (sql/021: the UTC date of
+ * COALESCE(start_time, created_at)), read from the rows as they are inserted, where
+ * rollup_days_of_sessions would look every session up again afterwards. */
+static const char SQL_NEW_SESSIONS_DAYS[] =
+    " RETURNING (COALESCE(start_time, created_at) AT TIME ZONE 'UTC')::date AS day)"
+    " SELECT count(*), COALESCE(array_agg(DISTINCT day) FILTER (WHERE day IS NOT NULL),"
+    " '{}')::text FROM ins";
 static const char SQL_MERGE_SESSIONS_CONFLICT[] =
     " ON CONFLICT (project_id, session_id) DO UPDATE SET"
     " room_name = excluded.room_name, created_at = excluded.created_at,"
@@ -147,11 +162,13 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
     " participant_name, joined_at, left_at, region, connection_type, sdk_version,"                 \
     " published_camera_track, published_microphone_track, published_screen_share_track,"           \
     " published_screen_share_audio, extra, updated_at)"                                            \
-    " SELECT DISTINCT ON (s.session_id, s.participant_identity) $1::text, s.session_id,"           \
+    " SELECT DISTINCT ON (s.session_id COLLATE \"C\", s.participant_identity COLLATE \"C\")"       \
+    " $1::text, s.session_id,"                                                                     \
     " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"               \
     " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"                   \
     " s.screen_share_audio, s.extra, $4::timestamptz" SQL_STAGED_OF("P")
-#define SQL_PARTICIPANTS_ORDER " ORDER BY s.session_id, s.participant_identity, s.seq DESC"
+#define SQL_PARTICIPANTS_ORDER                                                                     \
+    " ORDER BY s.session_id COLLATE \"C\", s.participant_identity COLLATE \"C\", s.seq DESC"
 static const char SQL_INSERT_NEW_PARTICIPANTS[] =
     SQL_PARTICIPANTS_SELECT SQL_NEW_ONLY SQL_PARTICIPANTS_ORDER;
 static const char SQL_INSERT_ALL_PARTICIPANTS[] = SQL_PARTICIPANTS_SELECT SQL_PARTICIPANTS_ORDER;
@@ -178,12 +195,27 @@ static const char SQL_MERGE_PARTICIPANTS[] =
 #define SQL_CONNECTIONS_SELECT                                                                     \
     "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"     \
     " participant_identity, joined_at, left_at, extra, updated_at)"                                \
-    " SELECT DISTINCT ON (s.session_id, s.connection_id) $1::text, s.session_id, s.connection_id," \
+    " SELECT DISTINCT ON (s.session_id COLLATE \"C\", s.connection_id COLLATE \"C\") $1::text,"    \
+    " s.session_id, s.connection_id,"                                                              \
     " s.participant_identity, s.joined_at, s.left_at, s.extra, $4::timestamptz" SQL_STAGED_OF("C")
-#define SQL_CONNECTIONS_ORDER " ORDER BY s.session_id, s.connection_id, s.seq DESC"
+#define SQL_CONNECTIONS_ORDER                                                                      \
+    " ORDER BY s.session_id COLLATE \"C\", s.connection_id COLLATE \"C\", s.seq DESC"
 static const char SQL_INSERT_NEW_CONNECTIONS[] =
     SQL_CONNECTIONS_SELECT SQL_NEW_ONLY SQL_CONNECTIONS_ORDER;
-static const char SQL_INSERT_ALL_CONNECTIONS[] = SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_ORDER;
+/* Every staged session new: the connections inserted, with the rollup days they reach: each
+ * UTC day its interval [joined_at, end) overlaps (end: left_at, or while that is NULL its
+ * session's COALESCE(end_time, ended_at, last_active), read from the session merged just
+ * before), as rollup_days_of_sessions (sql/044) finds them, from the rows as they are inserted. */
+static const char SQL_INSERT_ALL_CONNECTIONS_DAYS[] =
+    "WITH ins AS (" SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_ORDER
+    " RETURNING session_id, joined_at, left_at),"
+    " spans AS (SELECT DISTINCT (joined_at AT TIME ZONE 'UTC')::date AS first_day,"
+    "   ((ends - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day"
+    "   FROM (SELECT joined_at, COALESCE(left_at, (SELECT COALESCE(x.end_time, x.ended_at,"
+    "     x.last_active) FROM livekit.sessions x WHERE x.project_id = $1::text"
+    "     AND x.session_id = ins.session_id)) AS ends FROM ins) c WHERE ends > joined_at)"
+    " SELECT (SELECT count(*) FROM ins), COALESCE((SELECT array_agg(DISTINCT first_day + i)"
+    "   FROM spans CROSS JOIN LATERAL generate_series(0, last_day - first_day) AS i), '{}')::text";
 static const char SQL_MERGE_CONNECTIONS[] =
     SQL_CONNECTIONS_SELECT SQL_ARCHIVED_ONLY SQL_CONNECTIONS_ORDER
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
@@ -263,6 +295,14 @@ static const char SQL_DAY_FAILED[] =
 
 /* Session merges take ($1 project, $2 day, $3 discarded, $4 subset, $5 time); participant and
  * connection merges need no day: ($1 project, $2 discarded, $3 subset, $4 time). */
+static void count_merged(struct store *st, enum metrics_table table, const char *rows_text)
+{
+    long long rows = strtoll(rows_text, NULL, 10);
+
+    st->rows_merged += rows;
+    st->table_rows[table] += rows;
+}
+
 static int run_merge(struct store *st, const char *sql, enum metrics_table table, const char *what,
                      const char *discarded, const char *subset, bool uses_day, struct lk_error *err)
 {
@@ -272,11 +312,33 @@ static int run_merge(struct store *st, const char *sql, enum metrics_table table
     int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 5 : 4,
                      uses_day ? with_day : without_day, err, "merge %s", what);
 
-    if (rc == 0) {
-        long long rows = strtoll(PQcmdTuples(res), NULL, 10);
+    if (rc == 0)
+        count_merged(st, table, PQcmdTuples(res));
+    PQclear(res);
+    return rc;
+}
 
-        st->rows_merged += rows;
-        st->table_rows[table] += rows;
+/* An insert of new sessions' rows that returns (rows written, the rollup days they reach as a
+ * date[] literal): the days go to *days_out (owned by st, freed by merge_stage). Parameters as
+ * run_merge's, the subset NULL (every staged session is new only outside isolation). */
+static int run_insert_days(struct store *st, const char *sql, enum metrics_table table,
+                           const char *what, const char *discarded, bool uses_day, char **days_out,
+                           struct lk_error *err)
+{
+    const char *with_day[5] = {st->project, st->day, discarded, NULL, st->day_now};
+    const char *without_day[4] = {st->project, discarded, NULL, st->day_now};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, sql, uses_day ? 5 : 4,
+                     uses_day ? with_day : without_day, err, "merge %s", what);
+
+    if (rc == 0) {
+        count_merged(st, table, PQgetvalue(res, 0, 0));
+        free(*days_out);
+        *days_out = strdup(PQgetvalue(res, 0, 1));
+        if (*days_out == NULL) {
+            lk_error_set(err, LK_ENOMEM, "out of memory");
+            rc = LK_ENOMEM;
+        }
     }
     PQclear(res);
     return rc;
@@ -285,10 +347,12 @@ static int run_merge(struct store *st, const char *sql, enum metrics_table table
 static int merge_sessions(struct store *st, const char *discarded, const char *subset,
                           struct lk_error *err)
 {
-    const char *pieces[] = {SQL_MERGE_SESSIONS_SELECT, SQL_MERGE_SESSIONS_FROM,
-                            st->citus == STORE_CITUS_YES ? SQL_MERGE_SESSIONS_ARCHIVED_JOIN
-                                                         : SQL_MERGE_SESSIONS_ARCHIVED_PROBE,
-                            SQL_MERGE_SESSIONS_CONFLICT};
+    const char *pieces[] = {st->all_new ? "WITH ins AS (" : "", SQL_MERGE_SESSIONS_SELECT,
+                            SQL_MERGE_SESSIONS_FROM,
+                            st->all_new                    ? SQL_MERGE_SESSIONS_NONE_ARCHIVED
+                            : st->citus == STORE_CITUS_YES ? SQL_MERGE_SESSIONS_ARCHIVED_JOIN
+                                                           : SQL_MERGE_SESSIONS_ARCHIVED_PROBE,
+                            st->all_new ? SQL_NEW_SESSIONS_DAYS : SQL_MERGE_SESSIONS_CONFLICT};
     size_t lengths[sizeof pieces / sizeof pieces[0]], total = 1;
     char *sql, *end;
     int rc;
@@ -303,22 +367,27 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
     for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
         end = (char *)memcpy(end, pieces[i], lengths[i]) + lengths[i];
     *end = '\0';
-    rc = run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
+    rc = st->all_new
+             ? run_insert_days(st, sql, METRICS_SESSIONS, "sessions", discarded, true,
+                               &st->new_session_days, err)
+             : run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
     free(sql);
     return rc;
 }
 
 /* After the sessions: participants, then connections; of new sessions, then of the others.
  * When every staged session is new, the rows of new sessions are every staged row: no
- * semi-join with lk_new. */
+ * semi-join with lk_new; the connections' insert then also returns the rollup days they reach
+ * (sql_all_new_days). */
 static const struct child_merge {
     const char *sql_new, *sql_all_new, *sql_archived;
+    bool sql_all_new_days;
     enum metrics_table table;
     const char *what_new, *what;
 } child_merges[] = {
-    {SQL_INSERT_NEW_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS, SQL_MERGE_PARTICIPANTS,
+    {SQL_INSERT_NEW_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS, SQL_MERGE_PARTICIPANTS, false,
      METRICS_PARTICIPANTS, "participants of new sessions", "participants"},
-    {SQL_INSERT_NEW_CONNECTIONS, SQL_INSERT_ALL_CONNECTIONS, SQL_MERGE_CONNECTIONS,
+    {SQL_INSERT_NEW_CONNECTIONS, SQL_INSERT_ALL_CONNECTIONS_DAYS, SQL_MERGE_CONNECTIONS, true,
      METRICS_CONNECTIONS, "participant connections of new sessions", "participant connections"},
 };
 
@@ -334,59 +403,16 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++) {
         const struct child_merge *m = &child_merges[i];
 
-        if (st->new_collected)
+        if (st->all_new && m->sql_all_new_days)
+            rc = run_insert_days(st, m->sql_all_new, m->table, m->what_new, discarded, false,
+                                 &st->new_connection_days, err);
+        else if (st->new_collected)
             rc = run_merge(st, st->all_new ? m->sql_all_new : m->sql_new, m->table, m->what_new,
                            discarded, subset, false, err);
         if (rc == 0 && !st->all_new)
             rc = run_merge(st, m->sql_archived, m->table, m->what, discarded, subset, false, err);
     }
     return rc;
-}
-
-/* ---- daily rollup (livekit.rollup_*, behind the livekit_bi views; sql/021_bi_rollup.sql) ----
- *
- * The days whose rollup rows depend on the staged sessions are collected before the merges
- * (the days the archive held them under) and again after (their days now); the union is
- * recomputed in the day's transaction. $1 project $2 discarded attempts [$3 days before]. */
-#define SQL_STAGED_SESSION_IDS                                                                     \
-    "ARRAY(SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($2::integer[]))"
-static const char SQL_ROLLUP_DAYS[] =
-    "SELECT livekit.rollup_days_of_sessions($1::text, ARRAY(SELECT DISTINCT session_id FROM"
-    " lk_stage WHERE attempt <> ALL ($2::integer[])"
-    " AND session_id NOT IN (SELECT session_id FROM lk_new)))::text";
-static const char SQL_ROLLUP_REFRESH[] =
-    "SELECT livekit.rollup_refresh($1::text, $3::date[] || "
-    "livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS "))";
-
-/* Before the merges: *days_out (caller frees) gets the days of the staged sessions as the
- * archive holds them now, as a date[] literal (none when every staged session is new). */
-static int rollup_collect_days(struct store *st, const char *discarded, char **days_out,
-                               struct lk_error *err)
-{
-    const char *params[2] = {st->project, discarded};
-    PGresult *res = NULL;
-    int rc = 0;
-
-    if (st->all_new) /* none was in the archive: none had a day */
-        *days_out = strdup("{}");
-    else if ((rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_DAYS, 2, params, err,
-                           "collect the days of the staged sessions")) == 0)
-        *days_out = strdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    if (rc == 0 && *days_out == NULL) {
-        lk_error_set(err, LK_ENOMEM, "out of memory");
-        rc = LK_ENOMEM;
-    }
-    return rc;
-}
-
-/* After the merges: recompute the rollup of days_before and of the staged sessions' new days. */
-static int rollup_refresh(struct store *st, const char *discarded, const char *days_before,
-                          struct lk_error *err)
-{
-    const char *params[3] = {st->project, discarded, days_before};
-    return pq_exec(NULL, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_REFRESH, 3, params, err,
-                   "refresh the daily rollup");
 }
 
 /* Fill lk_new (SQL_COLLECT_NEW_SESSIONS) and set st->new_collected and st->all_new. Not on
@@ -437,15 +463,18 @@ static int merge_stage(struct store *st, struct lk_error *err)
     if (rc == 0)
         rc = collect_new_sessions(st, discarded, err);
     if (rc == 0)
-        rc = rollup_collect_days(st, discarded, &rollup_days, err);
+        rc = store_rollup_collect_days(st, discarded, &rollup_days, err);
     if (rc == 0)
         rc = st->isolate ? store_isolate_merge(st, discarded, err)
                          : store_merge_sessions(st, discarded, NULL, err);
     /* nothing merged: no figure of any day changed */
     if (rc == 0 && st->rows_merged > 0)
-        rc = rollup_refresh(st, discarded, rollup_days, err);
+        rc = store_rollup_refresh(st, discarded, rollup_days, err);
     free(rollup_days);
     free(discarded);
+    free(st->new_session_days);
+    free(st->new_connection_days);
+    st->new_session_days = st->new_connection_days = NULL;
     return rc;
 }
 

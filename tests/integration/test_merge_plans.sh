@@ -2,7 +2,10 @@
 # The statements that look up archived sessions by the staged ones (the new-session query, the
 # sessions merge, rollup_days_of_sessions) probe sessions_pkey per session, with and without
 # statistics: never a scan of every archived session of the project, whose cost grows with the
-# archive (and, as a nested loop without statistics, with its square). auto_explain logs every
+# archive (and, as a nested loop without statistics, with its square). A first load's sessions
+# merge, every session new, reads no archived session at all and is a plain INSERT; its
+# rollup days come from the rows inserted (the connections' insert reads a session, by key, only
+# for a connection without left_at), not from rollup_days_of_sessions. auto_explain logs every
 # plan lkarchive's statements run with (PGOPTIONS reaches its connections through libpq).
 source "$(dirname "$0")/lib.sh"
 
@@ -19,12 +22,14 @@ LOG=$WORK/pg/server.log
 # sessions table; prints "statement<TAB>plan line", one per read
 sessions_scans() {
     awk '/LOG:  duration: .* plan:/ { kind = "" }
-         /Query Text: INSERT INTO livekit.sessions AS t/ { kind = "sessions merge" }
+         /Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t/ { kind = "sessions merge" }
+         /Query Text: WITH ins AS \(INSERT INTO livekit.participant_connections/ {
+             kind = "connection days" }
          /Query Text: WITH new AS \(INSERT INTO lk_new/ { kind = "new sessions" }
          /SELECT COALESCE\(array_agg\(DISTINCT d.day/ { kind = "rollup days" }
          kind != "" && /Scan.* on sessions / { sub(/^[ \t]*(->)?[ \t]*/, ""); print kind "\t" $0 }'
 }
-check_probes() { # check_probes WHEN: the plans logged so far
+check_probes() { # check_probes WHEN KINDS: the plans logged so far; KINDS, the statements seen
     local scans bad kinds
     scans=$(sessions_scans <"$LOG")
     # by primary key; the new-session query also asks whether the day has a session yet, an
@@ -32,8 +37,7 @@ check_probes() { # check_probes WHEN: the plans logged so far
     bad=$(grep -Ev "Index (Only )?Scan using sessions_pkey|^new sessions.*on sessions  \(" <<<"$scans" || true)
     [ -z "$bad" ] || fail "$1: archived sessions read other than by an index lookup: $bad"
     kinds=$(cut -f1 <<<"$scans" | sort -u | tr '\n' ',')
-    [ "$kinds" = "new sessions,rollup days,sessions merge," ] \
-        || fail "$1: not every statement's plan was seen (saw: $kinds)"
+    [ "$kinds" = "$2" ] || fail "$1: the statements reading sessions were $kinds, not $2"
     log "$1: $(wc -l <<<"$scans") reads of sessions, all index lookups"
 }
 
@@ -49,11 +53,18 @@ printf '%s\n' "LOG:  duration: 1 ms  plan:" "Query Text: WITH new AS (INSERT INT
 as_pg sh -c ": > '$LOG'" # the server appends: only the plans from here on
 lk run --today "$TODAY"
 expect_status 0 "first load"
-check_probes "first load, no statistics"
+check_probes "first load, no statistics" "connection days,new sessions,"
+# every session new: the sessions merge is a plain INSERT (no ON CONFLICT) that reads no session
+merges=$(grep -Ec "Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t" "$LOG" || true)
+[ "$merges" -ge 7 ] || fail "first load: $merges sessions merges logged, expected one a day"
+conflicts=$(awk '/LOG:  duration: .* plan:/ { merge = 0 }
+                 /Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t/ { merge = 1 }
+                 merge && /Conflict Resolution/' "$LOG")
+[ -z "$conflicts" ] || fail "first load: a sessions merge took the ON CONFLICT path: $conflicts"
 
 # with statistics, every session archived already: the merge path of each statement
 psql_q "ANALYZE livekit.sessions, livekit.participants, livekit.participant_connections" >/dev/null
 as_pg sh -c ": > '$LOG'"
 lk run --today "$TODAY" --full
 expect_status 0 "full re-run"
-check_probes "full re-run, with statistics"
+check_probes "full re-run, with statistics" "new sessions,rollup days,sessions merge,"
