@@ -35,7 +35,14 @@ const num = (v) => (v === null || v === undefined || !/^-?\d+(\.\d+)?([eE][+-]?\
 const bool = (v) => (typeof v === 'boolean' ? v : null);
 const text = (v) => (v === null || v === undefined ? null : String(v).replaceAll('\u0000', '\uFFFD'));
 
-async function get(url, jwt) {
+// A token lives 10 minutes; a slow run outlasts it, so it is minted again after 5 (one token
+// per run once failed with HTTP 401 in the middle of a 15-minute baseline).
+let jwt = null, mintedAt = 0;
+async function get(url) {
+  if (Date.now() - mintedAt > 5 * 60 * 1000) {
+    jwt = await token();
+    mintedAt = Date.now();
+  }
   const res = await fetch(url, { headers: { Authorization: `Bearer ${jwt}` } });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
@@ -44,11 +51,10 @@ async function get(url, jwt) {
 const client = new pg.Client(); // PGHOST, PGUSER, PGDATABASE ... as libpq reads them
 await client.connect();
 let requests = 0, rows = 0;
-const jwt = await token();
 for (let d = days - 1; d >= 0; d--) {
   const day = new Date(today.getTime() - d * 86400000).toISOString().slice(0, 10);
   for (let page = 0; ; page++) {
-    const list = await get(`${base}/api/project/${project}/sessions?page=${page}&limit=${limit}&start=${day}&end=${day}`, jwt);
+    const list = await get(`${base}/api/project/${project}/sessions?page=${page}&limit=${limit}&start=${day}&end=${day}`);
     requests++;
     const sessions = list.sessions || [];
     for (const s of sessions) {
@@ -64,7 +70,7 @@ for (let d = days - 1; d >= 0; d--) {
           int(s.bandwidthIn), int(s.bandwidthOut), int(s.egress), int(s.numParticipants),
           int(s.numActiveParticipants), day]);
       rows++;
-      const det = await get(`${base}/api/project/${project}/sessions/${encodeURIComponent(s.sessionId)}`, jwt);
+      const det = await get(`${base}/api/project/${project}/sessions/${encodeURIComponent(s.sessionId)}`);
       requests++;
       await client.query(
         `UPDATE livekit.sessions SET start_time = $3, end_time = $4, bandwidth = $5, connection_minutes = $6,
