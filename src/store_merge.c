@@ -294,45 +294,25 @@ static const char SQL_DAY_FAILED[] =
     " last_error = excluded.last_error";
 
 /* Session merges take ($1 project, $2 day, $3 discarded, $4 subset, $5 time); participant and
- * connection merges need no day: ($1 project, $2 discarded, $3 subset, $4 time). */
-static void count_merged(struct store *st, enum metrics_table table, const char *rows_text)
-{
-    long long rows = strtoll(rows_text, NULL, 10);
-
-    st->rows_merged += rows;
-    st->table_rows[table] += rows;
-}
-
+ * connection merges need no day: ($1 project, $2 discarded, $3 subset, $4 time). With days_out
+ * NULL the statement returns no rows and counts its rows in its command tag; otherwise it is an
+ * insert of new sessions' rows that returns (rows written, the rollup days they reach as a date[]
+ * literal), and the days go to *days_out (owned by st, freed by merge_stage). */
 static int run_merge(struct store *st, const char *sql, enum metrics_table table, const char *what,
-                     const char *discarded, const char *subset, bool uses_day, struct lk_error *err)
+                     const char *discarded, const char *subset, bool uses_day, char **days_out,
+                     struct lk_error *err)
 {
     const char *with_day[5] = {st->project, st->day, discarded, subset, st->day_now};
     const char *without_day[4] = {st->project, discarded, subset, st->day_now};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_COMMAND_OK, sql, uses_day ? 5 : 4,
-                     uses_day ? with_day : without_day, err, "merge %s", what);
+    int rc = pq_exec(&res, st->conn, days_out == NULL ? PQ_COMMAND_OK : PQ_TUPLES_OK, sql,
+                     uses_day ? 5 : 4, uses_day ? with_day : without_day, err, "merge %s", what);
+    long long rows = 0;
 
-    if (rc == 0)
-        count_merged(st, table, PQcmdTuples(res));
-    PQclear(res);
-    return rc;
-}
-
-/* An insert of new sessions' rows that returns (rows written, the rollup days they reach as a
- * date[] literal): the days go to *days_out (owned by st, freed by merge_stage). Parameters as
- * run_merge's, the subset NULL (every staged session is new only outside isolation). */
-static int run_insert_days(struct store *st, const char *sql, enum metrics_table table,
-                           const char *what, const char *discarded, bool uses_day, char **days_out,
-                           struct lk_error *err)
-{
-    const char *with_day[5] = {st->project, st->day, discarded, NULL, st->day_now};
-    const char *without_day[4] = {st->project, discarded, NULL, st->day_now};
-    PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, sql, uses_day ? 5 : 4,
-                     uses_day ? with_day : without_day, err, "merge %s", what);
-
-    if (rc == 0) {
-        count_merged(st, table, PQgetvalue(res, 0, 0));
+    if (rc == 0 && days_out == NULL) {
+        rows = strtoll(PQcmdTuples(res), NULL, 10);
+    } else if (rc == 0) {
+        rows = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
         free(*days_out);
         *days_out = strdup(PQgetvalue(res, 0, 1));
         if (*days_out == NULL) {
@@ -340,6 +320,8 @@ static int run_insert_days(struct store *st, const char *sql, enum metrics_table
             rc = LK_ENOMEM;
         }
     }
+    st->rows_merged += rows;
+    st->table_rows[table] += rows;
     PQclear(res);
     return rc;
 }
@@ -367,10 +349,8 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
     for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++)
         end = (char *)memcpy(end, pieces[i], lengths[i]) + lengths[i];
     *end = '\0';
-    rc = st->all_new
-             ? run_insert_days(st, sql, METRICS_SESSIONS, "sessions", discarded, true,
-                               &st->new_session_days, err)
-             : run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true, err);
+    rc = run_merge(st, sql, METRICS_SESSIONS, "sessions", discarded, subset, true,
+                   st->all_new ? &st->new_session_days : NULL, err);
     free(sql);
     return rc;
 }
@@ -403,14 +383,14 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
     for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++) {
         const struct child_merge *m = &child_merges[i];
 
-        if (st->all_new && m->sql_all_new_days)
-            rc = run_insert_days(st, m->sql_all_new, m->table, m->what_new, discarded, false,
-                                 &st->new_connection_days, err);
-        else if (st->new_collected)
+        if (st->new_collected)
             rc = run_merge(st, st->all_new ? m->sql_all_new : m->sql_new, m->table, m->what_new,
-                           discarded, subset, false, err);
+                           discarded, subset, false,
+                           st->all_new && m->sql_all_new_days ? &st->new_connection_days : NULL,
+                           err);
         if (rc == 0 && !st->all_new)
-            rc = run_merge(st, m->sql_archived, m->table, m->what, discarded, subset, false, err);
+            rc = run_merge(st, m->sql_archived, m->table, m->what, discarded, subset, false, NULL,
+                           err);
     }
     return rc;
 }
