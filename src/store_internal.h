@@ -23,7 +23,7 @@ struct lk_error;
 /* A day in isolation sends its rows in COPYs of about this much, each under a savepoint. */
 #define STORE_ISOLATE_CHUNK_BYTES (64 * 1024)
 /* The stage's COPY statement and its column of the session id (store_isolate.c reads it). */
-#define STORE_COPY_STAGE_SQL "COPY lk_stage FROM STDIN"
+#define STORE_COPY_STAGE_SQL "COPY lk_stage FROM STDIN (FORMAT binary)"
 #define STORE_STAGE_SESSION_COLUMN 3
 
 /* The advisory lock a run holds on its archive_runs row while it lives (two-key form:
@@ -61,7 +61,7 @@ struct store {
     char *new_session_days, *new_connection_days;
     long long table_rows[METRICS_TABLES]; /* of those, per table (metrics, once committed) */
     char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
-    char *copy_buf;   /* COPY text not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
+    char *copy_buf;   /* binary COPY rows not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;
@@ -100,9 +100,13 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
                          struct lk_error *err);
 
 /* Isolation (store_isolate.c). Send the COPY buffer as its own COPY under a savepoint; a
- * refused chunk is sent again line by line, and the session of each refused line is left
+ * refused chunk is sent again row by row, and the session of each refused row is left
  * out of the day (store_isolate_refuse). Returns 0, LK_EDB or LK_ENOMEM. */
 int store_isolate_flush(struct store *st, struct lk_error *err);
+/* Leave `session_id` out of the day for the reason `why` (logged once per session, the first
+ * kept for the ledger). Returns 0 or LK_ENOMEM. */
+int store_isolate_refuse(struct store *st, const char *session_id, const struct lk_error *why,
+                         struct lk_error *err);
 /* Merge the stage by groups of sessions under savepoints, halving a refused group until the
  * refused session is found and left out; then make the refused sessions be fetched again
  * next run. Returns 0, LK_EDB or LK_ENOMEM. */

@@ -1,19 +1,21 @@
 /* store_isolate.c -- a day archived again after PostgreSQL refused a value: the value costs
  * the session that carried it, and every other session of the day is archived.
  *
- * Staging: the COPY buffer holds whole rows; each flush is its own COPY under a savepoint. A
- * refused chunk is rolled back and sent again row by row, and a refused row's session (its
- * stage column STORE_STAGE_SESSION_COLUMN, COPY-escaped) is refused. Merging: the four merges
- * run for a group of sessions under a savepoint; a refused group is rolled back and halved
- * until the refused session is alone. Refused sessions lose their staged rows, keep what the
+ * Staging: the COPY buffer holds whole binary COPY rows; each flush is its own COPY (header,
+ * rows, trailer) under a savepoint. A refused chunk is rolled back and sent again row by row,
+ * and a refused row's session (its stage column STORE_STAGE_SESSION_COLUMN) is refused. Merging:
+ * the four merges run for a group of sessions under a savepoint; a refused group is rolled back and
+ * halved until the refused session is alone. Refused sessions lose their staged rows, keep what the
  * archive held for them before, and get list_hash NULL so the next run fetches them again.
  * Savepoints cost a subtransaction each: only a day that met a refused value pays for them.
  */
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "copy_binary.h"
 #include "error.h"
 #include "log.h"
 #include "pq.h"
@@ -30,8 +32,8 @@ static const char SQL_STAGED_SESSIONS[] =
     "SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($1::integer[]) ORDER BY 1";
 
 /* Leave `session_id` out of the day: log it (the store decides), remember the first reason. */
-static int refuse(struct store *st, const char *session_id, const struct lk_error *why,
-                  struct lk_error *err)
+int store_isolate_refuse(struct store *st, const char *session_id, const struct lk_error *why,
+                         struct lk_error *err)
 {
     bool added = false;
 
@@ -94,7 +96,9 @@ static int copy_chunk(struct store *st, void *ctx, struct lk_error *err)
 
     if (rc != 0)
         return rc;
-    if (PQputCopyData(st->conn, chunk->data, (int)chunk->len) != 1 ||
+    if (PQputCopyData(st->conn, copy_binary_header, COPY_BINARY_HEADER_SIZE) != 1 ||
+        PQputCopyData(st->conn, chunk->data, (int)chunk->len) != 1 ||
+        PQputCopyData(st->conn, copy_binary_trailer, COPY_BINARY_TRAILER_SIZE) != 1 ||
         PQputCopyEnd(st->conn, NULL) != 1)
         rc = pq_fail(st->conn, err, "send rows to PostgreSQL");
     while ((res = PQgetResult(st->conn)) != NULL) {
@@ -105,23 +109,31 @@ static int copy_chunk(struct store *st, void *ctx, struct lk_error *err)
     return rc;
 }
 
-/* The session id of one COPY text row: its field STORE_STAGE_SESSION_COLUMN, unescaped, into
- * out (size bytes, cut to fit). */
-static void row_session(const char *row, size_t len, char *out, size_t size)
+/* The length of a field of a binary COPY row (its 4-byte big-endian length; -1 is NULL). */
+static long field_length(const char *at)
 {
-    size_t at = 0, used = 0;
+    const unsigned char *p = (const unsigned char *)at;
+    uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 
-    for (int field = 0; field < STORE_STAGE_SESSION_COLUMN && at < len; at++)
-        field += row[at] == '\t';
-    for (; at < len && row[at] != '\t' && used + 1 < size; at++) {
-        char c = row[at];
-        if (c == '\\' && at + 1 < len) {
-            c = row[++at];
-            c = c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c;
-        }
-        out[used++] = c;
+    return len == UINT32_MAX ? -1 : (long)len;
+}
+
+/* One binary COPY row at data (store_stage.c wrote it, whole): its size, and its session id
+ * (field STORE_STAGE_SESSION_COLUMN) into out (size bytes, cut to fit). */
+static size_t row_session(const char *data, char *out, size_t size)
+{
+    int fields = (unsigned char)data[0] << 8 | (unsigned char)data[1];
+    size_t at = COPY_BINARY_ROW_START_SIZE;
+
+    out[0] = '\0';
+    for (int field = 0; field < fields; field++) {
+        long len = field_length(data + at);
+        at += 4;
+        if (field == STORE_STAGE_SESSION_COLUMN && len >= 0)
+            snprintf(out, size, "%.*s", (int)len, data + at);
+        at += len > 0 ? (size_t)len : 0;
     }
-    out[used] = '\0';
+    return at;
 }
 
 /* A refused chunk: each row in a COPY of its own; refused rows refuse their session. */
@@ -132,18 +144,14 @@ static int copy_rows_apart(struct store *st, const char *data, size_t len, struc
     int rc = 0;
 
     while (rc == 0 && at < len) {
-        size_t row_len =
-            (size_t)((const char *)memchr(data + at, '\n', len - at) - (data + at)) + 1;
-        struct chunk row = {data + at, row_len};
+        char session_id[512];
+        struct chunk row = {data + at, row_session(data + at, session_id, sizeof session_id)};
         bool refused;
 
         rc = try_in_savepoint(st, copy_chunk, &row, &refused, &why, err);
-        if (rc == 0 && refused) {
-            char session_id[512];
-            row_session(row.data, row.len, session_id, sizeof session_id);
-            rc = refuse(st, session_id, &why, err);
-        }
-        at += row_len;
+        if (rc == 0 && refused)
+            rc = store_isolate_refuse(st, session_id, &why, err);
+        at += row.len;
     }
     return rc;
 }
@@ -229,7 +237,7 @@ static int merge_halving(struct store *st, const struct group *group, struct lk_
     if (rc != 0 || !refused)
         return rc;
     if (group->count == 1)
-        return refuse(st, group->ids[0], &why, err);
+        return store_isolate_refuse(st, group->ids[0], &why, err);
     {
         size_t half = group->count / 2;
         struct group left = {group->discarded, group->ids, half};

@@ -73,7 +73,8 @@ static const char SQL_MERGE_SESSIONS_FROM[] =
                                     " s.num_participants, s.num_active_participants,"
                                     " s.extra, s.list_hash") " l"
     " FULL JOIN " SQL_NEWEST_STAGED("D", "s.room_name, s.start_time, s.end_time, s.bandwidth,"
-                                         " s.connection_minutes, s.details_num_participants,"
+                                         " s.connection_minutes::numeric AS connection_minutes,"
+                                         " s.details_num_participants,"
                                          " s.extra AS details_extra") " d"
     " ON d.session_id = l.session_id";
 /* The archived row of each staged session: probed by primary key on one server (the OFFSET

@@ -1,10 +1,14 @@
 /* store_stage.c -- the day's transaction and its COPY stage; see store.h.
  *
- * Flow of a day: BEGIN; COPY lk_stage FROM STDIN; records are appended as COPY text lines to
- * a capped buffer that is flushed with PQputCopyData as it fills; PQputCopyEnd; then the
- * listed sessions are compared with the archive to tell which need their details, and a
- * second COPY stages those. store_merge.c merges the stage and commits. Values arrive already
- * validated by extract, so the typed stage columns never reject a line.
+ * Flow of a day: BEGIN; COPY lk_stage FROM STDIN (FORMAT binary); records are appended as
+ * binary COPY rows (copy_binary.c: the server parses no text) to a capped buffer that is
+ * flushed with PQputCopyData as it fills; PQputCopyEnd; then the listed sessions are compared
+ * with the archive to tell which need their details, and a second COPY stages those.
+ * store_merge.c merges the stage and commits. Values arrive already validated by extract; one
+ * its stage column still cannot hold (a bug, or a caller other than extract) is refused here
+ * as the server would refuse it: LK_EVALUE, or in isolation the loss of its session alone.
+ * connection_minutes is staged as its text and cast by the merge (numeric's binary form is
+ * base-10000 digits, and it comes once per session).
  */
 #include "store.h"
 
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "convert.h"
+#include "copy_binary.h"
 #include "error.h"
 #include "pq.h"
 #include "store_internal.h"
@@ -73,13 +78,52 @@ enum stage_column {
 };
 _Static_assert(SG_SESSION_ID == STORE_STAGE_SESSION_COLUMN, "store_isolate.c reads this column");
 
+/* Each stage column's name (for messages) and binary type, in COPY order. */
+static const struct {
+    const char *name;
+    enum copy_type type;
+} stage_columns[SG_COUNT] = {
+    [SG_SEQ] = {"seq", COPY_INT8},
+    [SG_ATTEMPT] = {"attempt", COPY_INT4},
+    [SG_KIND] = {"kind", COPY_CHAR},
+    [SG_SESSION_ID] = {"session_id", COPY_TEXT},
+    [SG_PARTICIPANT_IDENTITY] = {"participant_identity", COPY_TEXT},
+    [SG_CONNECTION_ID] = {"connection_id", COPY_TEXT},
+    [SG_ROOM_NAME] = {"room_name", COPY_TEXT},
+    [SG_CREATED_AT] = {"created_at", COPY_TIMESTAMPTZ},
+    [SG_ENDED_AT] = {"ended_at", COPY_TIMESTAMPTZ},
+    [SG_LAST_ACTIVE] = {"last_active", COPY_TIMESTAMPTZ},
+    [SG_BANDWIDTH_IN] = {"bandwidth_in", COPY_INT8},
+    [SG_BANDWIDTH_OUT] = {"bandwidth_out", COPY_INT8},
+    [SG_EGRESS] = {"egress", COPY_INT2},
+    [SG_NUM_PARTICIPANTS] = {"num_participants", COPY_INT4},
+    [SG_NUM_ACTIVE_PARTICIPANTS] = {"num_active_participants", COPY_INT4},
+    [SG_START_TIME] = {"start_time", COPY_TIMESTAMPTZ},
+    [SG_END_TIME] = {"end_time", COPY_TIMESTAMPTZ},
+    [SG_BANDWIDTH] = {"bandwidth", COPY_INT8},
+    [SG_CONNECTION_MINUTES] = {"connection_minutes", COPY_TEXT},
+    [SG_DETAILS_NUM_PARTICIPANTS] = {"details_num_participants", COPY_INT4},
+    [SG_PARTICIPANT_NAME] = {"participant_name", COPY_TEXT},
+    [SG_JOINED_AT] = {"joined_at", COPY_TIMESTAMPTZ},
+    [SG_LEFT_AT] = {"left_at", COPY_TIMESTAMPTZ},
+    [SG_REGION] = {"region", COPY_TEXT},
+    [SG_CONNECTION_TYPE] = {"connection_type", COPY_TEXT},
+    [SG_SDK_VERSION] = {"sdk_version", COPY_TEXT},
+    [SG_CAMERA] = {"camera", COPY_BOOL},
+    [SG_MICROPHONE] = {"microphone", COPY_BOOL},
+    [SG_SCREEN_SHARE] = {"screen_share", COPY_BOOL},
+    [SG_SCREEN_SHARE_AUDIO] = {"screen_share_audio", COPY_BOOL},
+    [SG_EXTRA] = {"extra", COPY_JSONB},
+    [SG_LIST_HASH] = {"list_hash", COPY_INT8},
+};
+
 static const char SQL_CREATE_STAGE[] =
     "CREATE TEMP TABLE IF NOT EXISTS lk_stage ("
     " seq bigint, attempt integer, kind \"char\", session_id text, participant_identity text,"
     " connection_id text, room_name text, created_at timestamptz, ended_at timestamptz,"
     " last_active timestamptz, bandwidth_in bigint, bandwidth_out bigint, egress smallint,"
     " num_participants integer, num_active_participants integer, start_time timestamptz,"
-    " end_time timestamptz, bandwidth bigint, connection_minutes numeric,"
+    " end_time timestamptz, bandwidth bigint, connection_minutes text,"
     " details_num_participants integer, participant_name text, joined_at timestamptz,"
     " left_at timestamptz, region text, connection_type text, sdk_version text,"
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
@@ -216,36 +260,36 @@ static int make_room(struct store *st, size_t need, struct lk_error *err)
     return 0;
 }
 
-/* Append one COPY text field (escaped) or \N and its separator. */
-static int append_field(struct store *st, const char *value, bool last, struct lk_error *err)
+/* Append one binary COPY row of `row` (a value per stage column, NULL for SQL NULL). A value
+ * its column cannot hold appends nothing and refuses the row: LK_EVALUE, or in isolation its
+ * session is left out of the day (store_isolate_refuse) and the row dropped. */
+static int append_row(struct store *st, const char *const row[SG_COUNT], struct lk_error *err)
 {
-    size_t len = value ? strlen(value) : 2;
-    const char *p = value;
+    size_t need = COPY_BINARY_ROW_START_SIZE, start;
+    struct lk_error why;
     int rc;
 
-    /* room for the value escaped at worst (every byte doubled) and its separator */
-    if ((rc = make_room(st, 2 * len + 1, err)) != 0)
+    for (int i = 0; i < SG_COUNT; i++)
+        need += copy_binary_field_size(stage_columns[i].type, row[i]);
+    if ((rc = make_room(st, need, err)) != 0)
         return rc;
-    if (value == NULL) {
-        memcpy(st->copy_buf + st->copy_len, "\\N", 2);
-        st->copy_len += 2;
-    }
-    while (p && *p) {
-        /* COPY text escapes: backslash, tab, newline, carriage return */
-        size_t run = strcspn(p, "\\\t\n\r");
-        memcpy(st->copy_buf + st->copy_len, p, run);
-        st->copy_len += run;
-        p += run;
-        if (*p) {
-            st->copy_buf[st->copy_len++] = '\\';
-            st->copy_buf[st->copy_len++] = *p == '\t'   ? 't'
-                                           : *p == '\n' ? 'n'
-                                           : *p == '\r' ? 'r'
-                                                        : '\\';
-            p++;
+    start = st->copy_len;
+    st->copy_len += copy_binary_row_start(st->copy_buf + st->copy_len, SG_COUNT);
+    for (int i = 0; i < SG_COUNT; i++) {
+        long written =
+            copy_binary_field(st->copy_buf + st->copy_len, stage_columns[i].type, row[i]);
+        if (written < 0) {
+            st->copy_len = start;
+            lk_error_set(&why, LK_EVALUE, "could not stage the day's rows");
+            lk_error_detail(&why, "column %s cannot hold the value \"%.64s\" of session %.128s",
+                            stage_columns[i].name, row[i], row[SG_SESSION_ID]);
+            if (st->isolate)
+                return store_isolate_refuse(st, row[SG_SESSION_ID], &why, err);
+            *err = why;
+            return LK_EVALUE;
         }
+        st->copy_len += (size_t)written;
     }
-    st->copy_buf[st->copy_len++] = last ? '\n' : '\t';
     return 0;
 }
 
@@ -300,11 +344,9 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     row[SG_EXTRA] = rec->extra;
     store_forget_apply(st, rec, &row[SG_PARTICIPANT_IDENTITY], &row[SG_PARTICIPANT_NAME],
                        &row[SG_EXTRA], id_hex, name_hex);
-    for (int i = 0; i < SG_COUNT; i++) {
-        int rc = append_field(st, row[i], i == SG_COUNT - 1, err);
-        if (rc != 0)
-            return rc;
-    }
+    int rc = append_row(st, row, err);
+    if (rc != 0)
+        return rc;
     if (st->copy_len >= (st->isolate ? STORE_ISOLATE_CHUNK_BYTES : STORE_COPY_FLUSH_BYTES))
         return flush_copy(st, err);
     return 0;
@@ -357,7 +399,8 @@ int store_stage_end_copy(struct store *st, struct lk_error *err)
         return flush_copy(st, err);
     if (flush_copy(st, err) != 0)
         return LK_EDB;
-    if (PQputCopyEnd(st->conn, NULL) != 1)
+    if (PQputCopyData(st->conn, copy_binary_trailer, COPY_BINARY_TRAILER_SIZE) != 1 ||
+        PQputCopyEnd(st->conn, NULL) != 1)
         return pq_fail(st->conn, err, "finish COPY into the staging table");
     /* read every result to the end (NULL), keeping the first failure */
     while ((res = PQgetResult(st->conn)) != NULL) {
@@ -378,6 +421,8 @@ static int start_copy(struct store *st, struct lk_error *err)
                 "start COPY into the staging table") != 0)
         return LK_EDB;
     st->copying = true;
+    if (PQputCopyData(st->conn, copy_binary_header, COPY_BINARY_HEADER_SIZE) != 1)
+        return pq_fail(st->conn, err, "send rows to PostgreSQL");
     return 0;
 }
 

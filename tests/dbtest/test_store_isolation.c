@@ -1,8 +1,9 @@
 /* test_store_isolation.c -- the store against a real PostgreSQL (DATABASE_URL, started by
- * tests/integration/test_store_isolation.sh): a row whose value the server refuses at COPY
- * time. Streaming, the day fails with LK_EVALUE (not LK_EDB: the run goes on) and the
- * connection stays usable; in isolation the refused row's session alone is left out, named,
- * and the day's other sessions, participants and connections are archived.
+ * tests/integration/test_store_isolation.sh): a row with a value the server refuses at COPY
+ * time, or one its stage column cannot hold (refused before it is sent). Streaming, the day
+ * fails with LK_EVALUE (not LK_EDB: the run goes on) and the connection stays usable; in
+ * isolation the refused row's session alone is left out, named, and the day's other sessions,
+ * participants and connections are archived.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,48 +35,71 @@ static long long scalar(const char *sql)
     return value;
 }
 
-/* Stage one ended session with one participant and one connection; bandwidth_in is `bytes`
- * as given (the store trusts extract; a value it would never send stands for any value the
- * server refuses). */
-static void stage_session(struct store *st, const char *id, const char *bytes)
+/* Run a statement that returns no rows. */
+static void exec_sql(const char *sql)
 {
-    struct lk_error err;
-    struct record list = {RECORD_LIST_SESSION, {0}, "{}"};
-    struct record details = {RECORD_DETAILS_SESSION, {0}, "{}"};
-    struct record participant = {RECORD_PARTICIPANT, {0}, "{}"};
-    struct record connection = {RECORD_CONNECTION, {0}, "{}"};
+    PGconn *conn = PQconnectdb(getenv("DATABASE_URL"));
+    PGresult *res = PQexec(conn, sql);
 
-    list.values[LS_SESSION_ID] = id;
-    list.values[LS_CREATED_AT] = DAY " 10:00:00+00";
-    list.values[LS_ENDED_AT] = DAY " 11:00:00+00";
-    list.values[LS_BANDWIDTH_IN] = bytes;
-    details.values[DS_SESSION_ID] = id;
-    participant.values[PT_SESSION_ID] = id;
-    participant.values[PT_IDENTITY] = "user-1";
-    connection.values[CN_SESSION_ID] = id;
-    connection.values[CN_CONNECTION_ID] = "PA_1";
-    connection.values[CN_PARTICIPANT_IDENTITY] = "user-1";
-    assert_int_equal(store_day_add(st, &list, 1, &err), 0);
-    assert_int_equal(store_day_add(st, &details, 2, &err), 0);
-    assert_int_equal(store_day_add(st, &participant, 2, &err), 0);
-    assert_int_equal(store_day_add(st, &connection, 2, &err), 0);
+    assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    PQfinish(conn);
 }
 
-/* A day of three sessions, the second carrying a value bigint cannot hold. */
-static int archive_day(struct store *st, long long run_id, bool isolate, struct day_counts *counts,
-                       struct lk_error *err)
+/* A value one column of a staged session carries (the store trusts extract: a value it would
+ * never send stands for any value the column cannot hold). */
+struct bad_value {
+    enum record_kind kind;
+    int column;
+    const char *value;
+};
+
+/* Stage one ended session with one participant and one connection; `bad` (NULL: none) replaces
+ * one value. Returns the first failure of store_day_add, or 0. */
+static int stage_session(struct store *st, const char *id, const struct bad_value *bad,
+                         struct lk_error *err)
+{
+    struct record records[4] = {{RECORD_LIST_SESSION, {0}, "{}"},
+                                {RECORD_DETAILS_SESSION, {0}, "{}"},
+                                {RECORD_PARTICIPANT, {0}, "{}"},
+                                {RECORD_CONNECTION, {0}, "{}"}};
+    int rc = 0;
+
+    records[0].values[LS_SESSION_ID] = id;
+    records[0].values[LS_CREATED_AT] = DAY " 10:00:00+00";
+    records[0].values[LS_ENDED_AT] = DAY " 11:00:00+00";
+    records[0].values[LS_BANDWIDTH_IN] = "100";
+    records[0].values[LS_ROOM_NAME] = "room";
+    records[1].values[DS_SESSION_ID] = id;
+    records[2].values[PT_SESSION_ID] = id;
+    records[2].values[PT_IDENTITY] = "user-1";
+    records[3].values[CN_SESSION_ID] = id;
+    records[3].values[CN_CONNECTION_ID] = "PA_1";
+    records[3].values[CN_PARTICIPANT_IDENTITY] = "user-1";
+    if (bad)
+        records[bad->kind].values[bad->column] = bad->value;
+    for (int i = 0; i < 4 && rc == 0; i++)
+        rc = store_day_add(st, &records[i], i == 0 ? 1 : 2, err);
+    return rc;
+}
+
+/* A day of three sessions, the second carrying `bad`. */
+static int archive_day(struct store *st, long long run_id, bool isolate,
+                       const struct bad_value *bad, struct day_counts *counts, struct lk_error *err)
 {
     struct day_result result = {.complete = true, .pages = 1};
     char **ids = NULL;
     size_t count = 0;
     int rc = store_day_begin(st, PROJECT, DAY, true, isolate, err);
 
-    if (rc == 0) {
-        stage_session(st, "RM_good1", "100");
-        stage_session(st, "RM_bad", "99999999999999999999999");
-        stage_session(st, "RM_good2", "200");
+    if (rc == 0)
+        rc = stage_session(st, "RM_good1", NULL, err);
+    if (rc == 0)
+        rc = stage_session(st, "RM_bad", bad, err);
+    if (rc == 0)
+        rc = stage_session(st, "RM_good2", NULL, err);
+    if (rc == 0)
         rc = store_day_sessions_needing_details(st, true, &ids, &count, err);
-    }
     for (size_t i = 0; i < count; i++)
         free(ids[i]);
     free(ids);
@@ -84,7 +108,7 @@ static int archive_day(struct store *st, long long run_id, bool isolate, struct 
     return rc;
 }
 
-static void refused_value_costs_one_session(void **state)
+static void refused_value_costs_one_session(const struct bad_value *bad)
 {
     struct store *st = NULL;
     struct lk_error err;
@@ -92,16 +116,17 @@ static void refused_value_costs_one_session(void **state)
     char *projects[] = {PROJECT};
     long long run_id = 0;
     int rc;
-    (void)state;
 
     lk_error_init(&err);
     assert_int_equal(store_open(&st, getenv("DATABASE_URL"), &err), 0);
     assert_int_equal(store_migrate(st, false, NULL, &err), 0);
+    exec_sql("TRUNCATE livekit.sessions, livekit.participants, livekit.participant_connections,"
+             " livekit.archive_days, livekit.archive_runs CASCADE");
     assert_int_equal(
         store_run_begin(st, "2026-11-20", DAY, "2026-11-20", projects, 1, &run_id, &err), 0);
 
     /* streaming: the whole day fails, as a refused value, and nothing of it is stored */
-    rc = archive_day(st, run_id, false, &counts, &err);
+    rc = archive_day(st, run_id, false, bad, &counts, &err);
     assert_int_equal(rc, LK_EVALUE);
     store_day_abort(st, run_id, PROJECT, DAY, err.message);
     assert_true(store_connection_ok(st));
@@ -109,7 +134,7 @@ static void refused_value_costs_one_session(void **state)
 
     /* in isolation: the two good sessions and their rows are archived, the bad one named */
     lk_error_init(&err);
-    rc = archive_day(st, run_id, true, &counts, &err);
+    rc = archive_day(st, run_id, true, bad, &counts, &err);
     assert_int_equal(rc, 0);
     assert_int_equal(counts.refused_sessions, 1);
     assert_false(counts.complete);
@@ -124,10 +149,28 @@ static void refused_value_costs_one_session(void **state)
     store_free(st);
 }
 
+/* Refused by the server: text that is not UTF-8 (the binary COPY sends text as it is). */
+static void refused_by_the_server(void **state)
+{
+    static const struct bad_value bad = {RECORD_PARTICIPANT, PT_NAME, "caf\xe9"};
+    (void)state;
+    refused_value_costs_one_session(&bad);
+}
+
+/* Refused before it is sent: a number its column (bigint) cannot hold. */
+static void refused_by_the_stage(void **state)
+{
+    static const struct bad_value bad = {RECORD_LIST_SESSION, LS_BANDWIDTH_IN,
+                                         "99999999999999999999999"};
+    (void)state;
+    refused_value_costs_one_session(&bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(refused_value_costs_one_session),
+        cmocka_unit_test(refused_by_the_server),
+        cmocka_unit_test(refused_by_the_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
