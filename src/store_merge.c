@@ -158,21 +158,29 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
 #define SQL_NEW_ONLY " AND s.session_id IN (SELECT session_id FROM lk_new)"
 #define SQL_ARCHIVED_ONLY " AND s.session_id NOT IN (SELECT session_id FROM lk_new)"
 
-#define SQL_PARTICIPANTS_SELECT                                                                    \
+/* A day that staged no key twice (store_stage.c's keyset) needs no newest row per key: its
+ * inserts read the stage as it is, without the DISTINCT ON's sort (_UNIQUE statements). */
+#define SQL_PARTICIPANTS_INSERT                                                                    \
     "INSERT INTO livekit.participants AS t (project_id, session_id, participant_identity,"         \
     " participant_name, joined_at, left_at, region, connection_type, sdk_version,"                 \
     " published_camera_track, published_microphone_track, published_screen_share_track,"           \
-    " published_screen_share_audio, extra, updated_at)"                                            \
-    " SELECT DISTINCT ON (s.session_id COLLATE \"C\", s.participant_identity COLLATE \"C\")"       \
+    " published_screen_share_audio, extra, updated_at) SELECT"
+#define SQL_PARTICIPANTS_NEWEST                                                                    \
+    " DISTINCT ON (s.session_id COLLATE \"C\", s.participant_identity COLLATE \"C\")"
+#define SQL_PARTICIPANTS_COLUMNS                                                                   \
     " $1::text, s.session_id,"                                                                     \
     " s.participant_identity, s.participant_name, s.joined_at, s.left_at, s.region,"               \
     " s.connection_type, s.sdk_version, s.camera, s.microphone, s.screen_share,"                   \
     " s.screen_share_audio, s.extra, $4::timestamptz" SQL_STAGED_OF("P")
+#define SQL_PARTICIPANTS_SELECT                                                                    \
+    SQL_PARTICIPANTS_INSERT SQL_PARTICIPANTS_NEWEST SQL_PARTICIPANTS_COLUMNS
 #define SQL_PARTICIPANTS_ORDER                                                                     \
     " ORDER BY s.session_id COLLATE \"C\", s.participant_identity COLLATE \"C\", s.seq DESC"
 static const char SQL_INSERT_NEW_PARTICIPANTS[] =
     SQL_PARTICIPANTS_SELECT SQL_NEW_ONLY SQL_PARTICIPANTS_ORDER;
 static const char SQL_INSERT_ALL_PARTICIPANTS[] = SQL_PARTICIPANTS_SELECT SQL_PARTICIPANTS_ORDER;
+static const char SQL_INSERT_ALL_PARTICIPANTS_UNIQUE[] =
+    SQL_PARTICIPANTS_INSERT SQL_PARTICIPANTS_COLUMNS;
 static const char SQL_MERGE_PARTICIPANTS[] =
     SQL_PARTICIPANTS_SELECT SQL_ARCHIVED_ONLY SQL_PARTICIPANTS_ORDER
     " ON CONFLICT (project_id, session_id, participant_identity) DO UPDATE SET"
@@ -193,12 +201,15 @@ static const char SQL_MERGE_PARTICIPANTS[] =
     " t.published_microphone_track, t.published_screen_share_track,"
     " t.published_screen_share_audio, t.extra)";
 
-#define SQL_CONNECTIONS_SELECT                                                                     \
+#define SQL_CONNECTIONS_INSERT                                                                     \
     "INSERT INTO livekit.participant_connections AS t (project_id, session_id, connection_id,"     \
-    " participant_identity, joined_at, left_at, extra, updated_at)"                                \
-    " SELECT DISTINCT ON (s.session_id COLLATE \"C\", s.connection_id COLLATE \"C\") $1::text,"    \
-    " s.session_id, s.connection_id,"                                                              \
+    " participant_identity, joined_at, left_at, extra, updated_at) SELECT"
+#define SQL_CONNECTIONS_NEWEST                                                                     \
+    " DISTINCT ON (s.session_id COLLATE \"C\", s.connection_id COLLATE \"C\")"
+#define SQL_CONNECTIONS_COLUMNS                                                                    \
+    " $1::text, s.session_id, s.connection_id,"                                                    \
     " s.participant_identity, s.joined_at, s.left_at, s.extra, $4::timestamptz" SQL_STAGED_OF("C")
+#define SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_INSERT SQL_CONNECTIONS_NEWEST SQL_CONNECTIONS_COLUMNS
 #define SQL_CONNECTIONS_ORDER                                                                      \
     " ORDER BY s.session_id COLLATE \"C\", s.connection_id COLLATE \"C\", s.seq DESC"
 static const char SQL_INSERT_NEW_CONNECTIONS[] =
@@ -207,16 +218,19 @@ static const char SQL_INSERT_NEW_CONNECTIONS[] =
  * UTC day its interval [joined_at, end) overlaps (end: left_at, or while that is NULL its
  * session's COALESCE(end_time, ended_at, last_active), read from the session merged just
  * before), as rollup_days_of_sessions (sql/044) finds them, from the rows as they are inserted. */
+#define SQL_CONNECTIONS_DAYS                                                                       \
+    " RETURNING session_id, joined_at, left_at),"                                                  \
+    " spans AS (SELECT DISTINCT (joined_at AT TIME ZONE 'UTC')::date AS first_day,"                \
+    "   ((ends - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day"                  \
+    "   FROM (SELECT joined_at, COALESCE(left_at, (SELECT COALESCE(x.end_time, x.ended_at,"        \
+    "     x.last_active) FROM livekit.sessions x WHERE x.project_id = $1::text"                    \
+    "     AND x.session_id = ins.session_id)) AS ends FROM ins) c WHERE ends > joined_at)"         \
+    " SELECT (SELECT count(*) FROM ins), COALESCE((SELECT array_agg(DISTINCT first_day + i)"       \
+    "   FROM spans CROSS JOIN LATERAL generate_series(0, last_day - first_day) AS i), '{}')::text"
 static const char SQL_INSERT_ALL_CONNECTIONS_DAYS[] =
-    "WITH ins AS (" SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_ORDER
-    " RETURNING session_id, joined_at, left_at),"
-    " spans AS (SELECT DISTINCT (joined_at AT TIME ZONE 'UTC')::date AS first_day,"
-    "   ((ends - interval '1 microsecond') AT TIME ZONE 'UTC')::date AS last_day"
-    "   FROM (SELECT joined_at, COALESCE(left_at, (SELECT COALESCE(x.end_time, x.ended_at,"
-    "     x.last_active) FROM livekit.sessions x WHERE x.project_id = $1::text"
-    "     AND x.session_id = ins.session_id)) AS ends FROM ins) c WHERE ends > joined_at)"
-    " SELECT (SELECT count(*) FROM ins), COALESCE((SELECT array_agg(DISTINCT first_day + i)"
-    "   FROM spans CROSS JOIN LATERAL generate_series(0, last_day - first_day) AS i), '{}')::text";
+    "WITH ins AS (" SQL_CONNECTIONS_SELECT SQL_CONNECTIONS_ORDER SQL_CONNECTIONS_DAYS;
+static const char SQL_INSERT_ALL_CONNECTIONS_DAYS_UNIQUE[] =
+    "WITH ins AS (" SQL_CONNECTIONS_INSERT SQL_CONNECTIONS_COLUMNS SQL_CONNECTIONS_DAYS;
 static const char SQL_MERGE_CONNECTIONS[] =
     SQL_CONNECTIONS_SELECT SQL_ARCHIVED_ONLY SQL_CONNECTIONS_ORDER
     " ON CONFLICT (project_id, session_id, connection_id) DO UPDATE SET"
@@ -359,17 +373,20 @@ static int merge_sessions(struct store *st, const char *discarded, const char *s
 /* After the sessions: participants, then connections; of new sessions, then of the others.
  * When every staged session is new, the rows of new sessions are every staged row: no
  * semi-join with lk_new; the connections' insert then also returns the rollup days they reach
- * (sql_all_new_days). */
+ * (sql_all_new_days); and when no key was staged twice, no newest row per key is picked
+ * (sql_all_new_unique). */
 static const struct child_merge {
-    const char *sql_new, *sql_all_new, *sql_archived;
+    const char *sql_new, *sql_all_new, *sql_all_new_unique, *sql_archived;
     bool sql_all_new_days;
     enum metrics_table table;
     const char *what_new, *what;
 } child_merges[] = {
-    {SQL_INSERT_NEW_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS, SQL_MERGE_PARTICIPANTS, false,
-     METRICS_PARTICIPANTS, "participants of new sessions", "participants"},
-    {SQL_INSERT_NEW_CONNECTIONS, SQL_INSERT_ALL_CONNECTIONS_DAYS, SQL_MERGE_CONNECTIONS, true,
-     METRICS_CONNECTIONS, "participant connections of new sessions", "participant connections"},
+    {SQL_INSERT_NEW_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS, SQL_INSERT_ALL_PARTICIPANTS_UNIQUE,
+     SQL_MERGE_PARTICIPANTS, false, METRICS_PARTICIPANTS, "participants of new sessions",
+     "participants"},
+    {SQL_INSERT_NEW_CONNECTIONS, SQL_INSERT_ALL_CONNECTIONS_DAYS,
+     SQL_INSERT_ALL_CONNECTIONS_DAYS_UNIQUE, SQL_MERGE_CONNECTIONS, true, METRICS_CONNECTIONS,
+     "participant connections of new sessions", "participant connections"},
 };
 
 int store_merge_sessions(struct store *st, const char *discarded, const char *subset,
@@ -385,8 +402,11 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
         const struct child_merge *m = &child_merges[i];
 
         if (st->new_collected)
-            rc = run_merge(st, st->all_new ? m->sql_all_new : m->sql_new, m->table, m->what_new,
-                           discarded, subset, false,
+            rc = run_merge(st,
+                           !st->all_new             ? m->sql_new
+                           : st->staged_keys_unique ? m->sql_all_new_unique
+                                                    : m->sql_all_new,
+                           m->table, m->what_new, discarded, subset, false,
                            st->all_new && m->sql_all_new_days ? &st->new_connection_days : NULL,
                            err);
         if (rc == 0 && !st->all_new)

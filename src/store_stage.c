@@ -209,6 +209,8 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     st->list_rows_changed = true;
     strmap_clear(&st->known);
     st->discarded_count = 0;
+    keyset_clear(&st->staged_keys);
+    st->staged_keys_unique = true;
     rc = store_exec(st, "BEGIN", "start the day's transaction", err);
     if (rc != 0)
         goto done;
@@ -293,6 +295,21 @@ static int append_row(struct store *st, const char *const row[SG_COUNT], struct 
     return 0;
 }
 
+/* Note the key of a staged participant (session, identity) or connection (session, connection
+ * id) in st->staged_keys: a key seen before (or a full set) means the day may hold a key twice. */
+static void note_key(struct store *st, char kind, const char *const row[SG_COUNT])
+{
+    const char *key = row[kind == 'P' ? SG_PARTICIPANT_IDENTITY : SG_CONNECTION_ID];
+    uint64_t h = strmap_hash(STRMAP_HASH_SEED, &kind, 1);
+
+    h = strmap_hash(h, row[SG_SESSION_ID], strlen(row[SG_SESSION_ID]) + 1);
+    h = key ? strmap_hash(h, key, strlen(key) + 1) : strmap_hash(h, "\x01", 1);
+    if (keyset_add(&st->staged_keys, h) != KEYSET_ADDED) {
+        st->staged_keys_unique = false;
+        keyset_clear(&st->staged_keys); /* no use for it any more this day */
+    }
+}
+
 /* Record columns -> stage columns, per kind. */
 static const int list_to_stage[LS_COUNT] = {SG_SESSION_ID,       SG_ROOM_NAME,
                                             SG_CREATED_AT,       SG_ENDED_AT,
@@ -347,6 +364,8 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     int rc = append_row(st, row, err);
     if (rc != 0)
         return rc;
+    if (st->staged_keys_unique && (kind[0] == 'P' || kind[0] == 'C'))
+        note_key(st, kind[0], row);
     if (st->copy_len >= (st->isolate ? STORE_ISOLATE_CHUNK_BYTES : STORE_COPY_FLUSH_BYTES))
         return flush_copy(st, err);
     return 0;

@@ -129,32 +129,38 @@ static int stage_values(struct store *st, struct lk_error *err)
     return rc;
 }
 
-static void archived_values_equal_the_servers_reading(void **state)
+/* Archive one day of `project` in a run of its own: `stage` stages its rows (as a fetch
+ * would: list rows, then details), then the day is committed. */
+static void archive_day(const char *project, int (*stage)(struct store *, struct lk_error *))
 {
     struct store *st = NULL;
     struct lk_error err;
     struct day_counts counts;
     struct day_result result = {.complete = true, .pages = 1};
-    char *projects[] = {PROJECT};
+    char *projects[] = {(char *)project};
     char **ids = NULL;
     size_t count = 0;
     long long run_id = 0;
-    (void)state;
 
     lk_error_init(&err);
     assert_int_equal(store_open(&st, getenv("DATABASE_URL"), &err), 0);
     assert_int_equal(store_migrate(st, false, NULL, &err), 0);
     assert_int_equal(
         store_run_begin(st, "2026-11-20", DAY, "2026-11-20", projects, 1, &run_id, &err), 0);
-    assert_int_equal(store_day_begin(st, PROJECT, DAY, true, false, &err), 0);
-    assert_int_equal(stage_values(st, &err), 0);
+    assert_int_equal(store_day_begin(st, project, DAY, true, false, &err), 0);
+    assert_int_equal(stage(st, &err), 0);
     assert_int_equal(store_day_sessions_needing_details(st, true, &ids, &count, &err), 0);
     for (size_t i = 0; i < count; i++)
         free(ids[i]);
     free(ids);
     assert_int_equal(store_day_commit(st, run_id, &result, &counts, &err), 0);
     store_free(st);
+}
 
+static void archived_values_equal_the_servers_reading(void **state)
+{
+    (void)state;
+    archive_day(PROJECT, stage_values);
     assert_int_equal(scalar("SELECT count(*) FROM livekit.sessions WHERE session_id LIKE 'RM_edge%'"
                             " OR session_id LIKE 'RM_random%'"),
                      RANDOM_TIMESTAMPS +
@@ -186,10 +192,51 @@ static void archived_values_equal_the_servers_reading(void **state)
                      1);
 }
 
+/* A participant and a connection, each staged twice (a details response repeating an entry). */
+static int stage_twice(struct store *st, struct lk_error *err)
+{
+    const char *names[] = {"first", "second"};
+    struct record participant = {RECORD_PARTICIPANT, {0}, "{}"};
+    struct record connection = {RECORD_CONNECTION, {0}, "{}"};
+    int rc = add_list(st, "RM_twice", "room", NULL, err);
+
+    participant.values[PT_SESSION_ID] = connection.values[CN_SESSION_ID] = "RM_twice";
+    participant.values[PT_IDENTITY] = connection.values[CN_PARTICIPANT_IDENTITY] = "user";
+    connection.values[CN_CONNECTION_ID] = "PA_1";
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        participant.values[PT_NAME] = names[i];
+        connection.values[CN_JOINED_AT] = i ? DAY " 10:02:00+00" : DAY " 10:01:00+00";
+        rc = store_day_add(st, &participant, 2, err);
+        if (rc == 0)
+            rc = store_day_add(st, &connection, 2, err);
+    }
+    return rc;
+}
+
+/* A key staged twice in a day of new sessions: one row each, the newest, as when every key is
+ * staged once. */
+static void a_key_staged_twice_keeps_the_newest(void **state)
+{
+    (void)state;
+    archive_day("p_twice", stage_twice);
+    assert_int_equal(scalar("SELECT count(*) FROM livekit.participants WHERE project_id = 'p_twice'"
+                            " AND participant_name = 'second'"),
+                     1);
+    assert_int_equal(
+        scalar("SELECT count(*) FROM livekit.participants WHERE project_id = 'p_twice'"), 1);
+    assert_int_equal(scalar("SELECT count(*) FROM livekit.participant_connections"
+                            " WHERE project_id = 'p_twice' AND joined_at = '" DAY " 10:02:00+00'"),
+                     1);
+    assert_int_equal(
+        scalar("SELECT count(*) FROM livekit.participant_connections WHERE project_id = 'p_twice'"),
+        1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(archived_values_equal_the_servers_reading),
+        cmocka_unit_test(a_key_staged_twice_keeps_the_newest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
