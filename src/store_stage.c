@@ -127,7 +127,16 @@ static const char SQL_CREATE_STAGE[] =
     " details_num_participants integer, participant_name text, joined_at timestamptz,"
     " left_at timestamptz, region text, connection_type text, sdk_version text,"
     " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
-    " extra jsonb, list_hash bigint) ON COMMIT DELETE ROWS;"
+    " extra jsonb, list_hash bigint) PARTITION BY LIST (kind) ON COMMIT DELETE ROWS;"
+    /* a partition per kind: each merge reads its kind's rows only, not the whole stage */
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_l PARTITION OF lk_stage FOR VALUES IN ('L')"
+    " ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_d PARTITION OF lk_stage FOR VALUES IN ('D')"
+    " ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_p PARTITION OF lk_stage FOR VALUES IN ('P')"
+    " ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_c PARTITION OF lk_stage FOR VALUES IN ('C')"
+    " ON COMMIT DELETE ROWS;"
     /* the staged sessions new to the archive (store_merge.c) */
     "CREATE TEMP TABLE IF NOT EXISTS lk_new (session_id text PRIMARY KEY) ON COMMIT DELETE ROWS";
 
