@@ -1,67 +1,83 @@
-/* keyset.c -- a bounded set of 64-bit key hashes; see keyset.h.
+/* keyset.c -- a bounded log of 64-bit key hashes; see keyset.h.
  *
- * Open addressing with linear probing over a power-of-two table, kept at most half full; the
- * slot comes from the hash's high bits after a multiplicative mix (FNV-1a's low bits alone
- * spread poorly).
+ * Hashes are appended to an array that doubles up to KEYSET_MAX_KEYS; distinctness is decided
+ * once, at the end, by sorting and comparing neighbours. 8 bytes per key and no table to
+ * rehash: a hash table kept half full took 16 bytes per key, 24 while it grew, and its freed
+ * tables left the allocator's heap larger than the table itself.
  */
 #include "keyset.h"
 
 #include <stdlib.h>
 
-static size_t slot_of(uint64_t hash, size_t capacity)
+int keyset_add(struct keyset *set, uint64_t hash)
 {
-    return (size_t)((hash * 0x9E3779B97F4A7C15ULL) >> 32) & (capacity - 1);
-}
-
-/* Place hash (not 0, not present) in slots. */
-static void place(uint64_t *slots, size_t capacity, uint64_t hash)
-{
-    size_t i = slot_of(hash, capacity);
-
-    while (slots[i] != 0)
-        i = (i + 1) & (capacity - 1);
-    slots[i] = hash;
-}
-
-/* Double the table (first: 1,024 slots). Returns 0, or -1 at the cap or out of memory. */
-static int grow(struct keyset *set)
-{
-    size_t capacity = set->capacity ? set->capacity * 2 : 1024;
-    uint64_t *slots;
-
-    if (capacity > KEYSET_MAX_SLOTS || (slots = calloc(capacity, sizeof *slots)) == NULL)
+    if (set->full)
         return -1;
-    for (size_t i = 0; i < set->capacity; i++)
-        if (set->slots[i] != 0)
-            place(slots, capacity, set->slots[i]);
-    free(set->slots);
-    set->slots = slots;
-    set->capacity = capacity;
+    if (set->count == set->capacity) {
+        size_t capacity = set->capacity ? set->capacity * 2 : 1024;
+        uint64_t *grown;
+
+        if (capacity > KEYSET_MAX_KEYS ||
+            (grown = realloc(set->hashes, capacity * sizeof *grown)) == NULL) {
+            set->full = true;
+            return -1;
+        }
+        set->hashes = grown;
+        set->capacity = capacity;
+    }
+    set->hashes[set->count++] = hash;
     return 0;
 }
 
-enum keyset_result keyset_add(struct keyset *set, uint64_t hash)
+/* Sift hashes[root] down the max-heap of the first n hashes. */
+static void sift_down(uint64_t *hashes, size_t root, size_t n)
 {
-    size_t i;
+    uint64_t moving = hashes[root];
 
-    if (hash == 0)
-        hash = 1;
-    if (set->capacity > 0) {
-        for (i = slot_of(hash, set->capacity); set->slots[i] != 0;
-             i = (i + 1) & (set->capacity - 1))
-            if (set->slots[i] == hash)
-                return KEYSET_SEEN;
+    for (size_t child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && hashes[child + 1] > hashes[child])
+            child++;
+        if (hashes[child] <= moving)
+            break;
+        hashes[root] = hashes[child];
     }
-    if (2 * (set->count + 1) > set->capacity && grow(set) != 0)
-        return KEYSET_FULL;
-    place(set->slots, set->capacity, hash);
-    set->count++;
-    return KEYSET_ADDED;
+    hashes[root] = moving;
 }
 
-void keyset_clear(struct keyset *set)
+/* Heapsort, in place: qsort's merge buffer would double the log's memory for the moment. */
+static void sort_hashes(uint64_t *hashes, size_t n)
 {
-    free(set->slots);
-    set->slots = NULL;
-    set->capacity = set->count = 0;
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(hashes, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint64_t top = hashes[0];
+        hashes[0] = hashes[end];
+        hashes[end] = top;
+        sift_down(hashes, 0, end);
+    }
+}
+
+bool keyset_all_distinct(struct keyset *set)
+{
+    if (set->full)
+        return false;
+    sort_hashes(set->hashes, set->count);
+    for (size_t i = 1; i < set->count; i++)
+        if (set->hashes[i] == set->hashes[i - 1])
+            return false;
+    return true;
+}
+
+void keyset_reset(struct keyset *set)
+{
+    set->count = 0;
+    set->full = false;
+}
+
+void keyset_free(struct keyset *set)
+{
+    free(set->hashes);
+    set->hashes = NULL;
+    set->count = set->capacity = 0;
+    set->full = false;
 }

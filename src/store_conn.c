@@ -114,7 +114,7 @@ void store_free(struct store *st)
     free(st->discarded);
     strmap_clear(&st->known);
     strmap_clear(&st->refused);
-    keyset_clear(&st->staged_keys);
+    keyset_free(&st->staged_keys);
     strmap_clear(&st->forgotten);
     for (size_t i = 0; i < st->locked_count; i++)
         free(st->locked_projects[i]);

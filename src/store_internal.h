@@ -64,10 +64,9 @@ struct store {
     char day_now[48]; /* the day transaction's now() as text: the merges' updated_at */
     char *copy_buf;   /* binary COPY rows not yet sent; flushed at STORE_COPY_FLUSH_BYTES */
     size_t copy_len, copy_capacity;
-    /* the hashes of the participants' and connections' keys staged so far; unique while none
-     * was staged twice (nor the set filled up): then the merges skip the newest-row sort */
+    /* the hashes of the participants' and connections' keys staged so far: when none was
+     * staged twice, the merges of an all-new day skip the newest-row sort */
     struct keyset staged_keys;
-    bool staged_keys_unique;
     int *discarded; /* HTTP attempts whose staged rows must not be merged */
     size_t discarded_count, discarded_capacity;
     /* isolation (store_isolate.c): a day archived again after PostgreSQL refused a value */

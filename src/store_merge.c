@@ -393,19 +393,21 @@ int store_merge_sessions(struct store *st, const char *discarded, const char *su
                          struct lk_error *err)
 {
     int rc = 0;
+    bool keys_unique;
 
     /* no list entry differs from the archive: no details were fetched either */
     if (!st->list_rows_changed)
         return 0;
+    keys_unique = st->new_collected && st->all_new && keyset_all_distinct(&st->staged_keys);
     rc = merge_sessions(st, discarded, subset, err);
     for (size_t i = 0; i < sizeof child_merges / sizeof child_merges[0] && rc == 0; i++) {
         const struct child_merge *m = &child_merges[i];
 
         if (st->new_collected)
             rc = run_merge(st,
-                           !st->all_new             ? m->sql_new
-                           : st->staged_keys_unique ? m->sql_all_new_unique
-                                                    : m->sql_all_new,
+                           !st->all_new  ? m->sql_new
+                           : keys_unique ? m->sql_all_new_unique
+                                         : m->sql_all_new,
                            m->table, m->what_new, discarded, subset, false,
                            st->all_new && m->sql_all_new_days ? &st->new_connection_days : NULL,
                            err);

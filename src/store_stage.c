@@ -218,8 +218,7 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
     st->list_rows_changed = true;
     strmap_clear(&st->known);
     st->discarded_count = 0;
-    keyset_clear(&st->staged_keys);
-    st->staged_keys_unique = true;
+    keyset_reset(&st->staged_keys);
     rc = store_exec(st, "BEGIN", "start the day's transaction", err);
     if (rc != 0)
         goto done;
@@ -305,7 +304,7 @@ static int append_row(struct store *st, const char *const row[SG_COUNT], struct 
 }
 
 /* Note the key of a staged participant (session, identity) or connection (session, connection
- * id) in st->staged_keys: a key seen before (or a full set) means the day may hold a key twice. */
+ * id) in st->staged_keys: the merges ask it whether the day staged any key twice. */
 static void note_key(struct store *st, char kind, const char *const row[SG_COUNT])
 {
     const char *key = row[kind == 'P' ? SG_PARTICIPANT_IDENTITY : SG_CONNECTION_ID];
@@ -313,10 +312,7 @@ static void note_key(struct store *st, char kind, const char *const row[SG_COUNT
 
     h = strmap_hash(h, row[SG_SESSION_ID], strlen(row[SG_SESSION_ID]) + 1);
     h = key ? strmap_hash(h, key, strlen(key) + 1) : strmap_hash(h, "\x01", 1);
-    if (keyset_add(&st->staged_keys, h) != KEYSET_ADDED) {
-        st->staged_keys_unique = false;
-        keyset_clear(&st->staged_keys); /* no use for it any more this day */
-    }
+    (void)keyset_add(&st->staged_keys, h); /* a full log answers "maybe twice" */
 }
 
 /* Record columns -> stage columns, per kind. */
@@ -373,7 +369,7 @@ int store_day_add(struct store *st, const struct record *rec, int attempt, struc
     int rc = append_row(st, row, err);
     if (rc != 0)
         return rc;
-    if (st->staged_keys_unique && (kind[0] == 'P' || kind[0] == 'C'))
+    if (!st->staged_keys.full && (kind[0] == 'P' || kind[0] == 'C'))
         note_key(st, kind[0], row);
     if (st->copy_len >= (st->isolate ? STORE_ISOLATE_CHUNK_BYTES : STORE_COPY_FLUSH_BYTES))
         return flush_copy(st, err);
