@@ -277,8 +277,8 @@ summary() {
     echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
     echo "b/a (next night over first load, target <= 0.1): $(ratio "$(ms next)" "$(ms first)")"
     echo "b0/a (a night with nothing changed over first load): $(ratio "$(ms again)" "$(ms first)")"
-    echo "PG CPU a/d (first load's PostgreSQL CPU over the COPY into the archive's tables): $(ratio "$(pgcpu first)" "$(pgcpu copy)")"
-    echo "PG CPU a/d0 (first load's PostgreSQL CPU over a plain COPY, primary keys only, target <= 2): $(ratio "$(pgcpu first)" "$(pgcpu copy_floor)")"
+    echo "PG CPU a/d (first load's PostgreSQL CPU over a COPY of the same rows into the same keyed tables, target <= 2): $(ratio "$(pgcpu first)" "$(pgcpu copy)")"
+    echo "PG CPU a/d0 (first load's PostgreSQL CPU over a COPY into tables with primary keys only): $(ratio "$(pgcpu first)" "$(pgcpu copy_floor)")"
 }
 if [ "$BENCH_ONLY" = core ]; then
     summary
