@@ -143,8 +143,8 @@ static const char SQL_COLLECT_NEW_SESSIONS[] =
     " LEFT JOIN LATERAL (SELECT x.session_id FROM livekit.sessions x WHERE x.project_id = $1::text"
     " AND x.session_id = l.session_id OFFSET 0) a ON true"
     " WHERE a.session_id IS NULL ON CONFLICT DO NOTHING RETURNING session_id)"
-    " SELECT NOT EXISTS (SELECT 1 FROM lk_stage s WHERE s.attempt <> ALL ($2::integer[])"
-    " AND s.session_id NOT IN (SELECT session_id FROM new)),"
+    " SELECT NOT EXISTS (SELECT 1 FROM lk_stage s WHERE s.kind = 'L'"
+    " AND s.attempt <> ALL ($2::integer[]) AND s.session_id NOT IN (SELECT session_id FROM new)),"
     " NOT EXISTS (SELECT 1 FROM livekit.sessions WHERE project_id = $1::text"
     " AND list_day = $3::date)";
 

@@ -156,8 +156,9 @@ static const char SQL_NEEDING_DETAILS[] =
     "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
     "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5::double precision) AS "
     "active"
-    " FROM (SELECT DISTINCT ON (session_id) * FROM lk_stage"
-    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[]) ORDER BY session_id, seq DESC) s"
+    " FROM (SELECT DISTINCT ON (session_id COLLATE \"C\") * FROM lk_stage"
+    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[])"
+    "   ORDER BY session_id COLLATE \"C\", seq DESC) s"
     " LEFT JOIN livekit.sessions t ON t.project_id = $1::text AND t.session_id = s.session_id) c"
     " WHERE list_changed OR details_missing OR active OR $3::boolean"
     " ORDER BY seq";
