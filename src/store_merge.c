@@ -38,10 +38,10 @@
  * there reaches the worker untyped. On one server both are exactly what now() and the inferred
  * types were. */
 #define SQL_NEWEST_STAGED(kind, columns)                                                           \
-    "(SELECT DISTINCT ON (s.session_id) s.session_id, " columns " FROM lk_stage s"                 \
+    "(SELECT DISTINCT ON (s.session_id COLLATE \"C\") s.session_id, " columns " FROM lk_stage s"   \
     " WHERE s.kind = '" kind "' AND s.attempt <> ALL ($3::integer[])"                              \
     " AND ($4::text[] IS NULL OR s.session_id = ANY ($4::text[]))"                                 \
-    " ORDER BY s.session_id, s.seq DESC)"
+    " ORDER BY s.session_id COLLATE \"C\", s.seq DESC)"
 #define SQL_FROM_LIST(column)                                                                      \
     " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
 #define SQL_FROM_DETAILS(column)                                                                   \
@@ -133,9 +133,10 @@ static const char SQL_MERGE_SESSIONS_CONFLICT[] =
  * taken for new. Each staged session is probed by primary key (OFFSET 0: not a join, which
  * without statistics on sessions was planned as a nested loop over every archived session of
  * the project, quadratic in a first load). Returns whether every staged session is new (a
- * first load's days): then nothing of the day can conflict; and whether the archive holds no
- * session of the day ($3) yet: then, with every staged session new, the day's rows are the
- * rows the merges insert. */
+ * first load's days): then nothing of the day can conflict (the list rows answer for the whole
+ * stage: details are fetched only for listed sessions, and their rows carry the requested id,
+ * never the body's); and whether the archive holds no session of the day ($3) yet: then, with
+ * every staged session new, the day's rows are the rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
