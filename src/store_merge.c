@@ -46,8 +46,8 @@
     " CASE WHEN l.session_id IS NULL THEN a." column " ELSE l." column " END,"
 #define SQL_FROM_DETAILS(column)                                                                   \
     " CASE WHEN d.session_id IS NULL THEN a." column " ELSE d." column " END,"
-/* Longer than a C string literal may be (4095): pieces joined by merge_sessions. */
-/* SQL laid out by clause, not by the formatter */
+/* Longer than a C string literal may be (4095): pieces joined by merge_sessions; SQL laid out
+ * by clause, not by the formatter. */
 /* clang-format off */
 static const char SQL_MERGE_SESSIONS_SELECT[] =
     "INSERT INTO livekit.sessions AS t (project_id, session_id, room_name, created_at, ended_at,"
@@ -126,17 +126,15 @@ static const char SQL_MERGE_SESSIONS_CONFLICT[] =
 
 /* The staged sessions the archive does not hold yet ($1 project, $2 discarded attempts), put
  * into lk_new before any merge: their participants and connections are not in the archive
- * (lkarchive writes a session's rows with the session, and prune deletes them with it;
- * sql/042_no_foreign_keys.sql), so they are plain INSERTs, without the ON CONFLICT probe and
- * speculative insertion that rows which may exist pay, and they had no rollup day before. Read
- * at merge time, in the day's transaction, so a session another day archived meanwhile is not
- * taken for new. Each staged session is probed by primary key (OFFSET 0: not a join, which
- * without statistics on sessions was planned as a nested loop over every archived session of
- * the project, quadratic in a first load). Returns whether every staged session is new (a
- * first load's days): then nothing of the day can conflict (the list rows answer for the whole
- * stage: details are fetched only for listed sessions, and their rows carry the requested id,
- * never the body's); and whether the archive holds no session of the day ($3) yet: then, with
- * every staged session new, the day's rows are the rows the merges insert. */
+ * either (written with their session, pruned with it; sql/042), so they are plain INSERTs,
+ * without ON CONFLICT's probe and speculative insertion, and had no rollup day before. Read in
+ * the day's transaction, so a session another day archived meanwhile is not taken for new.
+ * Each staged session is probed by primary key (OFFSET 0: not a join, which without statistics
+ * was a nested loop over every archived session of the project, quadratic in a first load).
+ * Returns whether every staged session is new (a first load's days; the list rows answer for
+ * the stage: details are fetched for listed sessions only, under the requested id): then
+ * nothing of the day can conflict; and whether the archive holds no session of the day ($3)
+ * yet: then, with every staged session new, the day's rows are the rows the merges insert. */
 static const char SQL_COLLECT_NEW_SESSIONS[] =
     "WITH new AS (INSERT INTO lk_new (session_id) SELECT l.session_id"
     " FROM (SELECT DISTINCT s.session_id FROM lk_stage s WHERE s.kind = 'L'"
