@@ -1,0 +1,179 @@
+/* ratelimit.c -- pacing one rate domain; see ratelimit.h.
+ *
+ * Starts are spaced 1/rate apart (next_ms) and none starts during a hold (hold_ms). The rate
+ * changes in three places only: it grows in grow() when a start comes and the pace has been
+ * holding requests back; it drops on an empty moment (a 429 of a request started after the
+ * last one) in empty_moment(); and rate-limit headers set it in follow_headers(). Every
+ * change goes through set_rate, which applies the ceiling and the bounds.
+ */
+#include "ratelimit.h"
+
+#include <math.h>
+
+/* Rate estimates over a shorter span than this are too coarse (one request either way). */
+#define MIN_SPAN_MS 1000
+/* The lowest rate: one request a minute. */
+#define MIN_RPS (1.0 / 60.0)
+
+static void set_rate(struct ratelimit *rl, double rps, long long now_ms)
+{
+    if (rl->ceiling > 0 && rps > rl->ceiling)
+        rps = rl->ceiling;
+    if (rps > RATELIMIT_MAX_RPS)
+        rps = RATELIMIT_MAX_RPS;
+    rl->rate = rps < MIN_RPS ? MIN_RPS : rps;
+    rl->grown_ms = now_ms;
+    rl->held_back = false;
+}
+
+void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double ceiling_rpm,
+                    long long now_ms)
+{
+    *rl = (struct ratelimit){.ceiling = ceiling_rpm > 0 ? ceiling_rpm / 60.0 : 0,
+                             .slow_start = !(limited && known_rpm > 0),
+                             .next_ms = now_ms,
+                             .hold_ms = now_ms,
+                             .first_ms = -1,
+                             .empty_ms = -1};
+    /* an unlimited night's rate is only a floor: slow start goes on from there */
+    set_rate(rl, known_rpm > 0 ? known_rpm / 60.0 : RATELIMIT_START_RPS, now_ms);
+}
+
+long long ratelimit_next_start(const struct ratelimit *rl, long long now_ms)
+{
+    long long at = rl->next_ms > rl->hold_ms ? rl->next_ms : rl->hold_ms;
+    return at > now_ms ? at : now_ms;
+}
+
+void ratelimit_waited(struct ratelimit *rl, long long since_ms, long long now_ms)
+{
+    if (now_ms > since_ms)
+        rl->wait_ms += now_ms - since_ms;
+    /* a hold is the server's doing, spacing is ours: only spacing says the rate is too low */
+    if (now_ms >= rl->hold_ms)
+        rl->held_back = true;
+}
+
+/* Both kinds of growth happen only while the pace is what holds requests back (an idle
+ * domain learns nothing about its limit): slow start up to what keeps the requests in flight
+ * a small share of those accepted, then the probe adds a share a second. */
+static void grow(struct ratelimit *rl, long long now_ms)
+{
+    long long elapsed = now_ms - rl->grown_ms;
+
+    if (!rl->held_back)
+        return;
+    if (rl->slow_start && elapsed >= RATELIMIT_DOUBLING_MS && rl->latency_ms > 0) {
+        double latency_s = (rl->latency_ms < 0.1 ? 0.1 : rl->latency_ms) / 1000.0;
+        double target = RATELIMIT_OVERSHOOT * (double)rl->accepted / latency_s;
+
+        if (target > rl->rate)
+            set_rate(rl, target < rl->rate * 2 ? target : rl->rate * 2, now_ms);
+    } else if (!rl->slow_start && elapsed >= 1000) {
+        set_rate(rl, rl->rate * (1.0 + RATELIMIT_PROBE * (double)elapsed / 1000.0), now_ms);
+    }
+}
+
+void ratelimit_started(struct ratelimit *rl, long long now_ms)
+{
+    grow(rl, now_ms);
+    if (rl->first_ms < 0)
+        rl->first_ms = now_ms;
+    rl->requests++;
+    /* spacing from the later of now and the slot: a late start does not earn a burst */
+    rl->next_ms = (rl->next_ms > now_ms ? rl->next_ms : now_ms) + (long long)ceil(1000.0 / rl->rate);
+}
+
+/* The server's bucket was found empty at now_ms: measure its rate from the last empty
+ * moment, or halve the rate when there was none. */
+static void empty_moment(struct ratelimit *rl, long long now_ms)
+{
+    long long span = rl->empty_ms >= 0 ? now_ms - rl->empty_ms : -1;
+    double measured;
+
+    if (span >= MIN_SPAN_MS) {
+        measured = (double)rl->accepted_since * 1000.0 / (double)span;
+        /* never faster than what just drew a 429 */
+        if (measured > rl->rate)
+            measured = rl->rate;
+        rl->measured = measured;
+        set_rate(rl, measured * RATELIMIT_MARGIN, now_ms);
+    } else if (span < 0) {
+        set_rate(rl, rl->rate / 2, now_ms);
+    }
+    /* a span too short to measure keeps the rate: the next moment measures a longer one */
+    if (span < 0 || span >= MIN_SPAN_MS) {
+        rl->empty_ms = now_ms;
+        rl->accepted_since = 0;
+    }
+    rl->slow_start = false;
+}
+
+/* Hold every start until seconds from now (capped). */
+static void hold(struct ratelimit *rl, long long now_ms, long seconds)
+{
+    long long until;
+
+    if (seconds > RATELIMIT_HOLD_CAP_S)
+        seconds = RATELIMIT_HOLD_CAP_S;
+    until = now_ms + (long long)seconds * 1000;
+    if (until > rl->hold_ms)
+        rl->hold_ms = until;
+}
+
+/* Headers say the limit outright: limit per window is the rate, nothing left holds. */
+static void follow_headers(struct ratelimit *rl, long long now_ms, const struct ratelimit_answer *a)
+{
+    if (a->limit > 0) {
+        double window_s = a->window_s > 0 ? (double)a->window_s : 60.0;
+        double rps = (double)a->limit / window_s * RATELIMIT_MARGIN;
+
+        rl->measured = (double)a->limit / window_s;
+
+        if (rl->slow_start || fabs(rps - rl->rate) > rl->rate * 0.01)
+            set_rate(rl, rps, now_ms);
+        rl->slow_start = false;
+        rl->limited = true;
+    }
+    if (a->remaining == 0 && a->reset_s > 0) {
+        hold(rl, now_ms, a->reset_s);
+        rl->limited = true;
+    }
+}
+
+void ratelimit_answered(struct ratelimit *rl, long long now_ms, const struct ratelimit_answer *a)
+{
+    follow_headers(rl, now_ms, a);
+    if (a->status > 0 && now_ms >= a->started_ms) {
+        double latency = (double)(now_ms - a->started_ms);
+        rl->latency_ms = rl->latency_ms > 0 ? rl->latency_ms * 0.8 + latency * 0.2 : latency;
+    }
+    if (a->status != 429) {
+        if (a->status > 0) {
+            rl->accepted_since++;
+            rl->accepted++;
+        }
+        return;
+    }
+    rl->throttled++;
+    rl->limited = true;
+    /* the answer of a request sent before the last empty moment is part of that moment */
+    if (rl->empty_ms < 0 || a->started_ms >= rl->empty_ms)
+        empty_moment(rl, now_ms);
+    /* without Retry-After, wait one interval of the new rate, at least a second */
+    hold(rl, now_ms, a->retry_after_s > 0 ? a->retry_after_s : 1);
+}
+
+double ratelimit_rpm(const struct ratelimit *rl)
+{
+    return rl->rate * 60.0;
+}
+
+double ratelimit_learned_rpm(const struct ratelimit *rl)
+{
+    double rps = rl->measured > 0 ? rl->measured * RATELIMIT_MARGIN : rl->rate;
+
+    if (rl->ceiling > 0 && rps > rl->ceiling)
+        rps = rl->ceiling;
+    return (rps < rl->rate ? rps : rl->rate) * 60.0;
+}
