@@ -54,6 +54,8 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"run_budget", KIND_INT, 1, 86400, FIELD(run_budget_s), "10800"},
     {"max_concurrency", KIND_INT, 1, 64, FIELD(max_concurrency), "8"},
     {"requests_per_second", KIND_INT, 0, 1000, FIELD(requests_per_second), "0"},
+    {"max_requests_per_minute", KIND_INT, 0, CONFIG_MAX_RPM, FIELD(max_requests_per_minute), "0"},
+    {"parallel_projects", KIND_INT, 1, 64, FIELD(parallel_projects), "4"},
     {"lock_wait", KIND_INT, 0, 3600, FIELD(lock_wait_s), "0"},
     {"settling_time", KIND_INT, 0, 604800, FIELD(settling_time_s), "3600"},
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
@@ -156,7 +158,7 @@ static const char *env_value(const char *name)
 /* LIVEKIT_PROJECT_ID: one id or several, comma-separated (blanks around ids ignored). */
 static int env_projects(struct config *cfg, const char *value, struct lk_error *err)
 {
-    struct id_list list = {NULL, NULL, NULL, 0, 0};
+    struct id_list list = {NULL, NULL, NULL, NULL, 0, 0};
     const char *p = value;
     int rc = 0;
 
@@ -470,6 +472,19 @@ const char *config_project_api_key(const struct config *cfg, size_t i)
     if (cfg->project_api_keys && cfg->project_api_keys[i])
         return cfg->project_api_keys[i];
     return cfg->api_key;
+}
+
+int config_project_max_rpm(const struct config *cfg, size_t i)
+{
+    int rpm = cfg->max_requests_per_minute;
+
+    assert(i < cfg->project_count);
+    if (cfg->project_max_rpm && cfg->project_max_rpm[i] > 0)
+        rpm = cfg->project_max_rpm[i];
+    /* requests_per_second, the older cap, still applies */
+    if (cfg->requests_per_second > 0 && (rpm == 0 || cfg->requests_per_second * 60 < rpm))
+        rpm = cfg->requests_per_second * 60;
+    return rpm;
 }
 
 const char *config_project_api_secret(const struct config *cfg, size_t i)

@@ -44,6 +44,10 @@ struct config {
     int min_page_limit;          /* smallest page after time-outs halve it, <= page_limit */
     int max_concurrency;         /* parallel details requests */
     int requests_per_second;     /* cap on request starts, 0 = none */
+    int max_requests_per_minute; /* cap per project (its own in project_max_rpm), 0 = none */
+    int *project_max_rpm;        /* per project (same index as projects, NULL: none has its
+                                    own): its max_requests_per_minute, 0: the top-level one */
+    int parallel_projects;       /* projects fetched at once */
     int lock_wait_s;             /* wait for another run on the same project */
     int settling_time_s;         /* a session ended less than this ago is not final yet */
     int db_reconnect_attempts;   /* tries to reach PostgreSQL again mid-run */
@@ -70,6 +74,13 @@ int config_load_relaxed(struct config **out, const char *path, struct lk_error *
 /* The API key and secret that sign project i's tokens: its own, else the top-level ones
  * (NULL only before validation). Borrowed from cfg. Cannot fail. */
 const char *config_project_api_key(const struct config *cfg, size_t i);
+
+/* The most requests a minute project i may make (its own max_requests_per_minute, else the
+ * top-level one, capped by requests_per_second x 60); 0: no cap. Cannot fail. */
+int config_project_max_rpm(const struct config *cfg, size_t i);
+
+/* The largest max_requests_per_minute accepted. */
+#define CONFIG_MAX_RPM 1000000
 const char *config_project_api_secret(const struct config *cfg, size_t i);
 
 /* Free everything, zeroing the secret first. NULL is a no-op. Cannot fail. */

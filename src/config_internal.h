@@ -40,7 +40,7 @@ struct key_def {
 };
 
 /* The number of entries of config_keys (checked where the table is defined). */
-#define CONFIG_KEY_COUNT 32
+#define CONFIG_KEY_COUNT 34
 
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];
@@ -72,6 +72,7 @@ struct config_scalar {
 struct id_list {
     char **items;
     char **keys, **secrets; /* each item's own api_key and secret, NULL when it has none */
+    int *max_rpm;           /* each item's own max_requests_per_minute, 0 when it has none */
     size_t count, cap;
 };
 

@@ -135,20 +135,24 @@ int config_add_project(struct id_list *list, const char *id, size_t len, const c
         char **items = realloc(list->items, cap * sizeof *items);
         char **keys = items ? realloc(list->keys, cap * sizeof *keys) : NULL;
         char **secrets = keys ? realloc(list->secrets, cap * sizeof *secrets) : NULL;
+        int *max_rpm = secrets ? realloc(list->max_rpm, cap * sizeof *max_rpm) : NULL;
 
         if (items)
             list->items = items;
         if (keys)
             list->keys = keys;
-        if (secrets == NULL) {
+        if (secrets)
+            list->secrets = secrets;
+        if (max_rpm == NULL) {
             rc = config_out_of_memory(err);
             goto done;
         }
-        list->secrets = secrets;
+        list->max_rpm = max_rpm;
         list->cap = cap;
     }
     list->keys[list->count] = NULL;
     list->secrets[list->count] = NULL;
+    list->max_rpm[list->count] = 0;
     list->items[list->count++] = copy;
     copy = NULL;
 done:
@@ -168,6 +172,7 @@ void config_clear_projects(struct config *cfg)
     free(cfg->projects);
     free(cfg->project_api_keys);
     free(cfg->project_api_secrets);
+    free(cfg->project_max_rpm);
 }
 
 void config_take_projects(struct config *cfg, struct id_list *list)
@@ -176,8 +181,10 @@ void config_take_projects(struct config *cfg, struct id_list *list)
     cfg->projects = list->items;
     cfg->project_api_keys = list->keys;
     cfg->project_api_secrets = list->secrets;
+    cfg->project_max_rpm = list->max_rpm;
     cfg->project_count = list->count;
     list->items = list->keys = list->secrets = NULL;
+    list->max_rpm = NULL;
     list->count = list->cap = 0;
 }
 
@@ -191,7 +198,9 @@ void config_id_list_dispose(struct id_list *list)
     free(list->items);
     free(list->keys);
     free(list->secrets);
+    free(list->max_rpm);
     list->items = list->keys = list->secrets = NULL;
+    list->max_rpm = NULL;
     list->count = list->cap = 0;
 }
 

@@ -122,11 +122,13 @@ static int wrong_shape(const struct key_def *def, const yaml_node_t *value, cons
 }
 
 /* The scalar value of `name` in a project's mapping, or NULL (absent). *bad is set when the
- * mapping holds a key other than id, api_key and api_secret_file, or a value not a scalar. */
+ * mapping holds a key other than id, api_key, api_secret_file and max_requests_per_minute,
+ * or a value not a scalar. */
 static const yaml_node_t *entry_value(yaml_document_t *doc, const yaml_node_t *map,
                                       const char *name, const yaml_node_t **bad)
 {
-    static const char *const known[] = {"id", "api_key", "api_secret_file"};
+    static const char *const known[] = {"id", "api_key", "api_secret_file",
+                                        "max_requests_per_minute"};
     const yaml_node_t *found = NULL;
 
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top;
@@ -149,8 +151,29 @@ static const yaml_node_t *entry_value(yaml_document_t *doc, const yaml_node_t *m
     return found;
 }
 
-/* A "projects" item written as a mapping {id, api_key, api_secret_file}: the project with its
- * own credentials (each falls back to the top-level one when absent). */
+/* A project's own max_requests_per_minute: a whole number 1..CONFIG_MAX_RPM. */
+static int project_max_rpm(struct loader *ld, const yaml_node_t *value, const char *where,
+                           int *out)
+{
+    const char *text = (const char *)value->data.scalar.value;
+    char *end;
+    long rpm = strtol(text, &end, 10);
+
+    if (end == text || *end != '\0' || rpm < 1 || rpm > CONFIG_MAX_RPM) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "%s: a project's \"max_requests_per_minute\" must be a whole number from 1 "
+                     "to %d",
+                     where, CONFIG_MAX_RPM);
+        lk_error_detail(ld->err, "found \"%.40s\" on line %zu", text, value->start_mark.line + 1);
+        return LK_ECONFIG;
+    }
+    *out = (int)rpm;
+    return 0;
+}
+
+/* A "projects" item written as a mapping {id, api_key, api_secret_file,
+ * max_requests_per_minute}: the project with its own credentials and rate ceiling (each falls
+ * back to the top-level one when absent). */
 static int project_entry(struct loader *ld, struct id_list *list, yaml_document_t *doc,
                          const yaml_node_t *item, const char *where)
 {
@@ -158,12 +181,13 @@ static int project_entry(struct loader *ld, struct id_list *list, yaml_document_
     const yaml_node_t *id = entry_value(doc, item, "id", &bad);
     const yaml_node_t *key = entry_value(doc, item, "api_key", &bad);
     const yaml_node_t *file = entry_value(doc, item, "api_secret_file", &bad);
+    const yaml_node_t *rpm = entry_value(doc, item, "max_requests_per_minute", &bad);
     int rc;
 
     if (bad != NULL || id == NULL) {
         lk_error_set(ld->err, LK_ECONFIG,
                      "%s: a \"projects\" entry written as a mapping takes id (required), "
-                     "api_key and api_secret_file, each a single value",
+                     "api_key, api_secret_file and max_requests_per_minute, each a single value",
                      where);
         if (bad != NULL && bad->type == YAML_SCALAR_NODE)
             lk_error_detail(ld->err, "found \"%.60s\" on line %zu",
@@ -180,6 +204,8 @@ static int project_entry(struct loader *ld, struct id_list *list, yaml_document_
     if (rc == 0 && file != NULL)
         rc = config_read_secret_file(ld, (const char *)file->data.scalar.value, where,
                                      &list->secrets[list->count - 1]);
+    if (rc == 0 && rpm != NULL)
+        rc = project_max_rpm(ld, rpm, where, &list->max_rpm[list->count - 1]);
     return rc;
 }
 
@@ -208,7 +234,7 @@ static int project_item(struct loader *ld, struct id_list *list, yaml_document_t
 static int apply_projects(struct loader *ld, const struct key_def *def, yaml_document_t *doc,
                           const yaml_node_t *value, const char *where)
 {
-    struct id_list list = {NULL, NULL, NULL, 0, 0};
+    struct id_list list = {NULL, NULL, NULL, NULL, 0, 0};
     int rc = LK_ECONFIG;
 
     if (value->type == YAML_MAPPING_NODE) {

@@ -162,7 +162,14 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
         .err = &failure, .throttled = resp->status == 429, .retry_after_s = resp->retry_after_s};
     bool refused;
 
-    metrics_count_response(resp->status);
+    outcome.answer = (struct ratelimit_answer){resp->status,
+                                               resp->retry_after_s,
+                                               resp->ratelimit_limit,
+                                               resp->ratelimit_remaining,
+                                               resp->ratelimit_reset_s,
+                                               resp->ratelimit_window_s,
+                                               0};
+    metrics_count_response(job->req.project, resp->status);
     rc = api_verdict(&job->req, rc, resp, &refused, &failure);
     if (rc == 0)
         rc = extract_finish(job->ex, &failure);
@@ -304,13 +311,15 @@ int fetch_list(struct fetch *f, int *pages_out, struct lk_error *err)
     struct sched_job states[PAGING_MAX_BATCH];
     struct lk_error errors[PAGING_MAX_BATCH];
     struct batch batch = {f, jobs, errors, NULL, NULL};
-    int count = paging_batch_size(f->cfg->max_concurrency), rc = 0;
+    int most = paging_batch_size(f->cfg->max_concurrency), count = 1, rc = 0;
     bool more = true;
 
-    /* batches of pages at once (a page past the end is just empty), read in page order */
+    /* batches of pages at once, read in page order: one page first (most days fit on one),
+     * then twice as many after every batch of full pages, so that no more than a batch's worth
+     * is asked for past the end (a page past the end is just empty) */
     *pages_out = 0;
     f->paging.offset = 0;
-    while (more && rc == 0) {
+    for (; more && rc == 0; count = count * 2 < most ? count * 2 : most) {
         memset(jobs, 0, sizeof jobs);
         for (int i = 0; i < count; i++)
             jobs[i].req = (struct api_request){API_LIST,        f->project,
@@ -355,7 +364,7 @@ done:
 int fetch_new(struct fetch **out, const struct config *cfg, struct store *st, struct lk_error *err)
 {
     struct sched_policy policy = {cfg->max_attempts, cfg->retry_base_ms, cfg->max_concurrency,
-                                  cfg->requests_per_second, (long long)cfg->run_budget_s * 1000};
+                                  (long long)cfg->run_budget_s * 1000};
     struct fetch *f = calloc(1, sizeof *f);
     int rc = LK_ENOMEM;
 
@@ -400,6 +409,11 @@ void fetch_set_store(struct fetch *f, struct store *st)
 {
     assert(f != NULL && st != NULL);
     f->st = st;
+}
+
+void fetch_set_pace(struct fetch *f, struct ratelimit *pace)
+{
+    sched_set_pace(f->sched, pace);
 }
 
 void fetch_begin_day(struct fetch *f, const char *project, const char *day)

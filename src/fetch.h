@@ -1,8 +1,9 @@
 /* fetch.h -- one project-day's requests: list pages, then session details, into the store.
  *
  * Every response streams from the API through extract into the store's open day
- * (store_day_begin was called); api makes each request, sched decides when it starts and
- * whether it is tried again, paging says which list page comes next. One struct fetch lives
+ * (store_day_begin was called); api makes each request, sched decides when it starts (by the
+ * project's pace, ratelimit.h) and whether it is tried again, paging says which list page
+ * comes next. One struct fetch lives
  * for the run: its concurrency, page size and time budget carry over from day to day, and it
  * collects the field paths the API sent that extract did not know.
  */
@@ -14,6 +15,7 @@
 
 struct config;
 struct lk_error;
+struct ratelimit;
 struct store;
 struct fetch;
 
@@ -31,6 +33,10 @@ void fetch_free(struct fetch *f);
  * into one of two connections while the other commits the day before. Only between days (no
  * request running). Cannot fail. */
 void fetch_set_store(struct fetch *f, struct store *st);
+
+/* The pace of the requests from now on: the rate domain of the project being fetched
+ * (borrowed until the next call; NULL: none). Only between days. Cannot fail. */
+void fetch_set_pace(struct fetch *f, struct ratelimit *pace);
 
 /* Start a project-day (both borrowed until the next call): forget the last day's sessions. */
 void fetch_begin_day(struct fetch *f, const char *project, const char *day);

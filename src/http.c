@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "error.h"
 #include "redact.h"
@@ -96,28 +97,104 @@ static size_t on_write(char *data, size_t size, size_t count, void *userdata)
     return len;
 }
 
+/* The number a header value gives: after "key=" when the value holds one (structured
+ * fields, as `"default";r=50;t=30`), else its leading integer; -1 when there is none. */
+static long header_number(const char *value, const char *key)
+{
+    const char *at = value;
+    char *end;
+    long number;
+
+    if (key) {
+        size_t key_len = strlen(key);
+        for (at = value; (at = strstr(at, key)) != NULL; at += key_len)
+            if (at[key_len] == '=' && (at == value || strchr(" ;,\t", at[-1])))
+                break;
+        if (at == NULL)
+            return -1;
+        at += key_len + 1;
+    }
+    while (*at == ' ' || *at == '\t')
+        at++;
+    number = strtol(at, &end, 10);
+    return end != at && number >= 0 ? number : -1;
+}
+
+/* Reset as seconds from now: a value beyond a day is a Unix time (X-RateLimit-Reset of some
+ * APIs); one in the past is 0. */
+static long reset_seconds(long value)
+{
+    long long now;
+
+    if (value <= 86400)
+        return value;
+    now = (long long)time(NULL);
+    return value > now ? (long)(value - now) : 0;
+}
+
+/* One header line: Retry-After and the rate-limit headers, IETF drafts and X- forms alike. */
+static void read_header(struct http_response *resp, const char *name, const char *value)
+{
+    const char *rl = strncasecmp(name, "x-", 2) == 0 ? name + 2 : name;
+    long number;
+
+    if (strcasecmp(name, "retry-after") == 0) {
+        /* delta-seconds only; an HTTP date counts as absent (the caller backs off anyway) */
+        resp->retry_after_s = header_number(value, NULL);
+    } else if (strcasecmp(rl, "ratelimit-limit") == 0) {
+        resp->ratelimit_limit = header_number(value, strchr(value, '=') ? "q" : NULL);
+        if ((number = header_number(value, "w")) > 0)
+            resp->ratelimit_window_s = number;
+    } else if (strcasecmp(rl, "ratelimit-remaining") == 0) {
+        resp->ratelimit_remaining = header_number(value, NULL);
+    } else if (strcasecmp(rl, "ratelimit-reset") == 0) {
+        if ((number = header_number(value, NULL)) >= 0)
+            resp->ratelimit_reset_s = reset_seconds(number);
+    } else if (strcasecmp(rl, "ratelimit-policy") == 0) {
+        if ((number = header_number(value, "q")) > 0)
+            resp->ratelimit_limit = number;
+        if ((number = header_number(value, "w")) > 0)
+            resp->ratelimit_window_s = number;
+    } else if (strcasecmp(rl, "ratelimit") == 0) {
+        resp->ratelimit_remaining = header_number(value, "r");
+        if ((number = header_number(value, "t")) >= 0)
+            resp->ratelimit_reset_s = reset_seconds(number);
+    }
+}
+
+/* Forget what an earlier response's headers said (after 100-continue, say). */
+static void reset_headers(struct http_response *resp)
+{
+    resp->retry_after_s = -1;
+    resp->ratelimit_limit = resp->ratelimit_remaining = -1;
+    resp->ratelimit_reset_s = resp->ratelimit_window_s = -1;
+}
+
 static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 {
     struct transfer *t = userdata;
     size_t len = size * count;
-    static const char name[] = "retry-after:";
+    const char *colon = memchr(data, ':', len);
+    char name[40], value[128];
+    size_t name_len, value_len;
 
-    if (len > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
-        char value[32], *end;
-        size_t value_len = len - (sizeof name - 1);
-        long seconds;
-        if (value_len >= sizeof value)
-            value_len = sizeof value - 1;
-        memcpy(value, data + sizeof name - 1, value_len);
-        value[value_len] = '\0';
-        /* delta-seconds only; an HTTP date counts as absent (the caller backs off anyway) */
-        seconds = strtol(value, &end, 10);
-        if (end != value && seconds >= 0)
-            t->resp.retry_after_s = seconds;
-    } else if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        t->resp.retry_after_s = -1; /* a new response (after 100-continue, say) */
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        reset_headers(&t->resp);
         t->resp.status = 0;
+        return len;
     }
+    name_len = colon ? (size_t)(colon - data) : 0;
+    if (colon == NULL || name_len >= sizeof name)
+        return len;
+    memcpy(name, data, name_len);
+    name[name_len] = '\0';
+    value_len = len - name_len - 1;
+    if (value_len >= sizeof value)
+        value_len = sizeof value - 1;
+    memcpy(value, colon + 1, value_len);
+    value[value_len] = '\0';
+    value[strcspn(value, "\r\n")] = '\0';
+    read_header(&t->resp, name, value);
     return len;
 }
 
@@ -191,7 +268,7 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
     t->on_done = on_done;
     t->ctx = ctx;
     memset(&t->resp, 0, sizeof t->resp);
-    t->resp.retry_after_s = -1;
+    reset_headers(&t->resp);
     lk_error_init(&t->err);
     t->body_rc = 0;
     t->error_len = 0;

@@ -1,13 +1,15 @@
 /* metrics.c -- the Prometheus textfile of a run; see metrics.h.
  *
- * The process counts in a few static arrays (one run per process); the file is written at
- * the end of `run`. Label values are project ids ([A-Za-z0-9_-], checked by config), table
+ * The process counts in a few static arrays (one run per process), under one mutex: the
+ * projects' fetch threads and the committer count at once. The file is written at the end
+ * of `run`. Label values are project ids ([A-Za-z0-9_-], checked by config), table
  * names and status numbers, so they need no escaping beyond what write_label does anyway.
  */
 #include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +20,92 @@
 /* HTTP statuses counted one by one: 0 (no response) and 100..599; others fall into 0. */
 #define STATUS_SLOTS 600
 
+/* One project's requests and pace. */
+struct project_counts {
+    char project[128];
+    unsigned long responses[STATUS_SLOTS];
+    double requests_per_minute, wait_s;
+    bool paced, limited;
+};
+
+static pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long responses[STATUS_SLOTS];
 static unsigned long retries;
 static long long rows_written[METRICS_TABLES];
+static struct project_counts projects_counted[METRICS_MAX_PROJECTS];
+static size_t projects_counted_count;
 
 static const char *const table_names[METRICS_TABLES] = {"sessions", "participants",
                                                         "participant_connections"};
 static const char *const run_statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
 
-void metrics_count_response(long status)
+/* The project's counts (made on first use), NULL when there is no room; under counts_lock. */
+static struct project_counts *project_counts(const char *project)
 {
-    responses[status > 0 && status < STATUS_SLOTS ? status : 0]++;
+    struct project_counts *p;
+
+    for (size_t i = 0; i < projects_counted_count; i++)
+        if (strcmp(projects_counted[i].project, project) == 0)
+            return &projects_counted[i];
+    if (projects_counted_count == METRICS_MAX_PROJECTS)
+        return NULL;
+    p = &projects_counted[projects_counted_count++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->project, sizeof p->project, "%s", project);
+    return p;
+}
+
+void metrics_count_response(const char *project, long status)
+{
+    int slot = status > 0 && status < STATUS_SLOTS ? (int)status : 0;
+    struct project_counts *p;
+
+    pthread_mutex_lock(&counts_lock);
+    responses[slot]++;
+    if (project && (p = project_counts(project)) != NULL)
+        p->responses[slot]++;
+    pthread_mutex_unlock(&counts_lock);
+}
+
+void metrics_note_pace(const char *project, double requests_per_minute, bool limited,
+                       double wait_s)
+{
+    struct project_counts *p;
+
+    pthread_mutex_lock(&counts_lock);
+    if ((p = project_counts(project)) != NULL) {
+        p->paced = true;
+        p->requests_per_minute = requests_per_minute;
+        p->limited = limited;
+        p->wait_s += wait_s;
+    }
+    pthread_mutex_unlock(&counts_lock);
 }
 
 void metrics_count_retry(void)
 {
+    pthread_mutex_lock(&counts_lock);
     retries++;
+    pthread_mutex_unlock(&counts_lock);
 }
 
 void metrics_add_rows(enum metrics_table table, long long rows)
 {
-    if (table >= 0 && table < METRICS_TABLES && rows > 0)
-        rows_written[table] += rows;
+    if (table < 0 || table >= METRICS_TABLES || rows <= 0)
+        return;
+    pthread_mutex_lock(&counts_lock);
+    rows_written[table] += rows;
+    pthread_mutex_unlock(&counts_lock);
 }
 
 void metrics_reset(void)
 {
+    pthread_mutex_lock(&counts_lock);
     memset(responses, 0, sizeof responses);
     memset(rows_written, 0, sizeof rows_written);
     retries = 0;
+    projects_counted_count = 0;
+    pthread_mutex_unlock(&counts_lock);
 }
 
 /* A label value with \, " and newline escaped as the exposition format asks. */
@@ -79,6 +138,14 @@ static void write_projects(FILE *fp, const struct metrics_project *projects, siz
         write_label(fp, projects[i].project);
         fprintf(fp, "\"} %.3f\n", projects[i].last_success_s);
     }
+    header(fp, "lkarchive_days_at_risk", "gauge",
+           "Days of the project not yet complete that leave the API's 7-day window within two "
+           "days: archive them before they are lost.");
+    for (size_t i = 0; i < count; i++) {
+        fputs("lkarchive_days_at_risk{project=\"", fp);
+        write_label(fp, projects[i].project);
+        fprintf(fp, "\"} %lld\n", projects[i].days_at_risk);
+    }
     header(fp, "lkarchive_days", "gauge",
            "UTC days of the project's ledger by status (gap: left the 7-day window before it "
            "was complete; missing: never archived, still in the window).");
@@ -92,6 +159,33 @@ static void write_projects(FILE *fp, const struct metrics_project *projects, siz
             fprintf(fp, "\",status=\"%s\"} %lld\n", day_statuses[s], values[s]);
         }
     }
+}
+
+/* Each project's requests by status, its pace and its wait; under counts_lock. */
+static void write_project_requests(FILE *fp)
+{
+    header(fp, "lkarchive_last_run_project_requests", "gauge",
+           "Responses of the last run by project and HTTP status (429: rate limited; code 0: "
+           "no response).");
+    for (size_t i = 0; i < projects_counted_count; i++)
+        for (int code = 0; code < STATUS_SLOTS; code++)
+            if (projects_counted[i].responses[code] > 0)
+                fprintf(fp, "lkarchive_last_run_project_requests{project=\"%s\",code=\"%d\"} %lu\n",
+                        projects_counted[i].project, code, projects_counted[i].responses[code]);
+    header(fp, "lkarchive_rate_limit_requests_per_minute", "gauge",
+           "The request rate the last run learned for the project (the next run starts from it).");
+    for (size_t i = 0; i < projects_counted_count; i++)
+        if (projects_counted[i].paced)
+            fprintf(fp, "lkarchive_rate_limit_requests_per_minute{project=\"%s\",limited=\"%s\"} "
+                        "%.1f\n",
+                    projects_counted[i].project, projects_counted[i].limited ? "true" : "false",
+                    projects_counted[i].requests_per_minute);
+    header(fp, "lkarchive_last_run_rate_limit_wait_seconds", "gauge",
+           "Seconds the last run's requests of the project waited on the API's rate limit.");
+    for (size_t i = 0; i < projects_counted_count; i++)
+        if (projects_counted[i].paced)
+            fprintf(fp, "lkarchive_last_run_rate_limit_wait_seconds{project=\"%s\"} %.3f\n",
+                    projects_counted[i].project, projects_counted[i].wait_s);
 }
 
 static void write_run(FILE *fp, const struct metrics_run *run)
@@ -114,7 +208,9 @@ static void write_run(FILE *fp, const struct metrics_run *run)
     for (int code = 0; code < STATUS_SLOTS; code++)
         if (responses[code] > 0 || code == 200)
             fprintf(fp, "lkarchive_last_run_requests{code=\"%d\"} %lu\n", code, responses[code]);
-    header(fp, "lkarchive_last_run_retries", "gauge", "Requests the last run tried again.");
+    write_project_requests(fp);
+    header(fp, "lkarchive_last_run_retries", "gauge",
+           "Requests the last run sent again (429s included; each is also a response above).");
     fprintf(fp, "lkarchive_last_run_retries %lu\n", retries);
     header(fp, "lkarchive_runs_total", "counter", "Runs recorded in the ledger, by status.");
     for (int s = 0; s < 5; s++)
@@ -157,7 +253,9 @@ int metrics_write_file(const char *path, const struct metrics_run *run,
     if (fp == NULL)
         goto done;
     write_projects(fp, projects, count);
+    pthread_mutex_lock(&counts_lock);
     write_run(fp, run);
+    pthread_mutex_unlock(&counts_lock);
     step = "write";
     if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
         goto done;

@@ -80,32 +80,42 @@ void ratelimit_started(struct ratelimit *rl, long long now_ms)
     if (rl->first_ms < 0)
         rl->first_ms = now_ms;
     rl->requests++;
+    rl->started_since++;
     /* spacing from the later of now and the slot: a late start does not earn a burst */
     rl->next_ms = (rl->next_ms > now_ms ? rl->next_ms : now_ms) + (long long)ceil(1000.0 / rl->rate);
 }
 
-/* The server's bucket was found empty at now_ms: measure its rate from the last empty
- * moment, or halve the rate when there was none. */
+/* The server's bucket was found empty at now_ms. Over a span since the last such moment long
+ * enough to measure, the answers it accepted are its rate: when that is clearly below what
+ * was sent, the pace drops to it (a little less; not below a quarter at once). When the server
+ * took nearly everything sent and then one 429, the pace only just went past the limit (or
+ * the 429 was noise, as an overloaded API answers some at random): it keeps what was sent,
+ * without the margin, so that noise cannot wear the pace down. A 429 within a short span of
+ * the last one moves the moment on and keeps the rate. The first moment of a night that knew
+ * no rate halves it: its count holds the bucket's unknown burst. */
 static void empty_moment(struct ratelimit *rl, long long now_ms)
 {
     long long span = rl->empty_ms >= 0 ? now_ms - rl->empty_ms : -1;
-    double measured;
 
-    if (span >= MIN_SPAN_MS) {
-        measured = (double)rl->accepted_since * 1000.0 / (double)span;
-        /* never faster than what just drew a 429 */
-        if (measured > rl->rate)
-            measured = rl->rate;
-        rl->measured = measured;
-        set_rate(rl, measured * RATELIMIT_MARGIN, now_ms);
-    } else if (span < 0) {
+    if (span < 0) {
         set_rate(rl, rl->rate / 2, now_ms);
+    } else if (span >= MIN_SPAN_MS) {
+        double measured = (double)rl->accepted_since * 1000.0 / (double)span;
+        double sent = (double)rl->started_since * 1000.0 / (double)span;
+
+        if (measured < sent * 0.95) {
+            if (measured < rl->rate / 4)
+                measured = rl->rate / 4;
+            rl->measured = measured < rl->rate ? measured : rl->rate;
+            set_rate(rl, rl->measured * RATELIMIT_MARGIN, now_ms);
+        } else if (measured < rl->rate) {
+            rl->measured = measured;
+            set_rate(rl, measured, now_ms);
+        }
     }
-    /* a span too short to measure keeps the rate: the next moment measures a longer one */
-    if (span < 0 || span >= MIN_SPAN_MS) {
-        rl->empty_ms = now_ms;
-        rl->accepted_since = 0;
-    }
+    rl->empty_ms = now_ms;
+    rl->accepted_since = 0;
+    rl->started_since = 0;
     rl->slow_start = false;
 }
 
@@ -156,11 +166,15 @@ void ratelimit_answered(struct ratelimit *rl, long long now_ms, const struct rat
         return;
     }
     rl->throttled++;
+    /* "Retry-After: 0" asks for no wait: an API shedding load at random, not a limit met
+     * (a limiter names the seconds until it has room): asked again, the pace kept */
+    if (a->retry_after_s == 0)
+        return;
     rl->limited = true;
     /* the answer of a request sent before the last empty moment is part of that moment */
     if (rl->empty_ms < 0 || a->started_ms >= rl->empty_ms)
         empty_moment(rl, now_ms);
-    /* without Retry-After, wait one interval of the new rate, at least a second */
+    /* without Retry-After, hold a second */
     hold(rl, now_ms, a->retry_after_s > 0 ? a->retry_after_s : 1);
 }
 

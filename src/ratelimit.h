@@ -13,11 +13,15 @@
  * - A 429 means the server's bucket is empty: every start is held until its Retry-After
  *   (the answers of requests already sent meanwhile are one event, not several). Between two
  *   such empty moments the server accepted what it refilled, so the answers that were not
- *   429 divided by the time between them is its rate: the pace becomes that, a little less.
- *   The first 429 of a night that knew no rate has no empty moment before it (the bucket's
- *   unknown burst is in the count): the rate is halved instead.
+ *   429 divided by the time between them is its rate: when that is clearly below what was
+ *   sent, the pace becomes it, a little less (else the 429 was the probe just going past the
+ *   limit, or noise: the pace keeps what was sent). The first 429 of a night that knew no
+ *   rate has no empty moment before it (the bucket's unknown burst is in the count): the
+ *   rate is halved instead.
  * - While the pace is what holds requests back and no 429 comes, the rate creeps up by
  *   RATELIMIT_PROBE a second, to follow a limit that was raised.
+ * - A 429 with "Retry-After: 0" (no wait asked) is load shed at random, not a limit: it is
+ *   counted and asked again, and the pace is kept.
  * - Rate-limit headers are used directly: limit / window sets the rate, remaining 0 holds
  *   until the reset. The configured ceiling caps everything.
  * Pure: the caller passes the monotonic clock in ms. Not thread-safe: one owner.
@@ -54,6 +58,7 @@ struct ratelimit {
     long long first_ms;       /* the first start, -1: none yet */
     long long empty_ms;       /* when the server's bucket was last found empty, -1: never */
     long long accepted_since; /* answers not 429 since empty_ms (or since the first start) */
+    long long started_since;  /* requests started since empty_ms */
     long long accepted;       /* answers not 429 in all */
     double latency_ms;        /* moving average of the answers' latency, 0: none yet */
     double measured;          /* the server's rate as last measured (requests a second), 0: none */

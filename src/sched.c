@@ -1,10 +1,13 @@
-/* sched.c -- retries, back-off, AIMD concurrency, rate cap and deadline; see sched.h.
+/* sched.c -- the pace, concurrency, retries, back-off and deadline; see sched.h.
  *
  * The loop of sched_run: start the retries whose time has come (jobs before the cursor),
- * then fresh jobs in order (the cursor moves on), while fewer than `parallel` run and the
- * rate cap allows; then wait for running attempts (ops->wait) or sleep until the next start
- * is due. sched_finished, called from within ops->wait, applies one policy per outcome:
- * success, slow-down, stop, retry later, or failure for good. Time is CLOCK_MONOTONIC in ms.
+ * then fresh jobs in order (the cursor moves on), while fewer than max_concurrency run and the
+ * pace allows; then wait for running attempts (ops->wait) or sleep until the next start is
+ * due. Time a ready request spends waiting on the pace is told to the pace (it counts it, and
+ * grows the rate when the pace is what holds requests back). sched_finished, called from
+ * within ops->wait, tells the pace what each answer said, then applies one policy per
+ * outcome: success, stop, retry when the pace allows (a 429), retry after a back-off, or
+ * failure for good. Time is CLOCK_MONOTONIC in ms.
  */
 #include "sched.h"
 
@@ -22,10 +25,11 @@
 
 struct sched {
     struct sched_policy policy;
-    struct sched_aimd aimd;
+    struct ratelimit *pace; /* NULL: none */
     unsigned int jitter;
     long long deadline_ms;
-    long long next_start_ms; /* the rate cap: no start before this */
+    long long waiting_since_ms; /* a ready request has waited on the pace since, -1: none */
+    bool throttle_told;         /* the pace's first 429 was logged */
     int in_flight;
     /* the batch sched_run is running */
     struct sched_job *jobs;
@@ -38,7 +42,7 @@ struct sched {
     struct lk_error stop_err;
 };
 
-static long long now_ms(void)
+long long sched_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -75,36 +79,6 @@ long sched_backoff_ms(long base_ms, int attempt_no, long retry_after_s, unsigned
     return delay;
 }
 
-void sched_aimd_init(struct sched_aimd *a, int max)
-{
-    assert(max >= 1);
-    a->parallel = max;
-    a->successes = 0;
-    a->max = max;
-}
-
-void sched_aimd_success(struct sched_aimd *a)
-{
-    if (++a->successes >= a->parallel && a->parallel < a->max) {
-        a->parallel++;
-        a->successes = 0;
-    }
-}
-
-bool sched_aimd_throttle(struct sched_aimd *a)
-{
-    if (a->parallel <= 1)
-        return false;
-    a->parallel /= 2;
-    a->successes = 0;
-    return true;
-}
-
-long long sched_rate_next_start(long long now_ms, int requests_per_second)
-{
-    return requests_per_second > 0 ? now_ms + 1000 / requests_per_second : now_ms;
-}
-
 /* ---- the scheduler ---- */
 
 int sched_new(struct sched **out, const struct sched_policy *policy, unsigned int seed,
@@ -119,9 +93,9 @@ int sched_new(struct sched **out, const struct sched_policy *policy, unsigned in
     }
     assert(policy->max_attempts >= 1 && policy->retry_base_ms > 0);
     s->policy = *policy;
-    sched_aimd_init(&s->aimd, policy->max_concurrency);
     s->jitter = seed;
-    s->deadline_ms = now_ms() + policy->budget_ms;
+    s->waiting_since_ms = -1;
+    s->deadline_ms = sched_now_ms() + policy->budget_ms;
     *out = s;
     return 0;
 }
@@ -131,9 +105,22 @@ void sched_free(struct sched *s)
     free(s);
 }
 
+void sched_set_pace(struct sched *s, struct ratelimit *pace)
+{
+    assert(s->in_flight == 0);
+    s->pace = pace;
+    s->throttle_told = false;
+}
+
+/* When the pace lets the next request start (now when there is none). */
+static long long pace_next(const struct sched *s, long long now)
+{
+    return s->pace ? ratelimit_next_start(s->pace, now) : now;
+}
+
 bool sched_out_of_time(const struct sched *s)
 {
-    return now_ms() > s->deadline_ms;
+    return sched_now_ms() > s->deadline_ms;
 }
 
 /* The first failure that stops the run is the one reported. */
@@ -159,26 +146,48 @@ static int start_job(struct sched *s, size_t i, long long now)
         return rc;
     }
     job->state = SCHED_RUNNING;
+    job->started_ms = now;
     s->in_flight++;
-    s->next_start_ms = sched_rate_next_start(now, s->policy.requests_per_second);
+    if (s->pace) {
+        if (s->waiting_since_ms >= 0)
+            ratelimit_waited(s->pace, s->waiting_since_ms, now);
+        ratelimit_started(s->pace, now);
+    }
+    s->waiting_since_ms = -1;
     return 0;
+}
+
+/* A request is ready and a slot is free, but the pace says not yet. */
+static void held_by_pace(struct sched *s, long long now, long long *wake)
+{
+    long long at = pace_next(s, now);
+
+    if (at <= now)
+        return;
+    if (s->waiting_since_ms < 0)
+        s->waiting_since_ms = now;
+    if (at < *wake)
+        *wake = at;
 }
 
 /* Start the retries among jobs[0..cursor) whose time has come; *wake gets the earliest time
  * one of the others may start. */
 static void start_due_retries(struct sched *s, size_t cursor, long long now, long long *wake)
 {
-    for (size_t i = 0; s->retrying > 0 && i < cursor && s->in_flight < s->aimd.parallel; i++) {
+    for (size_t i = 0;
+         s->retrying > 0 && i < cursor && s->in_flight < s->policy.max_concurrency; i++) {
         struct sched_job *job = &s->jobs[i];
-        long long at =
-            job->not_before_ms > s->next_start_ms ? job->not_before_ms : s->next_start_ms;
 
         if (job->state != SCHED_WAITING)
             continue;
-        if (at > now) {
-            if (at < *wake)
-                *wake = at;
+        if (job->not_before_ms > now) {
+            if (job->not_before_ms < *wake)
+                *wake = job->not_before_ms;
             continue;
+        }
+        if (pace_next(s, now) > now) {
+            held_by_pace(s, now, wake);
+            return;
         }
         s->retrying--;
         if (start_job(s, i, now) != 0)
@@ -187,11 +196,17 @@ static void start_due_retries(struct sched *s, size_t cursor, long long now, lon
 }
 
 /* Start fresh jobs from the cursor while there is room; returns the new cursor. */
-static size_t start_fresh(struct sched *s, size_t cursor, long long now)
+static size_t start_fresh(struct sched *s, size_t cursor, long long now, long long *wake)
 {
-    while (cursor < s->count && s->in_flight < s->aimd.parallel && s->stop_rc == 0 &&
-           now >= s->next_start_ms && start_job(s, cursor, now) == 0)
+    while (cursor < s->count && s->in_flight < s->policy.max_concurrency && s->stop_rc == 0) {
+        if (pace_next(s, now) > now) {
+            held_by_pace(s, now, wake);
+            break;
+        }
+        if (start_job(s, cursor, now) != 0)
+            break;
         cursor++;
+    }
     return cursor;
 }
 
@@ -212,15 +227,16 @@ int sched_run(struct sched *s, struct sched_job *jobs, size_t count, const struc
     size_t cursor = 0; /* jobs before it have been started at least once */
 
     for (size_t i = 0; i < count; i++)
-        jobs[i] = (struct sched_job){SCHED_WAITING, 0, 0, 0};
+        jobs[i] = (struct sched_job){SCHED_WAITING, 0, 0, 0, 0, 0};
     s->jobs = jobs;
     s->count = count;
     s->ops = ops;
     s->ctx = ctx;
     s->finished = s->retrying = 0;
+    s->waiting_since_ms = -1;
     s->stop_rc = 0; /* a batch starts clean: after a reconnect a day is archived again */
     while (s->finished < count && s->stop_rc == 0) {
-        long long now = now_ms(), wake = now + 1000;
+        long long now = sched_now_ms(), wake = now + 1000;
 
         if (process_stop_signal() != 0) {
             s->stop_rc = LK_EINTR;
@@ -231,9 +247,7 @@ int sched_run(struct sched *s, struct sched_job *jobs, size_t count, const struc
             break;
         }
         start_due_retries(s, cursor, now, &wake);
-        cursor = start_fresh(s, cursor, now);
-        if (cursor < count && s->next_start_ms > now && s->next_start_ms < wake)
-            wake = s->next_start_ms;
+        cursor = start_fresh(s, cursor, now, &wake);
         wait_until(s, now, wake);
     }
     if (s->stop_rc == 0)
@@ -248,7 +262,6 @@ static void succeed(struct sched *s, struct sched_job *job)
 {
     job->state = SCHED_DONE;
     s->finished++;
-    sched_aimd_success(&s->aimd);
 }
 
 static void mark_failed(struct sched *s, size_t i, int rc)
@@ -295,7 +308,7 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
     }
     delay = sched_backoff_ms(s->policy.retry_base_ms, job->attempt_no, outcome->retry_after_s,
                              &s->jitter);
-    if (now_ms() + delay > s->deadline_ms) {
+    if (sched_now_ms() + delay > s->deadline_ms) {
         lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
         fail_for_good(s, i, outcome->rc, &failure);
         return;
@@ -306,22 +319,71 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
                      "%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
                      (double)delay / 1000.0, job->attempt_no + 1, s->policy.max_attempts);
     metrics_count_retry();
-    job->not_before_ms = now_ms() + delay;
+    job->not_before_ms = sched_now_ms() + delay;
+    job->state = SCHED_WAITING;
+    s->retrying++;
+}
+
+/* A 429: ask again when the pace allows (it holds every start until the Retry-After), without
+ * using up an attempt, unless it was throttled too often or the budget would run out. */
+static void retry_throttled(struct sched *s, size_t i, const struct sched_outcome *outcome)
+{
+    struct sched_job *job = &s->jobs[i];
+    struct lk_error failure = *outcome->err;
+    long long at = sched_now_ms();
+    char what[200];
+
+    if (s->pace)
+        at = pace_next(s, at);
+    else
+        at += sched_backoff_ms(s->policy.retry_base_ms, 1, outcome->retry_after_s, &s->jitter);
+    if (++job->throttled > SCHED_MAX_THROTTLED) {
+        lk_error_detail(&failure, "answered 429 %d times; not retrying", job->throttled);
+        fail_for_good(s, i, outcome->rc, &failure);
+        return;
+    }
+    if (at > s->deadline_ms) {
+        lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
+        fail_for_good(s, i, outcome->rc, &failure);
+        return;
+    }
+    s->ops->describe(s->ctx, i, what, sizeof what);
+    /* under a limit a few 429s are how the pace learns it: said once, then counted */
+    if (!s->throttle_told && s->pace)
+        log_info("%s: the API's rate limit answered 429; retrying when it allows, at %.0f "
+                 "requests a minute from now on",
+                 what, ratelimit_rpm(s->pace));
+    else
+        log_debug("%s: rate limited (429); retrying in %.1f s", what,
+                  (double)(at - sched_now_ms()) / 1000.0);
+    s->throttle_told = s->throttle_told || s->pace != NULL;
+    metrics_count_retry();
+    job->attempt_no--; /* the request was not tried: the API asked to wait */
+    job->not_before_ms = at;
     job->state = SCHED_WAITING;
     s->retrying++;
 }
 
 void sched_finished(struct sched *s, size_t i, const struct sched_outcome *outcome)
 {
+    struct ratelimit_answer answer = outcome->answer;
+
     assert(i < s->count && s->jobs[i].state == SCHED_RUNNING);
     s->in_flight--;
+    if (s->pace) {
+        answer.started_ms = s->jobs[i].started_ms;
+        ratelimit_answered(s->pace, sched_now_ms(), &answer);
+    }
     if (outcome->rc == 0) {
         succeed(s, &s->jobs[i]);
         return;
     }
     assert(outcome->err != NULL);
-    if (outcome->throttled && sched_aimd_throttle(&s->aimd))
-        log_info("API rate limit: concurrency lowered to %d", s->aimd.parallel);
+    if (outcome->throttled && !outcome->stops_run && !outcome->final &&
+        outcome->rc == LK_ERETRY) {
+        retry_throttled(s, i, outcome);
+        return;
+    }
     if (outcome->stops_run) {
         mark_failed(s, i, outcome->rc);
         stop(s, outcome->rc, outcome->err);

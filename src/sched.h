@@ -1,13 +1,14 @@
-/* sched.h -- when requests start: retries, back-off, AIMD concurrency, a rate cap, a deadline.
+/* sched.h -- when requests start: the pace of the rate domain, concurrency, retries, a deadline.
  *
  * sched_run takes a batch of jobs and starts them in order through the owner's ops->start, at
- * most `parallel` at once and no faster than requests_per_second; the owner reports the end
- * of every attempt with sched_finished. A transient failure is tried again after an
- * exponential back-off with full jitter (a Retry-After, capped, is a floor) while attempts and
- * the run's time budget last. Concurrency is AIMD: halved when the upstream answers 429, one
- * more after `parallel` successes in a row. A failure that stops the run ends the batch at
- * once. One struct sched lives for the whole run (concurrency and the rate cap carry over from
- * batch to batch); a job's own state is a struct sched_job in an array the owner keeps.
+ * most max_concurrency at once (what covers the API's latency) and when the pace of the rate
+ * domain allows (ratelimit.h: the owner sets it per project); the owner reports the end of
+ * every attempt with sched_finished, with what the answer said of the rate limit. A 429 is
+ * asked again as soon as the pace allows, without using up an attempt (up to
+ * SCHED_MAX_THROTTLED times); another transient failure is tried again after an exponential
+ * back-off with full jitter (a Retry-After, capped, is a floor) while attempts and the run's
+ * time budget last. A failure that stops the run ends the batch at once. One struct sched
+ * lives for the run; a job's own state is a struct sched_job in an array the owner keeps.
  * The pure parts take the clock and the jitter state as parameters: they are unit-tested.
  */
 #ifndef LK_SCHED_H
@@ -16,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ratelimit.h"
+
 struct lk_error;
 struct sched;
 
@@ -23,12 +26,13 @@ struct sched;
 #define SCHED_BACKOFF_CAP_MS 30000
 /* A longer Retry-After is honoured as this many seconds. */
 #define SCHED_RETRY_AFTER_CAP_S 60
+/* A request answered 429 this many times fails (the pace should have prevented it). */
+#define SCHED_MAX_THROTTLED 20
 
 struct sched_policy {
     int max_attempts;        /* attempts per job, >= 1 */
     long retry_base_ms;      /* the first back-off ceiling, > 0 */
     int max_concurrency;     /* parallel attempts at most, >= 1 */
-    int requests_per_second; /* cap on starts, 0 = none */
     long long budget_ms;     /* no retry is scheduled to start later than this after sched_new */
 };
 
@@ -37,8 +41,10 @@ enum sched_state { SCHED_WAITING, SCHED_RUNNING, SCHED_DONE, SCHED_FAILED };
 /* One job's scheduling state. */
 struct sched_job {
     enum sched_state state;
-    int attempt_no;          /* attempts started so far */
+    int attempt_no;          /* attempts started so far (a 429 answer's not counted) */
+    int throttled;           /* attempts answered 429 */
     long long not_before_ms; /* SCHED_WAITING after a failure: the retry waits until then */
+    long long started_ms;    /* SCHED_RUNNING: when the attempt started */
     int rc;                  /* SCHED_FAILED: the final code */
 };
 
@@ -48,6 +54,7 @@ struct sched_outcome {
     const struct lk_error *err; /* rc != 0: why (borrowed for the call) */
     bool throttled;             /* the upstream asked to slow down (HTTP 429) */
     long retry_after_s;         /* the upstream's Retry-After, -1 when absent */
+    struct ratelimit_answer answer; /* what the answer said of the limit (sched sets started_ms) */
     bool stops_run;             /* no other job can succeed: end the batch */
     bool final;                 /* no retry: the owner deals with it another way */
 };
@@ -75,6 +82,13 @@ int sched_new(struct sched **out, const struct sched_policy *policy, unsigned in
 /* NULL is a no-op. Cannot fail. */
 void sched_free(struct sched *s);
 
+/* The pace the next batches start by (borrowed; NULL: none, only concurrency limits them).
+ * Between batches only. Cannot fail. */
+void sched_set_pace(struct sched *s, struct ratelimit *pace);
+
+/* The monotonic clock sched and its pace use, in ms. */
+long long sched_now_ms(void);
+
 /* Run jobs[0..count) (their state is reset first) until each is done or failed for good.
  * Returns 0, or the code of the first failure that stops the run: err says why, running
  * attempts are cancelled (their jobs stay SCHED_RUNNING) and the rest are left as they are. */
@@ -93,23 +107,5 @@ bool sched_out_of_time(const struct sched *s);
  * SCHED_RETRY_AFTER_CAP_S) when it is > 0. A Retry-After of 0 still waits: retrying at once
  * would burn every attempt. base_ms > 0, attempt_no >= 1. Cannot fail. */
 long sched_backoff_ms(long base_ms, int attempt_no, long retry_after_s, unsigned int *jitter);
-
-/* Additive increase, multiplicative decrease of the number of parallel attempts. */
-struct sched_aimd {
-    int parallel;  /* attempts allowed at once, 1..max */
-    int successes; /* in a row since the last change */
-    int max;
-};
-
-/* Start at max. Cannot fail. */
-void sched_aimd_init(struct sched_aimd *a, int max);
-/* A success: one more parallel attempt after `parallel` of them, up to max. */
-void sched_aimd_success(struct sched_aimd *a);
-/* The upstream asked to slow down: halve (not below 1). Returns whether parallel changed. */
-bool sched_aimd_throttle(struct sched_aimd *a);
-
-/* The earliest time the next attempt may start after one started at now_ms, under a cap of
- * requests_per_second (0: no cap, now_ms). Cannot fail. */
-long long sched_rate_next_start(long long now_ms, int requests_per_second);
 
 #endif

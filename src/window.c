@@ -13,9 +13,20 @@
  * day N+1 is committed (and before gaps, the next project, the run's end) day N's commit is
  * waited for and day N is finished here, in day order: reported, or archived again on its
  * own store (isolation, reconnect) as one day at a time would. Two day slots, one per store.
+ *
+ * Projects side by side (parallel_projects > 1, several projects): the API limits each
+ * project separately, so a worker thread per project (up to parallel_projects at once) takes
+ * the next project from a shared queue and archives it on a connection of its own, one day
+ * at a time, with its own fetch (requests, pace). A struct run is one worker's state; the
+ * caller's callbacks and the queue are under shared->lock. A worker that meets an error that
+ * stops the run stops the others after their current day. Each project's pace (ratelimit.h)
+ * starts from the rate livekit.api_rate_limits remembers and is saved there after the
+ * project; before its first day the night's requests are estimated from the ledger, and when
+ * they would not fit in run_budget the days not yet complete go first, oldest first.
  */
 #include "window.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +39,21 @@
 #include "error.h"
 #include "fetch.h"
 #include "log.h"
+#include "metrics.h"
 #include "process.h"
+#include "ratelimit.h"
+#include "sched.h"
 #include "store.h"
+#include "store_rate.h"
 
 struct run;
+
+/* What the workers of a run share. */
+struct shared {
+    pthread_mutex_t lock; /* the caller's callbacks, and the fields below */
+    size_t next_project;  /* the index in cfg->projects a worker takes next */
+    bool stop;            /* a worker met an error that stops the run */
+};
 
 /* One project-day being archived, on its store (a slot per store). */
 struct day {
@@ -47,17 +69,28 @@ struct day {
     char first_failure[600];
 };
 
+/* One worker: the projects it archives, one after another (all of them when projects are not
+ * fetched side by side). */
 struct run {
     const struct config *cfg;
     const struct window_options *options;
-    struct store *st; /* the run's connection: its row, the project locks, the ledger */
+    struct shared *shared;
+    const char *start;  /* the window's first day */
+    struct store *st;   /* the worker's connection: the project locks, the days, the ledger */
+    bool own_store;     /* opened for the worker (side by side), freed with it */
     struct fetch *fetch;
-    struct run_summary *summary;
+    struct run_summary summary; /* the worker's part of the run's summary */
+    size_t project_index;       /* in cfg->projects */
     const char *project;
     const char *day;             /* the day in the log context (progress lines) */
     struct day days[2];          /* days[1] only with a spare store (fetch while merging) */
     struct committer *committer; /* NULL: one day at a time */
     struct day *pending;         /* committing in the committer thread */
+    struct ratelimit pace;       /* the project's */
+    pthread_t thread;            /* side by side: the worker's thread */
+    bool started;
+    int rc; /* the error that stopped the worker (err says why), 0: none */
+    struct lk_error err;
 };
 
 static int severity(int code)
@@ -93,7 +126,7 @@ static void session_failed(void *ctx, const char *session_id, const struct lk_er
 
     lk_error_prefix(&named, "session %s", session_id);
     log_lk_error(LOG_LEVEL_ERROR, &named);
-    note_error(day->run->summary, err);
+    note_error(&day->run->summary, err);
     if (day->failed_details++ == 0)
         snprintf(day->first_failure, sizeof day->first_failure, "%s", named.message);
 }
@@ -133,10 +166,14 @@ static int fetch_day(struct run *run, struct day *day, struct lk_error *err)
     return rc;
 }
 
+/* The caller's on_day, one worker at a time (its lines never interleave). */
 static void report_day(const struct run *run, const struct day_report *report)
 {
-    if (run->options->on_day)
-        run->options->on_day(run->options->on_day_ctx, report);
+    if (run->options->on_day == NULL)
+        return;
+    pthread_mutex_lock(&run->shared->lock);
+    run->options->on_day(run->options->on_day_ctx, report);
+    pthread_mutex_unlock(&run->shared->lock);
 }
 
 /* The day was stored: count it and report it. */
@@ -144,7 +181,7 @@ static void day_stored(struct run *run, const struct day *day)
 {
     const struct day_result *result = &day->result;
     const struct day_counts *counts = &day->counts;
-    struct run_summary *summary = run->summary;
+    struct run_summary *summary = &run->summary;
     struct day_report report = {
         .project = run->project,
         .day = day->day,
@@ -189,9 +226,9 @@ static int day_failed(struct run *run, struct day *day, int rc)
 
     if (!stops)
         log_lk_error(LOG_LEVEL_ERROR, err);
-    note_error(run->summary, err);
-    run->summary->days_failed++;
-    store_day_abort(day->st, run->summary->run_id, run->project, day->day, err->message);
+    note_error(&run->summary, err);
+    run->summary.days_failed++;
+    store_day_abort(day->st, run->summary.run_id, run->project, day->day, err->message);
     report_day(run, &report);
     return stops ? rc : 0;
 }
@@ -224,7 +261,7 @@ static int try_day(struct run *run, struct day *day)
     int rc = stage_day(run, day);
 
     if (rc == 0)
-        rc = store_day_commit(day->st, run->summary->run_id, &day->result, &day->counts, &day->err);
+        rc = store_day_commit(day->st, run->summary.run_id, &day->result, &day->counts, &day->err);
     return rc;
 }
 
@@ -238,7 +275,7 @@ static int settle_day(struct run *run, struct day *day, int rc)
         log_lk_error(LOG_LEVEL_WARN, &day->err); /* handled here: the day is archived again */
         log_warn("archiving the day again, session by session, so that the refused value costs "
                  "only its session");
-        store_day_abort(day->st, run->summary->run_id, run->project, day->day, day->err.message);
+        store_day_abort(day->st, run->summary.run_id, run->project, day->day, day->err.message);
         day->isolate = true;
         rc = try_day(run, day);
     }
@@ -291,7 +328,7 @@ static int finish_day(struct run *run, struct day *day, int rc)
         rc = reconnect_store(run, day->st, &day->err);
         if (rc != 0)
             break;
-        run->summary->days_failed--; /* it is archived again now */
+        run->summary.days_failed--; /* it is archived again now */
         rc = archive_day(run, day);
     }
     return rc;
@@ -355,7 +392,7 @@ static int settle_pending(struct run *run, struct lk_error *err)
 static void submit_day(struct run *run, struct day *day)
 {
     day->job = (struct commit_job){.st = day->st,
-                                   .run_id = run->summary->run_id,
+                                   .run_id = run->summary.run_id,
                                    .project = run->project,
                                    .day = day->day,
                                    .result = &day->result,
@@ -380,7 +417,7 @@ static int pipeline_day(struct run *run, struct day *day, struct lk_error *err)
     enter_day(run, day);
     if (before != 0) {
         /* the run stops at the day before: this one is rolled back, not committed */
-        store_day_abort(day->st, run->summary->run_id, run->project, day->day, err->message);
+        store_day_abort(day->st, run->summary.run_id, run->project, day->day, err->message);
         rc = before;
     } else if (rc == 0) {
         submit_day(run, day);
@@ -421,7 +458,7 @@ static int check_gaps(struct run *run, struct lk_error *err)
                 log_warn("project %s day %s is a gap (%s); acknowledged", run->project, gap->day,
                          gap->status);
         } else {
-            run->summary->gaps++;
+            run->summary.gaps++;
             log_error("project %s day %s left the %d-day window without being archived "
                       "(%s%s%s): it is lost for good",
                       run->project, gap->day, API_WINDOW_DAYS, gap->status,
@@ -450,6 +487,17 @@ static void say_first_run(const struct run *run, const char *start)
     }
 }
 
+/* Whether another worker met an error that stops the run: no further day is begun. */
+static bool run_stopped(struct run *run)
+{
+    bool stop;
+
+    pthread_mutex_lock(&run->shared->lock);
+    stop = run->shared->stop;
+    pthread_mutex_unlock(&run->shared->lock);
+    return stop;
+}
+
 /* SIGTERM or SIGINT asked the run to stop (process.h): no further day is begun. */
 static int stop_requested(struct lk_error *err)
 {
@@ -462,31 +510,153 @@ static int stop_requested(struct lk_error *err)
     return LK_EINTR;
 }
 
+/* The project's pace: from the rate saved for its domain, under its ceiling. */
+static int begin_pace(struct run *run, struct lk_error *err)
+{
+    const char *key = config_project_api_key(run->cfg, run->project_index);
+    struct store_rate saved;
+    int rc = store_rate_load(run->st, run->project, key, &saved, err);
+
+    if (rc != 0)
+        return rc;
+    ratelimit_init(&run->pace, saved.requests_per_minute, saved.limited,
+                   config_project_max_rpm(run->cfg, run->project_index), sched_now_ms());
+    fetch_set_pace(run->fetch, &run->pace);
+    if (saved.requests_per_minute > 0)
+        log_info("project %s: requests start at %.0f a minute (%s)", run->project,
+                 ratelimit_rpm(&run->pace),
+                 saved.limited ? "the API's limit as the last run learned it"
+                               : "the last run's pace; it met no limit");
+    return 0;
+}
+
+/* Save what the project's pace learned (a failure is only logged: the days are archived). */
+static void end_pace(struct run *run)
+{
+    const struct ratelimit *pace = &run->pace;
+    struct store_rate learned = {ratelimit_learned_rpm(pace), pace->limited, pace->requests,
+                                 pace->throttled, (double)pace->wait_ms / 1000.0};
+    struct lk_error err;
+
+    fetch_set_pace(run->fetch, NULL);
+    if (pace->requests == 0)
+        return;
+    metrics_note_pace(run->project, learned.requests_per_minute, learned.limited, learned.wait_s);
+    if (pace->throttled > 0 || pace->wait_ms > 0)
+        log_info("project %s: %lld requests, %lld answered 429; %.1f s waited on the rate limit; "
+                 "the pace ended at %.0f a minute",
+                 run->project, pace->requests, pace->throttled, learned.wait_s,
+                 learned.requests_per_minute);
+    lk_error_init(&err);
+    if (store_rate_save(run->st, run->summary.run_id, run->project,
+                        config_project_api_key(run->cfg, run->project_index), &learned,
+                        &err) != 0)
+        log_lk_error(LOG_LEVEL_WARN, &err);
+}
+
+/* The requests the day needs, as the ledger knows it (row NULL: never archived) and
+ * `typical` sessions for a day it does not know: the list pages, then the details of the
+ * sessions not yet final (all of a day that failed or is new; the active ones and a tenth of
+ * the others of a pending one: sessions that settled or were added since). */
+static long long day_requests(const struct run *run, const struct status_row *row,
+                              long long typical)
+{
+    bool known = row && strcmp(row->status, "missing") != 0;
+    long long sessions = known && row->sessions > typical ? row->sessions : typical;
+    long long pages = sessions / run->cfg->page_limit + 1;
+
+    if (!known || strcmp(row->status, "failed") == 0 || run->options->full)
+        return pages + sessions;
+    if (strcmp(row->status, "complete") == 0)
+        return pages;
+    return pages + row->active_sessions + (sessions - row->active_sessions) / 10;
+}
+
+/* The night's work for the project: the days in the order they are archived (order[d] is an
+ * offset from the window's start). When the requests the ledger lets us expect would not
+ * fit in run_budget at the project's pace, say so, and put the days not yet complete first,
+ * oldest first: they leave the API's window soonest. */
+static void plan_days(struct run *run, int order[API_WINDOW_DAYS])
+{
+    const struct status_row *by_day[API_WINDOW_DAYS] = {0};
+    struct status_row *rows = NULL;
+    size_t count = 0;
+    bool migrated;
+    long long typical = 0, requests = 0;
+    double minutes;
+    int n = 0;
+    struct lk_error err;
+
+    for (int d = 0; d < run->options->days; d++)
+        order[d] = d;
+    lk_error_init(&err);
+    if (store_status_rows(run->st, run->options->today, run->start, run->project, &rows, &count,
+                          &migrated, &err) != 0) {
+        log_lk_error(LOG_LEVEL_DEBUG, &err); /* only an estimate: the days go in order */
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char day[DATE_TEXT_SIZE];
+        for (int d = 0; d < run->options->days; d++)
+            if (strcmp(rows[i].day, (date_add_days(day, run->start, d), day)) == 0)
+                by_day[d] = &rows[i];
+        if (strcmp(rows[i].status, "missing") != 0 && rows[i].sessions > typical)
+            typical = rows[i].sessions;
+    }
+    for (int d = 0; d < run->options->days; d++)
+        requests += day_requests(run, by_day[d], typical);
+    minutes = (double)requests / ratelimit_rpm(&run->pace);
+    if (run->pace.slow_start || minutes * 60 <= run->cfg->run_budget_s) {
+        log_debug("project %s: about %lld requests expected", run->project, requests);
+        store_status_rows_free(rows, count);
+        return;
+    }
+    log_warn("project %s: about %lld requests expected at %.0f a minute: ~%.0f min, more than "
+             "run_budget (%.0f min)",
+             run->project, requests, ratelimit_rpm(&run->pace), minutes,
+             run->cfg->run_budget_s / 60.0);
+    log_detail(LOG_LEVEL_WARN, "the days not yet complete go first, oldest first: they leave the "
+                               "API's window soonest; run more often, or raise run_budget");
+    for (int pass = 0; pass < 2; pass++)
+        for (int d = 0; d < run->options->days; d++) {
+            bool complete = by_day[d] && strcmp(by_day[d]->status, "complete") == 0;
+            if (complete == (pass == 1))
+                order[n++] = d;
+        }
+    store_status_rows_free(rows, count);
+}
+
 /* Every day of the window for run->project, then its gaps. A project another run holds is
  * skipped (logged and counted). */
-static int run_project(struct run *run, const char *start, struct lk_error *err)
+static int run_project(struct run *run, struct lk_error *err)
 {
+    const char *start = run->start;
     struct lk_error settle_err;
     bool first_run = false;
+    int order[API_WINDOW_DAYS];
     int rc = store_lock_project(run->st, run->project, run->cfg->lock_wait_s, err), settled;
 
     if (rc == LK_ELOCKED) {
         /* the other run archives this project; ours goes on with the next */
         log_lk_error(LOG_LEVEL_ERROR, err);
-        note_error(run->summary, err);
-        run->summary->projects_locked++;
+        note_error(&run->summary, err);
+        run->summary.projects_locked++;
         return 0;
     }
     if (rc == 0)
         rc = store_is_new_project(run->st, run->project, &first_run, err);
     if (rc == 0 && first_run)
         say_first_run(run, start);
-    for (int d = 0; d < run->options->days && rc == 0; d++) {
+    if (rc == 0)
+        rc = begin_pace(run, err);
+    if (rc == 0)
+        plan_days(run, order);
+    for (int d = 0; d < run->options->days && rc == 0 && !run_stopped(run); d++) {
         struct day *day = &run->days[run->committer ? d % 2 : 0];
 
         if ((rc = stop_requested(err)) != 0)
             break;
-        date_add_days(day->day, start, d);
+        date_add_days(day->day, start, order[d]);
         rc = run->committer ? pipeline_day(run, day, err) : sequential_day(run, day, err);
     }
     /* the last day's commit, before the ledger is read or the run goes on or stops */
@@ -506,22 +676,23 @@ static int run_project(struct run *run, const char *start, struct lk_error *err)
         if (rc == 0)
             rc = check_gaps(run, err);
     }
+    if (store_connection_ok(run->st))
+        end_pace(run);
     return rc;
 }
 
 /* Name the field paths never seen before, so upstream schema drift is noticed. */
-static void report_new_fields(struct run *run)
+static void report_new_fields(struct store *st, long long run_id, const struct fetch *fetch)
 {
     struct lk_error err;
     size_t count, fresh_count = 0;
-    char *const *paths = fetch_unknown_fields(run->fetch, &count);
+    char *const *paths = fetch_unknown_fields(fetch, &count);
     char **fresh = NULL;
 
     lk_error_init(&err);
     if (count == 0)
         return;
-    if (store_note_fields(run->st, run->summary->run_id, paths, count, &fresh, &fresh_count,
-                          &err) != 0) {
+    if (store_note_fields(st, run_id, paths, count, &fresh, &fresh_count, &err) != 0) {
         log_lk_error(LOG_LEVEL_WARN, &err); /* only a report: the run's outcome stands */
         return;
     }
@@ -534,17 +705,14 @@ static void report_new_fields(struct run *run)
     free(fresh);
 }
 
-/* Close the run's ledger row. rc is the run's result so far; a failure to close it is
+/* Close the run's ledger row on st. rc is the run's result so far; a failure to close it is
  * returned only when the run had none (else the run's own error is the one to report). */
-static int finish_run(struct run *run, int rc, struct lk_error *err)
+static int finish_run(struct store *st, struct run_summary *summary, int rc, struct lk_error *err)
 {
-    struct run_summary *summary = run->summary;
     struct run_outcome outcome;
     struct lk_error finish_err;
 
-    summary->requests = fetch_request_count(run->fetch);
     log_repeated_summary();
-    report_new_fields(run);
     outcome.status = rc == LK_EINTR ? "interrupted"
                      : rc != 0      ? "failed"
                      : summary->days_failed || summary->gaps || summary->projects_locked
@@ -554,7 +722,7 @@ static int finish_run(struct run *run, int rc, struct lk_error *err)
     outcome.warnings = (long long)log_warning_count();
     outcome.message = summary->first_error[0] ? summary->first_error : NULL;
     lk_error_init(&finish_err);
-    if (store_run_finish(run->st, summary->run_id, &outcome, &finish_err) != 0 && rc == 0) {
+    if (store_run_finish(st, summary->run_id, &outcome, &finish_err) != 0 && rc == 0) {
         *err = finish_err;
         rc = finish_err.code;
     }
@@ -572,7 +740,9 @@ static void forward_progress(void *ctx, const struct fetch_progress *progress)
                                (long long)progress->details_done,
                                (long long)progress->details_total};
 
+    pthread_mutex_lock(&run->shared->lock);
     run->options->on_progress(run->options->on_progress_ctx, &out);
+    pthread_mutex_unlock(&run->shared->lock);
 }
 
 /* With a spare store: give it the run's store settings and start the committer thread; a
@@ -591,24 +761,170 @@ static void start_committer(struct run *run)
     }
 }
 
+/* Take projects from the queue and archive each, until none is left or the run stops. */
+static void archive_projects(struct run *run)
+{
+    struct shared *shared = run->shared;
+
+    for (;;) {
+        pthread_mutex_lock(&shared->lock);
+        if (shared->stop || shared->next_project >= run->cfg->project_count) {
+            pthread_mutex_unlock(&shared->lock);
+            break;
+        }
+        run->project_index = shared->next_project++;
+        pthread_mutex_unlock(&shared->lock);
+        run->project = run->cfg->projects[run->project_index];
+        lk_error_init(&run->err);
+        run->rc = run_project(run, &run->err);
+        if (run->rc != 0) {
+            pthread_mutex_lock(&shared->lock);
+            shared->stop = true;
+            pthread_mutex_unlock(&shared->lock);
+            break;
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    archive_projects(arg);
+    return NULL;
+}
+
+/* Set up worker i: its store (st, or a connection of its own when own_store), its fetch.
+ * Returns 0, or the failure (the worker is left unused). */
+static int worker_init(struct run *run, struct store *st, bool own_store, struct lk_error *err)
+{
+    int rc = 0;
+
+    if (own_store) {
+        rc = store_open(&run->st, run->cfg->database_url, err);
+        if (rc == 0)
+            store_copy_settings(run->st, st);
+        run->own_store = rc == 0;
+    } else {
+        run->st = st;
+    }
+    run->days[0] = (struct day){.run = run, .st = run->st};
+    if (rc == 0)
+        rc = fetch_new(&run->fetch, run->cfg, run->st, err);
+    if (rc == 0 && run->options->on_progress)
+        fetch_set_progress(run->fetch, forward_progress, run);
+    return rc;
+}
+
+static void worker_dispose(struct run *run)
+{
+    committer_free(run->committer);
+    fetch_free(run->fetch);
+    if (run->own_store)
+        store_free(run->st);
+}
+
+/* Start the workers side by side, each in its thread on its own connection; those that
+ * cannot start (no connection, say) are left out. Returns how many started. */
+static size_t start_workers(struct run *runs, size_t count, struct store *st)
+{
+    size_t started = 0;
+    sigset_t stop, old;
+
+    /* the stop signals stay with the caller's thread, as the committer's do */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, &old);
+    for (size_t i = 0; i < count; i++) {
+        if (worker_init(&runs[i], st, true, &runs[i].err) != 0) {
+            log_lk_error(LOG_LEVEL_WARN, &runs[i].err);
+            log_detail(LOG_LEVEL_WARN, "fetching %zu project(s) at once instead of %zu", started,
+                       count);
+            break;
+        }
+        runs[i].started = pthread_create(&runs[i].thread, NULL, worker_main, &runs[i]) == 0;
+        if (!runs[i].started)
+            break;
+        started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return started;
+}
+
+/* Add a worker's summary to the run's. */
+static void add_summary(struct run_summary *into, const struct run_summary *from)
+{
+    into->days_complete += from->days_complete;
+    into->days_pending += from->days_pending;
+    into->days_failed += from->days_failed;
+    into->sessions += from->sessions;
+    into->participants += from->participants;
+    into->connections += from->connections;
+    into->details_fetched += from->details_fetched;
+    into->details_skipped += from->details_skipped;
+    into->new_sessions += from->new_sessions;
+    into->changed_sessions += from->changed_sessions;
+    into->unchanged_sessions += from->unchanged_sessions;
+    into->gaps += from->gaps;
+    into->projects_locked += from->projects_locked;
+    if (severity(from->worst_error) > severity(into->worst_error))
+        into->worst_error = from->worst_error;
+    if (into->first_error[0] == '\0')
+        memcpy(into->first_error, from->first_error, sizeof into->first_error);
+}
+
+/* How many workers fetch projects side by side: one (on the run's connection, fetching while
+ * merging when there is a spare) unless several projects may go at once. */
+static size_t worker_count(const struct config *cfg)
+{
+    size_t n = (size_t)cfg->parallel_projects;
+    return n < cfg->project_count ? n : cfg->project_count;
+}
+
+/* Archive every project with `count` workers (runs[0..count) prepared with the shared state
+ * and the run id). Returns the error that stopped the run (err says why), 0: none. */
+static int archive_all(struct run *runs, size_t count, struct store *st, struct lk_error *err)
+{
+    size_t started = count > 1 ? start_workers(runs, count, st) : 0;
+    int rc = 0;
+
+    if (started == 0) { /* one worker on the run's own connection */
+        if (runs[0].fetch == NULL && (rc = worker_init(&runs[0], st, false, err)) != 0)
+            return rc;
+        runs[0].days[1] = (struct day){.run = &runs[0], .st = runs[0].options->spare};
+        start_committer(&runs[0]);
+        archive_projects(&runs[0]);
+        started = 1;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (runs[i].started)
+            pthread_join(runs[i].thread, NULL);
+    for (size_t i = 0; i < started; i++)
+        if (runs[i].rc != 0 && rc == 0) {
+            rc = runs[i].rc;
+            *err = runs[i].err;
+        }
+    return rc;
+}
+
 int window_run(const struct config *cfg, const struct window_options *options, struct store *st,
                struct run_summary *summary, struct lk_error *err)
 {
-    struct run run = {.cfg = cfg, .options = options, .st = st, .summary = summary};
+    struct shared shared = {.next_project = 0, .stop = false};
+    size_t count = worker_count(cfg);
+    struct run *runs = calloc(count ? count : 1, sizeof *runs);
     char start[DATE_TEXT_SIZE];
-    int rc;
+    int rc = LK_ENOMEM;
 
     memset(summary, 0, sizeof *summary);
+    pthread_mutex_init(&shared.lock, NULL);
+    if (runs == NULL) {
+        lk_error_set(err, rc, "out of memory");
+        goto done;
+    }
     date_add_days(start, options->today, -(options->days - 1));
     store_set_settling(st, cfg->settling_time_s);
-    run.days[0] = (struct day){.run = &run, .st = st};
-    run.days[1] = (struct day){.run = &run, .st = options->spare};
-    rc = fetch_new(&run.fetch, cfg, st, err);
-    if (rc == 0 && options->on_progress)
-        fetch_set_progress(run.fetch, forward_progress, &run);
-    if (rc == 0)
-        rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
-                             cfg->project_count, &summary->run_id, err);
+    rc = store_run_begin(st, options->today, start, options->today, cfg->projects,
+                         cfg->project_count, &summary->run_id, err);
     if (rc != 0)
         goto done;
     log_set_run(summary->run_id);
@@ -616,16 +932,25 @@ int window_run(const struct config *cfg, const struct window_options *options, s
         log_info("dry run: %zu project(s), %s .. %s; nothing is written", cfg->project_count, start,
                  options->today);
     else
-        log_info("run %lld: %zu project(s), %s .. %s", summary->run_id, cfg->project_count, start,
-                 options->today);
-    start_committer(&run);
-    for (size_t p = 0; p < cfg->project_count && rc == 0; p++) {
-        run.project = cfg->projects[p];
-        rc = run_project(&run, start, err);
+        log_info("run %lld: %zu project(s), %s .. %s%s", summary->run_id, cfg->project_count,
+                 start, options->today, count > 1 ? " (projects side by side)" : "");
+    for (size_t i = 0; i < count; i++) {
+        runs[i] = (struct run){.cfg = cfg, .options = options, .shared = &shared, .start = start};
+        runs[i].summary.run_id = summary->run_id;
     }
-    rc = finish_run(&run, rc, err);
+    rc = archive_all(runs, count, st, err);
+    for (size_t i = 0; i < count; i++) {
+        add_summary(summary, &runs[i].summary);
+        if (runs[i].fetch) {
+            summary->requests += fetch_request_count(runs[i].fetch);
+            report_new_fields(st, summary->run_id, runs[i].fetch);
+        }
+    }
+    rc = finish_run(st, summary, rc, err);
 done:
-    committer_free(run.committer);
-    fetch_free(run.fetch);
+    for (size_t i = 0; runs && i < count; i++)
+        worker_dispose(&runs[i]);
+    free(runs);
+    pthread_mutex_destroy(&shared.lock);
     return rc;
 }

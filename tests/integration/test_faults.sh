@@ -40,7 +40,8 @@ case_recovers http500 -- --fault 500:times=2
 case_recovers http503_retry_after "request_timeout: 30" -- --fault 503:match=list,times=1,retry-after=1
 grep -q "retrying in 1\.[0-9] s" "$WORK/http503_retry_after.err" || fail "Retry-After: 1 not honoured"
 case_recovers http429 "max_concurrency: 8" -- --fault 429:match=details,rate=0.3,retry-after=0
-grep -q "concurrency lowered" "$WORK/http429.err" || fail "429 did not lower the concurrency"
+grep -q "rate limit answered 429; retrying" "$WORK/http429.err" || fail "429 not said once"
+[ "$(grep -c "answered 429" "$WORK/http429.err")" -le 2 ] || fail "every 429 logged"
 case_recovers reset_mid_body -- --fault reset:times=1
 case_recovers truncated_200 -- --fault truncate:times=2
 case_recovers invalid_json_200 -- --fault badjson:times=1

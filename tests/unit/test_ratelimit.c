@@ -23,6 +23,7 @@
 
 struct server {
     double rate, burst, tokens; /* token bucket */
+    unsigned int noise_percent, noise_state; /* that share of the requests get a 429 anyway */
     long window_ms, window_limit, window_used, window_start; /* fixed window, when window_ms */
     long long last_ms;
 };
@@ -39,6 +40,13 @@ struct outcome {
 
 static bool server_accepts(struct server *s, long long now, long *retry_after)
 {
+    if (s->noise_percent) {
+        s->noise_state = s->noise_state * 1103515245u + 12345u;
+        if ((s->noise_state >> 16) % 100 < s->noise_percent) {
+            *retry_after = 0;
+            return false;
+        }
+    }
     if (s->window_ms) {
         if (now - s->window_start >= s->window_ms) {
             s->window_start = now - (now - s->window_start) % s->window_ms;
@@ -214,6 +222,23 @@ static void ratelimit_slow_start_is_quick_without_a_limit(void **state)
     assert_false(rl.limited);
 }
 
+/* An overloaded API answering 3 requests in 10 with 429 (Retry-After: 0) at random, under no
+ * limit: the pace must not wear down to nothing (every 429 is a retry, but not a limit). */
+static void ratelimit_is_not_worn_down_by_random_429s(void **state)
+{
+    struct server s = {.rate = 1e6, .burst = 1e6, .tokens = 1e6, .noise_percent = 30};
+    struct ratelimit rl;
+    struct outcome o;
+
+    (void)state;
+    ratelimit_init(&rl, 0, false, 0, 0);
+    o = simulate(&s, &rl, 2000, 8, 40);
+    printf("30 %% random 429s, 2,000 requests: %.1f s, %lld 429s, ends at %.0f/min\n",
+           (double)o.wall_ms / 1000.0, o.throttled, ratelimit_rpm(&rl));
+    /* 200 a second at most, 70 % of them accepted: 14 s; anything near a collapse is minutes */
+    assert_true(o.wall_ms < 60000);
+}
+
 /* Headers give the limit: no 429 needed to learn it; remaining 0 holds until the reset. */
 static void ratelimit_follows_headers(void **state)
 {
@@ -261,6 +286,7 @@ int main(void)
         cmocka_unit_test(ratelimit_lives_with_a_fixed_window),
         cmocka_unit_test(ratelimit_keeps_under_the_ceiling),
         cmocka_unit_test(ratelimit_slow_start_is_quick_without_a_limit),
+        cmocka_unit_test(ratelimit_is_not_worn_down_by_random_429s),
         cmocka_unit_test(ratelimit_follows_headers),
         cmocka_unit_test(ratelimit_counts_a_burst_of_429s_once),
     };

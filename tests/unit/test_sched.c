@@ -110,74 +110,6 @@ static void sched_backoff_retry_after_zero_still_waits(void **state)
     }
 }
 
-static void sched_aimd_halves_on_throttle_down_to_one(void **state)
-{
-    struct sched_aimd a;
-
-    (void)state;
-    sched_aimd_init(&a, 8);
-    assert_int_equal(a.parallel, 8);
-    assert_true(sched_aimd_throttle(&a));
-    assert_int_equal(a.parallel, 4);
-    assert_true(sched_aimd_throttle(&a));
-    assert_true(sched_aimd_throttle(&a));
-    assert_int_equal(a.parallel, 1);
-    assert_false(sched_aimd_throttle(&a));
-    assert_int_equal(a.parallel, 1);
-    sched_aimd_init(&a, 5);
-    assert_true(sched_aimd_throttle(&a));
-    assert_int_equal(a.parallel, 2);
-}
-
-static void sched_aimd_regrows_by_one_per_window_of_successes(void **state)
-{
-    struct sched_aimd a;
-
-    (void)state;
-    sched_aimd_init(&a, 4);
-    sched_aimd_throttle(&a);
-    sched_aimd_throttle(&a);
-    assert_int_equal(a.parallel, 1);
-    sched_aimd_success(&a); /* one success at 1 in parallel */
-    assert_int_equal(a.parallel, 2);
-    sched_aimd_success(&a);
-    assert_int_equal(a.parallel, 2);
-    sched_aimd_success(&a); /* two at 2 */
-    assert_int_equal(a.parallel, 3);
-    for (int i = 0; i < 3; i++)
-        sched_aimd_success(&a);
-    assert_int_equal(a.parallel, 4);
-    for (int i = 0; i < 100; i++)
-        sched_aimd_success(&a);
-    assert_int_equal(a.parallel, 4); /* never above max */
-}
-
-static void sched_aimd_throttle_restarts_the_success_window(void **state)
-{
-    struct sched_aimd a;
-
-    (void)state;
-    sched_aimd_init(&a, 4);
-    for (int i = 0; i < 3; i++)
-        sched_aimd_success(&a);
-    sched_aimd_throttle(&a);
-    assert_int_equal(a.parallel, 2);
-    sched_aimd_success(&a);
-    assert_int_equal(a.parallel, 2);
-    sched_aimd_success(&a);
-    assert_int_equal(a.parallel, 3);
-}
-
-static void sched_rate_cap_spaces_the_starts(void **state)
-{
-    (void)state;
-    assert_int_equal(sched_rate_next_start(1000, 0), 1000); /* no cap */
-    assert_int_equal(sched_rate_next_start(1000, 1), 2000);
-    assert_int_equal(sched_rate_next_start(1000, 4), 1250);
-    assert_int_equal(sched_rate_next_start(1000, 3), 1333);
-    assert_int_equal(sched_rate_next_start(5, 1000), 6);
-}
-
 /* ---- the batch loop against a fake owner ---- */
 
 #define FAKE_JOBS 6
@@ -187,6 +119,7 @@ struct fake {
     struct sched *s;
     int script[FAKE_JOBS][FAKE_ATTEMPTS]; /* rc of each attempt, by job */
     bool stops[FAKE_JOBS];                /* the job's failure stops the run */
+    int throttled[FAKE_JOBS];             /* the first N answers of the job are 429s */
     bool running[FAKE_JOBS];
     int attempts[FAKE_JOBS];
     int in_flight, max_in_flight;
@@ -220,16 +153,28 @@ static void fake_wait(void *ctx, int timeout_ms)
 
         if (!f->running[i])
             continue;
+        bool throttled = f->throttled[i] > 0;
+
         f->running[i] = false;
         f->in_flight--;
-        rc = f->script[i][f->attempts[i] - 1];
         lk_error_init(&err);
+        if (throttled) {
+            f->throttled[i]--;
+            f->attempts[i]--; /* a 429 is not an attempt of the script */
+            rc = LK_ERETRY;
+        } else {
+            rc = f->script[i][f->attempts[i] - 1];
+        }
         if (rc != 0)
             lk_error_set(&err, rc, "job %zu attempt %d failed", i, f->attempts[i]);
-        sched_finished(
-            f->s, i,
-            &(struct sched_outcome){
-                .rc = rc, .err = &err, .retry_after_s = -1, .stops_run = rc != 0 && f->stops[i]});
+        sched_finished(f->s, i,
+                       &(struct sched_outcome){.rc = rc,
+                                               .err = &err,
+                                               .throttled = throttled,
+                                               .retry_after_s = throttled ? 1 : -1,
+                                               .answer = {throttled ? 429 : 200, throttled ? 1 : -1,
+                                                          -1, -1, -1, -1, 0},
+                                               .stops_run = rc != 0 && f->stops[i]});
     }
 }
 
@@ -262,7 +207,7 @@ static const struct sched_ops fake_ops = {fake_start, fake_wait, fake_cancel_all
 
 static struct sched *new_sched(int max_concurrency)
 {
-    struct sched_policy policy = {3, 2, max_concurrency, 0, 60000};
+    struct sched_policy policy = {3, 2, max_concurrency, 60000};
     struct sched *s = NULL;
     struct lk_error err;
 
@@ -347,6 +292,36 @@ static void sched_run_stops_the_batch_on_a_run_stopping_failure(void **state)
     sched_free(f.s);
 }
 
+/* 429s are asked again once the pace's hold (the Retry-After) is over, and use up no
+ * attempt: a job answered 429 more often than max_attempts still succeeds. */
+static void sched_run_asks_again_after_429_without_using_an_attempt(void **state)
+{
+    struct fake f = {0};
+    struct sched_job jobs[FAKE_JOBS];
+    struct ratelimit pace;
+    struct lk_error err;
+    long long started;
+
+    (void)state;
+    f.s = new_sched(2);
+    ratelimit_init(&pace, 6000, true, 0, sched_now_ms()); /* 100 a second: 10 ms apart */
+    sched_set_pace(f.s, &pace);
+    f.throttled[2] = 4; /* max_attempts is 3 */
+    lk_error_init(&err);
+    started = sched_now_ms();
+    assert_int_equal(sched_run(f.s, jobs, FAKE_JOBS, &fake_ops, &f, &err), 0);
+    for (int i = 0; i < FAKE_JOBS; i++)
+        assert_int_equal(jobs[i].state, SCHED_DONE);
+    assert_int_equal(jobs[2].throttled, 4);
+    assert_int_equal(pace.throttled, 4);
+    assert_int_equal(pace.requests, FAKE_JOBS + 4);
+    /* every 429 held the domain for its Retry-After of 1 s: four holds (the first 429 also
+     * halves the rate, and later ones keep it) */
+    assert_true(sched_now_ms() - started >= 4000);
+    assert_true(pace.wait_ms > 0);
+    sched_free(f.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,13 +331,10 @@ int main(void)
         cmocka_unit_test(sched_backoff_retry_after_is_a_floor),
         cmocka_unit_test(sched_backoff_retry_after_capped_at_60_seconds),
         cmocka_unit_test(sched_backoff_retry_after_zero_still_waits),
-        cmocka_unit_test(sched_aimd_halves_on_throttle_down_to_one),
-        cmocka_unit_test(sched_aimd_regrows_by_one_per_window_of_successes),
-        cmocka_unit_test(sched_aimd_throttle_restarts_the_success_window),
-        cmocka_unit_test(sched_rate_cap_spaces_the_starts),
         cmocka_unit_test(sched_run_retries_transient_failures),
         cmocka_unit_test(sched_run_reports_each_failed_job_with_its_own_error),
         cmocka_unit_test(sched_run_stops_the_batch_on_a_run_stopping_failure),
+        cmocka_unit_test(sched_run_asks_again_after_429_without_using_an_attempt),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
