@@ -82,11 +82,11 @@ struct request {
     bool hang;
     enum cut cut;
     /* what decide found when the request arrived; answer acts on it */
-    struct timespec arrived;      /* CLOCK_MONOTONIC, taken in on_uri */
-    bool not_get;                 /* a method other than GET under /api/: 404 */
-    const char *unauthorized;     /* the token check's reason (static text): 401 */
-    struct rate_verdict rate;     /* throttled: 429 */
-    bool rate_headers;            /* --rate-limit-headers and the project has a limit */
+    struct timespec arrived;       /* CLOCK_MONOTONIC, taken in on_uri */
+    bool not_get;                  /* a method other than GET under /api/: 404 */
+    const char *unauthorized;      /* the token check's reason (static text): 401 */
+    struct rate_verdict rate;      /* throttled: 429 */
+    bool rate_headers;             /* --rate-limit-headers and the project has a limit */
     const struct sim_fault *fault; /* a status or badjson fault answers instead */
     enum api_kind kind;
     uint64_t url_hash, url_count; /* badjson draws its form from them */
@@ -553,17 +553,17 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
     const struct project_counters *pc;
     size_t len, p;
 
-    len = (size_t)snprintf(
-        json, sizeof json,
-        "{\"requests\":%llu,\"list\":%llu,\"details\":%llu,\"unauthorized\":%llu,"
-        "\"errors\":%llu,\"faults\":%llu,\"throttled\":%llu,\"projects\":{",
-        (unsigned long long)atomic_load(&srv->requests),
-        (unsigned long long)atomic_load(&srv->lists),
-        (unsigned long long)atomic_load(&srv->details),
-        (unsigned long long)atomic_load(&srv->unauthorized),
-        (unsigned long long)atomic_load(&srv->errors),
-        (unsigned long long)atomic_load(&srv->faults),
-        (unsigned long long)atomic_load(&srv->throttled));
+    len =
+        (size_t)snprintf(json, sizeof json,
+                         "{\"requests\":%llu,\"list\":%llu,\"details\":%llu,\"unauthorized\":%llu,"
+                         "\"errors\":%llu,\"faults\":%llu,\"throttled\":%llu,\"projects\":{",
+                         (unsigned long long)atomic_load(&srv->requests),
+                         (unsigned long long)atomic_load(&srv->lists),
+                         (unsigned long long)atomic_load(&srv->details),
+                         (unsigned long long)atomic_load(&srv->unauthorized),
+                         (unsigned long long)atomic_load(&srv->errors),
+                         (unsigned long long)atomic_load(&srv->faults),
+                         (unsigned long long)atomic_load(&srv->throttled));
     for (p = 0; p < srv->ds->n_projects && len < sizeof json; p++) {
         pc = &srv->projects[p];
         len += (size_t)snprintf(json + len, sizeof json - len,
@@ -1048,8 +1048,7 @@ static enum MHD_Result send_badjson(struct sim_server *srv, struct MHD_Connectio
 /* The --fault and --slow-above-limit decision on an authenticated /api/ request that got past
  * the rate limit: a status or badjson fault goes to rq->fault, reset/truncate to rq->cut, hang
  * to rq->hang. Returns the delay (ms) that slow, hang and --slow-above-limit add. */
-static uint64_t pick_faults(struct sim_server *srv, struct MHD_Connection *conn,
-                            struct request *rq)
+static uint64_t pick_faults(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq)
 {
     const struct sim_fault *f = NULL;
     uint64_t delay = 0, limit;
@@ -1105,8 +1104,8 @@ static uint64_t pick_faults(struct sim_server *srv, struct MHD_Connection *conn,
 
 /* Parks the connection until ms after the request arrived: no MHD thread waits; the timer
  * resumes it and MHD calls the handler again, which answers from the decision (answer). */
-static enum MHD_Result park(struct sim_server *srv, struct MHD_Connection *conn,
-                            struct request *rq, uint64_t ms)
+static enum MHD_Result park(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq,
+                            uint64_t ms)
 {
     rq->deadline.tv_sec = rq->arrived.tv_sec + (time_t)(ms / 1000);
     rq->deadline.tv_nsec = rq->arrived.tv_nsec + (long)(ms % 1000) * 1000000L;
@@ -1295,13 +1294,12 @@ static uint64_t decide(struct sim_server *srv, struct MHD_Connection *conn, stru
 
 /* Answers an /api/ request from what decide found: at once, or when the timer resumed it. */
 static enum MHD_Result answer(struct sim_server *srv, struct MHD_Connection *conn,
-                             const struct request *rq)
+                              const struct request *rq)
 {
     if (rq->not_get)
         return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "not found", NULL);
     if (rq->unauthorized != NULL)
-        return send_error(srv, conn, rq, MHD_HTTP_UNAUTHORIZED, "invalid token",
-                          rq->unauthorized);
+        return send_error(srv, conn, rq, MHD_HTTP_UNAUTHORIZED, "invalid token", rq->unauthorized);
     if (rq->rate.throttled)
         return send_throttled(srv, conn, rq);
     if (rq->hang)
