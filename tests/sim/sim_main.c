@@ -8,6 +8,8 @@
  * --fault rules are parsed here (sim_fault_parse) into the server options.
  * --project-sessions and --day-sessions are kept as given and applied to the dataset's
  * per-(project, day) counts once the projects and days are known (apply_counts).
+ * --rate-limit and --project-rate-limit likewise become one limit per project once the
+ * projects are known (apply_rate_limits), --project-rate-limit winning for its project.
  * Exit status: 0 ok, 1 runtime failure, 2 usage error.
  */
 #include <errno.h>
@@ -26,6 +28,7 @@
 
 #define EXIT_USAGE 2
 #define MAX_COUNTS 128
+#define MAX_PROJECT_RATES 64
 
 /* One --project-sessions ID:N or --day-sessions [ID:]DAY:N, as given (texts borrowed from
  * argv); DAY is an offset (0 = today) or a date. */
@@ -36,12 +39,19 @@ struct count_option {
     uint64_t sessions;
 };
 
+/* One --project-rate-limit ID:PER_MIN[:BURST], the project as given (borrowed from argv). */
+struct project_rate_option {
+    const char *text; /* the whole value, for messages */
+    size_t project_len;
+    struct sim_rate_limit limit;
+};
+
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
-    uint64_t empty_sessions, overnight, revision;
+    uint64_t empty_sessions, overnight, revision, latency_ms;
     bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages,
-        hostile;
+        hostile, rate_limit_headers;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
     struct sim_fault faults[SIM_MAX_FAULTS];
@@ -50,6 +60,10 @@ struct options {
     uint64_t slow_above_limit, slow_above_ms;
     struct count_option counts[MAX_COUNTS];
     size_t n_counts;
+    struct sim_rate_limit rate_limit; /* --rate-limit; per_min 0: none */
+    struct project_rate_option project_rates[MAX_PROJECT_RATES];
+    size_t n_project_rates;
+    struct sim_rate_limit rate_limits[SIM_MAX_PROJECTS]; /* per project, apply_rate_limits */
 };
 
 static void usage(FILE *fp)
@@ -62,11 +76,19 @@ static void usage(FILE *fp)
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
           "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
-          "         [--revision N] [--hostile]\n"
+          "         [--revision N] [--hostile] [--rate-limit PER_MIN[:BURST]]\n"
+          "         [--project-rate-limit ID:PER_MIN[:BURST]]... [--rate-limit-headers]\n"
+          "         [--latency-ms N]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
-          "        keys: match=SUBSTR|list|details times=N permanent rate=P retry-after=S ms=N\n",
+          "        keys: match=SUBSTR|list|details times=N permanent rate=P retry-after=S ms=N\n"
+          "rate limit: a token bucket per project of BURST tokens (default PER_MIN/30, at\n"
+          "        least 1), refilled at PER_MIN/60 a second, full at start; every authenticated\n"
+          "        /api/ request takes one; without one: 429 + Retry-After. PER_MIN 1..6000000,\n"
+          "        BURST 1..1000000. --project-rate-limit overrides --rate-limit for ID.\n"
+          "        --rate-limit-headers: X-RateLimit-Limit/-Remaining/-Reset on limited answers\n"
+          "latency: --latency-ms N (0..60000): every /api/ answer N ms after the request came\n",
           fp);
 }
 
@@ -119,6 +141,49 @@ static int parse_slow_above(struct options *o, const char *text)
     return 0;
 }
 
+/* "PER_MIN[:BURST]" of --rate-limit into *out; BURST defaults to two seconds' worth
+ * (PER_MIN / 30), at least 1. 0 or -1. */
+static int parse_rate_limit(struct sim_rate_limit *out, const char *text)
+{
+    const char *colon = strchr(text, ':');
+    char per_min[24];
+    size_t len = colon != NULL ? (size_t)(colon - text) : strlen(text);
+    int rc = -1;
+
+    if (len == 0 || len >= sizeof per_min)
+        goto done;
+    memcpy(per_min, text, len);
+    per_min[len] = '\0';
+    if (parse_u64(&out->per_min, per_min, 1, SIM_RATE_MAX_PER_MIN) != 0)
+        goto done;
+    out->burst = out->per_min / 30 > 0 ? out->per_min / 30 : 1;
+    if (colon != NULL && parse_u64(&out->burst, colon + 1, 1, SIM_RATE_MAX_BURST) != 0)
+        goto done;
+    rc = 0;
+done:
+    return rc;
+}
+
+/* "ID:PER_MIN[:BURST]" of --project-rate-limit into the next option; the project is checked
+ * by apply_rate_limits. 0 or -1. */
+static int parse_project_rate(struct options *o, const char *text)
+{
+    const char *colon = strchr(text, ':');
+    struct project_rate_option *r;
+    int rc = -1;
+
+    if (o->n_project_rates < MAX_PROJECT_RATES && colon != NULL && colon != text) {
+        r = &o->project_rates[o->n_project_rates];
+        r->text = text;
+        r->project_len = (size_t)(colon - text);
+        if (parse_rate_limit(&r->limit, colon + 1) == 0) {
+            o->n_project_rates++;
+            rc = 0;
+        }
+    }
+    return rc;
+}
+
 /* "ID:N" (--project-sessions) or "[ID:]DAY:N" (--day-sessions) into the next count option.
  * Checks the form and N only; the project and the day are checked by apply_counts. 0 or -1. */
 static int parse_count_option(struct options *o, const char *text, bool by_day)
@@ -167,6 +232,7 @@ static int parse_args(struct options *o, int argc, char **argv)
         {"--empty-sessions", 0, UINT32_MAX, offsetof(struct options, empty_sessions)},
         {"--overnight", 0, UINT32_MAX, offsetof(struct options, overnight)},
         {"--revision", 0, UINT32_MAX, offsetof(struct options, revision)},
+        {"--latency-ms", 0, SIM_LATENCY_MAX_MS, offsetof(struct options, latency_ms)},
     };
     static const struct {
         const char *name;
@@ -209,6 +275,10 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (strcmp(arg, "--hostile") == 0) {
             o->hostile = true;
+            continue;
+        }
+        if (strcmp(arg, "--rate-limit-headers") == 0) {
+            o->rate_limit_headers = true;
             continue;
         }
         if (strcmp(arg, "--exact-counts") == 0) {
@@ -270,6 +340,24 @@ static int parse_args(struct options *o, int argc, char **argv)
                         "got '%s'\n",
                         name, by_day ? "[ID:]DAY:N, DAY an offset or YYYY-MM-DD" : "ID:N",
                         SIM_MAX_SESSIONS_PER_DAY, MAX_COUNTS, value);
+                return -1;
+            }
+            done = true;
+        } else if (strcmp(name, "--rate-limit") == 0) {
+            if (parse_rate_limit(&o->rate_limit, value) != 0) {
+                fprintf(stderr,
+                        "lkarchive-sim: --rate-limit wants PER_MIN[:BURST] (PER_MIN 1..%u, "
+                        "BURST 1..%u), got '%s'\n",
+                        SIM_RATE_MAX_PER_MIN, SIM_RATE_MAX_BURST, value);
+                return -1;
+            }
+            done = true;
+        } else if (strcmp(name, "--project-rate-limit") == 0) {
+            if (parse_project_rate(o, value) != 0) {
+                fprintf(stderr,
+                        "lkarchive-sim: --project-rate-limit wants ID:PER_MIN[:BURST] "
+                        "(PER_MIN 1..%u, BURST 1..%u, at most %d), got '%s'\n",
+                        SIM_RATE_MAX_PER_MIN, SIM_RATE_MAX_BURST, MAX_PROJECT_RATES, value);
                 return -1;
             }
             done = true;
@@ -383,6 +471,35 @@ static int apply_counts(struct sim_dataset *ds, const struct options *o)
     return 0;
 }
 
+/* --rate-limit for every project, then each --project-rate-limit for its own (the later of
+ * two for one project wins) into o->rate_limits. 0, or -1 after printing the problem. */
+static int apply_rate_limits(struct options *o)
+{
+    const struct project_rate_option *r;
+    size_t i, p;
+    int rc = 0;
+
+    for (p = 0; p < o->n_projects; p++)
+        o->rate_limits[p] = o->rate_limit;
+    for (i = 0; i < o->n_project_rates && rc == 0; i++) {
+        r = &o->project_rates[i];
+        for (p = 0; p < o->n_projects; p++)
+            if (strlen(o->projects[p]) == r->project_len &&
+                memcmp(o->projects[p], r->text, r->project_len) == 0)
+                break;
+        if (p < o->n_projects) {
+            o->rate_limits[p] = r->limit;
+        } else {
+            fprintf(stderr,
+                    "lkarchive-sim: --project-rate-limit '%s': project '%.*s' is not one of the "
+                    "--project ids\n",
+                    r->text, (int)r->project_len, r->text);
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
 static int write_port_file(const char *path, unsigned port)
 {
     char tmp[4096];
@@ -466,6 +583,8 @@ int main(int argc, char **argv)
     }
     if (o.n_projects == 0)
         o.projects[o.n_projects++] = "p_sim";
+    if (apply_rate_limits(&o) != 0)
+        goto done;
     status = EXIT_FAILURE;
     ds.seed = o.seed;
     for (i = 0; i < o.n_projects; i++)
@@ -528,6 +647,9 @@ int main(int argc, char **argv)
     sopt.slow_above_ms = o.slow_above_ms;
     sopt.ignore_page = o.ignore_page;
     sopt.shifting_pages = o.shifting_pages;
+    memcpy(sopt.rate_limits, o.rate_limits, sizeof sopt.rate_limits);
+    sopt.rate_limit_headers = o.rate_limit_headers;
+    sopt.latency_ms = o.latency_ms;
     if (sim_server_start(&srv, &ds, &auth, &sopt, err, sizeof err) != 0) {
         fprintf(stderr, "lkarchive-sim: %s\n", err);
         goto done;

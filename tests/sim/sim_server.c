@@ -15,7 +15,13 @@
  * resumes it at the deadline: MHD then calls the handler again, which answers (slow) or
  * returns MHD_NO so MHD closes the connection without a byte sent (hang). A suspended
  * connection holds no MHD thread.
- * Shared between threads: counters (C11 atomics), the URL map and the timer (one mutex each).
+ * Every /api/ request is decided when it arrives (decide: token, rate limit, faults) and
+ * answered then or, with --latency-ms or a delaying fault, from the same decision when the
+ * timer resumes it (answer). The rate limit is a token bucket per project (struct bucket,
+ * integer units so that Retry-After and X-RateLimit-* are exact): a request without a token
+ * gets 429 and never reaches the fault rules.
+ * Shared between threads: counters (C11 atomics), the URL map, the timer and each project's
+ * bucket (one mutex each).
  */
 #include "sim_server.h"
 
@@ -47,11 +53,25 @@
 #define COUNTS_MAX (1u << 20)
 #define TWO_POW_53 9007199254740992.0
 
+/* A token is UNITS_PER_TOKEN units, so a bucket refilled at per_min tokens a minute gains
+ * exactly per_min units a nanosecond: no fractions, no drift. */
+#define UNITS_PER_TOKEN 60000000000ull
+#define NS_PER_SEC 1000000000ull
+
 /* What --fault does to the real answer once it is built. */
 enum cut { CUT_NONE = 0, CUT_RESET, CUT_TRUNCATE };
 
 /* Which endpoint a path is (match=list / match=details, --slow-above-limit). */
 enum api_kind { API_OTHER, API_LIST, API_DETAILS };
+
+/* The rate limit's verdict on one request, taken when it arrived. */
+struct rate_verdict {
+    bool limited;       /* the project has a limit: the fields below mean something */
+    bool throttled;     /* no token: 429 */
+    uint64_t per_min;   /* X-RateLimit-Limit */
+    uint64_t remaining; /* whole tokens left after this request */
+    uint64_t reset_s;   /* whole seconds (rounded up) until the next token; 0: one is there */
+};
 
 /* One HTTP request: made by on_uri, freed by on_completed. Touched by one MHD thread at a
  * time; the timer thread only links it while the connection is suspended. */
@@ -61,6 +81,15 @@ struct request {
     bool delayed;    /* suspended once: after the resume, answer (or close: hang) */
     bool hang;
     enum cut cut;
+    /* what decide found when the request arrived; answer acts on it */
+    struct timespec arrived;       /* CLOCK_MONOTONIC, taken in on_uri */
+    bool not_get;                  /* a method other than GET under /api/: 404 */
+    const char *unauthorized;      /* the token check's reason (static text): 401 */
+    struct rate_verdict rate;      /* throttled: 429 */
+    bool rate_headers;             /* --rate-limit-headers and the project has a limit */
+    const struct sim_fault *fault; /* a status or badjson fault answers instead */
+    enum api_kind kind;
+    uint64_t url_hash, url_count; /* badjson draws its form from them */
     struct MHD_Connection *conn;
     struct timespec deadline; /* CLOCK_MONOTONIC */
     struct request *next;     /* the timer's list */
@@ -85,16 +114,33 @@ struct timer {
     struct request *pending; /* unsorted: at most the connection limit */
 };
 
+/* One project's token bucket (--rate-limit, --project-rate-limit). */
+struct bucket {
+    pthread_mutex_t lock;
+    uint64_t per_min;  /* 0: no limit (no lock either) */
+    uint64_t capacity; /* burst * UNITS_PER_TOKEN */
+    uint64_t units;    /* what is in it */
+    int64_t last_ns;   /* CLOCK_MONOTONIC of the last refill */
+};
+
+/* The /api/ requests of one project, for /_sim/stats. */
+struct project_counters {
+    atomic_ullong requests, lists, details, throttled;
+};
+
 struct sim_server {
     struct MHD_Daemon *daemon;
     const struct sim_dataset *ds;
     const struct sim_auth *auth;
     struct sim_server_options opt;
     uint16_t port;
-    atomic_ullong requests, lists, details, unauthorized, errors, faults;
+    atomic_ullong requests, lists, details, unauthorized, errors, faults, throttled;
     bool sync_ready, timer_ready;
+    size_t buckets_ready; /* how many buckets have a mutex to destroy */
     struct url_counts counts;
     struct timer timer;
+    struct bucket buckets[SIM_MAX_PROJECTS];
+    struct project_counters projects[SIM_MAX_PROJECTS];
 };
 
 enum body_state { BODY_DONE = 0, BODY_HEAD, BODY_SESSIONS, BODY_TAIL };
@@ -284,6 +330,19 @@ static void truncate_body(struct body *b)
     sim_out_dispose(&z);
 }
 
+/* --rate-limit-headers: the budget as the request found it (GitHub's and many APIs' names). */
+static void add_rate_headers(struct MHD_Response *resp, const struct rate_verdict *v)
+{
+    char text[24];
+
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v->per_min);
+    MHD_add_response_header(resp, "X-RateLimit-Limit", text);
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v->remaining);
+    MHD_add_response_header(resp, "X-RateLimit-Remaining", text);
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v->reset_s);
+    MHD_add_response_header(resp, "X-RateLimit-Reset", text);
+}
+
 /* Queues b (finished, or a list page to stream) with status; takes ownership of b.
  * A reset or truncate fault of the request is applied here, to the real answer. */
 static enum MHD_Result respond(const struct request *rq, struct MHD_Connection *conn,
@@ -333,6 +392,8 @@ static enum MHD_Result respond(const struct request *rq, struct MHD_Connection *
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     if (retry_after[0] != '\0')
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    if (rq->rate_headers)
+        add_rate_headers(resp, &rq->rate);
     ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -481,20 +542,41 @@ static enum MHD_Result handle_details(struct sim_server *srv, struct MHD_Connect
     return respond(rq, conn, MHD_HTTP_OK, b);
 }
 
+/* The counters as one compact line. The per-project members have names of their own
+ * ("api_requests", not "requests"): scripts read a counter with a greedy sed, whose
+ * `.*"requests":` would otherwise find the last project's. */
 static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connection *conn,
                                     const struct request *rq)
 {
-    char json[320];
+    /* 16 projects of up to 100-byte ids with four 20-digit counters each fit */
+    char json[8192];
+    const struct project_counters *pc;
+    size_t len, p;
 
-    snprintf(json, sizeof json,
-             "{\"requests\":%llu,\"list\":%llu,\"details\":%llu,\"unauthorized\":%llu,"
-             "\"errors\":%llu,\"faults\":%llu}",
-             (unsigned long long)atomic_load(&srv->requests),
-             (unsigned long long)atomic_load(&srv->lists),
-             (unsigned long long)atomic_load(&srv->details),
-             (unsigned long long)atomic_load(&srv->unauthorized),
-             (unsigned long long)atomic_load(&srv->errors),
-             (unsigned long long)atomic_load(&srv->faults));
+    len =
+        (size_t)snprintf(json, sizeof json,
+                         "{\"requests\":%llu,\"list\":%llu,\"details\":%llu,\"unauthorized\":%llu,"
+                         "\"errors\":%llu,\"faults\":%llu,\"throttled\":%llu,\"projects\":{",
+                         (unsigned long long)atomic_load(&srv->requests),
+                         (unsigned long long)atomic_load(&srv->lists),
+                         (unsigned long long)atomic_load(&srv->details),
+                         (unsigned long long)atomic_load(&srv->unauthorized),
+                         (unsigned long long)atomic_load(&srv->errors),
+                         (unsigned long long)atomic_load(&srv->faults),
+                         (unsigned long long)atomic_load(&srv->throttled));
+    for (p = 0; p < srv->ds->n_projects && len < sizeof json; p++) {
+        pc = &srv->projects[p];
+        len += (size_t)snprintf(json + len, sizeof json - len,
+                                "%s\"%s\":{\"api_requests\":%llu,\"list_requests\":%llu,"
+                                "\"details_requests\":%llu,\"throttled_requests\":%llu}",
+                                p > 0 ? "," : "", srv->ds->projects[p],
+                                (unsigned long long)atomic_load(&pc->requests),
+                                (unsigned long long)atomic_load(&pc->lists),
+                                (unsigned long long)atomic_load(&pc->details),
+                                (unsigned long long)atomic_load(&pc->throttled));
+    }
+    if (len < sizeof json)
+        snprintf(json + len, sizeof json - len, "}}");
     /* compact and unquirked whatever --quirks says: scripts read it with sed */
     return send_text(srv, conn, rq, MHD_HTTP_OK, json, true);
 }
@@ -963,27 +1045,22 @@ static enum MHD_Result send_badjson(struct sim_server *srv, struct MHD_Connectio
     return respond(rq, conn, MHD_HTTP_OK, b);
 }
 
-/* Applies --fault and --slow-above-limit to an authenticated /api/ request. True when the
- * request is answered or suspended (*ret is the handler's result); false: answer it normally
- * (a reset or truncate fault is then left in rq->cut). */
-static bool inject(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq,
-                   enum MHD_Result *ret)
+/* The --fault and --slow-above-limit decision on an authenticated /api/ request that got past
+ * the rate limit: a status or badjson fault goes to rq->fault, reset/truncate to rq->cut, hang
+ * to rq->hang. Returns the delay (ms) that slow, hang and --slow-above-limit add. */
+static uint64_t pick_faults(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq)
 {
     const struct sim_fault *f = NULL;
-    enum api_kind kind = classify(rq->url);
-    uint64_t h = 0, n = 0, delay = 0, limit;
-    bool counted = false;
+    uint64_t delay = 0, limit;
     char why[96];
-    struct timespec now;
 
     if (srv->opt.n_faults > 0) {
-        h = text_hash(rq->uri);
-        n = counts_bump(&srv->counts, h);
-        f = pick_fault(srv, rq, kind, h, n, why, sizeof why);
+        rq->url_hash = text_hash(rq->uri);
+        rq->url_count = counts_bump(&srv->counts, rq->url_hash);
+        f = pick_fault(srv, rq, rq->kind, rq->url_hash, rq->url_count, why, sizeof why);
     }
     if (f != NULL) {
         atomic_fetch_add(&srv->faults, 1);
-        counted = true;
         if (!srv->opt.quiet)
             fprintf(stderr, "lkarchive-sim: fault %s on %s (%s)\n", sim_fault_name(f->kind),
                     rq->uri, why);
@@ -991,11 +1068,9 @@ static bool inject(struct sim_server *srv, struct MHD_Connection *conn, struct r
         case SIM_FAULT_500:
         case SIM_FAULT_503:
         case SIM_FAULT_429:
-            *ret = send_fault_status(srv, conn, rq, f);
-            return true;
         case SIM_FAULT_BADJSON:
-            *ret = send_badjson(srv, conn, rq, kind, h, n);
-            return true;
+            rq->fault = f; /* answered instead of the real answer (answer) */
+            break;
         case SIM_FAULT_RESET:
             rq->cut = CUT_RESET;
             break;
@@ -1011,12 +1086,12 @@ static bool inject(struct sim_server *srv, struct MHD_Connection *conn, struct r
             break;
         }
     }
-    if (srv->opt.slow_above && kind == API_LIST && !rq->hang &&
+    if (srv->opt.slow_above && rq->kind == API_LIST && rq->fault == NULL && !rq->hang &&
         parse_count(&limit, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit"),
                     LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT) == 0 &&
         limit > srv->opt.slow_above_limit) {
         /* an API that times out on large pages */
-        if (!counted)
+        if (f == NULL)
             atomic_fetch_add(&srv->faults, 1);
         if (!srv->opt.quiet)
             fprintf(stderr, "lkarchive-sim: fault slow-above-limit on %s (limit %llu > %llu)\n",
@@ -1024,12 +1099,16 @@ static bool inject(struct sim_server *srv, struct MHD_Connection *conn, struct r
                     (unsigned long long)srv->opt.slow_above_limit);
         delay += srv->opt.slow_above_ms;
     }
-    if (delay == 0 && !rq->hang)
-        return false;
-    /* park the connection: no MHD thread waits; the timer resumes it, the handler runs again */
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    rq->deadline.tv_sec = now.tv_sec + (time_t)(delay / 1000);
-    rq->deadline.tv_nsec = now.tv_nsec + (long)(delay % 1000) * 1000000L;
+    return delay;
+}
+
+/* Parks the connection until ms after the request arrived: no MHD thread waits; the timer
+ * resumes it and MHD calls the handler again, which answers from the decision (answer). */
+static enum MHD_Result park(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq,
+                            uint64_t ms)
+{
+    rq->deadline.tv_sec = rq->arrived.tv_sec + (time_t)(ms / 1000);
+    rq->deadline.tv_nsec = rq->arrived.tv_nsec + (long)(ms % 1000) * 1000000L;
     if (rq->deadline.tv_nsec >= 1000000000L) {
         rq->deadline.tv_sec++;
         rq->deadline.tv_nsec -= 1000000000L;
@@ -1038,8 +1117,93 @@ static bool inject(struct sim_server *srv, struct MHD_Connection *conn, struct r
     rq->conn = conn;
     MHD_suspend_connection(conn);
     timer_add(&srv->timer, rq);
-    *ret = MHD_YES;
-    return true;
+    return MHD_YES;
+}
+
+/* ---- rate limit: a token bucket per project --------------------------------------------- */
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * (int64_t)NS_PER_SEC + (int64_t)now.tv_nsec;
+}
+
+/* Refills b up to now_ns, takes a token if there is one, and says what is left. */
+static void bucket_take(struct bucket *b, int64_t now_ns, struct rate_verdict *out)
+{
+    uint64_t room, elapsed, wait_ns;
+
+    pthread_mutex_lock(&b->lock);
+    if (now_ns > b->last_ns) {
+        /* per_min units a nanosecond; once the time that fills it is past, it is full (the
+         * product below stays under the room left, so it cannot overflow) */
+        elapsed = (uint64_t)(now_ns - b->last_ns);
+        room = b->capacity - b->units;
+        if (elapsed >= (room + b->per_min - 1) / b->per_min)
+            b->units = b->capacity;
+        else
+            b->units += elapsed * b->per_min;
+        b->last_ns = now_ns;
+    }
+    out->limited = true;
+    out->per_min = b->per_min;
+    out->throttled = b->units < UNITS_PER_TOKEN;
+    if (!out->throttled)
+        b->units -= UNITS_PER_TOKEN;
+    out->remaining = b->units / UNITS_PER_TOKEN;
+    out->reset_s = 0;
+    if (b->units < UNITS_PER_TOKEN) {
+        wait_ns = (UNITS_PER_TOKEN - b->units + b->per_min - 1) / b->per_min;
+        out->reset_s = (wait_ns + NS_PER_SEC - 1) / NS_PER_SEC;
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+/* Counts an authenticated request of project p and takes its token (if p has a limit).
+ * True: no token, the request gets 429 (rq->rate says when to come back). */
+static bool throttle(struct sim_server *srv, struct request *rq, size_t p)
+{
+    struct project_counters *pc = &srv->projects[p];
+    struct bucket *b = &srv->buckets[p];
+
+    atomic_fetch_add(&pc->requests, 1);
+    if (b->per_min > 0) {
+        bucket_take(b, monotonic_ns(), &rq->rate);
+        rq->rate_headers = srv->opt.rate_limit_headers;
+    }
+    if (rq->rate.throttled) {
+        atomic_fetch_add(&pc->throttled, 1);
+        atomic_fetch_add(&srv->throttled, 1);
+        if (!srv->opt.quiet)
+            fprintf(stderr,
+                    "lkarchive-sim: 429 GET %s: rate limit of %s (%llu a minute), retry after "
+                    "%llu s\n",
+                    rq->url, srv->ds->projects[p], (unsigned long long)b->per_min,
+                    (unsigned long long)rq->rate.reset_s);
+    } else if (rq->kind == API_LIST) {
+        atomic_fetch_add(&pc->lists, 1);
+    } else if (rq->kind == API_DETAILS) {
+        atomic_fetch_add(&pc->details, 1);
+    }
+    return rq->rate.throttled;
+}
+
+/* The rate limit's 429: Retry-After in whole seconds until the next token, at least 1. */
+static enum MHD_Result send_throttled(struct sim_server *srv, struct MHD_Connection *conn,
+                                      const struct request *rq)
+{
+    struct body *b = body_new(srv->ds, conn, rq, false);
+
+    if (b == NULL)
+        return MHD_NO;
+    snprintf(b->retry_after, sizeof b->retry_after, "%llu",
+             (unsigned long long)(rq->rate.reset_s > 0 ? rq->rate.reset_s : 1));
+    sim_out_puts(&b->out, "{\"error\":\"too many requests\"}");
+    sim_out_finish(&b->out);
+    b->state = BODY_DONE;
+    return respond(rq, conn, MHD_HTTP_TOO_MANY_REQUESTS, b);
 }
 
 /* ---- routing ---------------------------------------------------------------------------- */
@@ -1077,27 +1241,92 @@ static enum MHD_Result dispatch(struct sim_server *srv, struct MHD_Connection *c
     return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "not found", NULL);
 }
 
+/* The index of the project an /api/project/{id}/... path names, or -1. */
+static int url_project(const struct sim_dataset *ds, const char *url)
+{
+    static const char prefix[] = "/api/project/";
+    const char *p, *slash;
+    char project[128];
+    size_t len;
+    int index = -1;
+
+    if (strncmp(url, prefix, sizeof prefix - 1) == 0) {
+        p = url + sizeof prefix - 1;
+        slash = strchr(p, '/');
+        len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+        if (len > 0 && len < sizeof project) {
+            memcpy(project, p, len);
+            project[len] = '\0';
+            index = sim_dataset_project(ds, project);
+        }
+    }
+    return index;
+}
+
+/* Everything about an /api/ request is decided when it arrives, in this order: the method,
+ * the token (401), the project's rate limit (429), the fault rules. Returns how long after
+ * its arrival the request is answered (--latency-ms plus what a fault adds). */
+static uint64_t decide(struct sim_server *srv, struct MHD_Connection *conn, struct request *rq,
+                       const char *method)
+{
+    const char *reason = NULL;
+    uint64_t delay = srv->opt.latency_ms;
+    int project;
+
+    if (strcmp(method, "GET") != 0) {
+        rq->not_get = true;
+    } else if (sim_auth_check(srv->auth,
+                              MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                          MHD_HTTP_HEADER_AUTHORIZATION),
+                              time(NULL), &reason) != 0) {
+        rq->unauthorized = reason != NULL ? reason : "invalid token";
+    } else {
+        rq->kind = classify(rq->url);
+        project = url_project(srv->ds, rq->url);
+        /* the rate limit after the token check (a bad token takes no token), the faults
+         * after the rate limit (a throttled request does not count for times=N) */
+        if ((project < 0 || !throttle(srv, rq, (size_t)project)) &&
+            (srv->opt.n_faults > 0 || srv->opt.slow_above))
+            delay += pick_faults(srv, conn, rq);
+    }
+    return delay;
+}
+
+/* Answers an /api/ request from what decide found: at once, or when the timer resumed it. */
+static enum MHD_Result answer(struct sim_server *srv, struct MHD_Connection *conn,
+                              const struct request *rq)
+{
+    if (rq->not_get)
+        return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "not found", NULL);
+    if (rq->unauthorized != NULL)
+        return send_error(srv, conn, rq, MHD_HTTP_UNAUTHORIZED, "invalid token", rq->unauthorized);
+    if (rq->rate.throttled)
+        return send_throttled(srv, conn, rq);
+    if (rq->hang)
+        return MHD_NO; /* MHD closes the connection without a byte sent */
+    if (rq->fault != NULL && rq->fault->kind == SIM_FAULT_BADJSON)
+        return send_badjson(srv, conn, rq, rq->kind, rq->url_hash, rq->url_count);
+    if (rq->fault != NULL)
+        return send_fault_status(srv, conn, rq, rq->fault);
+    return dispatch(srv, conn, rq);
+}
+
 static enum MHD_Result route(struct sim_server *srv, struct MHD_Connection *conn,
                              struct request *rq, const char *method)
 {
-    const char *reason = NULL, *url = rq->url;
-    enum MHD_Result ret = MHD_NO;
+    const char *url = rq->url;
+    uint64_t delay;
 
     /* every request counts, a stats request too (before it reads the counters) */
     atomic_fetch_add(&srv->requests, 1);
     if (strcmp(url, "/_sim/stats") == 0 && strcmp(method, "GET") == 0)
         return handle_stats(srv, conn, rq);
-    if (strcmp(method, "GET") != 0 || strncmp(url, "/api/", 5) != 0)
+    if (strncmp(url, "/api/", 5) != 0)
         return send_error(srv, conn, rq, MHD_HTTP_NOT_FOUND, "not found", NULL);
-    if (sim_auth_check(
-            srv->auth,
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
-            time(NULL), &reason) != 0)
-        return send_error(srv, conn, rq, MHD_HTTP_UNAUTHORIZED, "invalid token", reason);
-    /* faults come after the token check: a bad token is still a 401 */
-    if ((srv->opt.n_faults > 0 || srv->opt.slow_above) && inject(srv, conn, rq, &ret))
-        return ret;
-    return dispatch(srv, conn, rq);
+    delay = decide(srv, conn, rq, method);
+    if (delay > 0 || rq->hang)
+        return park(srv, conn, rq, delay);
+    return answer(srv, conn, rq);
 }
 
 /* MHD_OPTION_URI_LOG_CALLBACK: the request's context, with path+query as sent. Its return
@@ -1111,6 +1340,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     if (rq != NULL) {
         memcpy(rq->uri, uri, len + 1);
         rq->conn = conn;
+        /* --latency-ms counts from here: the headers have just arrived */
+        clock_gettime(CLOCK_MONOTONIC, &rq->arrived);
     }
     return rq;
 }
@@ -1159,12 +1390,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     rq->url = url;
-    if (rq->delayed) {
-        /* resumed by the timer: hang closes without a byte, slow answers now */
-        if (rq->hang)
-            return MHD_NO;
-        return dispatch(cls, conn, rq);
-    }
+    if (rq->delayed)
+        return answer(cls, conn, rq); /* resumed by the timer: latency, slow or hang */
     return route(cls, conn, rq, method);
 }
 
@@ -1175,7 +1402,34 @@ static bool needs_timer(const struct sim_server_options *opt)
     for (i = 0; i < opt->n_faults; i++)
         if (opt->faults[i].kind == SIM_FAULT_SLOW || opt->faults[i].kind == SIM_FAULT_HANG)
             return true;
-    return opt->slow_above;
+    return opt->slow_above || opt->latency_ms > 0;
+}
+
+/* One bucket per project that has a limit, full: burst requests may come at once. 0 or -1. */
+static int buckets_init(struct sim_server *srv)
+{
+    const struct sim_rate_limit *limit;
+    struct bucket *b;
+    size_t p;
+    int rc = 0;
+
+    for (p = 0; p < srv->ds->n_projects && rc == 0; p++) {
+        limit = &srv->opt.rate_limits[p];
+        b = &srv->buckets[p];
+        if (limit->per_min == 0)
+            continue;
+        assert(limit->burst >= 1 && limit->burst <= SIM_RATE_MAX_BURST);
+        if (pthread_mutex_init(&b->lock, NULL) != 0) {
+            rc = -1;
+            break;
+        }
+        b->per_min = limit->per_min;
+        b->capacity = limit->burst * UNITS_PER_TOKEN;
+        b->units = b->capacity;
+        b->last_ns = monotonic_ns();
+        srv->buckets_ready = p + 1;
+    }
+    return rc;
 }
 
 int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
@@ -1186,6 +1440,7 @@ int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    size_t p;
     int rc = -1;
 
     if (srv == NULL) {
@@ -1201,11 +1456,22 @@ int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
     atomic_init(&srv->unauthorized, 0);
     atomic_init(&srv->errors, 0);
     atomic_init(&srv->faults, 0);
+    atomic_init(&srv->throttled, 0);
+    for (p = 0; p < SIM_MAX_PROJECTS; p++) {
+        atomic_init(&srv->projects[p].requests, 0);
+        atomic_init(&srv->projects[p].lists, 0);
+        atomic_init(&srv->projects[p].details, 0);
+        atomic_init(&srv->projects[p].throttled, 0);
+    }
     if (pthread_mutex_init(&srv->counts.lock, NULL) != 0) {
         snprintf(err, errlen, "could not create a mutex");
         goto done;
     }
     srv->sync_ready = true;
+    if (buckets_init(srv) != 0) {
+        snprintf(err, errlen, "could not create a mutex");
+        goto done;
+    }
     if (needs_timer(opt)) {
         if (timer_start(&srv->timer) != 0) {
             snprintf(err, errlen, "could not start the timer thread");
@@ -1254,6 +1520,8 @@ uint16_t sim_server_port(const struct sim_server *srv)
 
 void sim_server_stop(struct sim_server *srv)
 {
+    size_t p;
+
     if (srv == NULL)
         return;
     /* first wake every parked connection: MHD_stop_daemon must find none suspended */
@@ -1267,6 +1535,9 @@ void sim_server_stop(struct sim_server *srv)
     }
     if (srv->sync_ready)
         pthread_mutex_destroy(&srv->counts.lock);
+    for (p = 0; p < srv->buckets_ready; p++)
+        if (srv->buckets[p].per_min > 0)
+            pthread_mutex_destroy(&srv->buckets[p].lock);
     free(srv->counts.keys);
     free(srv->counts.hits);
     free(srv);

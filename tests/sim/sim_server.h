@@ -8,6 +8,9 @@
  * Fault injection (--fault, --slow-above-limit): rules are parsed here (sim_fault_parse) and
  * applied after the token check; delays suspend the connection (MHD_suspend_connection) and a
  * timer thread resumes it, so a slow or hanging answer holds no MHD thread.
+ * Rate limit (--rate-limit, --project-rate-limit): one token bucket per project, taken from
+ * after the token check and before the fault rules; --latency-ms parks every /api/ answer
+ * the same way, so latency never holds an MHD thread either.
  */
 #ifndef SIM_SERVER_H
 #define SIM_SERVER_H
@@ -58,6 +61,17 @@ int sim_fault_parse(struct sim_fault *out, const char *rule, char *err, size_t e
 /* "500", "reset", ...: the name of a kind, static. Cannot fail. */
 const char *sim_fault_name(enum sim_fault_kind kind);
 
+#define SIM_RATE_MAX_PER_MIN 6000000u
+#define SIM_RATE_MAX_BURST 1000000u
+#define SIM_LATENCY_MAX_MS 60000u
+
+/* One project's request budget: a token bucket of burst tokens, refilled at per_min / 60
+ * tokens a second, full at start. per_min 0: no limit. */
+struct sim_rate_limit {
+    uint64_t per_min; /* 0 or 1..SIM_RATE_MAX_PER_MIN */
+    uint64_t burst;   /* 1..SIM_RATE_MAX_BURST when per_min > 0 */
+};
+
 struct sim_server_options {
     uint16_t port;    /* 0: ephemeral */
     unsigned threads; /* MHD thread pool size, >= 1 */
@@ -73,6 +87,10 @@ struct sim_server_options {
     /* live data: a session arrived after page 0 was read, so every later page starts one
      * session earlier and repeats the previous page's last session */
     bool shifting_pages;
+    /* rate limit per project, indexed as ds->projects; over it: 429 + Retry-After */
+    struct sim_rate_limit rate_limits[SIM_MAX_PROJECTS];
+    bool rate_limit_headers; /* X-RateLimit-Limit/-Remaining/-Reset on every limited answer */
+    uint64_t latency_ms;     /* every /api/ answer is sent this long after the request came */
 };
 
 /* Starts listening. ds and auth are borrowed and must outlive the server. On success the
