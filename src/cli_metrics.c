@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
 #include "cli_internal.h"
 #include "config.h"
 #include "date.h"
@@ -23,18 +22,12 @@ static int project_days(struct store *st, const char *today, struct metrics_proj
     struct status_row *rows = NULL;
     size_t count = 0;
     bool migrated = true;
-    char risk_horizon[DATE_TEXT_SIZE], window_start[DATE_TEXT_SIZE];
     int rc = store_status_rows(st, today, NULL, out->project, &rows, &count, &migrated, err);
 
-    /* at risk: the window's two oldest days (they leave it after today or tomorrow) */
-    date_add_days(window_start, today, -(API_WINDOW_DAYS - 1));
-    date_add_days(risk_horizon, today, -(API_WINDOW_DAYS - 2));
     for (size_t i = 0; rc == 0 && i < count; i++) {
         const struct status_row *row = &rows[i];
 
-        if (!row->gap && strcmp(row->status, "complete") != 0 &&
-            strcmp(row->day, risk_horizon) <= 0 && strcmp(row->day, window_start) >= 0)
-            out->days_at_risk++;
+        out->days_at_risk += cli_day_at_risk(row, today);
         if (row->gap)
             *(row->acknowledged ? &out->gaps_acknowledged : &out->gaps) += 1;
         else if (strcmp(row->status, "complete") == 0)

@@ -19,9 +19,20 @@
 #include "escape.h"
 #include "log.h"
 #include "store.h"
+#include "store_rate.h"
 
 /* Bytes of a day's stored error that `status` shows. */
 #define STATUS_ERROR_SHOWN 300
+
+bool cli_day_at_risk(const struct status_row *row, const char *today)
+{
+    char window_start[DATE_TEXT_SIZE], horizon[DATE_TEXT_SIZE];
+
+    date_add_days(window_start, today, -(API_WINDOW_DAYS - 1));
+    date_add_days(horizon, today, -(API_WINDOW_DAYS - 2));
+    return !row->gap && strcmp(row->status, "complete") != 0 &&
+           strcmp(row->day, window_start) >= 0 && strcmp(row->day, horizon) <= 0;
+}
 
 /* What a status row is, in one word: GAP (lost, not acknowledged), gap-acked, or the ledger's. */
 static const char *status_word(const struct status_row *row)
@@ -33,7 +44,7 @@ static const char *status_word(const struct status_row *row)
 
 /* The table: one line per project and day; a complete day shows when it was completed, any
  * other day why it is not complete. */
-static void print_status_table(const struct status_row *rows, size_t count)
+static void print_status_table(const struct status_row *rows, size_t count, const char *today)
 {
     printf("%-20s %-10s %-9s %9s %12s %11s %6s  %-20s  %s\n", "project", "day", "status",
            "sessions", "participants", "connections", "active", "completed", "note");
@@ -52,9 +63,11 @@ static void print_status_table(const struct status_row *rows, size_t count)
         else
             escape_text(note, sizeof note, row->pending_reason, strlen(row->pending_reason), 64);
         escape_text(project, sizeof project, row->project, strlen(row->project), 128);
-        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %-20s  %s\n", project, row->day,
+        printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %-20s  %s%s\n", project, row->day,
                status_word(row), row->sessions, row->participants, row->connections,
-               row->active_sessions, row->completed_at[0] ? row->completed_at : "-", note);
+               row->active_sessions, row->completed_at[0] ? row->completed_at : "-",
+               cli_day_at_risk(row, today) ? "AT RISK (leaves the API's window soon): " : "",
+               note);
     }
 }
 
@@ -83,7 +96,7 @@ static void json_text_or_null(const char *key, const char *text)
 }
 
 /* JSON lines: one object per project and day; absent texts and times are null. */
-static void print_status_json(const struct status_row *rows, size_t count)
+static void print_status_json(const struct status_row *rows, size_t count, const char *today)
 {
     for (size_t i = 0; i < count; i++) {
         const struct status_row *row = &rows[i];
@@ -102,8 +115,9 @@ static void print_status_json(const struct status_row *rows, size_t count)
         json_text_or_null(",\"last_attempt_at\":", row->last_attempt_at);
         json_text_or_null(",\"pending_reason\":", row->pending_reason);
         json_text_or_null(",\"last_error\":", row->last_error);
-        printf(",\"gap\":%s,\"gap_acknowledged\":%s}\n", row->gap ? "true" : "false",
-               row->gap && row->acknowledged ? "true" : "false");
+        printf(",\"gap\":%s,\"gap_acknowledged\":%s,\"at_risk\":%s}\n",
+               row->gap ? "true" : "false", row->gap && row->acknowledged ? "true" : "false",
+               cli_day_at_risk(row, today) ? "true" : "false");
     }
 }
 
@@ -142,6 +156,33 @@ static int acknowledge_status_gaps(struct store *st, struct status_row *rows, si
     return 0;
 }
 
+/* Each configured project's learned request rate, under the table (best effort: a rate that
+ * cannot be read is left out). */
+static void print_rates(const struct config *cfg)
+{
+    struct store *st = NULL;
+    struct lk_error err;
+
+    lk_error_init(&err);
+    if (cfg->project_count == 0 || store_open(&st, cfg->database_url, &err) != 0) {
+        store_free(st);
+        return;
+    }
+    for (size_t p = 0; p < cfg->project_count; p++) {
+        struct store_rate rate;
+        if (store_rate_load(st, cfg->projects[p], config_project_api_key(cfg, p), &rate, &err) !=
+                0 ||
+            rate.requests_per_minute <= 0)
+            continue;
+        printf("%s: requests paced at %.0f a minute (%s); last run %lld requests, %lld answered "
+               "429, %.1f s waited on the limit\n",
+               cfg->projects[p], rate.requests_per_minute,
+               rate.limited ? "the API's limit as learned" : "no limit met yet", rate.requests,
+               rate.throttled, rate.wait_s);
+    }
+    store_free(st);
+}
+
 int cli_command_status(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err)
 {
@@ -170,9 +211,11 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
     else if (count == 0 && !opt->json)
         printf("nothing archived yet\n");
     else if (opt->json)
-        print_status_json(rows, count);
+        print_status_json(rows, count, opt->today);
     else
-        print_status_table(rows, count);
+        print_status_table(rows, count, opt->today);
+    if (rc == 0 && migrated && !opt->json)
+        print_rates(cfg);
     for (size_t i = 0; i < count; i++) {
         if (rows[i].gap && !rows[i].acknowledged) {
             gaps++;

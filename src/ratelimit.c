@@ -37,6 +37,9 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
                              .empty_ms = -1};
     /* an unlimited night's rate is only a floor: slow start goes on from there */
     set_rate(rl, known_rpm > 0 ? known_rpm / 60.0 : RATELIMIT_START_RPS, now_ms);
+    /* a known limit starts with the credit of a domain that was idle (all night) */
+    if (!rl->slow_start)
+        rl->next_ms = rl->hold_ms = now_ms - RATELIMIT_CREDIT_MS;
 }
 
 long long ratelimit_next_start(const struct ratelimit *rl, long long now_ms)
@@ -81,8 +84,16 @@ void ratelimit_started(struct ratelimit *rl, long long now_ms)
         rl->first_ms = now_ms;
     rl->requests++;
     rl->started_since++;
-    /* spacing from the later of now and the slot: a late start does not earn a burst */
-    rl->next_ms = (rl->next_ms > now_ms ? rl->next_ms : now_ms) + (long long)ceil(1000.0 / rl->rate);
+    /* spacing from the later of the slot and now less the credit: a domain idle for a while
+     * (a day's commit) may use up to RATELIMIT_CREDIT_MS of its rate at once, as the server's
+     * bucket refilled meanwhile; in slow start, and right after a 429, none */
+    {
+        long long credit = rl->slow_start || now_ms < rl->hold_ms + RATELIMIT_CREDIT_MS
+                               ? 0
+                               : RATELIMIT_CREDIT_MS;
+        long long from = rl->next_ms > now_ms - credit ? rl->next_ms : now_ms - credit;
+        rl->next_ms = from + (long long)ceil(1000.0 / rl->rate);
+    }
 }
 
 /* The server's bucket was found empty at now_ms. Over a span since the last such moment long

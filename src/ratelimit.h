@@ -43,6 +43,9 @@
 #define RATELIMIT_MARGIN 0.98
 /* While the pace holds requests back without a 429, the rate grows by this share a second. */
 #define RATELIMIT_PROBE 0.005
+/* A domain that was idle may start this much of its rate at once (not in slow start, nor
+ * within this long of a 429's hold). */
+#define RATELIMIT_CREDIT_MS 1000
 /* A Retry-After above this is held as this many seconds. */
 #define RATELIMIT_HOLD_CAP_S 60
 
