@@ -66,8 +66,7 @@ static void print_status_table(const struct status_row *rows, size_t count, cons
         printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %-20s  %s%s\n", project, row->day,
                status_word(row), row->sessions, row->participants, row->connections,
                row->active_sessions, row->completed_at[0] ? row->completed_at : "-",
-               cli_day_at_risk(row, today) ? "AT RISK (leaves the API's window soon): " : "",
-               note);
+               cli_day_at_risk(row, today) ? "AT RISK (leaves the API's window soon): " : "", note);
     }
 }
 
@@ -115,8 +114,8 @@ static void print_status_json(const struct status_row *rows, size_t count, const
         json_text_or_null(",\"last_attempt_at\":", row->last_attempt_at);
         json_text_or_null(",\"pending_reason\":", row->pending_reason);
         json_text_or_null(",\"last_error\":", row->last_error);
-        printf(",\"gap\":%s,\"gap_acknowledged\":%s,\"at_risk\":%s}\n",
-               row->gap ? "true" : "false", row->gap && row->acknowledged ? "true" : "false",
+        printf(",\"gap\":%s,\"gap_acknowledged\":%s,\"at_risk\":%s}\n", row->gap ? "true" : "false",
+               row->gap && row->acknowledged ? "true" : "false",
                cli_day_at_risk(row, today) ? "true" : "false");
     }
 }

@@ -152,8 +152,7 @@ static const yaml_node_t *entry_value(yaml_document_t *doc, const yaml_node_t *m
 }
 
 /* A project's own max_requests_per_minute: a whole number 1..CONFIG_MAX_RPM. */
-static int project_max_rpm(struct loader *ld, const yaml_node_t *value, const char *where,
-                           int *out)
+static int project_max_rpm(struct loader *ld, const yaml_node_t *value, const char *where, int *out)
 {
     const char *text = (const char *)value->data.scalar.value;
     char *end;

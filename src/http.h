@@ -27,16 +27,16 @@ struct http_options {
 typedef int (*http_body_fn)(void *ctx, const char *data, size_t len, struct lk_error *err);
 
 struct http_response {
-    long status;          /* HTTP status, 0 if none arrived */
-    long retry_after_s;   /* Retry-After in seconds, -1 when absent */
+    long status;        /* HTTP status, 0 if none arrived */
+    long retry_after_s; /* Retry-After in seconds, -1 when absent */
     /* rate-limit headers (RateLimit-*, X-RateLimit-*, RateLimit-Policy), -1 when absent */
     long ratelimit_limit;     /* requests allowed per window */
     long ratelimit_remaining; /* requests left in this window */
     long ratelimit_reset_s;   /* seconds until it resets (an epoch time made relative) */
     long ratelimit_window_s;  /* the window's length (a policy's w=) */
-    bool timed_out;       /* the transfer hit the time-out */
-    char error_body[512]; /* start of a non-2xx body, NUL-terminated */
-    size_t body_bytes;    /* bytes delivered to the body function (decoded) */
+    bool timed_out;           /* the transfer hit the time-out */
+    char error_body[512];     /* start of a non-2xx body, NUL-terminated */
+    size_t body_bytes;        /* bytes delivered to the body function (decoded) */
 };
 
 /* A transfer finished. rc: 0 when a response arrived completely (whatever its status: check

@@ -67,8 +67,7 @@ void metrics_count_response(const char *project, long status)
     pthread_mutex_unlock(&counts_lock);
 }
 
-void metrics_note_pace(const char *project, double requests_per_minute, bool limited,
-                       double wait_s)
+void metrics_note_pace(const char *project, double requests_per_minute, bool limited, double wait_s)
 {
     struct project_counts *p;
 
@@ -176,8 +175,9 @@ static void write_project_requests(FILE *fp)
            "The request rate the last run learned for the project (the next run starts from it).");
     for (size_t i = 0; i < projects_counted_count; i++)
         if (projects_counted[i].paced)
-            fprintf(fp, "lkarchive_rate_limit_requests_per_minute{project=\"%s\",limited=\"%s\"} "
-                        "%.1f\n",
+            fprintf(fp,
+                    "lkarchive_rate_limit_requests_per_minute{project=\"%s\",limited=\"%s\"} "
+                    "%.1f\n",
                     projects_counted[i].project, projects_counted[i].limited ? "true" : "false",
                     projects_counted[i].requests_per_minute);
     header(fp, "lkarchive_last_run_rate_limit_wait_seconds", "gauge",

@@ -31,7 +31,7 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
 {
     *rl = (struct ratelimit){.ceiling = ceiling_rpm > 0 ? ceiling_rpm / 60.0 : 0,
                              .slow_start = !(limited && known_rpm > 0),
-                             .next_ms = now_ms,
+                             .next_ms = (double)now_ms,
                              .hold_ms = now_ms,
                              .first_ms = -1,
                              .empty_ms = -1};
@@ -39,12 +39,17 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
     set_rate(rl, known_rpm > 0 ? known_rpm / 60.0 : RATELIMIT_START_RPS, now_ms);
     /* a known limit starts with the credit of a domain that was idle (all night) */
     if (!rl->slow_start)
-        rl->next_ms = rl->hold_ms = now_ms - RATELIMIT_CREDIT_MS;
+    {
+        rl->hold_ms = now_ms - RATELIMIT_CREDIT_MS;
+        rl->next_ms = (double)rl->hold_ms;
+    }
 }
 
 long long ratelimit_next_start(const struct ratelimit *rl, long long now_ms)
 {
-    long long at = rl->next_ms > rl->hold_ms ? rl->next_ms : rl->hold_ms;
+    long long next = (long long)ceil(rl->next_ms);
+    long long at = next > rl->hold_ms ? next : rl->hold_ms;
+
     return at > now_ms ? at : now_ms;
 }
 
@@ -66,7 +71,8 @@ static void grow(struct ratelimit *rl, long long now_ms)
 
     if (!rl->held_back)
         return;
-    if (rl->slow_start && elapsed >= RATELIMIT_DOUBLING_MS && rl->latency_ms > 0) {
+    if (rl->slow_start && rl->latency_ms > 0 &&
+        (double)elapsed >= fmax(RATELIMIT_DOUBLING_MS, 2 * rl->latency_ms)) {
         double latency_s = (rl->latency_ms < 0.1 ? 0.1 : rl->latency_ms) / 1000.0;
         double target = RATELIMIT_OVERSHOOT * (double)rl->accepted / latency_s;
 
@@ -84,15 +90,17 @@ void ratelimit_started(struct ratelimit *rl, long long now_ms)
         rl->first_ms = now_ms;
     rl->requests++;
     rl->started_since++;
-    /* spacing from the later of the slot and now less the credit: a domain idle for a while
-     * (a day's commit) may use up to RATELIMIT_CREDIT_MS of its rate at once, as the server's
-     * bucket refilled meanwhile; in slow start, and right after a 429, none */
+    /* spacing (in fractions of a ms: fast rates start several a ms) from the later of the
+     * slot and now less the credit: a domain idle for a while (a day's commit) may use up to
+     * RATELIMIT_CREDIT_MS of its rate at once, as the server's bucket refilled meanwhile; in
+     * slow start, and right after a 429, only what the clock's ms ticks would lose */
     {
-        long long credit = rl->slow_start || now_ms < rl->hold_ms + RATELIMIT_CREDIT_MS
-                               ? 0
-                               : RATELIMIT_CREDIT_MS;
-        long long from = rl->next_ms > now_ms - credit ? rl->next_ms : now_ms - credit;
-        rl->next_ms = from + (long long)ceil(1000.0 / rl->rate);
+        double credit = rl->slow_start || now_ms < rl->hold_ms + RATELIMIT_CREDIT_MS
+                            ? RATELIMIT_TICK_CREDIT_MS
+                            : RATELIMIT_CREDIT_MS;
+        double from = rl->next_ms > (double)now_ms - credit ? rl->next_ms : (double)now_ms - credit;
+
+        rl->next_ms = from + 1000.0 / rl->rate;
     }
 }
 

@@ -6,7 +6,7 @@
  * ratelimit spaces the domain's request starts 1/rate apart and learns the rate:
  * - Slow start: with no rate known, start at RATELIMIT_START_RPS and let the rate grow, while
  *   the pace is what holds requests back, up to RATELIMIT_OVERSHOOT x the answers accepted so
- *   far / the latency (at most doubling every RATELIMIT_DOUBLING_MS). Spaced starts overshoot
+ *   far / the latency (at most doubling every two latencies). Spaced starts overshoot
  *   a limit by the requests in flight when it is met (rate x latency): so the 429s of that
  *   moment stay a small share of what went before, a slow API ramps up gently and a fast
  *   one (or none limited) in a fraction of a second.
@@ -33,12 +33,12 @@
 
 /* The first rate of a domain with none known, in requests a second. */
 #define RATELIMIT_START_RPS 8.0
-/* Slow start at most doubles the rate this often. */
-#define RATELIMIT_DOUBLING_MS 50
+/* Slow start at most doubles the rate once in two latencies, and never more often than this. */
+#define RATELIMIT_DOUBLING_MS 10
 /* Slow start keeps the requests in flight under this share of those accepted so far. */
 #define RATELIMIT_OVERSHOOT 0.02
-/* No rate above this (requests a second). */
-#define RATELIMIT_MAX_RPS 2000.0
+/* No rate above this (requests a second): far beyond any API, a local simulator included. */
+#define RATELIMIT_MAX_RPS 1000000.0
 /* The pace is set this far below a measured server rate. */
 #define RATELIMIT_MARGIN 0.98
 /* While the pace holds requests back without a 429, the rate grows by this share a second. */
@@ -46,6 +46,8 @@
 /* A domain that was idle may start this much of its rate at once (not in slow start, nor
  * within this long of a 429's hold). */
 #define RATELIMIT_CREDIT_MS 1000
+/* Otherwise the credit that keeps a fast rate whole on a clock of whole ms. */
+#define RATELIMIT_TICK_CREDIT_MS 2.0
 /* A Retry-After above this is held as this many seconds. */
 #define RATELIMIT_HOLD_CAP_S 60
 
@@ -55,7 +57,7 @@ struct ratelimit {
     bool slow_start;          /* no limit met yet: the rate doubles */
     bool limited;             /* the API limited this domain (a 429 or rate-limit headers) */
     bool held_back;           /* the pace delayed a start since the rate last grew */
-    long long next_ms;        /* no start before this: spacing */
+    double next_ms;           /* no start before this: spacing (fractions of a ms) */
     long long hold_ms;        /* no start before this: Retry-After, a header's reset */
     long long grown_ms;       /* when the rate last grew (or was set) */
     long long first_ms;       /* the first start, -1: none yet */
@@ -73,12 +75,12 @@ struct ratelimit {
 
 /* What one answer said. Every field but status may be -1: absent. */
 struct ratelimit_answer {
-    long status;        /* HTTP status, 0: no response (transport failure) */
-    long retry_after_s; /* Retry-After */
-    long limit;         /* requests allowed per window (RateLimit-Limit, X-RateLimit-Limit) */
-    long remaining;     /* left in this window */
-    long reset_s;       /* seconds until the window resets (or the next request is allowed) */
-    long window_s;      /* the window's length (RateLimit-Policy w=), -1: a minute */
+    long status;          /* HTTP status, 0: no response (transport failure) */
+    long retry_after_s;   /* Retry-After */
+    long limit;           /* requests allowed per window (RateLimit-Limit, X-RateLimit-Limit) */
+    long remaining;       /* left in this window */
+    long reset_s;         /* seconds until the window resets (or the next request is allowed) */
+    long window_s;        /* the window's length (RateLimit-Policy w=), -1: a minute */
     long long started_ms; /* when the request started (a 429 of a request started before the
                              last empty moment belongs to that moment) */
 };

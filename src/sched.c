@@ -174,8 +174,8 @@ static void held_by_pace(struct sched *s, long long now, long long *wake)
  * one of the others may start. */
 static void start_due_retries(struct sched *s, size_t cursor, long long now, long long *wake)
 {
-    for (size_t i = 0;
-         s->retrying > 0 && i < cursor && s->in_flight < s->policy.max_concurrency; i++) {
+    for (size_t i = 0; s->retrying > 0 && i < cursor && s->in_flight < s->policy.max_concurrency;
+         i++) {
         struct sched_job *job = &s->jobs[i];
 
         if (job->state != SCHED_WAITING)
@@ -379,8 +379,7 @@ void sched_finished(struct sched *s, size_t i, const struct sched_outcome *outco
         return;
     }
     assert(outcome->err != NULL);
-    if (outcome->throttled && !outcome->stops_run && !outcome->final &&
-        outcome->rc == LK_ERETRY) {
+    if (outcome->throttled && !outcome->stops_run && !outcome->final && outcome->rc == LK_ERETRY) {
         retry_throttled(s, i, outcome);
         return;
     }

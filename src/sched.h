@@ -30,10 +30,10 @@ struct sched;
 #define SCHED_MAX_THROTTLED 20
 
 struct sched_policy {
-    int max_attempts;        /* attempts per job, >= 1 */
-    long retry_base_ms;      /* the first back-off ceiling, > 0 */
-    int max_concurrency;     /* parallel attempts at most, >= 1 */
-    long long budget_ms;     /* no retry is scheduled to start later than this after sched_new */
+    int max_attempts;    /* attempts per job, >= 1 */
+    long retry_base_ms;  /* the first back-off ceiling, > 0 */
+    int max_concurrency; /* parallel attempts at most, >= 1 */
+    long long budget_ms; /* no retry is scheduled to start later than this after sched_new */
 };
 
 enum sched_state { SCHED_WAITING, SCHED_RUNNING, SCHED_DONE, SCHED_FAILED };
@@ -50,13 +50,13 @@ struct sched_job {
 
 /* How an attempt ended, as its owner saw it. */
 struct sched_outcome {
-    int rc;                     /* 0 (success) or the failure's LK_E* code */
-    const struct lk_error *err; /* rc != 0: why (borrowed for the call) */
-    bool throttled;             /* the upstream asked to slow down (HTTP 429) */
-    long retry_after_s;         /* the upstream's Retry-After, -1 when absent */
+    int rc;                         /* 0 (success) or the failure's LK_E* code */
+    const struct lk_error *err;     /* rc != 0: why (borrowed for the call) */
+    bool throttled;                 /* the upstream asked to slow down (HTTP 429) */
+    long retry_after_s;             /* the upstream's Retry-After, -1 when absent */
     struct ratelimit_answer answer; /* what the answer said of the limit (sched sets started_ms) */
-    bool stops_run;             /* no other job can succeed: end the batch */
-    bool final;                 /* no retry: the owner deals with it another way */
+    bool stops_run;                 /* no other job can succeed: end the batch */
+    bool final;                     /* no retry: the owner deals with it another way */
 };
 
 /* The owner's side of a batch; every function gets sched_run's ctx and a job's index. */

@@ -12,9 +12,8 @@
 #include "pq.h"
 #include "store_internal.h"
 
-static const char sql_load[] =
-    "SELECT requests_per_minute, limited FROM livekit.api_rate_limits"
-    " WHERE project_id = $1 AND api_key = $2";
+static const char sql_load[] = "SELECT requests_per_minute, limited FROM livekit.api_rate_limits"
+                               " WHERE project_id = $1 AND api_key = $2";
 
 static const char sql_save[] =
     "INSERT INTO livekit.api_rate_limits AS r (project_id, api_key, requests_per_minute,"
@@ -49,8 +48,9 @@ int store_rate_save(struct store *st, long long run_id, const char *project, con
                     const struct store_rate *rate, struct lk_error *err)
 {
     char rpm[32], run[24], requests[24], throttled[24], wait[32];
-    const char *params[8] = {project, api_key ? api_key : "", rpm,      rate->limited ? "t" : "f",
-                             run,     requests,               throttled, wait};
+    const char *params[8] = {
+        project, api_key ? api_key : "", rpm, rate->limited ? "t" : "f", run, requests, throttled,
+        wait};
 
     if (st->dry_run || rate->requests_per_minute <= 0)
         return 0;

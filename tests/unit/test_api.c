@@ -103,9 +103,12 @@ static void api_never_truncates_a_long_url(void **state)
 
 static struct http_response response(long status, const char *body)
 {
-    struct http_response resp = {
-        .status = status, .retry_after_s = -1, .ratelimit_limit = -1, .ratelimit_remaining = -1,
-        .ratelimit_reset_s = -1, .ratelimit_window_s = -1};
+    struct http_response resp = {.status = status,
+                                 .retry_after_s = -1,
+                                 .ratelimit_limit = -1,
+                                 .ratelimit_remaining = -1,
+                                 .ratelimit_reset_s = -1,
+                                 .ratelimit_window_s = -1};
 
     snprintf(resp.error_body, sizeof resp.error_body, "%s", body);
     return resp;

@@ -22,7 +22,7 @@
 #define MAX_IN_FLIGHT 64
 
 struct server {
-    double rate, burst, tokens; /* token bucket */
+    double rate, burst, tokens;              /* token bucket */
     unsigned int noise_percent, noise_state; /* that share of the requests get a 429 anyway */
     long window_ms, window_limit, window_used, window_start; /* fixed window, when window_ms */
     long long last_ms;
@@ -74,8 +74,8 @@ static bool server_accepts(struct server *s, long long now, long *retry_after)
 }
 
 /* Run `needed` requests (a 429 is asked again) through the pace at `concurrency`. */
-static struct outcome simulate(struct server *s, struct ratelimit *rl, long needed,
-                               int concurrency, long latency_ms)
+static struct outcome simulate(struct server *s, struct ratelimit *rl, long needed, int concurrency,
+                               long latency_ms)
 {
     struct flight flights[MAX_IN_FLIGHT];
     int in_flight = 0;
@@ -222,6 +222,23 @@ static void ratelimit_slow_start_is_quick_without_a_limit(void **state)
     assert_false(rl.limited);
 }
 
+/* A fast API without a limit (a simulator on this machine: 1 ms, 64 in flight): slow start
+ * must not cap the rate at one start a millisecond, nor take long to get there. */
+static void ratelimit_starts_many_a_millisecond_when_fast(void **state)
+{
+    struct server s = {.rate = 1e9, .burst = 1e9, .tokens = 1e9};
+    struct ratelimit rl;
+    struct outcome o;
+
+    (void)state;
+    ratelimit_init(&rl, 0, false, 0, 0);
+    o = simulate(&s, &rl, 100000, 64, 1);
+    printf("no limit, 1 ms, 64 in flight, 100,000 requests: %.2f s, ends at %.0f/s\n",
+           (double)o.wall_ms / 1000.0, ratelimit_rpm(&rl) / 60);
+    /* 64,000 a second at most: 1.6 s; the ramp costs a fraction of a second */
+    assert_true(o.wall_ms < 2500);
+}
+
 /* An overloaded API answering 3 requests in 10 with 429 (Retry-After: 0) at random, under no
  * limit: the pace must not wear down to nothing (every 429 is a retry, but not a limit). */
 static void ratelimit_is_not_worn_down_by_random_429s(void **state)
@@ -286,6 +303,7 @@ int main(void)
         cmocka_unit_test(ratelimit_lives_with_a_fixed_window),
         cmocka_unit_test(ratelimit_keeps_under_the_ceiling),
         cmocka_unit_test(ratelimit_slow_start_is_quick_without_a_limit),
+        cmocka_unit_test(ratelimit_starts_many_a_millisecond_when_fast),
         cmocka_unit_test(ratelimit_is_not_worn_down_by_random_429s),
         cmocka_unit_test(ratelimit_follows_headers),
         cmocka_unit_test(ratelimit_counts_a_burst_of_429s_once),

@@ -168,13 +168,13 @@ static void fake_wait(void *ctx, int timeout_ms)
         if (rc != 0)
             lk_error_set(&err, rc, "job %zu attempt %d failed", i, f->attempts[i]);
         sched_finished(f->s, i,
-                       &(struct sched_outcome){.rc = rc,
-                                               .err = &err,
-                                               .throttled = throttled,
-                                               .retry_after_s = throttled ? 1 : -1,
-                                               .answer = {throttled ? 429 : 200, throttled ? 1 : -1,
-                                                          -1, -1, -1, -1, 0},
-                                               .stops_run = rc != 0 && f->stops[i]});
+                       &(struct sched_outcome){
+                           .rc = rc,
+                           .err = &err,
+                           .throttled = throttled,
+                           .retry_after_s = throttled ? 1 : -1,
+                           .answer = {throttled ? 429 : 200, throttled ? 1 : -1, -1, -1, -1, -1, 0},
+                           .stops_run = rc != 0 && f->stops[i]});
     }
 }
 
