@@ -1239,8 +1239,50 @@ static void config_per_project_credentials_checked(void **state)
     fx->cfg = NULL;
     rc = load_yaml(fx, "projects:\n  - {id: p_b, api_secret: x}\n", false);
     assert_int_equal(rc, LK_ECONFIG);
-    assert_contains(fx->err.message, "takes id (required), api_key and api_secret_file");
+    assert_contains(fx->err.message,
+                    "takes id (required), api_key, api_secret_file and max_requests_per_minute");
     assert_contains(fx->err.detail, "api_secret");
+}
+
+/* A project's own max_requests_per_minute caps it; the others get the top-level one, and
+ * requests_per_second (the older cap) still applies when lower. Bad values are refused with
+ * their line. */
+static void config_per_project_rate_ceiling(void **state)
+{
+    struct fixture *fx = *state;
+    int rc;
+
+    write_file(fx, "secret.txt", "top_secret\n", 11);
+    assert_int_equal(load_yaml(fx,
+                               "api_key: k\n"
+                               "api_secret_file: secret.txt\n"
+                               "max_requests_per_minute: 600\n"
+                               "parallel_projects: 2\n"
+                               "projects:\n"
+                               "  - p_a\n"
+                               "  - {id: p_b, max_requests_per_minute: 120}\n",
+                               true),
+                     0);
+    assert_int_equal(config_project_max_rpm(fx->cfg, 0), 600);
+    assert_int_equal(config_project_max_rpm(fx->cfg, 1), 120);
+    assert_int_equal(fx->cfg->parallel_projects, 2);
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    assert_int_equal(load_yaml(fx,
+                               "api_key: k\napi_secret_file: secret.txt\nrequests_per_second: 5\n"
+                               "projects: [p_a, {id: p_b, max_requests_per_minute: 120}]\n",
+                               true),
+                     0);
+    assert_int_equal(config_project_max_rpm(fx->cfg, 0), 300);
+    assert_int_equal(config_project_max_rpm(fx->cfg, 1), 120);
+    assert_int_equal(fx->cfg->parallel_projects, 4); /* the default */
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    rc = load_yaml(fx,
+                   "api_key: k\napi_secret_file: secret.txt\nprojects:\n"
+                   "  - id: p_b\n    max_requests_per_minute: fast\n",
+                   true);
+    assert_int_equal(rc, LK_ECONFIG); /* logged with its line; the error counts problems */
 }
 
 /* LKARCHIVE_API_SECRET_FILE (systemd's credentials directory) gives the secret when
@@ -1290,6 +1332,7 @@ int main(void)
         T(config_reads_per_project_credentials),
         T(config_reads_secret_file_from_environment),
         T(config_per_project_credentials_checked),
+        T(config_per_project_rate_ceiling),
         T(config_rejects_duplicate_or_empty_project_list),
         T(config_rejects_unknown_key_with_line),
         T(config_rejects_duplicate_key),
