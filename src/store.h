@@ -33,10 +33,12 @@ void store_copy_settings(struct store *dst, const struct store *src);
 
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
+ * Then the repeatable files (views, functions) whose text differs from the one last applied
+ * (all of them when a migration was applied now), each in its own transaction.
  * `citus`: then, when the database has the citus extension, distribute the archive tables
  * not yet distributed (sessions, participants, connections by session_id, colocated; rows
  * already there are moved to the shards); nothing without the extension.
- * *applied_out (may be NULL) gets how many were applied now. */
+ * *applied_out (may be NULL) gets how many migrations (not repeatables) were applied now. */
 int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err);
 
 /* For `check`: whether this database user may do what run does: create the schema (not
