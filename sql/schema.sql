@@ -174,6 +174,7 @@ DECLARE
     days date[];
 BEGIN
     EXECUTE format($q$
+    -- name: rollup_days_of_sessions
     SELECT COALESCE(array_agg(DISTINCT d.day ORDER BY d.day), '{}')
     FROM (SELECT DISTINCT r.session_day, e.first_day, e.last_day
           FROM (SELECT s.project_id, s.session_id, s.end_time, s.ended_at, s.last_active,

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "date.h"
 #include "error.h"
+#include "pq.h"
 #include "pseudo.h"
 #include "store.h"
 
@@ -51,7 +52,7 @@ int cli_command_prune(const struct config *cfg, const struct cli_options *opt, s
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc == 0)
-        rc = store_prune_projects(st, opt->project, &projects, &count, err);
+        rc = store_archived_projects(st, opt->project, &projects, &count, err);
     for (size_t i = 0; rc == 0 && i < count; i++) {
         rc = opt->dry_run
                  ? store_prune_count(st, projects[i], opt->before, &counts, err)
@@ -64,9 +65,7 @@ int cli_command_prune(const struct config *cfg, const struct cli_options *opt, s
     if (rc == 0 && count == 0)
         printf("nothing archived%s%s\n", opt->project ? " for " : "",
                opt->project ? opt->project : "");
-    for (size_t i = 0; i < count; i++)
-        free(projects[i]);
-    free(projects);
+    pq_strings_free(projects, count);
     store_free(st);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
@@ -112,7 +111,7 @@ int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
         rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     /* --project: that project even before its first run, so the run cannot bring it back */
     if (rc == 0 && opt->project == NULL)
-        rc = store_prune_projects(st, NULL, &projects, &count, err);
+        rc = store_archived_projects(st, NULL, &projects, &count, err);
     if (rc == 0)
         pseudo_hex(pseudo, opt->identity, hex);
     for (size_t i = 0; rc == 0 && i < (opt->project ? 1 : count); i++) {
@@ -122,9 +121,7 @@ int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
             printf("%-20s forgotten as %.16s...: %lld participant rows, %lld connections\n",
                    project, hex, participants, connections);
     }
-    for (size_t i = 0; i < count; i++)
-        free(projects[i]);
-    free(projects);
+    pq_strings_free(projects, count);
     store_free(st);
     pseudo_free(pseudo);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);

@@ -31,6 +31,38 @@ void store_free(struct store *st); /* NULL is a no-op; cannot fail */
  * with src. Both must be open; src's pseudo stays borrowed. Cannot fail. */
 void store_copy_settings(struct store *dst, const struct store *src);
 
+/* A session that ended less than `seconds` ago is not final (LiveKit fills a session in a few
+ * minutes after it ends: until then it may lack participants or still read active): its
+ * details are fetched again even when its list entry did not change, and its day is not
+ * complete. Default 3600; for the whole connection. Cannot fail. */
+void store_set_settling(struct store *st, int seconds);
+
+/* Dry run (`run --dry-run`): store_run_begin records no run (run id 0), store_day_commit
+ * compares the day with the archive (day_counts' new/changed/unchanged) and rolls it back,
+ * and no ledger entry, seen field or acknowledged gap is written. Cannot fail. */
+void store_set_dry_run(struct store *st, bool dry_run);
+
+/* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
+ * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.
+ * Held until store_free; taken again by store_reconnect. */
+int store_lock_project(struct store *st, const char *project, int wait_s, struct lk_error *err);
+
+/* Whether the connection is usable. */
+bool store_connection_ok(const struct store *st);
+
+/* One attempt to reset a lost connection (no waiting: the caller paces its retries), then
+ * take the project locks again. Any open day is gone (the server rolled it back). Returns 0,
+ * LK_EDB (when store_connection_ok is still false, the server was not reached: err's detail
+ * says why, and a later attempt may succeed) or LK_ELOCKED. */
+int store_reconnect(struct store *st, struct lk_error *err);
+
+/* Privacy (store_forget.c). Pseudonyms for the connection's days: a participant or connection
+ * whose identity's pseudonym is forgotten (store_forget) is staged under the pseudonym, with a
+ * participant's name and extra cleared; with `all`, every identity and name is staged as its
+ * pseudonym. p (NULL: off; `all` needs one) is borrowed and must outlive st. Cannot fail. */
+struct pseudo;
+void store_set_pseudo(struct store *st, const struct pseudo *p, bool all);
+
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock. An applied migration whose text changed is an error (LK_EDB).
  * Then the repeatable files (views, functions) whose text differs from the one last applied
@@ -41,6 +73,9 @@ void store_copy_settings(struct store *dst, const struct store *src);
  * *applied_out (may be NULL) gets how many migrations (not repeatables) were applied now. */
 int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err);
 
+/* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
+int store_schema_current(struct store *st, bool *out, struct lk_error *err);
+
 /* For `check`: whether this database user may do what run does: create the schema (not
  * migrated yet: CREATE on the database) or write the archive (migrated: INSERT and UPDATE on
  * the livekit tables). *ok_out false with `missing` (size bytes) naming what is lacking.
@@ -48,16 +83,31 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
 int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *missing,
                            size_t size, struct lk_error *err);
 
-/* Whether the schema is fully migrated (for `check`): 0 and *out set, or LK_EDB. */
-int store_schema_current(struct store *st, bool *out, struct lk_error *err);
+/* Give the existing `role` read-only access to the archive: USAGE on the schemas livekit and
+ * livekit_bi, SELECT on their tables and views, also on objects later migrations create
+ * (default privileges, and a re-grant after every migration). Returns 0, LK_ECONFIG when the
+ * role does not exist (err names it), or LK_EDB. */
+int store_grant_read(struct store *st, const char *role, struct lk_error *err);
 
 /* Insert the archive_runs row (status running); *run_id_out gets its id. */
 int store_run_begin(struct store *st, const char *today, const char *window_start,
                     const char *window_end, char *const *projects, size_t project_count,
                     long long *run_id_out, struct lk_error *err);
 
+/* How a run ended (archive_runs.status): the one list of the statuses. */
+enum run_status {
+    RUN_OK,          /* everything in the window archived */
+    RUN_INCOMPLETE,  /* the run finished, but a day, a gap or a locked project is left */
+    RUN_FAILED,      /* the run stopped on an error */
+    RUN_INTERRUPTED, /* stopped by a signal, or found running with its process gone */
+    RUN_RUNNING,     /* not ended (yet) */
+    RUN_STATUSES     /* how many there are */
+};
+/* The status as archive_runs stores it ("ok", ...). Cannot fail. */
+const char *store_run_status_name(enum run_status status);
+
 struct run_outcome {
-    const char *status; /* "ok", "incomplete" or "failed" */
+    enum run_status status; /* RUN_OK, RUN_INCOMPLETE, RUN_FAILED or RUN_INTERRUPTED */
     long long requests;
     long long warnings;
     const char *message; /* may be NULL */
@@ -71,6 +121,74 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
  * free) gets those never seen before. */
 int store_note_fields(struct store *st, long long run_id, char *const *paths, size_t count,
                       char ***new_out, size_t *new_count_out, struct lk_error *err);
+
+/* One project and day of `lkarchive status`. */
+struct status_row {
+    char *project;
+    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
+    char status[16];          /* complete, pending or failed; missing: no ledger entry */
+    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
+    long long sessions, participants, connections, active_sessions;
+    long long attempts;
+    char completed_at[21];    /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) when complete, else "" */
+    char last_attempt_at[21]; /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of the last run, "" if none */
+    char *last_error;         /* why it is not complete; "" when none or when complete */
+    bool gap;                 /* older than the 7-day window and not complete (not just left
+                                 with active sessions): lost for good */
+    bool acknowledged;        /* a gap whose loss was acknowledged: it fails nothing */
+};
+
+/* What the ledger says of the projects in `projects_csv` (comma-separated ids; NULL: every
+ * project in the ledger), of every day from window_start (NULL: the project's first ledger
+ * entry) up to `today`, plus every gap before window_start, in project and day order. *out
+ * gets *count_out rows (the caller frees them with store_status_rows_free). *migrated_out is
+ * false, with no rows and no error, when the database has no livekit schema yet. A day never
+ * recorded has status "missing". Returns 0, LK_EDB or LK_ENOMEM. */
+int store_status_rows(struct store *st, const char *today, const char *window_start,
+                      const char *projects_csv, struct status_row **out, size_t *count_out,
+                      bool *migrated_out, struct lk_error *err);
+void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
+
+/* For --metrics-file: the runs of the ledger by status (indexed by enum run_status) and the
+ * requests of them all. Returns 0 or LK_EDB. */
+int store_run_totals(struct store *st, long long by_status[RUN_STATUSES], long long *requests_out,
+                     struct lk_error *err);
+/* The Unix time the last run that ended ok and covered `project` finished; 0 when none did.
+ * Returns 0 or LK_EDB. */
+int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err);
+
+/* The projects the ledger knows (only `project` when not NULL, if it has entries), in order
+ * (prune and forget work on them). *out gets *count_out strings; the caller frees them with
+ * pq_strings_free (also on error). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_archived_projects(struct store *st, const char *project, char ***out, size_t *count_out,
+                            struct lk_error *err);
+
+/* Whether `project` has no ledger entry yet (its first run). */
+int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);
+
+/* A day of a project that left the window without being complete (see store_gap_rows). */
+struct gap_row {
+    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
+    char status[16];          /* pending or failed; "never archived": no ledger entry */
+    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
+    char *last_error;         /* "" when none */
+    long long active_sessions;
+    bool active_only;  /* left pending only because sessions were still active: its last state
+                          is what the API would still say, so it is not a gap */
+    bool acknowledged; /* the gap was acknowledged (store_acknowledge_gap) */
+};
+
+/* The days of `project` before window_start, since its first ledger entry, that are not
+ * complete, in day order. *out gets *count_out rows (the caller frees them with
+ * store_gap_rows_free). Returns 0, LK_EDB or LK_ENOMEM. */
+int store_gap_rows(struct store *st, const char *project, const char *window_start,
+                   struct gap_row **out, size_t *count_out, struct lk_error *err);
+void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op */
+
+/* Mark a gap day of `project` acknowledged (a day never archived gets a failed entry), so
+ * it stops failing runs. Returns 0 or LK_EDB. */
+int store_acknowledge_gap(struct store *st, const char *project, const char *day,
+                          struct lk_error *err);
 
 /* Open the day's transaction (no day may be open) and its COPY into the stage. Unless
  * `full`, the list entries of the day's ended, fully archived sessions are remembered by
@@ -109,12 +227,6 @@ struct day_result {
     const char *error; /* why the day is not complete although stored (NULL if none) */
 };
 
-/* A session that ended less than `seconds` ago is not final (LiveKit fills a session in a few
- * minutes after it ends: until then it may lack participants or still read active): its
- * details are fetched again even when its list entry did not change, and its day is not
- * complete. Default 3600; for the whole connection. Cannot fail. */
-void store_set_settling(struct store *st, int seconds);
-
 struct day_counts {
     long long sessions, participants, connections; /* what the archive holds for the day */
     /* dry run: the day's sessions the archive lacks, holds otherwise (the session or one of
@@ -125,11 +237,6 @@ struct day_counts {
     long long refused_sessions;  /* left out: PostgreSQL refused one of their values */
     bool complete;               /* recorded as complete */
 };
-
-/* Dry run (`run --dry-run`): store_run_begin records no run (run id 0), store_day_commit
- * compares the day with the archive (day_counts' new/changed/unchanged) and rolls it back,
- * and no ledger entry, seen field or acknowledged gap is written. Cannot fail. */
-void store_set_dry_run(struct store *st, bool dry_run);
 
 /* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,
  * LK_EVALUE (a value refused, outside isolation) or LK_ENOMEM; on error the day is still open and
@@ -144,112 +251,10 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
 void store_day_abort(struct store *st, long long run_id, const char *project, const char *day,
                      const char *error);
 
-/* One project and day of `lkarchive status`. */
-struct status_row {
-    char *project;
-    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
-    char status[16];          /* complete, pending or failed; missing: no ledger entry */
-    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
-    long long sessions, participants, connections, active_sessions;
-    long long attempts;
-    char completed_at[21];    /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) when complete, else "" */
-    char last_attempt_at[21]; /* "YYYY-MM-DDTHH:MM:SSZ" (UTC) of the last run, "" if none */
-    char *last_error;         /* why it is not complete; "" when none or when complete */
-    bool gap;                 /* older than the 7-day window and not complete (not just left
-                                 with active sessions): lost for good */
-    bool acknowledged;        /* a gap whose loss was acknowledged: it fails nothing */
-};
-
-/* What the ledger says of the projects in `projects_csv` (comma-separated ids; NULL: every
- * project in the ledger), of every day from window_start (NULL: the project's first ledger
- * entry) up to `today`, plus every gap before window_start, in project and day order. *out
- * gets *count_out rows (the caller frees them with store_status_rows_free). *migrated_out is
- * false, with no rows and no error, when the database has no livekit schema yet. A day never
- * recorded has status "missing". Returns 0, LK_EDB or LK_ENOMEM. */
-int store_status_rows(struct store *st, const char *today, const char *window_start,
-                      const char *projects_csv, struct status_row **out, size_t *count_out,
-                      bool *migrated_out, struct lk_error *err);
-void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
-
-/* For --metrics-file: the runs of the ledger by status (ok, incomplete, failed,
- * interrupted, running, in that order) and the requests of them all. Returns 0 or LK_EDB. */
-int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
-                     struct lk_error *err);
-/* The Unix time the last run that ended ok and covered `project` finished; 0 when none did.
- * Returns 0 or LK_EDB. */
-int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err);
-
-/* Give the existing `role` read-only access to the archive: USAGE on the schemas livekit and
- * livekit_bi, SELECT on their tables and views, also on objects later migrations create
- * (default privileges, and a re-grant after every migration). Returns 0, LK_ECONFIG when the
- * role does not exist (err names it), or LK_EDB. */
-int store_grant_read(struct store *st, const char *role, struct lk_error *err);
-
-/* Take the session-level advisory lock of `project` (overlapping cron runs), trying once a
- * second for up to wait_s seconds. Returns 0, LK_ELOCKED (another run holds it) or LK_EDB.
- * Held until store_free; taken again by store_reconnect. */
-int store_lock_project(struct store *st, const char *project, int wait_s, struct lk_error *err);
-
-/* Whether the connection is usable. */
-bool store_connection_ok(const struct store *st);
-
-/* One attempt to reset a lost connection (no waiting: the caller paces its retries), then
- * take the project locks again. Any open day is gone (the server rolled it back). Returns 0,
- * LK_EDB (when store_connection_ok is still false, the server was not reached: err's detail
- * says why, and a later attempt may succeed) or LK_ELOCKED. */
-int store_reconnect(struct store *st, struct lk_error *err);
-
-/* Whether `project` has no ledger entry yet (its first run). */
-int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err);
-
-/* A day of a project that left the window without being complete (see store_gap_rows). */
-struct gap_row {
-    char day[DATE_TEXT_SIZE]; /* YYYY-MM-DD */
-    char status[16];          /* pending or failed; "never archived": no ledger entry */
-    char pending_reason[32];  /* "day not over", "active sessions", "error" or "" */
-    char *last_error;         /* "" when none */
-    long long active_sessions;
-    bool active_only;  /* left pending only because sessions were still active: its last state
-                          is what the API would still say, so it is not a gap */
-    bool acknowledged; /* the gap was acknowledged (store_acknowledge_gap) */
-};
-
-/* The days of `project` before window_start, since its first ledger entry, that are not
- * complete, in day order. *out gets *count_out rows (the caller frees them with
- * store_gap_rows_free). Returns 0, LK_EDB or LK_ENOMEM. */
-int store_gap_rows(struct store *st, const char *project, const char *window_start,
-                   struct gap_row **out, size_t *count_out, struct lk_error *err);
-void store_gap_rows_free(struct gap_row *rows, size_t count); /* NULL is a no-op */
-
-/* Mark a gap day of `project` acknowledged (a day never archived gets a failed entry), so
- * it stops failing runs. Returns 0 or LK_EDB. */
-int store_acknowledge_gap(struct store *st, const char *project, const char *day,
-                          struct lk_error *err);
-
-/* Privacy (store_forget.c). Pseudonyms for the connection's days: a participant or connection
- * whose identity's pseudonym is forgotten (store_forget) is staged under the pseudonym, with a
- * participant's name and extra cleared; with `all`, every identity and name is staged as its
- * pseudonym. p (NULL: off; `all` needs one) is borrowed and must outlive st. Cannot fail. */
-struct pseudo;
-void store_set_pseudo(struct store *st, const struct pseudo *p, bool all);
-
-/* Forget `identity` in `project`: it becomes `hex` (its pseudonym) in participants and
- * participant_connections, a participant's name and extra are cleared, and `hex` is recorded
- * in livekit.forgotten_identities; one transaction. *participants_out and *connections_out
- * get the rows rewritten. Returns 0 or LK_EDB. */
-int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
-                 long long *participants_out, long long *connections_out, struct lk_error *err);
-
 /* Retention (store_prune.c): what a prune deletes or would delete. */
 struct prune_counts {
     long long sessions, participants, connections;
 };
-
-/* The projects the ledger knows (only `project` when not NULL, if it has entries), in order.
- * *out gets *count_out strings; the caller frees each and the array (also on error). Returns
- * 0, LK_EDB or LK_ENOMEM. */
-int store_prune_projects(struct store *st, const char *project, char ***out, size_t *count_out,
-                         struct lk_error *err);
 
 /* How many sessions of `project` listed before `before` (YYYY-MM-DD), and their participants
  * and connections, a prune would delete. Returns 0 or LK_EDB. */
@@ -262,5 +267,12 @@ int store_prune_count(struct store *st, const char *project, const char *before,
  * the committed batches deleted). Returns 0 or LK_EDB. */
 int store_prune(struct store *st, const char *project, const char *before, int batch,
                 struct prune_counts *out, struct lk_error *err);
+
+/* Forget `identity` in `project`: it becomes `hex` (its pseudonym) in participants and
+ * participant_connections, a participant's name and extra are cleared, and `hex` is recorded
+ * in livekit.forgotten_identities; one transaction. *participants_out and *connections_out
+ * get the rows rewritten. Returns 0 or LK_EDB. */
+int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
+                 long long *participants_out, long long *connections_out, struct lk_error *err);
 
 #endif

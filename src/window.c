@@ -545,11 +545,11 @@ static int finish_run(struct run *run, int rc, struct lk_error *err)
     summary->requests = fetch_request_count(run->fetch);
     log_repeated_summary();
     report_new_fields(run);
-    outcome.status = rc == LK_EINTR ? "interrupted"
-                     : rc != 0      ? "failed"
+    outcome.status = rc == LK_EINTR ? RUN_INTERRUPTED
+                     : rc != 0      ? RUN_FAILED
                      : summary->days_failed || summary->gaps || summary->projects_locked
-                         ? "incomplete"
-                         : "ok";
+                         ? RUN_INCOMPLETE
+                         : RUN_OK;
     outcome.requests = (long long)summary->requests;
     outcome.warnings = (long long)log_warning_count();
     outcome.message = summary->first_error[0] ? summary->first_error : NULL;
