@@ -12,6 +12,9 @@
 #include "pq.h"
 #include "pseudo.h"
 #include "store.h"
+#include "store_forget.h"
+#include "store_ledger.h"
+#include "store_schema.h"
 
 /* forget: the identity's rows pseudonymized in each project, its pseudonym recorded. */
 int cli_command_forget(const struct config *cfg, const struct cli_options *opt,

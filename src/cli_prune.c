@@ -15,6 +15,9 @@
 #include "error.h"
 #include "pq.h"
 #include "store.h"
+#include "store_ledger.h"
+#include "store_prune.h"
+#include "store_schema.h"
 
 /* Sessions a prune deletes per transaction: short locks, and a stopped prune loses little. */
 #define PRUNE_BATCH_SESSIONS 1000

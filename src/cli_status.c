@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "log.h"
 #include "store.h"
+#include "store_ledger.h"
 
 /* Bytes of a day's stored error that `status` shows. */
 #define STATUS_ERROR_SHOWN 300

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "log.h"
 #include "pq.h"
+#include "store_day.h"
 #include "store_internal.h"
 #include "store_sql.h"
 #include "strmap.h"

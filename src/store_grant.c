@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "pq.h"
+#include "store_grant.h"
 #include "store_internal.h"
 
 int store_grant_read(struct store *st, const char *role, struct lk_error *err)

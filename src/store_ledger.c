@@ -17,6 +17,7 @@
 #include "log.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_ledger.h"
 #include "store_sql.h"
 
 /* The advisory lock's class (STORE_RUN_LOCK_CLASS) as a statement parameter. */

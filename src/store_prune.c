@@ -18,6 +18,7 @@
 #include "error.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_prune.h"
 #include "store_sql.h"
 
 /* $1 project $2 before: what a prune would delete */

@@ -22,6 +22,7 @@
 #include "migrations.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_schema.h"
 
 /* Advisory lock key for migrations: "lkarchiv" read as a number. */
 #define MIGRATION_LOCK_KEY 0x6c6b617263686976LL

@@ -23,6 +23,7 @@
 #include "copy_binary.h"
 #include "error.h"
 #include "pq.h"
+#include "store_day.h"
 #include "store_internal.h"
 #include "store_sql.h"
 #include "strmap.h"

@@ -30,6 +30,8 @@
 #include "log.h"
 #include "process.h"
 #include "store.h"
+#include "store_day.h"
+#include "store_ledger.h"
 
 struct run;
 
