@@ -134,9 +134,12 @@ static int load_known(struct store *st, struct lk_error *err)
                      "list_hash IS NOT NULL",
                      3, params, err, "read the day's archived sessions");
 
+    int id = rc == 0 ? pq_column(res, "session_id") : 0;
+    int hash = rc == 0 ? pq_column(res, "list_hash") : 0;
+
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
-                       NULL) != 0) {
+        if (strmap_put(&st->known, PQgetvalue(res, i, id),
+                       strtoull(PQgetvalue(res, i, hash), NULL, 10), NULL) != 0) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             rc = LK_ENOMEM;
         }
