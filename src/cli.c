@@ -27,6 +27,8 @@
 #include "pseudo.h"
 #include "redact.h"
 #include "store.h"
+#include "store_grant.h"
+#include "store_schema.h"
 #include "window.h"
 
 /* A command: its word, how strictly the configuration is checked, what it does. Adding a

@@ -17,6 +17,8 @@
 #include "log.h"
 #include "redact.h"
 #include "store.h"
+#include "store_grant.h"
+#include "store_schema.h"
 
 struct checks {
     bool json;

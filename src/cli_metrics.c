@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_ledger.h"
 
 /* One project's days, as `status --all` counts them. */
 static int project_days(struct store *st, const char *today, struct metrics_project *out,

@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "log.h"
 #include "store.h"
+#include "store_ledger.h"
 #include "store_rate.h"
 
 /* Bytes of a day's stored error that `status` shows. */

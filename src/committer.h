@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "store.h"
+#include "store_day.h"
 
 struct committer;
 

@@ -25,6 +25,7 @@
 #include "paging.h"
 #include "sched.h"
 #include "store.h"
+#include "store_day.h"
 #include "strmap.h"
 
 #define MAX_FIELD_PATHS 1000

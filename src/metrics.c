@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "store_ledger.h"
 
 /* HTTP statuses counted one by one: 0 (no response) and 100..599; others fall into 0. */
 #define STATUS_SLOTS 600
@@ -37,7 +38,6 @@ static size_t projects_counted_count;
 
 static const char *const table_names[METRICS_TABLES] = {"sessions", "participants",
                                                         "participant_connections"};
-static const char *const run_statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
 
 /* The project's counts (made on first use), NULL when there is no room; under counts_lock. */
 static struct project_counts *project_counts(const char *project)
@@ -213,9 +213,9 @@ static void write_run(FILE *fp, const struct metrics_run *run)
            "Requests the last run sent again (429s included; each is also a response above).");
     fprintf(fp, "lkarchive_last_run_retries %lu\n", retries);
     header(fp, "lkarchive_runs_total", "counter", "Runs recorded in the ledger, by status.");
-    for (int s = 0; s < 5; s++)
-        fprintf(fp, "lkarchive_runs_total{status=\"%s\"} %lld\n", run_statuses[s],
-                run->runs_by_status[s]);
+    for (int s = 0; s < RUN_STATUSES; s++)
+        fprintf(fp, "lkarchive_runs_total{status=\"%s\"} %lld\n",
+                store_run_status_name((enum run_status)s), run->runs_by_status[s]);
     header(fp, "lkarchive_requests_total", "counter",
            "API requests of every run recorded in the ledger.");
     fprintf(fp, "lkarchive_requests_total %lld\n", run->requests_all_runs);

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "store_ledger.h"
+
 struct lk_error;
 
 /* Projects whose requests are counted one by one. */
@@ -49,7 +51,7 @@ struct metrics_run {
     double finished_s; /* Unix time */
     double duration_s;
     int exit_status;             /* the process' exit status */
-    long long runs_by_status[5]; /* ledger: runs ok, incomplete, failed, interrupted, running */
+    long long runs_by_status[RUN_STATUSES]; /* ledger: runs by status (enum run_status) */
     long long requests_all_runs; /* ledger: requests of every run */
 };
 

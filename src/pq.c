@@ -7,8 +7,10 @@
  */
 #include "pq.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -122,4 +124,87 @@ bool pq_sqlstate_is(const PGresult *res, const char *sqlstate)
 {
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     return state != NULL && strcmp(state, sqlstate) == 0;
+}
+
+int pq_column_strings(char ***out, size_t *count_out, const PGresult *res, int column,
+                      bool (*keep)(const PGresult *res, int row, void *ctx), void *ctx,
+                      struct lk_error *err)
+{
+    char **strings = calloc((size_t)PQntuples(res) + 1, sizeof *strings);
+    size_t count = 0;
+    int rc = strings ? 0 : LK_ENOMEM;
+
+    for (int row = 0; rc == 0 && row < PQntuples(res); row++) {
+        if (keep && !keep(res, row, ctx))
+            continue;
+        if ((strings[count] = strdup(PQgetvalue(res, row, column))) == NULL)
+            rc = LK_ENOMEM;
+        else
+            count++;
+    }
+    if (rc != 0)
+        lk_error_set(err, rc, "out of memory");
+    *out = strings;
+    *count_out = count;
+    return rc;
+}
+
+void pq_strings_free(char **strings, size_t count)
+{
+    for (size_t i = 0; strings && i < count; i++)
+        free(strings[i]);
+    free(strings);
+}
+
+int pq_text_array(char **out, char *const *items, size_t count, struct lk_error *err)
+{
+    size_t size = 3;
+    char *p;
+
+    for (size_t i = 0; i < count; i++)
+        size += 2 * strlen(items[i]) + 3;
+    if ((p = *out = malloc(size)) == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    *p++ = '{';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *s = items[i]; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return 0;
+}
+
+int pq_int_array(char **out, const int *items, size_t count, struct lk_error *err)
+{
+    char *text = *out = malloc(count * 12 + 3);
+    size_t len = 0;
+
+    if (text == NULL) {
+        lk_error_set(err, LK_ENOMEM, "out of memory");
+        return LK_ENOMEM;
+    }
+    text[len++] = '{';
+    for (size_t i = 0; i < count; i++)
+        len += (size_t)sprintf(text + len, "%s%d", i ? "," : "", items[i]);
+    text[len++] = '}';
+    text[len] = '\0';
+    return 0;
+}
+
+int pq_column(const PGresult *res, const char *name)
+{
+    int column = PQfnumber(res, name);
+
+    assert(column >= 0 && "the statement names this column");
+    return column;
 }

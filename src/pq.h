@@ -7,12 +7,14 @@
  * when the failure is the client's, such as a lost connection). An error whose SQLSTATE
  * says the server refused a value (classes 22, 23, 54) is LK_EVALUE instead: the caller can
  * isolate the row that carried it, where any other database failure stops the run.
+ * Helpers read a result's column by name or into strings, and write array literals.
  */
 #ifndef LK_PQ_H
 #define LK_PQ_H
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct lk_error;
 
@@ -51,6 +53,24 @@ int pq_check(const PGresult *res, const PGconn *conn, enum pq_expect expect, str
  * what, and libpq's reason (the first line of PQerrorMessage) as the detail. */
 int pq_fail(const PGconn *conn, struct lk_error *err, const char *what, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The text of `column` of every row of res whose row `keep` accepts (keep NULL: every row),
+ * in row order: *out gets *count_out strings (the caller frees them with pq_strings_free, also
+ * on failure: what was copied is there). Returns 0 or LK_ENOMEM. */
+int pq_column_strings(char ***out, size_t *count_out, const PGresult *res, int column,
+                      bool (*keep)(const PGresult *res, int row, void *ctx), void *ctx,
+                      struct lk_error *err);
+void pq_strings_free(char **strings, size_t count); /* NULL is a no-op */
+
+/* A PostgreSQL text[] literal of items[0..count) (`{"a","b"}`: each quoted, `"` and `\`
+ * escaped) or integer[] literal (`{1,5,9}`) into *out, which the caller frees. Returns 0 or
+ * LK_ENOMEM. */
+int pq_text_array(char **out, char *const *items, size_t count, struct lk_error *err);
+int pq_int_array(char **out, const int *items, size_t count, struct lk_error *err);
+
+/* The column of res named `name` (pg_dump's PQfnumber idiom); the statement must have it, so
+ * a missing one is a programmer's mistake (assert). */
+int pq_column(const PGresult *res, const char *name);
 
 /* Whether res is an error with SQLSTATE `sqlstate` (one of the SQLSTATE_* above). res NULL
  * is false. Cannot fail. */

@@ -19,6 +19,8 @@
 #include "error.h"
 #include "pq.h"
 #include "pseudo.h"
+#include "records.h"
+#include "store_forget.h"
 #include "store_internal.h"
 
 void store_set_pseudo(struct store *st, const struct pseudo *p, bool all)

@@ -1,9 +1,14 @@
 /* store_internal.h -- what the store_*.c files share; nothing outside the store includes it.
  *
- * The store is one module split by concern: store_conn.c (connection, advisory locks,
- * reconnect), store_schema.c (migrations), store_stage.c (the day's transaction and its COPY
- * stage), store_merge.c (merge, ledger entry and commit of a day, or its abort) and
- * store_ledger.c (runs, status and gaps). store.h is their public contract.
+ * The store is one module split by job, each file calling down, never back: store_conn.c
+ * (connection, advisory locks, reconnect), store_schema.c (migrations and repeatable files),
+ * store_grant.c (read access, the privilege check), store_day.c (a day's begin, commit and
+ * abort, its counts, ledger entry and run counters), store_stage.c (the day's COPY stage),
+ * store_isolate.c (a day archived again session by session; it calls the merges),
+ * store_merge.c (the merges), store_rollup.c (the daily rollup's refresh), store_ledger.c
+ * (runs, status and gaps), store_prune.c (retention) and store_forget.c (privacy). Their
+ * statements longer than a line are in src/queries/NAME.sql (store_sql.h, generated). store.h is
+ * their public contract.
  */
 #ifndef LK_STORE_INTERNAL_H
 #define LK_STORE_INTERNAL_H
@@ -45,7 +50,7 @@ struct store {
      * SQLSTATE (its plain INSERT ... SELECT does not, so a refused value would stop the run) */
     enum { STORE_CITUS_UNKNOWN, STORE_CITUS_NO, STORE_CITUS_YES } citus;
 
-    /* the open day (store_stage.c, store_merge.c) */
+    /* the open day (store_day.c, store_stage.c, store_merge.c) */
     char project[128];
     char day[DATE_TEXT_SIZE];
     bool in_day;            /* its transaction is open: store_day_abort rolls it back */
@@ -95,8 +100,21 @@ int store_lock_run(struct store *st, struct lk_error *err);
 /* Run a statement (or a script) that returns no rows; LK_EDB with err filled on failure. */
 int store_exec(struct store *st, const char *sql, const char *what, struct lk_error *err);
 
+/* The open day's stage (the day's transaction is open): create it if this connection has none,
+ * read whether the database runs Citus (once), remember the day's final sessions unless
+ * `full`, load the forgotten pseudonyms, and start the COPY. Returns 0, LK_EDB or LK_ENOMEM. */
+int store_stage_open(struct store *st, bool full, struct lk_error *err);
+
 /* End the COPY into the stage, if one is open, and check what the server said of it. */
 int store_stage_end_copy(struct store *st, struct lk_error *err);
+
+/* Before the merges: fill lk_new with the staged sessions new to the archive and set
+ * st->new_collected, all_new and day_was_empty. Not on Citus (its plain INSERT ... SELECT does
+ * not report a refused value's SQLSTATE, so a refused value would stop the run) nor in
+ * isolation (every row takes the ON CONFLICT path there: a session deleted by hand without its
+ * participants is merged again, not refused), nor when no list entry changed (nothing is
+ * merged). Returns 0 or LK_EDB. */
+int store_merge_collect_new(struct store *st, const char *discarded, struct lk_error *err);
 
 /* The four merges of the stage, for the sessions in `subset` (a text[] literal; NULL: every
  * session), skipping attempts in `discarded`. Returns 0, LK_EDB or LK_EVALUE. */

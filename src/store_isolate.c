@@ -173,34 +173,6 @@ int store_isolate_flush(struct store *st, struct lk_error *err)
 
 /* ---- merging ---- */
 
-/* `{"a","b"}`: a text[] literal of ids[0..count), each quoted, `"` and `\` escaped. NULL when
- * out of memory; the caller frees it. */
-static char *text_array(char *const *ids, size_t count)
-{
-    size_t size = 3;
-    char *out, *p;
-
-    for (size_t i = 0; i < count; i++)
-        size += 2 * strlen(ids[i]) + 3;
-    if ((p = out = malloc(size)) == NULL)
-        return NULL;
-    *p++ = '{';
-    for (size_t i = 0; i < count; i++) {
-        if (i)
-            *p++ = ',';
-        *p++ = '"';
-        for (const char *s = ids[i]; *s; s++) {
-            if (*s == '"' || *s == '\\')
-                *p++ = '\\';
-            *p++ = *s;
-        }
-        *p++ = '"';
-    }
-    *p++ = '}';
-    *p = '\0';
-    return out;
-}
-
 struct group {
     const char *discarded;
     char *const *ids;
@@ -211,14 +183,11 @@ struct group {
 static int merge_group(struct store *st, void *ctx, struct lk_error *err)
 {
     const struct group *group = ctx;
-    char *subset = text_array(group->ids, group->count);
-    int rc;
+    char *subset = NULL;
+    int rc = pq_text_array(&subset, group->ids, group->count, err);
 
-    if (subset == NULL) {
-        lk_error_set(err, LK_ENOMEM, "out of memory");
-        return LK_ENOMEM;
-    }
-    rc = store_merge_sessions(st, group->discarded, subset, err);
+    if (rc == 0)
+        rc = store_merge_sessions(st, group->discarded, subset, err);
     free(subset);
     return rc;
 }
@@ -251,29 +220,27 @@ static int merge_halving(struct store *st, const struct group *group, struct lk_
 
 /* The staged sessions not refused at COPY time: *ids_out (the caller frees each, then the
  * array) of *count_out. */
+static bool not_refused(const PGresult *res, int row, void *ctx)
+{
+    const struct store *st = ctx;
+
+    /* refused at COPY time: none of its rows is merged */
+    return !strmap_get(&st->refused, PQgetvalue(res, row, 0), NULL);
+}
+
 static int sessions_to_merge(struct store *st, const char *discarded, char ***ids_out,
                              size_t *count_out, struct lk_error *err)
 {
     const char *params[1] = {discarded};
     PGresult *res = NULL;
-    char **ids = NULL;
-    size_t count = 0;
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STAGED_SESSIONS, 1, params, err,
                      "list the day's staged sessions");
 
-    if (rc == 0 && (ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids)) == NULL)
-        rc = LK_ENOMEM;
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        if (strmap_get(&st->refused, PQgetvalue(res, i, 0), NULL))
-            continue; /* refused at COPY time: none of its rows is merged */
-        if ((ids[count++] = strdup(PQgetvalue(res, i, 0))) == NULL)
-            rc = LK_ENOMEM;
-    }
-    if (rc == LK_ENOMEM)
-        lk_error_set(err, rc, "out of memory");
+    *ids_out = NULL;
+    *count_out = 0;
+    if (rc == 0)
+        rc = pq_column_strings(ids_out, count_out, res, 0, not_refused, st, err);
     PQclear(res);
-    *ids_out = ids;
-    *count_out = count;
     return rc;
 }
 
@@ -289,10 +256,10 @@ static int refetch_refused(struct store *st, struct lk_error *err)
     for (size_t i = 0; ids && i < st->refused.capacity; i++)
         if (st->refused.keys[i])
             ids[count++] = st->refused.keys[i]; /* borrowed from the map */
-    if (ids == NULL || (array = text_array(ids, count)) == NULL) {
+    if (ids == NULL) {
         lk_error_set(err, LK_ENOMEM, "out of memory");
         rc = LK_ENOMEM;
-    } else {
+    } else if ((rc = pq_text_array(&array, ids, count, err)) == 0) {
         const char *params[2] = {st->project, array};
         rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_REFETCH_REFUSED, 2, params, err,
                      "mark the refused sessions to be fetched again");
@@ -314,8 +281,6 @@ int store_isolate_merge(struct store *st, const char *discarded, struct lk_error
     }
     if (rc == 0 && st->refused_count > 0)
         rc = refetch_refused(st, err);
-    for (size_t i = 0; i < count; i++)
-        free(ids[i]);
-    free(ids);
+    pq_strings_free(ids, count);
     return rc;
 }

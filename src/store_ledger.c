@@ -1,8 +1,9 @@
 /* store_ledger.c -- the ledger: runs (archive_runs), seen fields, status and gaps.
  *
  * archive_runs holds one row per run and its counters; archive_days one row per project and
- * day (written by store_merge.c). The status and gap queries read archive_days day by day
- * from each project's first entry, so a day never archived shows as well.
+ * day (written by store_day.c). The status and gap queries (src/queries/ledger.sql) read
+ * archive_days day by day from each project's first entry, so a day never archived shows as
+ * well; whether a day is a gap is livekit.day_is_gap's to say, given the API window's first day.
  */
 #include "store.h"
 
@@ -11,50 +12,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "error.h"
 #include "log.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_ledger.h"
+#include "store_sql.h"
 
-/* Runs left `running` by a process that died (kill -9, a lost machine): nobody holds their
- * lock, so they are closed as interrupted. CASE keeps the order: unlock only what was got. */
-static const char SQL_CLOSE_DEAD_RUNS[] =
-    "UPDATE livekit.archive_runs SET status = 'interrupted', finished_at = now(),"
-    " message = COALESCE(message, 'the process ended without closing its run (killed, or its"
-    " machine or database connection lost); closed by run ' || $1)"
-    " WHERE status = 'running' AND run_id <> $1::bigint AND CASE"
-    " WHEN pg_try_advisory_lock(" STORE_STRINGIFY(
-        STORE_RUN_LOCK_CLASS) ", run_id::integer)"
-                              " THEN pg_advisory_unlock(" STORE_STRINGIFY(
-                                  STORE_RUN_LOCK_CLASS) ", run_id::integer)"
-                                                        " ELSE false END";
+/* The advisory lock's class (STORE_RUN_LOCK_CLASS) as a statement parameter. */
+#define RUN_LOCK_CLASS_TEXT "27755"
+_Static_assert(STORE_RUN_LOCK_CLASS == 27755, "RUN_LOCK_CLASS_TEXT is STORE_RUN_LOCK_CLASS");
 
 int store_lock_run(struct store *st, struct lk_error *err)
 {
     char run[24];
-    const char *params[1] = {run};
+    const char *params[2] = {RUN_LOCK_CLASS_TEXT, run};
 
     if (st->run_id == 0)
         return 0;
     snprintf(run, sizeof run, "%lld", st->run_id);
-    return pq_exec(
-        NULL, st->conn, PQ_TUPLES_OK,
-        "SELECT pg_advisory_lock(" STORE_STRINGIFY(STORE_RUN_LOCK_CLASS) ", $1::integer)", 1,
-        params, err, "take the lock of run %s", run);
+    return pq_exec(NULL, st->conn, PQ_TUPLES_OK,
+                   "SELECT pg_advisory_lock($1::integer, $2::integer)", 2, params, err,
+                   "take the lock of run %s", run);
 }
 
 /* The new run's lock, then the dead runs' rows closed. */
 static int claim_run(struct store *st, long long run_id, struct lk_error *err)
 {
     char run[24];
-    const char *params[1] = {run};
+    const char *params[2] = {run, RUN_LOCK_CLASS_TEXT};
     int rc;
 
     st->run_id = run_id;
     rc = store_lock_run(st, err);
     snprintf(run, sizeof run, "%lld", run_id);
     if (rc == 0)
-        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, SQL_CLOSE_DEAD_RUNS, 1, params, err,
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, store_sql_close_dead_runs, 2, params, err,
                      "close the runs of processes that died");
     return rc;
 }
@@ -64,7 +58,6 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
                     long long *run_id_out, struct lk_error *err)
 {
     char *array = NULL;
-    size_t size = 3;
     PGresult *res = NULL;
     int rc = LK_EDB;
 
@@ -73,28 +66,16 @@ int store_run_begin(struct store *st, const char *today, const char *window_star
         *run_id_out = 0;
         return 0;
     }
-    /* project ids are [A-Za-z0-9_-] (config validates), so a plain array literal is safe */
-    for (size_t i = 0; i < project_count; i++)
-        size += strlen(projects[i]) + 1;
-    array = malloc(size);
-    if (array == NULL) {
-        rc = LK_ENOMEM;
-        lk_error_set(err, rc, "out of memory");
+    rc = pq_text_array(&array, projects, project_count, err);
+    if (rc != 0)
         goto done;
-    }
-    strcpy(array, "{");
-    for (size_t i = 0; i < project_count; i++) {
-        strcat(array, projects[i]);
-        if (i + 1 < project_count)
-            strcat(array, ",");
-    }
-    strcat(array, "}");
     {
         const char *params[5] = {today, window_start, window_end, array, LK_VERSION};
-        if (pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                    "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
-                    " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
-                    5, params, err, "record the run in livekit.archive_runs") != 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "INSERT INTO livekit.archive_runs (today, window_start, window_end,"
+                     " projects, version) VALUES ($1, $2, $3, $4, $5) RETURNING run_id",
+                     5, params, err, "record the run in livekit.archive_runs");
+        if (rc != 0)
             goto done;
     }
     *run_id_out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -109,7 +90,8 @@ int store_run_finish(struct store *st, long long run_id, const struct run_outcom
                      struct lk_error *err)
 {
     char run[24], requests[24], warnings[24];
-    const char *params[5] = {run, outcome->status, requests, warnings, outcome->message};
+    const char *params[5] = {run, store_run_status_name(outcome->status), requests, warnings,
+                             outcome->message};
 
     assert(st != NULL);
     if (st->dry_run)
@@ -185,38 +167,6 @@ done:
     return rc;
 }
 
-/* Every day of the chosen projects from window_start (or their first ledger entry) to today,
- * with what the ledger says, and every gap before it: a day older than the API's window that
- * is not complete, unless it was left pending only because sessions were still active (its
- * last state is what the API would still say). A project without a ledger entry shows the
- * window. $1 today $2 window start or NULL $3 comma-separated projects or NULL */
-static const char SQL_STATUS[] =
-    "WITH projects AS (SELECT DISTINCT p AS project_id FROM unnest(string_to_array($3, ',')) p"
-    "   UNION SELECT DISTINCT project_id FROM livekit.archive_days WHERE $3 IS NULL),"
-    " bounds AS (SELECT p.project_id, COALESCE((SELECT min(a.day) FROM livekit.archive_days a"
-    "   WHERE a.project_id = p.project_id), $2::date, $1::date) AS first_day FROM projects p),"
-    " days AS (SELECT b.project_id, d::date AS day FROM bounds b,"
-    "   generate_series(b.first_day, $1::date, interval '1 day') d),"
-    " rows AS (SELECT days.project_id, days.day, a.status, a.sessions, a.participants,"
-    "   a.connections, a.active_sessions, a.completed_at, a.last_error, a.gap_acknowledged_at,"
-    "   a.pending_reason, a.attempts, a.last_attempt_at,"
-    "   (days.day < $1::date - 6 AND COALESCE(a.status, 'missing') <> 'complete'"
-    "    AND a.pending_reason IS DISTINCT FROM 'active sessions') AS is_gap"
-    "   FROM days LEFT JOIN livekit.archive_days a"
-    "   ON a.project_id = days.project_id AND a.day = days.day)"
-    " SELECT rows.project_id, rows.day::text, COALESCE(rows.status, 'missing'),"
-    "   COALESCE(rows.sessions, 0), COALESCE(rows.participants, 0),"
-    "   COALESCE(rows.connections, 0), COALESCE(rows.active_sessions, 0),"
-    "   COALESCE(to_char(rows.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-    "     ''),"
-    "   CASE WHEN rows.status = 'complete' THEN '' ELSE COALESCE(rows.last_error, '') END,"
-    "   rows.is_gap, rows.gap_acknowledged_at IS NOT NULL, COALESCE(rows.pending_reason, ''),"
-    "   COALESCE(rows.attempts, 0),"
-    "   COALESCE(to_char(rows.last_attempt_at AT TIME ZONE 'UTC',"
-    "     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
-    " FROM rows WHERE $2::date IS NULL OR rows.day >= $2::date OR rows.is_gap"
-    " ORDER BY rows.project_id, rows.day";
-
 /* Copy the rows of res into a new array of `size`-byte structs, each filled by fill (which
  * returns 0 or LK_ENOMEM). *out and *count_out get the array and how many of its rows were
  * filled, in whole or in part, also on failure: the caller's free function releases them.
@@ -239,25 +189,33 @@ static int copy_rows(void **out, size_t *count_out, const PGresult *res, size_t 
     return rc;
 }
 
-/* One row of SQL_STATUS into a struct status_row. */
+/* The text of column `name` of row i. */
+static const char *value(const PGresult *res, int i, const char *name)
+{
+    return PQgetvalue(res, i, pq_column(res, name));
+}
+
+/* One row of ledger.sql's status into a struct status_row. */
 static int status_row_from(void *row, const PGresult *res, int i)
 {
     struct status_row *out = row;
 
-    snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 1));
-    snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 2));
-    out->sessions = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-    out->participants = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-    out->connections = strtoll(PQgetvalue(res, i, 5), NULL, 10);
-    out->active_sessions = strtoll(PQgetvalue(res, i, 6), NULL, 10);
-    snprintf(out->completed_at, sizeof out->completed_at, "%s", PQgetvalue(res, i, 7));
-    out->gap = strcmp(PQgetvalue(res, i, 9), "t") == 0;
-    out->acknowledged = strcmp(PQgetvalue(res, i, 10), "t") == 0;
-    snprintf(out->pending_reason, sizeof out->pending_reason, "%s", PQgetvalue(res, i, 11));
-    out->attempts = strtoll(PQgetvalue(res, i, 12), NULL, 10);
-    snprintf(out->last_attempt_at, sizeof out->last_attempt_at, "%s", PQgetvalue(res, i, 13));
-    out->project = strdup(PQgetvalue(res, i, 0));
-    out->last_error = strdup(PQgetvalue(res, i, 8));
+    snprintf(out->day, sizeof out->day, "%s", value(res, i, "day"));
+    snprintf(out->status, sizeof out->status, "%s", value(res, i, "status"));
+    out->sessions = strtoll(value(res, i, "sessions"), NULL, 10);
+    out->participants = strtoll(value(res, i, "participants"), NULL, 10);
+    out->connections = strtoll(value(res, i, "connections"), NULL, 10);
+    out->active_sessions = strtoll(value(res, i, "active_sessions"), NULL, 10);
+    snprintf(out->completed_at, sizeof out->completed_at, "%s", value(res, i, "completed_at"));
+    out->gap = strcmp(value(res, i, "is_gap"), "t") == 0;
+    out->acknowledged = strcmp(value(res, i, "acknowledged"), "t") == 0;
+    snprintf(out->pending_reason, sizeof out->pending_reason, "%s",
+             value(res, i, "pending_reason"));
+    out->attempts = strtoll(value(res, i, "attempts"), NULL, 10);
+    snprintf(out->last_attempt_at, sizeof out->last_attempt_at, "%s",
+             value(res, i, "last_attempt_at"));
+    out->project = strdup(value(res, i, "project_id"));
+    out->last_error = strdup(value(res, i, "last_error"));
     return out->project && out->last_error ? 0 : LK_ENOMEM;
 }
 
@@ -265,7 +223,8 @@ int store_status_rows(struct store *st, const char *today, const char *window_st
                       const char *projects_csv, struct status_row **out, size_t *count_out,
                       bool *migrated_out, struct lk_error *err)
 {
-    const char *params[3] = {today, window_start, projects_csv};
+    char api_window_start[DATE_TEXT_SIZE];
+    const char *params[4] = {today, window_start, projects_csv, api_window_start};
     void *rows = NULL;
     size_t count = 0;
     PGresult *res = NULL;
@@ -275,7 +234,8 @@ int store_status_rows(struct store *st, const char *today, const char *window_st
     *out = NULL;
     *count_out = 0;
     *migrated_out = true;
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_STATUS, 3, params, err,
+    date_add_days(api_window_start, today, 1 - API_WINDOW_DAYS); /* the gap rule's */
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_status, 4, params, err,
                  "read livekit.archive_days");
     if (rc == 0) {
         rc = copy_rows(&rows, &count, res, sizeof **out, status_row_from, err);
@@ -304,6 +264,26 @@ void store_status_rows_free(struct status_row *rows, size_t count)
     free(rows);
 }
 
+int store_archived_projects(struct store *st, const char *project, char ***out, size_t *count_out,
+                            struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    *out = NULL;
+    *count_out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT DISTINCT project_id FROM livekit.archive_days"
+                 " WHERE $1::text IS NULL OR project_id = $1::text ORDER BY 1",
+                 1, params, err, "read the archived projects");
+    if (rc == 0)
+        rc = pq_column_strings(out, count_out, res, 0, NULL, NULL, err);
+    PQclear(res);
+    return rc;
+}
+
 int store_is_new_project(struct store *st, const char *project, bool *out, struct lk_error *err)
 {
     const char *params[1] = {project};
@@ -320,33 +300,19 @@ int store_is_new_project(struct store *st, const char *project, bool *out, struc
     return rc;
 }
 
-/* Days of `project` before window_start since its first archived day that are not complete
- * (a day left pending only because sessions were still active is not a gap: its last state
- * is what the API would still say). */
-static const char SQL_GAPS[] =
-    "WITH bounds AS (SELECT min(day) AS first_day FROM livekit.archive_days"
-    "   WHERE project_id = $1),"
-    " days AS (SELECT d::date AS day FROM bounds,"
-    "   generate_series(bounds.first_day, $2::date - 1, interval '1 day') d)"
-    " SELECT days.day::text, COALESCE(a.status, 'never archived'),"
-    "   COALESCE(a.pending_reason, ''), COALESCE(a.last_error, ''),"
-    "   a.gap_acknowledged_at IS NOT NULL, COALESCE(a.active_sessions, 0)"
-    " FROM days LEFT JOIN livekit.archive_days a ON a.project_id = $1 AND a.day = days.day"
-    " WHERE a.status IS DISTINCT FROM 'complete'"
-    " ORDER BY days.day";
-
-/* One row of SQL_GAPS into a struct gap_row. */
+/* One row of ledger.sql's gaps into a struct gap_row. */
 static int gap_row_from(void *row, const PGresult *res, int i)
 {
     struct gap_row *out = row;
 
-    snprintf(out->day, sizeof out->day, "%s", PQgetvalue(res, i, 0));
-    snprintf(out->status, sizeof out->status, "%s", PQgetvalue(res, i, 1));
-    snprintf(out->pending_reason, sizeof out->pending_reason, "%s", PQgetvalue(res, i, 2));
-    out->active_only = strcmp(PQgetvalue(res, i, 2), "active sessions") == 0;
-    out->acknowledged = strcmp(PQgetvalue(res, i, 4), "t") == 0;
-    out->active_sessions = strtoll(PQgetvalue(res, i, 5), NULL, 10);
-    out->last_error = strdup(PQgetvalue(res, i, 3));
+    snprintf(out->day, sizeof out->day, "%s", value(res, i, "day"));
+    snprintf(out->status, sizeof out->status, "%s", value(res, i, "status"));
+    snprintf(out->pending_reason, sizeof out->pending_reason, "%s",
+             value(res, i, "pending_reason"));
+    out->active_only = strcmp(value(res, i, "is_gap"), "t") != 0; /* livekit.day_is_gap */
+    out->acknowledged = strcmp(value(res, i, "acknowledged"), "t") == 0;
+    out->active_sessions = strtoll(value(res, i, "active_sessions"), NULL, 10);
+    out->last_error = strdup(value(res, i, "last_error"));
     return out->last_error ? 0 : LK_ENOMEM;
 }
 
@@ -362,7 +328,7 @@ int store_gap_rows(struct store *st, const char *project, const char *window_sta
     assert(st != NULL);
     *out = NULL;
     *count_out = 0;
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_GAPS, 2, params, err,
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_gaps, 2, params, err,
                  "look for gaps in livekit.archive_days");
     if (rc == 0)
         rc = copy_rows(&rows, &count, res, sizeof **out, gap_row_from, err);
@@ -400,25 +366,36 @@ int store_acknowledge_gap(struct store *st, const char *project, const char *day
                    2, params, err, "acknowledge the gap of %s %s", project, day);
 }
 
-int store_run_totals(struct store *st, long long by_status[5], long long *requests_out,
+const char *store_run_status_name(enum run_status status)
+{
+    static const char *const names[RUN_STATUSES] = {[RUN_OK] = "ok",
+                                                    [RUN_INCOMPLETE] = "incomplete",
+                                                    [RUN_FAILED] = "failed",
+                                                    [RUN_INTERRUPTED] = "interrupted",
+                                                    [RUN_RUNNING] = "running"};
+
+    assert(status >= 0 && status < RUN_STATUSES);
+    return names[status];
+}
+
+int store_run_totals(struct store *st, long long by_status[RUN_STATUSES], long long *requests_out,
                      struct lk_error *err)
 {
-    static const char *const statuses[5] = {"ok", "incomplete", "failed", "interrupted", "running"};
     PGresult *res = NULL;
     int rc;
 
     assert(st != NULL);
-    memset(by_status, 0, 5 * sizeof *by_status);
+    memset(by_status, 0, RUN_STATUSES * sizeof *by_status);
     *requests_out = 0;
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                 "SELECT status, count(*), COALESCE(sum(requests), 0) FROM livekit.archive_runs"
-                 " GROUP BY status",
+                 "SELECT status, count(*) AS runs, COALESCE(sum(requests), 0) AS requests"
+                 " FROM livekit.archive_runs GROUP BY status",
                  0, NULL, err, "count the runs of livekit.archive_runs");
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        for (int s = 0; s < 5; s++)
-            if (strcmp(PQgetvalue(res, i, 0), statuses[s]) == 0)
-                by_status[s] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-        *requests_out += strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        for (int s = 0; s < RUN_STATUSES; s++)
+            if (strcmp(value(res, i, "status"), store_run_status_name((enum run_status)s)) == 0)
+                by_status[s] = strtoll(value(res, i, "runs"), NULL, 10);
+        *requests_out += strtoll(value(res, i, "requests"), NULL, 10);
     }
     PQclear(res);
     return rc;

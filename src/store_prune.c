@@ -6,7 +6,7 @@
  * recomputed, the counters of the prune's livekit.archive_prunes row. So no lock is held for
  * long, and a prune stopped half-way leaves whole sessions and an exact record. The batch's ids
  * come back from the server as a text[] literal and are passed back as one parameter. Every
- * parameter is cast (Citus: sql/030).
+ * parameter is cast (Citus cannot infer an uncast one on a worker).
  */
 #include "store.h"
 
@@ -18,22 +18,10 @@
 #include "error.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_prune.h"
+#include "store_sql.h"
 
 /* $1 project $2 before: what a prune would delete */
-static const char SQL_PRUNE_COUNT[] =
-    "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = $1::text"
-    "   AND list_day < $2::date),"
-    " (SELECT count(*) FROM livekit.participants p JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day < $2::date),"
-    " (SELECT count(*) FROM livekit.participant_connections c JOIN livekit.sessions s"
-    "   USING (project_id, session_id) WHERE s.project_id = $1::text AND s.list_day < $2::date)";
-
-/* $1 project $2 before $3 batch size: the next batch's session ids as a text[] literal */
-static const char SQL_PRUNE_BATCH[] =
-    "SELECT count(*), COALESCE(array_agg(session_id), '{}')::text FROM (SELECT session_id"
-    " FROM livekit.sessions WHERE project_id = $1::text AND list_day < $2::date LIMIT $3::integer) "
-    "b";
-
 /* $1 project $2 session ids */
 static const char *const SQL_PRUNE_DELETE[3] = {
     "DELETE FROM livekit.participant_connections"
@@ -42,50 +30,19 @@ static const char *const SQL_PRUNE_DELETE[3] = {
     "($2::text[])",
     "DELETE FROM livekit.sessions WHERE project_id = $1::text AND session_id = ANY ($2::text[])"};
 
-int store_prune_projects(struct store *st, const char *project, char ***out, size_t *count_out,
-                         struct lk_error *err)
-{
-    const char *params[1] = {project};
-    PGresult *res = NULL;
-    int rc;
-
-    assert(st != NULL);
-    *out = NULL;
-    *count_out = 0;
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                 "SELECT DISTINCT project_id FROM livekit.archive_days"
-                 " WHERE $1::text IS NULL OR project_id = $1::text ORDER BY 1",
-                 1, params, err, "read the archived projects");
-    if (rc == 0 && PQntuples(res) > 0) {
-        *out = calloc((size_t)PQntuples(res), sizeof **out);
-        for (int i = 0; *out && i < PQntuples(res); i++) {
-            (*out)[i] = strdup(PQgetvalue(res, i, 0));
-            if ((*out)[i] == NULL)
-                break;
-            *count_out = (size_t)i + 1;
-        }
-        if (*count_out != (size_t)PQntuples(res)) {
-            rc = LK_ENOMEM;
-            lk_error_set(err, rc, "out of memory");
-        }
-    }
-    PQclear(res);
-    return rc;
-}
-
 int store_prune_count(struct store *st, const char *project, const char *before,
                       struct prune_counts *out, struct lk_error *err)
 {
     const char *params[2] = {project, before};
     PGresult *res = NULL;
-    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_PRUNE_COUNT, 2, params, err,
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_prune_count, 2, params, err,
                      "count what a prune would delete");
 
     memset(out, 0, sizeof *out);
     if (rc == 0) {
-        out->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->participants = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        out->connections = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        out->sessions = strtoll(PQgetvalue(res, 0, pq_column(res, "sessions")), NULL, 10);
+        out->participants = strtoll(PQgetvalue(res, 0, pq_column(res, "participants")), NULL, 10);
+        out->connections = strtoll(PQgetvalue(res, 0, pq_column(res, "connections")), NULL, 10);
     }
     PQclear(res);
     return rc;
@@ -175,11 +132,12 @@ int store_prune(struct store *st, const char *project, const char *before, int b
     PQclear(res);
     res = NULL;
     while (rc == 0) {
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_PRUNE_BATCH, 3, params, err,
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_prune_batch, 3, params, err,
                      "select the sessions to prune");
-        if (rc != 0 || strcmp(PQgetvalue(res, 0, 0), "0") == 0)
+        if (rc != 0 || strcmp(PQgetvalue(res, 0, pq_column(res, "sessions")), "0") == 0)
             break;
-        rc = prune_batch(st, prune_id, project, PQgetvalue(res, 0, 1), out, err);
+        rc =
+            prune_batch(st, prune_id, project, PQgetvalue(res, 0, pq_column(res, "ids")), out, err);
         PQclear(res);
         res = NULL;
     }

@@ -1,7 +1,7 @@
 /* store_rollup.c -- the daily rollup (livekit.rollup_*, behind the livekit_bi views;
- * sql/021_bi_rollup.sql) kept exact in the transaction that stores a day.
+ * sql/functions/rollup.sql) kept exact in the transaction that stores a day.
  *
- * merge_stage (store_merge.c) asks, before its merges, for the days the archive holds the
+ * The day's merge (store_day.c) asks, before its merges, for the days the archive holds the
  * staged sessions under (store_rollup_collect_days), and after them has those days and the
  * staged sessions' days now recomputed (store_rollup_refresh). When every staged session is
  * new, no day is read before, and the days after are the ones the inserts returned
@@ -14,19 +14,8 @@
 #include "error.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_sql.h"
 
-/* The days whose rollup rows depend on the staged sessions are collected before the merges
- * (the days the archive held them under) and again after (their days now); the union is
- * recomputed in the day's transaction. $1 project $2 discarded attempts [$3 days before]. */
-#define SQL_STAGED_SESSION_IDS                                                                     \
-    "ARRAY(SELECT DISTINCT session_id FROM lk_stage WHERE attempt <> ALL ($2::integer[]))"
-static const char SQL_ROLLUP_DAYS[] =
-    "SELECT livekit.rollup_days_of_sessions($1::text, ARRAY(SELECT DISTINCT session_id FROM"
-    " lk_stage WHERE attempt <> ALL ($2::integer[])"
-    " AND session_id NOT IN (SELECT session_id FROM lk_new)))::text";
-static const char SQL_ROLLUP_REFRESH[] =
-    "SELECT livekit.rollup_refresh($1::text, $3::date[] || "
-    "livekit.rollup_days_of_sessions($1::text, " SQL_STAGED_SESSION_IDS "))";
 /* Every staged session new: the days its inserts returned ($2 the sessions', $3 the
  * connections'); none had a day before. */
 static const char SQL_ROLLUP_REFRESH_NEW[] =
@@ -43,8 +32,8 @@ int store_rollup_collect_days(struct store *st, const char *discarded, char **da
 
     if (st->all_new) /* none was in the archive: none had a day */
         *days_out = strdup("{}");
-    else if ((rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_ROLLUP_DAYS, 2, params, err,
-                           "collect the days of the staged sessions")) == 0)
+    else if ((rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_rollup_days_before, 2, params,
+                           err, "collect the days of the staged sessions")) == 0)
         *days_out = strdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     if (rc == 0 && *days_out == NULL) {
@@ -63,6 +52,6 @@ int store_rollup_refresh(struct store *st, const char *discarded, const char *da
                                  st->new_connection_days ? st->new_connection_days : "{}"};
 
     return pq_exec(NULL, st->conn, PQ_TUPLES_OK,
-                   st->all_new ? SQL_ROLLUP_REFRESH_NEW : SQL_ROLLUP_REFRESH, 3,
+                   st->all_new ? SQL_ROLLUP_REFRESH_NEW : store_sql_rollup_refresh, 3,
                    st->all_new ? new_params : params, err, "refresh the daily rollup");
 }

@@ -1,9 +1,15 @@
-/* store_schema.c -- the embedded migrations (migrations.h) and whether they are applied.
+/* store_schema.c -- the embedded SQL (migrations.h): migrations, repeatables, and whether
+ * they are applied.
  *
- * Each migration runs in its own transaction under an advisory lock, so concurrent runs
- * apply it once; livekit.schema_migrations keeps each one's checksum, and an applied
- * migration whose text changed is an error. After them, unless the config turns it off, the
- * archive tables are distributed when the database is a Citus coordinator (sql/030_citus.sql).
+ * Under an advisory lock, so concurrent runs apply each once: the versioned migrations, each
+ * in its own transaction (livekit.schema_migrations keeps each one's checksum, and an applied
+ * migration whose text changed is an error); then the repeatable files (views, functions),
+ * each in its own transaction, whenever its text differs from the one last applied
+ * (livekit.schema_repeatables) or a migration was applied now (it may have dropped a view to
+ * change a table under it). A fresh database and one built by older releases end with the
+ * same definitions: those of the repeatable files (sql/schema.sql shows the result). Then,
+ * unless the config turns it off, the archive tables are distributed when the database is a
+ * Citus coordinator (sql/functions/citus.sql).
  */
 #include "store.h"
 
@@ -16,6 +22,7 @@
 #include "migrations.h"
 #include "pq.h"
 #include "store_internal.h"
+#include "store_schema.h"
 
 /* Advisory lock key for migrations: "lkarchiv" read as a number. */
 #define MIGRATION_LOCK_KEY 0x6c6b617263686976LL
@@ -65,7 +72,45 @@ done:
     return rc;
 }
 
-/* Citus: distribute the archive tables not yet distributed (sql/030_citus.sql), in one
+/* Apply repeatable file r in its own transaction when livekit.schema_repeatables records
+ * another text for it (or none), or always with `force`; *applied_out says whether it was. */
+static int apply_repeatable(struct store *st, const struct migration *r, bool force,
+                            bool *applied_out, struct lk_error *err)
+{
+    const char *params[2] = {r->name, r->sql};
+    PGresult *res = NULL;
+    int rc;
+
+    *applied_out = false;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT 1 FROM livekit.schema_repeatables WHERE name = $1 AND checksum = md5($2)",
+                 2, params, err, "read livekit.schema_repeatables");
+    if (rc != 0 || (PQntuples(res) == 1 && !force))
+        goto done;
+    rc = store_exec(st, "BEGIN", "start applying a repeatable file", err);
+    if (rc != 0)
+        goto done;
+    rc = pq_exec(NULL, st->conn, PQ_ANY_OK, r->sql, 0, NULL, err, "apply %s", r->name);
+    if (rc == 0)
+        rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK,
+                     "INSERT INTO livekit.schema_repeatables (name, checksum) VALUES ($1, md5($2))"
+                     " ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum,"
+                     " applied_at = now()",
+                     2, params, err, "record %s", r->name);
+    if (rc == 0)
+        rc = store_exec(st, "COMMIT", "commit a repeatable file", err);
+    if (rc != 0) {
+        store_exec(st, "ROLLBACK", "roll back", NULL); /* err keeps the first failure */
+        goto done;
+    }
+    log_info("applied %s", r->name);
+    *applied_out = true;
+done:
+    PQclear(res);
+    return rc;
+}
+
+/* Citus: distribute the archive tables not yet distributed (sql/functions/citus.sql), in one
  * transaction, logging each table it distributes. Nothing without the extension. */
 static int citus_distribute(struct store *st, struct lk_error *err)
 {
@@ -88,7 +133,7 @@ static int citus_distribute(struct store *st, struct lk_error *err)
 int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err)
 {
     char lock_sql[96];
-    bool applied_now = false;
+    bool applied_now = false, migrations_now, repeatables_now = false;
     int applied = 0, rc;
 
     assert(st != NULL);
@@ -109,10 +154,15 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
         rc = apply_migration(st, m, &applied_now, err);
         applied += applied_now;
     }
+    migrations_now = applied > 0;
+    for (const struct migration *r = repeatables; rc == 0 && r->name; r++) {
+        rc = apply_repeatable(st, r, migrations_now, &applied_now, err);
+        repeatables_now = repeatables_now || applied_now;
+    }
     if (rc == 0 && citus)
         rc = citus_distribute(st, err);
     /* objects the migrations created are readable by the roles of `lkarchive grant` */
-    if (rc == 0 && applied > 0)
+    if (rc == 0 && (migrations_now || repeatables_now))
         rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_regrant()", 0, NULL, err,
                      "grant read access to the new objects");
     /* best effort: the lock also ends with the session, and err keeps the first failure */
@@ -142,53 +192,16 @@ int store_schema_current(struct store *st, bool *out, struct lk_error *err)
         lk_error_init(err); /* never migrated: not current, and not an error */
         rc = 0;
     }
-    PQclear(res);
-    return rc;
-}
+    /* every migration applied (so schema_repeatables exists): each repeatable as it is here */
+    for (const struct migration *r = repeatables; rc == 0 && *out && r->name; r++) {
+        const char *params[2] = {r->name, r->sql};
 
-int store_grant_read(struct store *st, const char *role, struct lk_error *err)
-{
-    const char *params[1] = {role};
-    PGresult *res = NULL;
-    int rc;
-
-    assert(st != NULL && role != NULL);
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_grant_read($1::text)", 1, params,
-                 err, "grant read access to role \"%s\"", role);
-    if (rc != 0 && pq_sqlstate_is(res, SQLSTATE_UNDEFINED_OBJECT)) {
-        lk_error_set(err, LK_ECONFIG, "role \"%s\" does not exist", role);
-        lk_error_detail(err,
-                        "create it first (CREATE ROLE \"%s\" LOGIN PASSWORD '...'), then run "
-                        "lkarchive grant again",
-                        role);
-        rc = LK_ECONFIG;
-    }
-    PQclear(res);
-    return rc;
-}
-
-int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *missing,
-                           size_t size, struct lk_error *err)
-{
-    PGresult *res = NULL;
-    int rc;
-
-    assert(st != NULL);
-    *ok_out = false;
-    missing[0] = '\0';
-    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                 migrated ? "SELECT string_agg(t, ', ') FROM unnest(ARRAY['sessions',"
-                            " 'participants', 'participant_connections', 'archive_runs',"
-                            " 'archive_days', 'seen_fields']) t"
-                            " WHERE NOT has_table_privilege('livekit.' || t, 'INSERT, UPDATE')"
-                          : "SELECT CASE WHEN has_database_privilege(current_database(), 'CREATE')"
-                            " THEN NULL ELSE 'CREATE on database ' || current_database() END",
-                 0, NULL, err, "read this user's privileges");
-    if (rc == 0) {
-        *ok_out = PQgetisnull(res, 0, 0);
-        if (!*ok_out)
-            snprintf(missing, size, "%s%s", migrated ? "INSERT, UPDATE on livekit." : "",
-                     PQgetvalue(res, 0, 0));
+        PQclear(res);
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT 1 FROM livekit.schema_repeatables WHERE name = $1"
+                     " AND checksum = md5($2)",
+                     2, params, err, "read livekit.schema_repeatables");
+        *out = rc == 0 && PQntuples(res) == 1;
     }
     PQclear(res);
     return rc;

@@ -1,10 +1,11 @@
-/* store_stage.c -- the day's transaction and its COPY stage; see store.h.
+/* store_stage.c -- the day's COPY stage; see store.h.
  *
- * Flow of a day: BEGIN; COPY lk_stage FROM STDIN (FORMAT binary); records are appended as
+ * Flow of a day (store_day.c opens it): COPY lk_stage FROM STDIN (FORMAT binary) into the stage
+ * (src/queries/stage.sql); records are appended as
  * binary COPY rows (copy_binary.c: the server parses no text) to a capped buffer that is
  * flushed with PQputCopyData as it fills; PQputCopyEnd; then the listed sessions are compared
  * with the archive to tell which need their details, and a second COPY stages those.
- * store_merge.c merges the stage and commits. Values arrive already validated by extract; one
+ * store_day.c then merges the stage and commits. Values arrive already validated by extract; one
  * its stage column still cannot hold (a bug, or a caller other than extract) is refused here
  * as the server would refuse it: LK_EVALUE, or in isolation the loss of its session alone.
  * connection_minutes is staged as its text and cast by the merge (numeric's binary form is
@@ -22,7 +23,9 @@
 #include "copy_binary.h"
 #include "error.h"
 #include "pq.h"
+#include "store_day.h"
 #include "store_internal.h"
+#include "store_sql.h"
 #include "strmap.h"
 
 /* The list entry's hash: every value (NULL distinct from "") and extra, in column order.
@@ -117,52 +120,6 @@ static const struct {
     [SG_LIST_HASH] = {"list_hash", COPY_INT8},
 };
 
-static const char SQL_CREATE_STAGE[] =
-    "CREATE TEMP TABLE IF NOT EXISTS lk_stage ("
-    " seq bigint, attempt integer, kind \"char\", session_id text, participant_identity text,"
-    " connection_id text, room_name text, created_at timestamptz, ended_at timestamptz,"
-    " last_active timestamptz, bandwidth_in bigint, bandwidth_out bigint, egress smallint,"
-    " num_participants integer, num_active_participants integer, start_time timestamptz,"
-    " end_time timestamptz, bandwidth bigint, connection_minutes text,"
-    " details_num_participants integer, participant_name text, joined_at timestamptz,"
-    " left_at timestamptz, region text, connection_type text, sdk_version text,"
-    " camera boolean, microphone boolean, screen_share boolean, screen_share_audio boolean,"
-    " extra jsonb, list_hash bigint) PARTITION BY LIST (kind) ON COMMIT DELETE ROWS;"
-    /* a partition per kind: each merge reads its kind's rows only, not the whole stage */
-    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_l PARTITION OF lk_stage FOR VALUES IN ('L')"
-    " ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_d PARTITION OF lk_stage FOR VALUES IN ('D')"
-    " ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_p PARTITION OF lk_stage FOR VALUES IN ('P')"
-    " ON COMMIT DELETE ROWS;"
-    "CREATE TEMP TABLE IF NOT EXISTS lk_stage_c PARTITION OF lk_stage FOR VALUES IN ('C')"
-    " ON COMMIT DELETE ROWS;"
-    /* the staged sessions new to the archive (store_merge.c) */
-    "CREATE TEMP TABLE IF NOT EXISTS lk_new (session_id text PRIMARY KEY) ON COMMIT DELETE ROWS";
-
-/* $1 project $2 discarded attempts $3 full $4 day $5 settling seconds ("active" counts a
- * session still settling too: its details are fetched again). Rows: (session id, whether its
- * details are needed); a session listed here without needing details only changed its list entry.
- * Newest staged list row per session, compared with what the archive holds. */
-static const char SQL_NEEDING_DETAILS[] =
-    "SELECT session_id, list_changed OR details_missing OR active OR $3::boolean FROM ("
-    " SELECT s.session_id, s.seq, t.session_id IS NULL"
-    "   OR (s.room_name, s.created_at, s.ended_at, s.last_active, s.bandwidth_in,"
-    "       s.bandwidth_out, s.egress, s.num_participants, s.num_active_participants, s.extra,"
-    "       LEAST(t.list_day, $4::date), s.list_hash)"
-    "      IS DISTINCT FROM (t.room_name, t.created_at, t.ended_at, t.last_active,"
-    "       t.bandwidth_in, t.bandwidth_out, t.egress, t.num_participants,"
-    "       t.num_active_participants, t.list_extra, t.list_day, t.list_hash) AS list_changed,"
-    "   t.session_id IS NULL OR NOT t.details_archived AS details_missing,"
-    "   s.ended_at IS NULL OR s.ended_at > now() - make_interval(secs => $5::double precision) AS "
-    "active"
-    " FROM (SELECT DISTINCT ON (session_id COLLATE \"C\") * FROM lk_stage"
-    "   WHERE kind = 'L' AND attempt <> ALL ($2::integer[])"
-    "   ORDER BY session_id COLLATE \"C\", seq DESC) s"
-    " LEFT JOIN livekit.sessions t ON t.project_id = $1::text AND t.session_id = s.session_id) c"
-    " WHERE list_changed OR details_missing OR active OR $3::boolean"
-    " ORDER BY seq";
-
 static int start_copy(struct store *st, struct lk_error *err);
 
 static int load_known(struct store *st, struct lk_error *err)
@@ -177,9 +134,12 @@ static int load_known(struct store *st, struct lk_error *err)
                      "list_hash IS NOT NULL",
                      3, params, err, "read the day's archived sessions");
 
+    int id = rc == 0 ? pq_column(res, "session_id") : 0;
+    int hash = rc == 0 ? pq_column(res, "list_hash") : 0;
+
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        if (strmap_put(&st->known, PQgetvalue(res, i, 0), strtoull(PQgetvalue(res, i, 1), NULL, 10),
-                       NULL) != 0) {
+        if (strmap_put(&st->known, PQgetvalue(res, i, id),
+                       strtoull(PQgetvalue(res, i, hash), NULL, 10), NULL) != 0) {
             lk_error_set(err, LK_ENOMEM, "out of memory");
             rc = LK_ENOMEM;
         }
@@ -202,29 +162,10 @@ static int read_citus(struct store *st, struct lk_error *err)
     return rc;
 }
 
-int store_day_begin(struct store *st, const char *project, const char *day, bool full, bool isolate,
-                    struct lk_error *err)
+int store_stage_open(struct store *st, bool full, struct lk_error *err)
 {
-    int rc;
+    int rc = store_exec(st, store_sql_create_stage, "create the staging table", err);
 
-    assert(st != NULL && !st->in_day);
-    st->isolate = isolate;
-    strmap_clear(&st->refused);
-    st->refused_count = 0;
-    st->refused_first[0] = '\0';
-    snprintf(st->project, sizeof st->project, "%s", project);
-    snprintf(st->day, sizeof st->day, "%s", day);
-    st->seq = 0;
-    st->copy_len = 0;
-    st->list_rows_changed = true;
-    strmap_clear(&st->known);
-    st->discarded_count = 0;
-    keyset_reset(&st->staged_keys);
-    rc = store_exec(st, "BEGIN", "start the day's transaction", err);
-    if (rc != 0)
-        goto done;
-    st->in_day = true; /* from here on store_day_abort rolls the transaction back */
-    rc = store_exec(st, SQL_CREATE_STAGE, "create the staging table", err);
     if (rc == 0 && st->citus == STORE_CITUS_UNKNOWN)
         rc = read_citus(st, err);
     if (rc == 0 && !full)
@@ -233,7 +174,6 @@ int store_day_begin(struct store *st, const char *project, const char *day, bool
         rc = store_forget_load(st, err);
     if (rc == 0)
         rc = start_copy(st, err);
-done:
     return rc;
 }
 
@@ -396,20 +336,7 @@ int store_day_discard_attempt(struct store *st, int attempt, struct lk_error *er
 
 int store_stage_discarded(const struct store *st, char **out, struct lk_error *err)
 {
-    char *text = malloc(st->discarded_count * 12 + 3);
-    size_t len = 0;
-
-    *out = text;
-    if (text == NULL) {
-        lk_error_set(err, LK_ENOMEM, "out of memory");
-        return LK_ENOMEM;
-    }
-    text[len++] = '{';
-    for (size_t i = 0; i < st->discarded_count; i++)
-        len += (size_t)sprintf(text + len, "%s%d", i ? "," : "", st->discarded[i]);
-    text[len++] = '}';
-    text[len] = '\0';
-    return 0;
+    return pq_int_array(out, st->discarded, st->discarded_count, err);
 }
 
 int store_stage_end_copy(struct store *st, struct lk_error *err)
@@ -451,29 +378,11 @@ static int start_copy(struct store *st, struct lk_error *err)
     return 0;
 }
 
-/* The ids of the rows of SQL_NEEDING_DETAILS whose details are needed (see store.h). */
-static int ids_needing_details(const PGresult *res, char ***ids_out, size_t *count_out,
-                               struct lk_error *err)
+/* A row of sessions_needing_details whose details are needed. */
+static bool needs_details(const PGresult *res, int row, void *ctx)
 {
-    char **ids = calloc((size_t)PQntuples(res) + 1, sizeof *ids);
-    size_t count = 0;
-    int rc = ids ? 0 : LK_ENOMEM;
-
-    for (int row = 0; rc == 0 && row < PQntuples(res); row++)
-        if (strcmp(PQgetvalue(res, row, 1), "t") == 0 &&
-            (ids[count++] = strdup(PQgetvalue(res, row, 0))) == NULL)
-            rc = LK_ENOMEM;
-    if (rc != 0) {
-        lk_error_set(err, rc, "out of memory");
-        for (size_t i = 0; i < count; i++)
-            free(ids[i]);
-        free(ids);
-        ids = NULL;
-        count = 0;
-    }
-    *ids_out = ids;
-    *count_out = count;
-    return rc;
+    (void)ctx;
+    return strcmp(PQgetvalue(res, row, pq_column(res, "needs_details")), "t") == 0;
 }
 
 int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_out,
@@ -494,8 +403,8 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     {
         const char *params[5] = {st->project, discarded, full ? "true" : "false", st->day,
                                  st->settle_s};
-        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, SQL_NEEDING_DETAILS, 5, params, err,
-                     "compare the listed sessions with the archive");
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_sessions_needing_details, 5, params,
+                     err, "compare the listed sessions with the archive");
     }
     if (rc == 0)
         rc = start_copy(st, err);
@@ -504,7 +413,13 @@ int store_day_sessions_needing_details(struct store *st, bool full, char ***ids_
     /* every row is a list entry that is new or changed, or whose details are needed; when
      * there is none, the list merge has nothing to do */
     st->list_rows_changed = PQntuples(res) > 0;
-    rc = ids_needing_details(res, ids_out, count_out, err);
+    rc = pq_column_strings(ids_out, count_out, res, pq_column(res, "session_id"), needs_details,
+                           NULL, err);
+    if (rc != 0) {
+        pq_strings_free(*ids_out, *count_out);
+        *ids_out = NULL;
+        *count_out = 0;
+    }
 done:
     PQclear(res);
     free(discarded);

@@ -24,6 +24,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "store.h"
+#include "store_ledger.h"
 #include "window_internal.h"
 
 /* Name the field paths never seen before, so upstream schema drift is noticed. */
@@ -58,11 +59,11 @@ static int finish_run(struct store *st, struct run_summary *summary, int rc, str
     struct lk_error finish_err;
 
     log_repeated_summary();
-    outcome.status = rc == LK_EINTR ? "interrupted"
-                     : rc != 0      ? "failed"
+    outcome.status = rc == LK_EINTR ? RUN_INTERRUPTED
+                     : rc != 0      ? RUN_FAILED
                      : summary->days_failed || summary->gaps || summary->projects_locked
-                         ? "incomplete"
-                         : "ok";
+                         ? RUN_INCOMPLETE
+                         : RUN_OK;
     outcome.requests = (long long)summary->requests;
     outcome.warnings = (long long)log_warning_count();
     outcome.message = summary->first_error[0] ? summary->first_error : NULL;

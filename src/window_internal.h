@@ -17,6 +17,7 @@
 #include "error.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "store_day.h"
 #include "window.h"
 
 struct config;

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "process.h"
 #include "sched.h"
+#include "store_ledger.h"
 #include "store_rate.h"
 #include "window_internal.h"
 

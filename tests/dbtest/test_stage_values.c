@@ -20,6 +20,9 @@
 
 #include "error.h"
 #include "store.h"
+#include "store_day.h"
+#include "store_ledger.h"
+#include "store_schema.h"
 
 #define PROJECT "p_values"
 #define DAY "2026-11-19"

@@ -332,3 +332,34 @@ check_rollup() {
     rows=$(psql_q "SELECT (SELECT count(*) FROM livekit.rollup_daily) + (SELECT count(*) FROM livekit.rollup_room_daily) + (SELECT count(*) FROM livekit.rollup_peak_daily)")
     log "$1: rollup equals the base tables ($rows daily, room and peak rows)"
 }
+
+# Schema tests (test_schema.sh, test_schema_citus.sh). The release before the repeatable files
+# (sql/047): what its `lkarchive migrate` did, with the frozen migrations 001..046 it shipped
+# (byte-identical here): each migration in its own transaction recorded with the md5 of its
+# text, then, on Citus, livekit.citus_distribute() as 030 defined it, then bi_regrant.
+PREVIOUS_RELEASE_LAST_MIGRATION=046
+migrate_as_previous_release() {
+    local file name
+    psql -X -q -v ON_ERROR_STOP=1 -c "CREATE SCHEMA IF NOT EXISTS livekit; CREATE TABLE IF NOT EXISTS livekit.schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())" >/dev/null
+    for file in "$LK_SOURCE_DIR"/sql/[0-9][0-9][0-9]_*.sql; do
+        name=$(basename "$file")
+        [ "${name%%_*}" -le "$PREVIOUS_RELEASE_LAST_MIGRATION" ] || continue
+        { echo "BEGIN;"; cat "$file"; echo ";"
+          echo "INSERT INTO livekit.schema_migrations (name, checksum) VALUES ('$name', '$(md5sum <"$file" | cut -d' ' -f1)');"
+          echo "COMMIT;"; } | psql -X -q -v ON_ERROR_STOP=1 >/dev/null 2>"$WORK/previous.err" \
+            || { cat "$WORK/previous.err" >&2; fail "previous release: migration $name"; }
+    done
+    psql_q "SELECT * FROM livekit.citus_distribute()" >/dev/null || fail "previous release: citus_distribute"
+    psql_q "SELECT livekit.bi_regrant()" >/dev/null || fail "previous release: bi_regrant"
+}
+# schema_dump FILE: the schema of the database PG* point at, as sql/schema.sql holds it
+schema_dump() {
+    bash "$LK_SOURCE_DIR/ci/schema_dump.sh" --dump >"$1" || fail "pg_dump of the schema"
+}
+# schema_expected FILE: sql/schema.sql without its header (the lines ci/schema_dump.sh adds)
+schema_expected() { tail -n +4 "$LK_SOURCE_DIR/sql/schema.sql" >"$1"; }
+# schema_same WHAT A B: the two dumps are identical, or fail showing the difference
+schema_same() {
+    diff -u "$2" "$3" >"$WORK/schema.diff" \
+        || { head -80 "$WORK/schema.diff" >&2; fail "$1 (diff: $WORK/schema.diff)"; }
+}

@@ -43,7 +43,7 @@ done
 if grep -q "Pw-0f-API" "$WORK/last.out" "$WORK/last.err"; then cat "$WORK/last.out" "$WORK/last.err" >&2; fail "the base URL's password was printed"; fi
 
 lk status; expect_status 0 "status before any schema"; grep -q "nothing archived yet" "$WORK/last.out" || fail "status on an empty database"
-migrations=$(ls "$LK_SOURCE_DIR"/sql/*.sql | wc -l)
+migrations=$(ls "$LK_SOURCE_DIR"/sql/[0-9]*.sql | wc -l)
 lk migrate; expect_status 0 "migrate"; grep -Eq "\($migrations migrations? applied" "$WORK/last.out" || fail "migrate output: $(cat "$WORK/last.out"), expected $migrations applied"
 lk migrate; expect_status 0 "migrate again"; grep -q "0 migrations applied" "$WORK/last.out" || fail "second migrate"
 

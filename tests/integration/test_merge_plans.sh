@@ -6,7 +6,8 @@
 # merge, every session new, reads no archived session at all and is a plain INSERT; its
 # rollup days come from the rows inserted (the connections' insert reads a session, by key, only
 # for a connection without left_at), not from rollup_days_of_sessions. auto_explain logs every
-# plan lkarchive's statements run with (PGOPTIONS reaches its connections through libpq).
+# plan lkarchive's statements run with (PGOPTIONS reaches its connections through libpq); each
+# statement is found by its `-- name:` tag (src/queries/*.sql, sql/functions/rollup.sql).
 source "$(dirname "$0")/lib.sh"
 
 TODAY=2026-11-20
@@ -22,11 +23,10 @@ LOG=$WORK/pg/server.log
 # sessions table; prints "statement<TAB>plan line", one per read
 sessions_scans() {
     awk '/LOG:  duration: .* plan:/ { kind = "" }
-         /Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t/ { kind = "sessions merge" }
-         /Query Text: WITH ins AS \(INSERT INTO livekit.participant_connections/ {
-             kind = "connection days" }
-         /Query Text: WITH new AS \(INSERT INTO lk_new/ { kind = "new sessions" }
-         /SELECT COALESCE\(array_agg\(DISTINCT d.day/ { kind = "rollup days" }
+         /Query Text: -- name: merge_sessions_/ { kind = "sessions merge" }
+         /Query Text: -- name: insert_connections_all_new/ { kind = "connection days" }
+         /Query Text: -- name: collect_new_sessions/ { kind = "new sessions" }
+         /-- name: rollup_days_of_sessions/ { kind = "rollup days" }
          kind != "" && /Scan.* on sessions / { sub(/^[ \t]*(->)?[ \t]*/, ""); print kind "\t" $0 }'
 }
 check_probes() { # check_probes WHEN KINDS: the plans logged so far; KINDS, the statements seen
@@ -42,7 +42,7 @@ check_probes() { # check_probes WHEN KINDS: the plans logged so far; KINDS, the 
 }
 
 # the checker itself: a hash of every archived session is caught
-printf '%s\n' "LOG:  duration: 1 ms  plan:" "Query Text: WITH new AS (INSERT INTO lk_new ..." \
+printf '%s\n' "LOG:  duration: 1 ms  plan:" "Query Text: -- name: collect_new_sessions" \
     "  ->  Bitmap Heap Scan on sessions a  (actual rows=14000 loops=1)" >"$WORK/control.log"
 [ -n "$(sessions_scans <"$WORK/control.log" | grep -v "using sessions_pkey")" ] \
     || fail "the plan check did not notice a scan of every session"
@@ -55,10 +55,10 @@ lk run --today "$TODAY"
 expect_status 0 "first load"
 check_probes "first load, no statistics" "connection days,new sessions,"
 # every session new: the sessions merge is a plain INSERT (no ON CONFLICT) that reads no session
-merges=$(grep -Ec "Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t" "$LOG" || true)
+merges=$(grep -Ec "Query Text: -- name: merge_sessions_" "$LOG" || true)
 [ "$merges" -ge 7 ] || fail "first load: $merges sessions merges logged, expected one a day"
 conflicts=$(awk '/LOG:  duration: .* plan:/ { merge = 0 }
-                 /Query Text: (WITH ins AS \()?INSERT INTO livekit.sessions AS t/ { merge = 1 }
+                 /Query Text: -- name: merge_sessions_/ { merge = 1 }
                  merge && /Conflict Resolution/' "$LOG")
 [ -z "$conflicts" ] || fail "first load: a sessions merge took the ON CONFLICT path: $conflicts"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The scheduling files of config/: systemd-analyze verify accepts the service and the timer
-# (with ExecStart pointed at the binary under test: verify wants it to exist) without a word,
+# The systemd units and the cron line of config/ (not unit tests): systemd-analyze verify
+# accepts the service and the timer (with ExecStart pointed at the binary under test: verify
+# wants it to exist) without a word,
 # the units keep their hardening and the credential plumbing, the cron line is well formed.
 source "$(dirname "$0")/lib.sh"
 
