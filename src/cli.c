@@ -193,29 +193,7 @@ static void print_command_help(FILE *out, const struct command *cmd)
 
 int cli_exit_for(int code)
 {
-    switch (code) {
-    case LK_OK:
-        return CLI_EXIT_OK;
-    case LK_EUSAGE:
-        return CLI_EXIT_USAGE;
-    case LK_ECONFIG:
-        return CLI_EXIT_CONFIG;
-    case LK_EAPI:
-    case LK_ERETRY:
-        return CLI_EXIT_API;
-    case LK_EDB:
-        return CLI_EXIT_DATABASE;
-    case LK_EDATA:
-    case LK_EVALUE: /* the database works, but refused what the API sent: not all archived */
-    case LK_EINCOMPLETE:
-        return CLI_EXIT_INCOMPLETE;
-    case LK_EGAP:
-        return CLI_EXIT_GAP;
-    case LK_ELOCKED:
-        return CLI_EXIT_LOCKED;
-    default:
-        return CLI_EXIT_INTERNAL;
-    }
+    return lk_code_exit_status(code);
 }
 
 int cli_report(const struct lk_error *err)

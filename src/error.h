@@ -26,6 +26,26 @@ enum lk_code {
     LK_EINTR = -12       /* SIGTERM or SIGINT asked the run to stop */
 };
 
+/* Exit statuses (README and interface contract). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,           /* everything in the window archived */
+    CLI_EXIT_INCOMPLETE = 1,   /* the run finished, but some day or session was not archived */
+    CLI_EXIT_USAGE = 2,        /* bad command line */
+    CLI_EXIT_CONFIG = 3,       /* bad configuration (file, environment, credentials missing) */
+    CLI_EXIT_API = 4,          /* upstream API failure (auth, plan, not found, unreachable) */
+    CLI_EXIT_DATABASE = 5,     /* PostgreSQL failure */
+    CLI_EXIT_GAP = 6,          /* a day left the 7-day window without being archived */
+    CLI_EXIT_LOCKED = 7,       /* another run was archiving the same project */
+    CLI_EXIT_INTERNAL = 70,    /* out of memory or a bug */
+    CLI_EXIT_SIGNAL_BASE = 128 /* run stopped by SIGINT (130) or SIGTERM (143): 128 + signal */
+};
+
+/* What a code means beyond its function: the process's exit status, and its rank (the most
+ * serious error a run met decides how the run is reported). One table, in error.c, serves
+ * the run's summary (window) and the exit status (cli). Cannot fail. */
+int lk_code_exit_status(int code);
+int lk_code_rank(int code);
+
 struct lk_error {
     int code;
     char message[512];

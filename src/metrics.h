@@ -50,9 +50,9 @@ struct metrics_project {
 struct metrics_run {
     double finished_s; /* Unix time */
     double duration_s;
-    int exit_status;             /* the process' exit status */
+    int exit_status;                        /* the process' exit status */
     long long runs_by_status[RUN_STATUSES]; /* ledger: runs by status (enum run_status) */
-    long long requests_all_runs; /* ledger: requests of every run */
+    long long requests_all_runs;            /* ledger: requests of every run */
 };
 
 /* Write the metrics file at path: tmp file beside it, fsync, rename over it. Returns 0, or

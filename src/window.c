@@ -196,7 +196,7 @@ static void add_summary(struct run_summary *into, const struct run_summary *from
     into->unchanged_sessions += from->unchanged_sessions;
     into->gaps += from->gaps;
     into->projects_locked += from->projects_locked;
-    if (window_severity(from->worst_error) > window_severity(into->worst_error))
+    if (lk_code_rank(from->worst_error) > lk_code_rank(into->worst_error))
         into->worst_error = from->worst_error;
     if (into->first_error[0] == '\0')
         memcpy(into->first_error, from->first_error, sizeof into->first_error);

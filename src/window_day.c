@@ -27,26 +27,9 @@
 #include "log.h"
 #include "window_internal.h"
 
-int window_severity(int code)
-{
-    switch (code) {
-    case LK_EDB:
-        return 4;
-    case LK_EAPI:
-    case LK_ERETRY:
-        return 3;
-    case LK_ECONFIG:
-        return 5;
-    case 0:
-        return 0;
-    default:
-        return 2;
-    }
-}
-
 void window_note_error(struct run_summary *summary, const struct lk_error *err)
 {
-    if (window_severity(err->code) > window_severity(summary->worst_error))
+    if (lk_code_rank(err->code) > lk_code_rank(summary->worst_error))
         summary->worst_error = err->code;
     if (summary->first_error[0] == '\0')
         snprintf(summary->first_error, sizeof summary->first_error, "%s", err->message);

@@ -72,9 +72,6 @@ struct run {
 
 /* ---- window_day.c ---- */
 
-/* How serious an error code is, for the run's worst error (0: none). */
-int window_severity(int code);
-
 /* Count err in the summary: its worst error, its first message. */
 void window_note_error(struct run_summary *summary, const struct lk_error *err);
 
