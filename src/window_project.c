@@ -114,6 +114,14 @@ static int begin_pace(struct run *run, struct lk_error *err)
     struct store_rate saved;
     int rc = store_rate_load(run->st, run->project, key, &saved, err);
 
+    /* only a head start: without it (no right to the table, say) the pace learns again */
+    if (rc != 0 && store_connection_ok(run->st)) {
+        log_lk_error(LOG_LEVEL_WARN, err);
+        log_detail(LOG_LEVEL_WARN, "the pace starts slowly and learns the limit again");
+        memset(&saved, 0, sizeof saved);
+        lk_error_init(err);
+        rc = 0;
+    }
     if (rc != 0)
         return rc;
     ratelimit_init(&run->pace, saved.requests_per_minute, saved.limited,
