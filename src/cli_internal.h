@@ -65,9 +65,4 @@ void cli_write_metrics(const struct config *cfg, const struct cli_options *opt, 
 /* A JSON string value on out: quotes, backslashes and control characters escaped. */
 void cli_json_string(FILE *out, const char *s);
 
-struct status_row;
-/* Whether the day is at risk: not complete (nor a gap already) and one of the API window's two
- * oldest days as of today, so it leaves the window after today or tomorrow. */
-bool cli_day_at_risk(const struct status_row *row, const char *today);
-
 #endif

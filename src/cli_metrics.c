@@ -28,7 +28,7 @@ static int project_days(struct store *st, const char *today, struct metrics_proj
     for (size_t i = 0; rc == 0 && i < count; i++) {
         const struct status_row *row = &rows[i];
 
-        out->days_at_risk += cli_day_at_risk(row, today);
+        out->days_at_risk += store_status_at_risk(row, today);
         if (row->gap)
             *(row->acknowledged ? &out->gaps_acknowledged : &out->gaps) += 1;
         else if (strcmp(row->status, "complete") == 0)

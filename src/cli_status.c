@@ -25,16 +25,6 @@
 /* Bytes of a day's stored error that `status` shows. */
 #define STATUS_ERROR_SHOWN 300
 
-bool cli_day_at_risk(const struct status_row *row, const char *today)
-{
-    char window_start[DATE_TEXT_SIZE], horizon[DATE_TEXT_SIZE];
-
-    date_add_days(window_start, today, -(API_WINDOW_DAYS - 1));
-    date_add_days(horizon, today, -(API_WINDOW_DAYS - 2));
-    return !row->gap && strcmp(row->status, "complete") != 0 &&
-           strcmp(row->day, window_start) >= 0 && strcmp(row->day, horizon) <= 0;
-}
-
 /* What a status row is, in one word: GAP (lost, not acknowledged), gap-acked, or the ledger's. */
 static const char *status_word(const struct status_row *row)
 {
@@ -67,7 +57,8 @@ static void print_status_table(const struct status_row *rows, size_t count, cons
         printf("%-20s %-10s %-9s %9lld %12lld %11lld %6lld  %-20s  %s%s\n", project, row->day,
                status_word(row), row->sessions, row->participants, row->connections,
                row->active_sessions, row->completed_at[0] ? row->completed_at : "-",
-               cli_day_at_risk(row, today) ? "AT RISK (leaves the API's window soon): " : "", note);
+               store_status_at_risk(row, today) ? "AT RISK (leaves the API's window soon): " : "",
+               note);
     }
 }
 
@@ -117,7 +108,7 @@ static void print_status_json(const struct status_row *rows, size_t count, const
         json_text_or_null(",\"last_error\":", row->last_error);
         printf(",\"gap\":%s,\"gap_acknowledged\":%s,\"at_risk\":%s}\n", row->gap ? "true" : "false",
                row->gap && row->acknowledged ? "true" : "false",
-               cli_day_at_risk(row, today) ? "true" : "false");
+               store_status_at_risk(row, today) ? "true" : "false");
     }
 }
 

@@ -152,7 +152,8 @@ static const yaml_node_t *entry_value(yaml_document_t *doc, const yaml_node_t *m
 }
 
 /* A project's own max_requests_per_minute: a whole number 1..CONFIG_MAX_RPM. */
-static int project_max_rpm(struct loader *ld, const yaml_node_t *value, const char *where, int *out)
+static int read_project_max_rpm(struct loader *ld, const yaml_node_t *value, const char *where,
+                                int *out)
 {
     const char *text = (const char *)value->data.scalar.value;
     char *end;
@@ -204,7 +205,7 @@ static int project_entry(struct loader *ld, struct id_list *list, yaml_document_
         rc = config_read_secret_file(ld, (const char *)file->data.scalar.value, where,
                                      &list->secrets[list->count - 1]);
     if (rc == 0 && rpm != NULL)
-        rc = project_max_rpm(ld, rpm, where, &list->max_rpm[list->count - 1]);
+        rc = read_project_max_rpm(ld, rpm, where, &list->max_rpm[list->count - 1]);
     return rc;
 }
 

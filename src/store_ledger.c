@@ -418,3 +418,13 @@ int store_last_success(struct store *st, const char *project, double *out, struc
     PQclear(res);
     return rc;
 }
+
+bool store_status_at_risk(const struct status_row *row, const char *today)
+{
+    char window_start[DATE_TEXT_SIZE], horizon[DATE_TEXT_SIZE];
+
+    date_add_days(window_start, today, -(API_WINDOW_DAYS - 1));
+    date_add_days(horizon, today, -(API_WINDOW_DAYS - 2));
+    return !row->gap && strcmp(row->status, "complete") != 0 &&
+           strcmp(row->day, window_start) >= 0 && strcmp(row->day, horizon) <= 0;
+}

@@ -72,6 +72,11 @@ int store_status_rows(struct store *st, const char *today, const char *window_st
                       bool *migrated_out, struct lk_error *err);
 void store_status_rows_free(struct status_row *rows, size_t count); /* NULL is a no-op */
 
+/* Whether the row's day is at risk: not complete (nor a gap already) and one of the API
+ * window's two oldest days as of today, so it leaves the window after today or tomorrow.
+ * Cannot fail. */
+bool store_status_at_risk(const struct status_row *row, const char *today);
+
 /* For --metrics-file: the runs of the ledger by status (indexed by enum run_status) and the
  * requests of them all. Returns 0 or LK_EDB. */
 int store_run_totals(struct store *st, long long by_status[RUN_STATUSES], long long *requests_out,
