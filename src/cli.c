@@ -602,7 +602,11 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
         return status;
     }
     store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
-    window.spare = cfg->fetch_while_merging ? open_spare(cfg) : NULL;
+    /* projects side by side each take a connection of their own instead */
+    window.spare =
+        cfg->fetch_while_merging && (cfg->parallel_projects == 1 || cfg->project_count == 1)
+            ? open_spare(cfg)
+            : NULL;
     rc = window_run(cfg, &window, st, &summary, err);
     status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
     /* rows per table: both stores' commits counted into metrics as they committed */
