@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 
 TODAY=2026-11-20
 DAYS=4
-SLEEP_S=1.2
+SLEEP_S=2.5 # longer than a sampler round on a loaded machine (1.4 s seen under ctest -j2)
 pg_start
 sim_start --today "$TODAY" --seed 21 --days "$DAYS" --sessions-per-day 24 --overnight 4 --participants 2 \
     --connections 2 --quiet --expected-dir "$WORK/expected" \
