@@ -137,11 +137,11 @@ static void write_projects(FILE *fp, const struct metrics_project *projects, siz
         write_label(fp, projects[i].project);
         fprintf(fp, "\"} %.3f\n", projects[i].last_success_s);
     }
-    header(fp, "lkarchive_days_at_risk", "gauge",
+    header(fp, "lkarchive_at_risk", "gauge",
            "Days of the project not yet complete that leave the API's 7-day window within two "
            "days: archive them before they are lost.");
     for (size_t i = 0; i < count; i++) {
-        fputs("lkarchive_days_at_risk{project=\"", fp);
+        fputs("lkarchive_at_risk{project=\"", fp);
         write_label(fp, projects[i].project);
         fprintf(fp, "\"} %lld\n", projects[i].days_at_risk);
     }

@@ -31,6 +31,8 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
 {
     *rl = (struct ratelimit){.ceiling = ceiling_rpm > 0 ? ceiling_rpm / 60.0 : 0,
                              .slow_start = !(limited && known_rpm > 0),
+                             /* a limit learned before is still the API's limit */
+                             .limited = limited && known_rpm > 0,
                              .next_ms = (double)now_ms,
                              .hold_ms = now_ms,
                              .first_ms = -1,

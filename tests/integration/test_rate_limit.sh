@@ -53,10 +53,17 @@ rate=$(psql_q "SELECT round(requests_per_minute) FROM livekit.api_rate_limits WH
 [ "$rate" -ge 120 ] && [ "$rate" -le 300 ] || fail "learned $rate a minute for a limit of 240"
 expect_no_secret
 
-# 2. The next night starts from the learned rate: no 429 at all, said in the log.
+# 2. The next night starts from the learned rate: no 429 at all, said in the log; the metrics
+#    name the project's requests by status, its rate, its wait and its days at risk.
 before=$(proj_stat p_a throttled_requests)
-lk run --today "$TODAY" --days 2 --full
+lk run --today "$TODAY" --days 2 --full --metrics-file "$WORK/metrics.prom"
 expect_status 0 "next night"
+for series in 'lkarchive_last_run_project_requests{project="p_a",code="200"} [1-9]' \
+    'lkarchive_rate_limit_requests_per_minute{project="p_a",limited="true"} [0-9]' \
+    'lkarchive_last_run_rate_limit_wait_seconds{project="p_a"} [0-9]' \
+    'lkarchive_at_risk{project="p_a"} 0'; do
+    grep -q "^$series" "$WORK/metrics.prom" || { cat "$WORK/metrics.prom" >&2; fail "metrics lack $series"; }
+done
 expect_stderr "requests start at"
 [ "$(proj_stat p_a throttled_requests)" -eq "$before" ] || fail "the next night drew 429s: $(($(proj_stat p_a throttled_requests) - before))"
 log "next night: started at the learned rate, no 429"
