@@ -236,6 +236,8 @@ static struct transfer *take_transfer(struct http *h)
     curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
+    if (h->options.ca_file) /* instead of the system store, as curl's --cacert */
+        curl_easy_setopt(t->curl, CURLOPT_CAINFO, h->options.ca_file);
     h->all[h->all_count++] = t;
     return t;
 }

@@ -6,6 +6,9 @@
  * http_poll; each 2xx body goes straight from libcurl's write callback to the transfer's body
  * function (content decoding, e.g. gzip, is done by libcurl), other bodies are kept, capped,
  * for the error message. The bearer token is only ever put in a header, never logged.
+ * TLS trusts ca_file when one is given (curl's --cacert), else the system store; a proxy
+ * comes from the environment as libcurl reads it (HTTPS_PROXY, NO_PROXY): the request goes
+ * through a CONNECT tunnel, so the proxy sees the TLS bytes only.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H
@@ -20,6 +23,10 @@ struct http_options {
     long connect_timeout_s; /* connection set-up */
     long request_timeout_s; /* whole transfer */
     int max_connections;    /* per host; also the cap on concurrent transfers */
+    const char *ca_file;    /* PEM bundle of the CAs to trust, NULL: the system store;
+                               borrowed, must outlive the handle */
+    const char *ca_source;  /* what named ca_file ("ca_file", "LKARCHIVE_CA_FILE"), for
+                               messages; NULL when ca_file is NULL */
 };
 
 /* Receives one chunk of a 2xx body. Return 0 to go on, or a negative LK_E* code (err
