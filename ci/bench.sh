@@ -5,6 +5,9 @@
 # about 4 participants and 6 connections per session; N defaults to 20000) on 127.0.0.1 and a
 # private PostgreSQL 15 (unix socket, synchronous_commit=off for every contender), then:
 #   (a) lkarchive, first load into an empty database
+#   (a') the same first load over TLS and HTTP/2: nginx (ci/tls_front.sh, a test CA) in front
+#       of the simulator, lkarchive trusting the CA by LKARCHIVE_CA_FILE; its wall time and own
+#       CPU beside (a)'s (target: within 10 %), and nginx's CPU
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (b0) the same night run again: nothing changed, what seven unchanged days cost
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
@@ -24,7 +27,7 @@
 # (e) and (f) (each day timed from lkarchive's per-day lines on stdout; a database of its own
 # for each) with PostgreSQL's CPU over each of those runs.
 # BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f); BENCH_ONLY=core only
-# (a), (b), (d) and (d0), for a quick look.
+# (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a) and (a').
 # BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
 # project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
 # BENCH_UNEVEN_TIMEOUT (seconds, default 600) stops an (e) or (f) run that takes longer and
@@ -39,8 +42,8 @@ NEXT=$(date -u -d "$TODAY + 1 day" +%F)
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_INDEXES=${BENCH_INDEXES:-new}
 UNEVEN_TIMEOUT=${BENCH_UNEVEN_TIMEOUT:-600}
-case $BENCH_ONLY in "" | uneven | core) ;; *) echo "bench: BENCH_ONLY is empty, 'uneven' or 'core'" >&2; exit 2 ;; esac
-[ "$BENCH_ONLY" = core ] && BENCH_SKIP_BASELINE=1
+case $BENCH_ONLY in "" | uneven | core | https) ;; *) echo "bench: BENCH_ONLY is empty, 'uneven', 'core' or 'https'" >&2; exit 2 ;; esac
+[ "$BENCH_ONLY" = core ] || [ "$BENCH_ONLY" = https ] && BENCH_SKIP_BASELINE=1
 case $BENCH_INDEXES in new | old) ;; *) echo "bench: BENCH_INDEXES is 'new' or 'old'" >&2; exit 2 ;; esac
 
 bash ci/deps.sh >/dev/null
@@ -54,14 +57,17 @@ SIM=$ROOT/build-bench/tests/lkarchive-sim
 
 WORK=$ROOT/tests/bench/work
 rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"
+bench_cleanup_extra() { tls_front_stop; }
 source ci/bench_lib.sh
+source ci/tls_front.sh
 bench_pg_start -c synchronous_commit=off -c shared_buffers=512MB -c max_wal_size=4GB
 export LIVEKIT_API_KEY=APIbench LIVEKIT_API_SECRET=bench-secret-0123456789abcdef0123456789 LIVEKIT_PROJECT_ID=p_bench
 
 sim_requests() { curl -s "$LIVEKIT_ANALYTICS_URL/_sim/stats" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'; }
-sim_cpu_ms() { # user+system CPU of the simulator so far, ms
-    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$SIM_PID/stat"
+proc_cpu_ms() { # proc_cpu_ms PID: user+system CPU of a process so far, ms
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"
 }
+sim_cpu_ms() { proc_cpu_ms "$SIM_PID"; } # the simulator's, ms
 reset_db() {
     PGOPTIONS='-c client_min_messages=warning' psql -X -q \
         -c "DROP SCHEMA IF EXISTS livekit CASCADE" -c "DROP SCHEMA IF EXISTS bench_floor CASCADE" >/dev/null
@@ -201,6 +207,21 @@ copy_means() { # the two timings of (d) and (d0) averaged into copy and copy_flo
         done
     done
 }
+ms() { cat "$WORK/$1.ms"; }
+cpu() { cat "$WORK/$1.cpu"; }
+pgcpu() { cat "$WORK/$1.pgcpu"; }
+rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
+rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
+row() { printf '%-34s %10s %10s %10s %12s %10s %12s\n' "$@"; }
+https_row() {
+    row "(a') first load, https + HTTP/2" "$(ms first_https)" "$(rate "$rows_https" "$(ms first_https)")" "$req_https" "$(rss_mib first_https)" "$(cpu first_https)" "$(pgcpu first_https)"
+}
+https_summary() {
+    echo "(a'): $rows_https rows ((a): $rows_first); $h2 requests over HTTP/2 on $tls_connections TLS connection(s); nginx CPU $nginx_ms ms; simulator CPU $sim_https_ms ms ((a): $sim_first_ms ms)"
+    echo "a'/a wall (https + HTTP/2 through nginx over plain http, target <= 1.10): $(ratio "$(ms first_https)" "$(ms first)")"
+    echo "a'/a lkarchive's own CPU (target <= 1.10): $(ratio "$(cpu first_https)" "$(cpu first)")"
+}
 echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each"
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 if [ "$BENCH_ONLY" = uneven ]; then
@@ -210,8 +231,10 @@ if [ "$BENCH_ONLY" = uneven ]; then
     exit 0
 fi
 
-flat_dump "$TODAY" "$SESSIONS"
-copy_bounds 1
+if [ "$BENCH_ONLY" != https ]; then
+    flat_dump "$TODAY" "$SESSIONS"
+    copy_bounds 1
+fi
 
 # (a) first load
 sim_start "$TODAY" "$SESSIONS"
@@ -221,6 +244,32 @@ timed first "$LK" run --today "$TODAY" --log-level warn
 req_first=$(( $(sim_requests) - req0 - 1 )); sim_first_ms=$(( $(sim_cpu_ms) - cpu0 ))
 rows_first=$(rows_now)
 sim_stop
+
+# (a') the same first load over TLS and HTTP/2, nginx in front of the simulator
+first_https() {
+    sim_start "$TODAY" "$SESSIONS"
+    tls_front_start "$WORK/tls" "$(cat "$WORK/sim.port")" || exit 1
+    reset_db
+    req0=$(sim_requests); cpu0=$(sim_cpu_ms); nginx0=$(proc_cpu_ms "$TLS_PID")
+    timed first_https env LIVEKIT_ANALYTICS_URL="https://127.0.0.1:$TLS_PORT" \
+        LKARCHIVE_CA_FILE="$WORK/tls/ca.pem" "$LK" run --today "$TODAY" --log-level warn
+    req_https=$(( $(sim_requests) - req0 - 1 )); sim_https_ms=$(( $(sim_cpu_ms) - cpu0 ))
+    nginx_ms=$(( $(proc_cpu_ms "$TLS_PID") - nginx0 ))
+    rows_https=$(rows_now)
+    h2=$(awk '$3 == "HTTP/2.0"' "$WORK/tls/access.log" | wc -l)
+    tls_connections=$(awk '{ print $1 }' "$WORK/tls/access.log" | sort -u | wc -l)
+    tls_front_stop
+    sim_stop
+}
+first_https
+if [ "$BENCH_ONLY" = https ]; then
+    echo
+    row "run" "wall ms" "rows/s" "requests" "peak RSS MiB" "own CPU ms" "PG CPU ms"
+    row "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)" "$(cpu first)" "$(pgcpu first)"
+    https_row
+    https_summary
+    exit 0
+fi
 
 # (b) the next night: the window moves one day, six days unchanged
 sim_start "$NEXT" "$SESSIONS"
@@ -251,17 +300,11 @@ if [ -z "${BENCH_SKIP_BASELINE:-}" ]; then
     sim_stop
 fi
 
-ms() { cat "$WORK/$1.ms"; }
-cpu() { cat "$WORK/$1.cpu"; }
-pgcpu() { cat "$WORK/$1.pgcpu"; }
-rss_mib() { awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$1.rss"; }
-rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? ms : 1) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
-row() { printf '%-34s %10s %10s %10s %12s %10s %12s\n' "$@"; }
 summary() {
     echo
     row "run" "wall ms" "rows/s" "requests" "peak RSS MiB" "own CPU ms" "PG CPU ms"
     row "(a) lkarchive first load" "$(ms first)" "$(rate "$rows_first" "$(ms first)")" "$req_first" "$(rss_mib first)" "$(cpu first)" "$(pgcpu first)"
+    https_row
     row "(b) lkarchive next night" "$(ms next)" "-" "$req_next" "$(rss_mib next)" "$(cpu next)" "$(pgcpu next)"
     row "(b0) the same night again" "$(ms again)" "-" "$req_again" "$(rss_mib again)" "$(cpu again)" "$(pgcpu again)"
     [ -z "${BENCH_SKIP_BASELINE:-}" ] && row "(c) Node.js baseline (per-row)" "$(ms baseline)" "$(rate "$rows_base" "$(ms baseline)")" "$req_base" "$(rss_mib baseline)" "$(cpu baseline)" "$(pgcpu baseline)"
@@ -277,6 +320,7 @@ summary() {
     echo "a/(d + simulator CPU): $(ratio "$(ms first)" "$(( $(ms copy) + sim_first_ms ))")"
     echo "b/a (next night over first load, target <= 0.1): $(ratio "$(ms next)" "$(ms first)")"
     echo "b0/a (a night with nothing changed over first load): $(ratio "$(ms again)" "$(ms first)")"
+    https_summary
     echo "PG CPU a/d (first load's PostgreSQL CPU over a COPY of the same rows into the same keyed tables, target <= 2): $(ratio "$(pgcpu first)" "$(pgcpu copy)")"
     echo "PG CPU a/d0 (first load's PostgreSQL CPU over a COPY into tables with primary keys only): $(ratio "$(pgcpu first)" "$(pgcpu copy_floor)")"
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
     build-essential cmake pkg-config git ca-certificates
     libcurl4-openssl-dev libssl-dev libyajl-dev libpq-dev libjwt-dev libyaml-dev zlib1g-dev
-    libmicrohttpd-dev libcmocka-dev
+    libmicrohttpd-dev libcmocka-dev nginx-light openssl
     postgresql-15 postgresql-client-15
     clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
     groff-base python3 systemd dpkg-dev file bsdutils

@@ -93,7 +93,7 @@ static struct token *project_token(const struct api *api, const char *project)
 int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
 {
     struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
-                                        cfg->max_concurrency};
+                                        cfg->max_concurrency, cfg->ca_file, cfg->ca_source};
     struct api *api = calloc(1, sizeof *api);
     int rc = LK_ENOMEM;
 
@@ -319,12 +319,14 @@ static void explain(const struct status_rule *rule, const struct api_request *re
 }
 
 int api_verdict(const struct api_request *req, int rc, const struct http_response *resp,
-                bool *refused_out, struct lk_error *err)
+                enum api_stop *stop_out, struct lk_error *err)
 {
     const struct status_rule *rule = find_rule(req->kind, resp->status);
 
-    if (refused_out)
-        *refused_out = rule->refused;
+    if (stop_out)
+        *stop_out = rule->refused     ? API_STOP_RUN
+                    : resp->permanent ? API_STOP_PROJECT
+                                      : API_STOP_REQUEST;
     if (rc != 0 || rule->code == 0)
         return rc;
     explain(rule, req, resp, err);

@@ -4,7 +4,8 @@
  * part escaped, never truncated), mints the bearer token and queues the GET on its http
  * handle. When the transfer ends, api_verdict reads the response through the one table of
  * HTTP statuses: 2xx is success, some statuses are worth a retry, some end the request and
- * a few end the whole run (no other request could succeed). Callers see requests, bodies
+ * a few end the whole run (no other request could succeed); a TLS failure that cannot heal
+ * ends the project's requests. Callers see requests, bodies
  * and verdicts only, so another upstream source could sit beside this one.
  */
 #ifndef LK_API_H
@@ -61,13 +62,21 @@ void api_cancel_all(struct api *api);
 /* Requests sent since api_new. */
 unsigned long api_request_count(const struct api *api);
 
+/* How far a failed request's verdict reaches. */
+enum api_stop {
+    API_STOP_REQUEST, /* this request only: retried or failed, the others go on */
+    API_STOP_PROJECT, /* no other request of the project can succeed either: its URL's TLS
+                         cannot be trusted or spoken (http.h, resp->permanent) */
+    API_STOP_RUN      /* no other request of the run can succeed (credentials, plan, project) */
+};
+
 /* What a finished request of req means. rc and resp are on_done's. Returns 0 for a complete
  * 2xx response; rc itself when the transfer or the body function failed (err already says
  * why); else LK_ERETRY (worth another attempt) or LK_EAPI, with err naming req, the status
- * and what to check. *refused_out (may be NULL): no retry and no other request of the run
- * can succeed (credentials, plan, unknown project), whatever rc is. */
+ * and what to check. *stop_out (may be NULL): how far the failure reaches (no retry unless
+ * API_STOP_REQUEST), whatever rc is. */
 int api_verdict(const struct api_request *req, int rc, const struct http_response *resp,
-                bool *refused_out, struct lk_error *err);
+                enum api_stop *stop_out, struct lk_error *err);
 
 /* "list page 3 (limit 100)" or "details of session RM_x", for messages. Cannot fail. */
 void api_describe(const struct api_request *req, char *out, size_t size);

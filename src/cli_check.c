@@ -7,7 +7,9 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api.h"
 #include "cli.h"
@@ -111,6 +113,53 @@ static void check_database(struct checks *c, const struct config *cfg)
     check_privileges(c, cfg, current);
 }
 
+/* The first of names set in the environment (empty counts as unset), its name in *name_out. */
+static const char *first_env(const char *const *names, size_t count, const char **name_out)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *value = getenv(names[i]);
+        if (value && value[0]) {
+            *name_out = names[i];
+            return value;
+        }
+    }
+    return NULL;
+}
+
+/* What the API's TLS trusts (config_ca.c chose and checked it) and the proxy libcurl will
+ * take from the environment for the base URL's scheme (as libcurl reads them: http_proxy
+ * only in lower case), with NO_PROXY; a proxy's password is not shown. */
+static void check_transport(struct checks *c, const struct config *cfg)
+{
+    static const char *const https_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy",
+                                             "ALL_PROXY"};
+    static const char *const http_vars[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    static const char *const no_vars[] = {"no_proxy", "NO_PROXY"};
+    bool https = strncasecmp(cfg->base_url, "https://", 8) == 0;
+    const char *proxy_var = NULL, *no_var = NULL, *proxy, *no_proxy;
+    char text[1400], shown[512];
+
+    if (cfg->ca_file)
+        snprintf(text, sizeof text, "CA file %s (%s), instead of the system store", cfg->ca_file,
+                 cfg->ca_source);
+    else
+        snprintf(text, sizeof text,
+                 "the system store of CAs (set ca_file or LKARCHIVE_CA_FILE "
+                 "to trust another)");
+    check_line(c, "tls", https ? text : "not used: the base URL is http://", NULL);
+    proxy = https ? first_env(https_vars, 4, &proxy_var) : first_env(http_vars, 3, &proxy_var);
+    no_proxy = first_env(no_vars, 2, &no_var);
+    if (proxy == NULL) {
+        check_line(c, "proxy", "none: the API is reached directly", NULL);
+        return;
+    }
+    snprintf(text, sizeof text, "%s from %s%s%s%s%s", redact_text(shown, sizeof shown, proxy, NULL),
+             proxy_var, https ? " (a CONNECT tunnel: it sees only TLS)" : "",
+             no_proxy ? "; hosts in " : "", no_proxy ? no_var : "",
+             no_proxy ? " are reached directly" : "");
+    check_line(c, "proxy", text, NULL);
+}
+
 /* One authenticated list request per project: credentials, plan and project ids. */
 static void check_api(struct checks *c, const struct config *cfg, const char *today)
 {
@@ -131,7 +180,7 @@ static void check_api(struct checks *c, const struct config *cfg, const char *to
             if (err.detail[0] == '\0')
                 lk_error_detail(&err,
                                 "check base_url (LIVEKIT_ANALYTICS_URL), the network, a proxy "
-                                "and the TLS certificates (ca-certificates) of this host");
+                                "(HTTPS_PROXY, NO_PROXY) and the TLS certificates (ca_file)");
             check_line(c, what, NULL, &err);
             continue;
         }
@@ -156,6 +205,7 @@ int cli_command_check(const struct config *cfg, const struct cli_options *opt, s
              redact_text(base_url, sizeof base_url, cfg->base_url, NULL));
     check_line(&c, "config", text, NULL);
     check_database(&c, cfg);
+    check_transport(&c, cfg);
     check_api(&c, cfg, opt->today);
     if (c.failed == 0)
         return CLI_EXIT_OK;

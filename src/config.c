@@ -61,6 +61,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"db_reconnect_attempts", KIND_INT, 1, 20, FIELD(db_reconnect_attempts), "5"},
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
+    {"ca_file", KIND_STRING, 0, 0, FIELD(ca_file), NULL},
     {"citus_distribute", KIND_BOOL, 0, 1, FIELD(citus_distribute), "true"},
     {"fetch_while_merging", KIND_BOOL, 0, 1, FIELD(fetch_while_merging), "true"},
     {"pseudonymize_key_file", KIND_STRING, 0, 0, FIELD(pseudonymize_key_file), NULL},
@@ -330,6 +331,8 @@ static int validate(struct loader *ld, bool strict)
                                  "is trusted (http:// to this machine is always allowed)");
         rc = config_note_problem(ld, LK_ECONFIG);
     }
+    if (rc == 0) /* the API's CAs matter to the commands that make requests */
+        rc = config_note_problem(ld, config_choose_ca_file(ld, key_line(ld, "ca_file"), strict));
     if (rc == 0 && strict)
         rc = validate_credentials(ld);
     return rc;
@@ -504,6 +507,7 @@ void config_free(struct config *cfg)
     secret_free(cfg->api_secret);
     free(cfg->base_url);
     free(cfg->database_url);
+    free(cfg->ca_file);
     free(cfg->pseudonymize_key_file);
     free(cfg->log_level);
     free(cfg->metrics_file);

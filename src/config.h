@@ -3,7 +3,8 @@
  * Flow: config_load() reads the optional YAML file into a struct config, then the
  * contract's environment variables (LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_PROJECT_ID,
  * LIVEKIT_ANALYTICS_URL, DATABASE_URL) override what the file said, then the result is
- * validated (a key, a secret and at least one project are required). The secret comes from
+ * validated (a key, a secret and at least one project are required; a CA file must be a
+ * readable PEM bundle). The secret comes from
  * the environment, from `api_secret_file`, or (discouraged) inline; it lives only in
  * struct config and is zeroed by config_free(). Errors name the file, line and key.
  */
@@ -53,6 +54,10 @@ struct config {
     int db_reconnect_attempts;   /* tries to reach PostgreSQL again mid-run */
     bool acknowledge_gaps;       /* do not fail the run for days already lost */
     bool allow_insecure_http;    /* http:// to a host other than this machine */
+    char *ca_file;               /* PEM bundle of the CAs the API's TLS trusts (resolved path),
+                                    NULL: the system store */
+    const char *ca_source;       /* what named it: "LKARCHIVE_CA_FILE", "ca_file",
+                                    "CURL_CA_BUNDLE" or "SSL_CERT_FILE" (static), NULL: none */
     bool citus_distribute;       /* migrate distributes the archive tables on a Citus coordinator */
     bool fetch_while_merging;    /* fetch the next day on a second connection during a commit */
     char *pseudonymize_key_file; /* HMAC key of identity pseudonyms (forget); NULL: none */

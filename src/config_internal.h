@@ -40,7 +40,7 @@ struct key_def {
 };
 
 /* The number of entries of config_keys (checked where the table is defined). */
-#define CONFIG_KEY_COUNT 34
+#define CONFIG_KEY_COUNT 35
 
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];
@@ -123,6 +123,10 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
 int config_add_project(struct id_list *list, const char *id, size_t len, const char *where,
                        const char *what, struct lk_error *err);
 
+/* A relative path joined to the directory of config_path (NULL: as given), so a cron job's
+ * working directory does not matter. Returns a heap string, or NULL when out of memory. */
+char *config_resolve_beside(const char *config_path, const char *file);
+
 /* Read an api_secret_file (resolved beside the config file; private to the user, not
  * empty) into *slot; where names the key's place. Returns 0, LK_ECONFIG or LK_ENOMEM. */
 int config_read_secret_file(const struct loader *ld, const char *file, const char *where,
@@ -135,6 +139,15 @@ void config_take_projects(struct config *cfg, struct id_list *list);
 
 /* Free the ids and empty the list. Cannot fail. */
 void config_id_list_dispose(struct id_list *list);
+
+/* ---- config_ca.c ---- */
+
+/* Choose the CA bundle of the API's TLS: LKARCHIVE_CA_FILE, else ca_file (written at
+ * file_line of the file, resolved beside it), else CURL_CA_BUNDLE, else SSL_CERT_FILE; sets
+ * cfg->ca_file (the path) and cfg->ca_source (none: both NULL, the system store). With check,
+ * the file must be a readable PEM bundle. Returns 0, LK_ECONFIG (err names the source and
+ * the file) or LK_ENOMEM. */
+int config_choose_ca_file(struct loader *ld, size_t file_line, bool check);
 
 /* ---- config_yaml.c ---- */
 

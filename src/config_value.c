@@ -344,10 +344,7 @@ int config_set_log_level(char **slot, const char *name, const char *where, const
     return config_set_string(slot, name, strlen(name), false, err);
 }
 
-/* Join a relative api_secret_file to the directory of the config file (none: as given), so
- * a cron job's working directory does not matter. Returns a heap string or NULL (out of
- * memory). */
-static char *resolve_beside(const char *config_path, const char *file)
+char *config_resolve_beside(const char *config_path, const char *file)
 {
     const char *slash = config_path ? strrchr(config_path, '/') : NULL;
     size_t dir_len = slash ? (size_t)(slash - config_path) + 1 : 0;
@@ -390,7 +387,7 @@ int config_read_secret_file(const struct loader *ld, const char *file, const cha
     size_t len = 0;
     int rc = LK_ECONFIG, errnum;
 
-    path = resolve_beside(ld->path, file);
+    path = config_resolve_beside(ld->path, file);
     if (path == NULL) {
         rc = config_out_of_memory(ld->err);
         goto done;

@@ -41,7 +41,7 @@ struct fetch {
     /* the day */
     const char *project;
     const char *day;
-    bool refused;              /* a request was refused for good: the run must stop */
+    enum api_stop stop;        /* the day's farthest-reaching failure (api_verdict) */
     struct strmap ids;         /* the day's listed session ids */
     struct strmap page_firsts; /* first session id of every full list page of the day */
     struct fetch_progress progress;
@@ -126,15 +126,19 @@ static bool stops_the_run(int rc)
 
 /* A failed attempt: nothing it staged may reach the tables; then say how sched should take
  * it. Returns the failure's code (LK_ENOMEM when the rows could not be discarded). */
-static int attempt_failed(struct job *job, int rc, bool refused, const struct http_response *resp,
-                          struct sched_outcome *outcome, struct lk_error *failure)
+static int attempt_failed(struct job *job, int rc, enum api_stop stop,
+                          const struct http_response *resp, struct sched_outcome *outcome,
+                          struct lk_error *failure)
 {
     struct fetch *f = job->f;
 
     if (store_day_discard_attempt(f->st, job->attempt, failure) != 0)
         rc = LK_ENOMEM;
-    f->refused = f->refused || refused;
-    outcome->stops_run = stops_the_run(rc) || refused;
+    if (stop > f->stop)
+        f->stop = stop;
+    /* the batch ends at once when no other of its requests can succeed: the run's or the
+     * project's (the caller asks fetch_stops_run / fetch_stops_project which) */
+    outcome->stops_run = stops_the_run(rc) || stop != API_STOP_REQUEST;
     /* a list page that times out is asked for again smaller (read_pages), not as it was */
     job->timed_out = !outcome->stops_run && job->req.kind == API_LIST && resp->timed_out &&
                      paging_can_halve(&f->paging);
@@ -161,7 +165,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     struct lk_error failure = *err;
     struct sched_outcome outcome = {
         .err = &failure, .throttled = resp->status == 429, .retry_after_s = resp->retry_after_s};
-    bool refused;
+    enum api_stop stop;
 
     outcome.answer = (struct ratelimit_answer){resp->status,
                                                resp->retry_after_s,
@@ -171,7 +175,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
                                                resp->ratelimit_window_s,
                                                0};
     metrics_count_response(job->req.project, resp->status);
-    rc = api_verdict(&job->req, rc, resp, &refused, &failure);
+    rc = api_verdict(&job->req, rc, resp, &stop, &failure);
     if (rc == 0)
         rc = extract_finish(job->ex, &failure);
     if (rc == 0)
@@ -179,7 +183,7 @@ static void job_done(void *ctx, int rc, const struct http_response *resp, struct
     extract_free(job->ex);
     job->ex = NULL;
     if (rc != 0)
-        rc = attempt_failed(job, rc, refused, resp, &outcome, &failure);
+        rc = attempt_failed(job, rc, stop, resp, &outcome, &failure);
     outcome.rc = rc;
     sched_finished(job->f->sched, job->index, &outcome);
     if (rc == 0)
@@ -421,7 +425,7 @@ void fetch_begin_day(struct fetch *f, const char *project, const char *day)
 {
     f->project = project;
     f->day = day;
-    f->refused = false;
+    f->stop = API_STOP_REQUEST;
     strmap_clear(&f->ids);
     strmap_clear(&f->page_firsts);
     memset(&f->progress, 0, sizeof f->progress);
@@ -440,7 +444,12 @@ size_t fetch_listed_count(const struct fetch *f)
 
 bool fetch_stops_run(const struct fetch *f, int rc)
 {
-    return stops_the_run(rc) || f->refused;
+    return stops_the_run(rc) || f->stop == API_STOP_RUN;
+}
+
+bool fetch_stops_project(const struct fetch *f)
+{
+    return f->stop == API_STOP_PROJECT;
 }
 
 bool fetch_out_of_time(const struct fetch *f)

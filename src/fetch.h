@@ -69,6 +69,10 @@ int fetch_details(struct fetch *f, char *const *ids, size_t count, fetch_failed_
  * failed, or a request was refused for good (credentials, plan, unknown project). */
 bool fetch_stops_run(const struct fetch *f, int rc);
 
+/* Whether the day's failure ends the project's requests: none of them can succeed (the API's
+ * TLS cannot be trusted or spoken; the error says how to fix it), but other projects may. */
+bool fetch_stops_project(const struct fetch *f);
+
 /* Whether the run's time budget is used up. */
 bool fetch_out_of_time(const struct fetch *f);
 

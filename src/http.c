@@ -7,6 +7,9 @@
  * the error message. When libcurl reports a transfer done, on_done gets the outcome and the
  * easy handle returns to the idle list (its connection stays in the multi's cache). Nothing
  * here holds a whole body. Verbose output is never turned on, so the token cannot reach a log.
+ * A failed transfer is classified by its CURLcode (and, for a TLS handshake, by what the TLS
+ * library said): permanent failures (trust, name, protocol) are LK_EAPI with the fix, the
+ * rest LK_ERETRY.
  */
 #include "http.h"
 
@@ -34,6 +37,7 @@ struct transfer {
     struct lk_error err;
     int body_rc; /* the body function's error, when it aborted */
     size_t error_len;
+    char errbuf[CURL_ERROR_SIZE]; /* libcurl's words for a failure (no token: never verbose) */
     bool active;
     struct transfer *next_idle;
 };
@@ -236,6 +240,9 @@ static struct transfer *take_transfer(struct http *h)
     curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
+    if (h->options.ca_file) /* instead of the system store, as curl's --cacert */
+        curl_easy_setopt(t->curl, CURLOPT_CAINFO, h->options.ca_file);
     h->all[h->all_count++] = t;
     return t;
 }
@@ -272,6 +279,7 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
     lk_error_init(&t->err);
     t->body_rc = 0;
     t->error_len = 0;
+    t->errbuf[0] = '\0';
     t->auth_len = strlen(bearer) + sizeof "Authorization: Bearer ";
     t->auth = malloc(t->auth_len);
     if (t->auth == NULL)
@@ -301,6 +309,99 @@ oom:
     return LK_ENOMEM;
 }
 
+/* Whether a TLS handshake failure (CURLE_SSL_CONNECT_ERROR) is the server refusing what we
+ * speak, by the TLS library's words: a protocol version or cipher refused, or no TLS at all
+ * (an http:// server behind an https:// URL). Anything else there (a reset or an early EOF
+ * during the handshake) may be a restart or an overloaded server: worth a retry. */
+static bool handshake_refused(const char *said)
+{
+    static const char *const refusals[] = {"alert protocol version",
+                                           "unsupported protocol",
+                                           "wrong version number",
+                                           "no protocols available",
+                                           "handshake failure",
+                                           "no shared cipher",
+                                           "no cipher",
+                                           "alert illegal parameter",
+                                           "unknown protocol"};
+
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+        if (strstr(said, refusals[i]))
+            return true;
+    return false;
+}
+
+/* Whether lkarchive's own setting named the CA file (not curl's CURL_CA_BUNDLE or
+ * SSL_CERT_FILE, which a user may not know are read). */
+static bool own_ca_file(const struct http *h)
+{
+    const char *source = h->options.ca_source;
+    return source && (strcmp(source, "ca_file") == 0 || strcmp(source, "LKARCHIVE_CA_FILE") == 0);
+}
+
+/* What a permanent transport failure needs from the user, or NULL when code may heal. */
+static const char *permanent_fix(const struct http *h, CURLcode code, const char *said)
+{
+    switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION: /* not trusted, expired, or not for this host name */
+        if (strstr(said, "subject name") || strstr(said, "does not match"))
+            return "the server's certificate does not name the base URL's host: write the host "
+                   "name it was issued for in base_url (LIVEKIT_ANALYTICS_URL)";
+        /* fall through */
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ISSUER_ERROR:
+        return own_ca_file(h)
+                   ? "check that the CA file holds the CA that signed the server's certificate, "
+                     "and that the base URL's host name is one the certificate names"
+                   : "if the server's CA is not among those trusted (your own server, a "
+                     "TLS-inspecting proxy), set ca_file (or LKARCHIVE_CA_FILE) to a PEM "
+                     "bundle holding it; check that the base URL's host name is one the "
+                     "certificate names";
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+        return "set ca_file (or LKARCHIVE_CA_FILE) to a readable PEM bundle of CA certificates";
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return "the server and lkarchive share no TLS protocol or cipher, or the server asks "
+               "for what lkarchive does not send; check the base URL";
+    case CURLE_SSL_CONNECT_ERROR:
+        return handshake_refused(said)
+                   ? "the server refused the TLS handshake (protocol version or cipher), or does "
+                     "not speak TLS on this port: check the base URL (https:// and its port)"
+                   : NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* A transfer failed in transport: t->err names the URL and libcurl's reason; returns
+ * LK_EAPI (t->resp.permanent) when no retry can heal it, else LK_ERETRY. */
+static int transport_failed(const struct http *h, struct transfer *t, CURLcode code)
+{
+    char *url = NULL, shown[400];
+    const char *fix = permanent_fix(h, code, t->errbuf);
+    int rc = fix ? LK_EAPI : LK_ERETRY;
+
+    t->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+    t->resp.permanent = fix != NULL;
+    curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &url);
+    /* the TLS library's words name the cause (an unknown issuer, a name mismatch); a
+     * transient failure keeps libcurl's short reason, which retries are grouped by */
+    lk_error_set(&t->err, rc, "request to %s failed: %s%s%s",
+                 url ? redact_text(shown, sizeof shown, url, NULL) : "the API",
+                 curl_easy_strerror(code), fix && t->errbuf[0] ? ": " : "", fix ? t->errbuf : "");
+    if (fix && h->options.ca_file)
+        lk_error_detail(&t->err, "%s (the CAs trusted now: %s %s)", fix,
+                        h->options.ca_source ? h->options.ca_source : "ca_file",
+                        h->options.ca_file);
+    else if (fix)
+        lk_error_detail(&t->err, "%s (the CAs trusted now: the system store)", fix);
+    return rc;
+}
+
 static void finish(struct http *h, CURLMsg *msg)
 {
     struct transfer *t = NULL;
@@ -311,17 +412,10 @@ static void finish(struct http *h, CURLMsg *msg)
     curl_multi_remove_handle(h->multi, t->curl);
     if (t->resp.status == 0)
         curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp.status);
-    if (code == CURLE_WRITE_ERROR && t->body_rc != 0) {
+    if (code == CURLE_WRITE_ERROR && t->body_rc != 0)
         rc = t->body_rc; /* the body function said why, in t->err */
-    } else if (code != CURLE_OK) {
-        rc = LK_ERETRY;
-        t->resp.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-        char *url = NULL, shown[400];
-        curl_easy_getinfo(t->curl, CURLINFO_EFFECTIVE_URL, &url);
-        lk_error_set(&t->err, rc, "request to %s failed: %s",
-                     url ? redact_text(shown, sizeof shown, url, NULL) : "the API",
-                     curl_easy_strerror(code));
-    }
+    else if (code != CURLE_OK)
+        rc = transport_failed(h, t, code);
     /* release first: on_done may start the next request on this very handle */
     {
         http_done_fn on_done = t->on_done;

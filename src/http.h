@@ -6,6 +6,11 @@
  * http_poll; each 2xx body goes straight from libcurl's write callback to the transfer's body
  * function (content decoding, e.g. gzip, is done by libcurl), other bodies are kept, capped,
  * for the error message. The bearer token is only ever put in a header, never logged.
+ * TLS trusts ca_file when one is given (curl's --cacert), else the system store; a proxy
+ * comes from the environment as libcurl reads it (HTTPS_PROXY, NO_PROXY): the request goes
+ * through a CONNECT tunnel, so the proxy sees the TLS bytes only. A transport failure that
+ * no retry can heal (a certificate not trusted, a name mismatch, a protocol refused) is told
+ * apart from a transient one.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H
@@ -20,6 +25,10 @@ struct http_options {
     long connect_timeout_s; /* connection set-up */
     long request_timeout_s; /* whole transfer */
     int max_connections;    /* per host; also the cap on concurrent transfers */
+    const char *ca_file;    /* PEM bundle of the CAs to trust, NULL: the system store;
+                               borrowed, must outlive the handle */
+    const char *ca_source;  /* what named ca_file ("ca_file", "LKARCHIVE_CA_FILE"), for
+                               messages; NULL when ca_file is NULL */
 };
 
 /* Receives one chunk of a 2xx body. Return 0 to go on, or a negative LK_E* code (err
@@ -35,14 +44,18 @@ struct http_response {
     long ratelimit_reset_s;   /* seconds until it resets (an epoch time made relative) */
     long ratelimit_window_s;  /* the window's length (a policy's w=) */
     bool timed_out;           /* the transfer hit the time-out */
+    bool permanent;           /* a transport failure no retry can heal (TLS trust, name,
+                                 protocol): the done rc is LK_EAPI */
     char error_body[512];     /* start of a non-2xx body, NUL-terminated */
     size_t body_bytes;        /* bytes delivered to the body function (decoded) */
 };
 
 /* A transfer finished. rc: 0 when a response arrived completely (whatever its status: check
  * resp->status), LK_ERETRY for a transport failure (connect error, time-out, body cut short,
- * bad encoding; err says which), or the body function's code. resp and err are borrowed
- * for the call. */
+ * bad encoding; err says which), LK_EAPI with resp->permanent for one that cannot heal (the
+ * server's certificate not trusted or not for this host, a TLS protocol or cipher refused, an
+ * unreadable CA file: err names the URL, the reason and the fix), or the body function's
+ * code. resp and err are borrowed for the call. */
 typedef void (*http_done_fn)(void *ctx, int rc, const struct http_response *resp,
                              struct lk_error *err);
 

@@ -7,7 +7,9 @@
  * refuses costs its session (the day is archived again in isolation); a lost connection is
  * reconnected and the day archived again. A day's outcome goes to the caller's on_day and
  * into the worker's summary. Errors are logged where they are decided: a failed session or
- * day here (the run goes on), an error that stops the run by window_run's caller.
+ * day here (the run goes on), an error that stops the run by window_run's caller. A failure
+ * that ends the project's requests (fetch_stops_project) is logged once; the project's later
+ * days are recorded failed with it, without a request.
  *
  * Fetch while merging (window_options.spare): day N is fetched into one store, then its
  * commit runs in the committer thread while day N+1 is fetched into the other store. Before
@@ -64,6 +66,10 @@ static int fetch_day(struct run *run, struct day *day, struct lk_error *err)
     size_t needing_count = 0;
     int rc;
 
+    if (run->project_rc != 0) { /* no request of the project can succeed: none is made */
+        *err = run->project_err;
+        return run->project_rc;
+    }
     if (fetch_out_of_time(run->fetch)) {
         lk_error_set(err, LK_ERETRY, "the run's time budget (run_budget) is used up");
         lk_error_detail(err, "this day was not fetched; the next run will");
@@ -140,9 +146,17 @@ static int day_failed(struct run *run, struct day *day, int rc)
     struct day_report report = {
         .project = run->project, .day = day->day, .status = DAY_FAILED, .error = err->message};
     bool stops = fetch_stops_run(run->fetch, rc);
+    bool unfetched = run->project_rc != 0; /* said once, by the day that met it */
 
-    if (!stops)
+    if (!stops && !unfetched)
         log_lk_error(LOG_LEVEL_ERROR, err);
+    if (!unfetched && fetch_stops_project(run->fetch)) {
+        run->project_rc = rc;
+        run->project_err = *err;
+        log_info("no further request for project %s in this run: its remaining days are "
+                 "recorded failed; other projects go on",
+                 run->project);
+    }
     window_note_error(&run->summary, err);
     run->summary.days_failed++;
     store_day_abort(day->st, run->summary.run_id, run->project, day->day, err->message);

@@ -66,6 +66,10 @@ struct run {
     struct ratelimit pace;       /* the project's */
     pthread_t thread;            /* side by side: the worker's thread */
     bool started;
+    /* the failure that ended the project's requests (fetch_stops_project: its TLS cannot be
+     * trusted or spoken), 0: none; its remaining days are recorded failed with it, unfetched */
+    int project_rc;
+    struct lk_error project_err;
     int rc; /* the error that stopped the worker (err says why), 0: none */
     struct lk_error err;
 };

@@ -240,6 +240,8 @@ int window_project(struct run *run, struct lk_error *err)
     int order[API_WINDOW_DAYS];
     int rc = store_lock_project(run->st, run->project, run->cfg->lock_wait_s, err), settled;
 
+    run->project_rc = 0;
+    lk_error_init(&run->project_err);
     if (rc == LK_ELOCKED) {
         /* the other run archives this project; ours goes on with the next */
         log_lk_error(LOG_LEVEL_ERROR, err);

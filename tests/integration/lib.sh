@@ -13,11 +13,15 @@ chmod 755 "$WORK"
 PG_PID=
 SIM_PID=
 SIM_PORT=
+TLS_DIR=$WORK/tls
 export LIVEKIT_API_KEY=APItestkey
 export LIVEKIT_API_SECRET=test-secret-0123456789abcdef0123456789abcdef
 export LIVEKIT_PROJECT_ID=p_sim
 LK_SUITE_SECRET=$LIVEKIT_API_SECRET # what no output of lkarchive may ever hold
 unset LKARCHIVE_CONFIG LIVEKIT_ANALYTICS_URL DATABASE_URL || true
+# the API's TLS trusts what the test says (lkarchive also reads curl's variables), directly
+unset LKARCHIVE_CA_FILE CURL_CA_BUNDLE SSL_CERT_FILE HTTPS_PROXY https_proxy ALL_PROXY all_proxy \
+    http_proxy NO_PROXY no_proxy || true
 
 log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
@@ -39,6 +43,8 @@ check_outputs_for_secrets() {
 cleanup() {
     local status=$?
     sim_stop
+    tls_stop
+    proxy_stop
     pg_stop
     citus_stop
     if [ "$status" -eq 0 ] && ! check_outputs_for_secrets; then status=1; fi
@@ -171,9 +177,12 @@ sim_start() {
     [ -s "$port_file" ] || fail "simulator did not start"
     SIM_PORT=$(cat "$port_file")
     export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$SIM_PORT"
+    # LK_TEST_TLS=1 (the *_tls variants of CTest): the same test over TLS and HTTP/2
+    if [ "${LK_TEST_TLS:-}" = 1 ]; then tls_start; fi
 }
 
 sim_stop() {
+    tls_stop
     if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
         kill -TERM "$SIM_PID" 2>/dev/null || true
         wait "$SIM_PID" 2>/dev/null || true
@@ -362,4 +371,43 @@ schema_expected() { tail -n +4 "$LK_SOURCE_DIR/sql/schema.sql" >"$1"; }
 schema_same() {
     diff -u "$2" "$3" >"$WORK/schema.diff" \
         || { head -80 "$WORK/schema.diff" >&2; fail "$1 (diff: $WORK/schema.diff)"; }
+}
+
+# ---- TLS and HTTP/2: a test CA and an nginx in front of the simulator (ci/tls_front.sh) ----
+source "$LK_SOURCE_DIR/ci/tls_front.sh"
+
+# tls_make_ca in $TLS_DIR: ca.pem, server.pem (127.0.0.1 only), wrong-ca.pem
+tls_ca() { tls_make_ca "$TLS_DIR" || fail "could not make the test CA"; }
+
+# tls_start: nginx (TLS, HTTP/2) on 127.0.0.1:$TLS_PORT in front of the simulator, stopped by
+# its pid; $TLS_DIR/access.log has a line per request (connection, request number on it,
+# protocol, status, request line). Exports the https base URL and LKARCHIVE_CA_FILE.
+tls_start() {
+    tls_front_start "$TLS_DIR" "$SIM_PORT" || fail "nginx did not start"
+    export LIVEKIT_ANALYTICS_URL="https://127.0.0.1:$TLS_PORT"
+    export LKARCHIVE_CA_FILE=$TLS_DIR/ca.pem
+    log "the simulator behind nginx: $LIVEKIT_ANALYTICS_URL (TLS, HTTP/2)"
+}
+
+tls_stop() { tls_front_stop; }
+
+# CONNECT proxy (tests/integration/connect_proxy.py) on 127.0.0.1:$PROXY_PORT; it logs each
+# request head to $WORK/proxy.log and every byte it carries to $WORK/proxy.bytes
+PROXY_PID=
+proxy_start() {
+    rm -f "$WORK/proxy.port"
+    python3 "$LK_SOURCE_DIR/tests/integration/connect_proxy.py" "$WORK/proxy.port" \
+        "$WORK/proxy.log" "$WORK/proxy.bytes" 2>"$WORK/proxy.err" &
+    PROXY_PID=$!
+    for _ in $(seq 1 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.05; done
+    [ -s "$WORK/proxy.port" ] || { cat "$WORK/proxy.err" >&2; fail "the CONNECT proxy did not start"; }
+    PROXY_PORT=$(cat "$WORK/proxy.port")
+}
+
+proxy_stop() {
+    if [ -n "$PROXY_PID" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
+        kill -TERM "$PROXY_PID" 2>/dev/null || true
+        wait "$PROXY_PID" 2>/dev/null || true
+    fi
+    PROXY_PID=
 }

@@ -92,7 +92,7 @@ lk check --today "$TODAY" --json; expect_status 0 "check --json"
 python3 - "$WORK/last.out" <<'PY' || { cat "$WORK/last.out" >&2; fail "check --json"; }
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-assert [r["check"] for r in rows] == ["config", "database", "database privileges", "api project p_sim"], rows
+assert [r["check"] for r in rows] == ["config", "database", "database privileges", "tls", "proxy", "api project p_sim"], rows
 assert all(r["ok"] is True and r["fix"] is None and r["message"] for r in rows), rows
 PY
 # a user that may not write the archive: check says what to grant

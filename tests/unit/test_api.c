@@ -114,60 +114,60 @@ static struct http_response response(long status, const char *body)
     return resp;
 }
 
-/* api_verdict of a complete response; *refused and err filled. */
-static int verdict(const struct api_request *req, long status, const char *body, bool *refused,
-                   struct lk_error *err)
+/* api_verdict of a complete response; *stop and err filled. */
+static int verdict(const struct api_request *req, long status, const char *body,
+                   enum api_stop *stop, struct lk_error *err)
 {
     struct http_response resp = response(status, body);
 
     lk_error_init(err);
-    *refused = !*refused; /* must be written */
-    return api_verdict(req, 0, &resp, refused, err);
+    *stop = API_STOP_PROJECT; /* must be written: no complete response stops a project */
+    return api_verdict(req, 0, &resp, stop, err);
 }
 
 static void api_success_is_any_2xx(void **state)
 {
     struct lk_error err;
-    bool refused = true;
+    enum api_stop refused = API_STOP_RUN;
 
     (void)state;
     assert_int_equal(verdict(&list_req, 200, "", &refused, &err), 0);
-    assert_false(refused);
+    assert_int_equal(refused, API_STOP_REQUEST);
     assert_int_equal(verdict(&details_req, 204, "", &refused, &err), 0);
-    assert_false(refused);
+    assert_int_equal(refused, API_STOP_REQUEST);
     assert_int_equal(err.code, 0);
 }
 
 static void api_refuses_for_good_on_credentials_plan_and_unknown_project(void **state)
 {
     struct lk_error err;
-    bool refused = false;
+    enum api_stop refused = API_STOP_REQUEST;
 
     (void)state;
     assert_int_equal(verdict(&list_req, 401, "", &refused, &err), LK_EAPI);
-    assert_true(refused);
+    assert_int_equal(refused, API_STOP_RUN);
     assert_non_null(strstr(err.message, "HTTP 401"));
     assert_non_null(strstr(err.message, "list page 3 (limit 100)"));
     assert_non_null(strstr(err.detail, "check LIVEKIT_API_KEY"));
     assert_int_equal(verdict(&details_req, 403, "requires the Scale plan", &refused, &err),
                      LK_EAPI);
-    assert_true(refused);
+    assert_int_equal(refused, API_STOP_RUN);
     assert_non_null(strstr(err.detail, "Scale plan or higher"));
     assert_int_equal(verdict(&details_req, 403, "forbidden", &refused, &err), LK_EAPI);
     assert_non_null(strstr(err.detail, "belongs to project p_abc"));
     assert_int_equal(verdict(&list_req, 404, "", &refused, &err), LK_EAPI);
-    assert_true(refused);
+    assert_int_equal(refused, API_STOP_RUN);
     assert_non_null(strstr(err.message, "project not found (HTTP 404)"));
 }
 
 static void api_missing_session_fails_only_that_request(void **state)
 {
     struct lk_error err;
-    bool refused = true;
+    enum api_stop refused = API_STOP_RUN;
 
     (void)state;
     assert_int_equal(verdict(&details_req, 404, "", &refused, &err), LK_EAPI);
-    assert_false(refused);
+    assert_int_equal(refused, API_STOP_REQUEST);
     assert_string_equal(err.message, "not found (HTTP 404): details of session RM_x1");
 }
 
@@ -175,16 +175,16 @@ static void api_transient_statuses_are_worth_a_retry(void **state)
 {
     static const long transient[] = {408, 429, 500, 502, 503, 504};
     struct lk_error err;
-    bool refused = true;
+    enum api_stop refused = API_STOP_RUN;
 
     (void)state;
     for (size_t i = 0; i < sizeof transient / sizeof transient[0]; i++) {
         assert_int_equal(verdict(&details_req, transient[i], "busy", &refused, &err), LK_ERETRY);
-        assert_false(refused);
+        assert_int_equal(refused, API_STOP_REQUEST);
         assert_string_equal(err.detail, "busy");
     }
     assert_int_equal(verdict(&list_req, 400, "bad start", &refused, &err), LK_EAPI);
-    assert_false(refused);
+    assert_int_equal(refused, API_STOP_REQUEST);
     assert_string_equal(err.message, "HTTP 400 for list page 3 (limit 100)");
     assert_int_equal(verdict(&list_req, 302, "", &refused, &err), LK_EAPI);
 }
@@ -193,16 +193,36 @@ static void api_transport_failure_passes_through(void **state)
 {
     struct http_response resp = response(401, "");
     struct lk_error err;
-    bool refused = false;
+    enum api_stop refused = API_STOP_REQUEST;
 
     (void)state;
     lk_error_init(&err);
     lk_error_set(&err, LK_ERETRY, "connection reset");
     assert_int_equal(api_verdict(&list_req, LK_ERETRY, &resp, &refused, &err), LK_ERETRY);
     assert_string_equal(err.message, "connection reset");
-    assert_true(refused); /* a 401 stops the run however its body ended */
+    assert_int_equal(refused, API_STOP_RUN); /* a 401 stops the run however its body ended */
     resp = response(200, "");
     assert_int_equal(api_verdict(&list_req, LK_EDATA, &resp, NULL, &err), LK_EDATA);
+}
+
+/* http's permanent transport failures (TLS trust, name, protocol) end the project's
+ * requests, not the run's; a transient one only the request's attempt. */
+static void api_permanent_transport_failure_stops_the_project(void **state)
+{
+    struct http_response resp = response(0, "");
+    struct lk_error err;
+    enum api_stop stop = API_STOP_RUN;
+
+    (void)state;
+    lk_error_init(&err);
+    lk_error_set(&err, LK_EAPI, "request to https://x/ failed: SSL peer certificate");
+    resp.permanent = true;
+    assert_int_equal(api_verdict(&list_req, LK_EAPI, &resp, &stop, &err), LK_EAPI);
+    assert_int_equal(stop, API_STOP_PROJECT);
+    assert_non_null(strstr(err.message, "SSL peer certificate"));
+    resp.permanent = false;
+    assert_int_equal(api_verdict(&details_req, LK_ERETRY, &resp, &stop, &err), LK_ERETRY);
+    assert_int_equal(stop, API_STOP_REQUEST);
 }
 
 static void api_describes_requests(void **state)
@@ -228,6 +248,7 @@ int main(void)
         cmocka_unit_test(api_missing_session_fails_only_that_request),
         cmocka_unit_test(api_transient_statuses_are_worth_a_retry),
         cmocka_unit_test(api_transport_failure_passes_through),
+        cmocka_unit_test(api_permanent_transport_failure_stops_the_project),
         cmocka_unit_test(api_describes_requests),
     };
 

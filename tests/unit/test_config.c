@@ -33,6 +33,7 @@
 static const char *const contract_env[] = {
     "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET",  "LIVEKIT_PROJECT_ID", "LIVEKIT_ANALYTICS_URL",
     "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",   "LKARCHIVE_API_SECRET_FILE",
+    "LKARCHIVE_CA_FILE", "CURL_CA_BUNDLE",    "SSL_CERT_FILE",
 };
 
 struct fixture {
@@ -1312,11 +1313,107 @@ static void config_reads_secret_file_from_environment(void **state)
     assert_contains(fx->err.message, "problems in the configuration"); /* the mode, no secret */
 }
 
+/* A PEM bundle as config_ca.c checks it: a label outside the block, base64 inside. */
+#define PEM_BUNDLE                                                                                 \
+    "# test CA\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\r\ndGlmaWNhdGU=\n"          \
+    "-----END CERTIFICATE-----\n"
+
+static void config_reads_ca_file_beside_the_config_file(void **state)
+{
+    struct fixture *fx = *state;
+    char want[300];
+
+    write_file(fx, "ca.pem", PEM_BUNDLE, strlen(PEM_BUNDLE));
+    setenv("LIVEKIT_API_KEY", "k", 1);
+    setenv("LIVEKIT_API_SECRET", SECRET, 1);
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    assert_loaded(fx, load_yaml(fx, "ca_file: ca.pem\n", true));
+    snprintf(want, sizeof want, "%s/ca.pem", fx->dir);
+    assert_string_equal(fx->cfg->ca_file, want);
+    assert_string_equal(fx->cfg->ca_source, "ca_file");
+    /* none: the system store */
+    assert_loaded(fx, load_yaml(fx, "window_days: 1\n", false));
+    assert_null(fx->cfg->ca_file);
+    assert_null(fx->cfg->ca_source);
+}
+
+static void config_ca_file_from_environment_wins_unread(void **state)
+{
+    struct fixture *fx = *state;
+    char path[256];
+
+    write_file(fx, "env.pem", PEM_BUNDLE, strlen(PEM_BUNDLE));
+    snprintf(path, sizeof path, "%s/env.pem", fx->dir);
+    setenv("LIVEKIT_API_KEY", "k", 1);
+    setenv("LIVEKIT_API_SECRET", SECRET, 1);
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    setenv("LKARCHIVE_CA_FILE", path, 1);
+    /* the file names a CA file that does not exist: it is not even opened */
+    assert_loaded(fx, load_yaml(fx, "ca_file: missing.pem\n", true));
+    assert_string_equal(fx->cfg->ca_file, path);
+    assert_string_equal(fx->cfg->ca_source, "LKARCHIVE_CA_FILE");
+    unsetenv("LKARCHIVE_CA_FILE");
+    /* curl's own variables come after lkarchive's settings, CURL_CA_BUNDLE first */
+    setenv("SSL_CERT_FILE", path, 1);
+    assert_loaded(fx, load_yaml(fx, "window_days: 1\n", true));
+    assert_string_equal(fx->cfg->ca_source, "SSL_CERT_FILE");
+    setenv("CURL_CA_BUNDLE", path, 1);
+    assert_loaded(fx, load_yaml(fx, "window_days: 1\n", true));
+    assert_string_equal(fx->cfg->ca_source, "CURL_CA_BUNDLE");
+    write_file(fx, "own.pem", PEM_BUNDLE, strlen(PEM_BUNDLE));
+    assert_loaded(fx, load_yaml(fx, "ca_file: own.pem\n", true));
+    assert_string_equal(fx->cfg->ca_source, "ca_file");
+    unsetenv("CURL_CA_BUNDLE");
+    unsetenv("SSL_CERT_FILE");
+}
+
+static void config_refuses_a_ca_file_that_is_not_pem(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const bad[][2] = {
+        {"not a certificate\n", "it holds no \"-----BEGIN CERTIFICATE-----\" block"},
+        {"-----BEGIN CERTIFICATE-----\nMIIB\n", "its last certificate block is not closed"},
+        {"-----BEGIN CERTIFICATE-----\nMII B!\n-----END CERTIFICATE-----\n",
+         "line 2 of a certificate block is not base64"},
+        {"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+         "line 2 of a certificate block is not base64"},
+    };
+    char want[400];
+    int rc;
+
+    setenv("LIVEKIT_API_KEY", "k", 1);
+    setenv("LIVEKIT_API_SECRET", SECRET, 1);
+    setenv("LIVEKIT_PROJECT_ID", "p_x", 1);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_file(fx, "bad.pem", bad[i][0], strlen(bad[i][0]));
+        rc = load_yaml(fx, "window_days: 1\nca_file: bad.pem\n", true);
+        snprintf(want, sizeof want, "2 (ca_file): the CA file \"%s/bad.pem\" is not PEM: %s",
+                 fx->dir, bad[i][1]);
+        assert_file_error(fx, rc, want);
+        assert_contains(fx->err.detail, "--cacert");
+    }
+    rc = load_yaml(fx, "ca_file: missing.pem\n", true);
+    snprintf(want, sizeof want,
+             "1 (ca_file): could not read the CA file \"%s/missing.pem\": No such file or "
+             "directory",
+             fx->dir);
+    assert_file_error(fx, rc, want);
+    /* from the environment: named as such */
+    setenv("LKARCHIVE_CA_FILE", "/nonexistent/ca.pem", 1);
+    assert_int_equal(config_load(&fx->cfg, NULL, &fx->err), LK_ECONFIG);
+    assert_string_equal(fx->err.message, "environment (LKARCHIVE_CA_FILE): could not read the CA "
+                                         "file \"/nonexistent/ca.pem\": No such file or directory");
+    unsetenv("LKARCHIVE_CA_FILE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(config_defaults_without_file_or_env),
+        T(config_reads_ca_file_beside_the_config_file),
+        T(config_ca_file_from_environment_wins_unread),
+        T(config_refuses_a_ca_file_that_is_not_pem),
         T(config_needs_no_file_with_env),
         T(config_env_overrides_file),
         T(config_empty_env_counts_as_unset),
