@@ -38,8 +38,7 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
     /* an unlimited night's rate is only a floor: slow start goes on from there */
     set_rate(rl, known_rpm > 0 ? known_rpm / 60.0 : RATELIMIT_START_RPS, now_ms);
     /* a known limit starts with the credit of a domain that was idle (all night) */
-    if (!rl->slow_start)
-    {
+    if (!rl->slow_start) {
         rl->hold_ms = now_ms - RATELIMIT_CREDIT_MS;
         rl->next_ms = (double)rl->hold_ms;
     }
