@@ -30,6 +30,9 @@
 # (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a) and (a').
 # BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
 # project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
+# BENCH_ROOMS=unique gives every session a room of its own (an app naming a room after each
+# call; ci/bench_lib.sh's sim_rooms), BENCH_ROOMS=N draws room names from N; default 500, the
+# shape of every figure before issue 26. Run the script once per shape to print them side by side.
 # BENCH_UNEVEN_TIMEOUT (seconds, default 600) stops an (e) or (f) run that takes longer and
 # reports the days finished by then and what the unfinished one was doing.
 # Results: tests/bench/RESULTS.md.
@@ -110,13 +113,15 @@ timed() {
 # first day's includes start-up). On timeout the unfinished day's statement is recorded.
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
 uneven_run() { # uneven_run NAME PROJECTS SIM_OPTIONS...
-    local name=$1 projects=$2 lk_pid stamp_pid start pg0 status=0 project sim_projects=()
+    local name=$1 projects=$2 lk_pid stamp_pid start pg0 status=0 project sim_projects=() sim_projects_rooms=()
     shift 2
     reset_db
     rm -f "$WORK/sim.port" "$WORK/$name.fifo" "$WORK/$name.timeout"
     for project in ${projects//,/ }; do sim_projects+=(--project "$project"); done
+    read -r -a sim_projects_rooms <<<"$(sim_rooms)"
     "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" "${sim_projects[@]}" \
         --today "$TODAY" --seed 7 --days 7 --participants 4 --connections 6 --active-today 0 "$@" \
+        "${sim_projects_rooms[@]}" \
         --threads 2 --port 0 --port-file "$WORK/sim.port" --quiet 2>"$WORK/sim.log" &
     SIM_PID=$!
     for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
@@ -222,7 +227,8 @@ https_summary() {
     echo "a'/a wall (https + HTTP/2 through nginx over plain http, target <= 1.10): $(ratio "$(ms first_https)" "$(ms first)")"
     echo "a'/a lkarchive's own CPU (target <= 1.10): $(ratio "$(cpu first_https)" "$(cpu first)")"
 }
-echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each"
+sim_rooms >/dev/null # a bad BENCH_ROOMS stops here
+echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each, rooms: ${BENCH_ROOMS:-500}"
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 if [ "$BENCH_ONLY" = uneven ]; then
     uneven_all

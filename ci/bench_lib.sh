@@ -28,15 +28,29 @@ bench_pg_start() {
     export DATABASE_URL="host=$WORK/pg/socket user=postgres dbname=postgres"
 }
 
+# sim_rooms: the simulator's room options for BENCH_ROOMS: empty or 500 (room names drawn from
+# 500, the shape every figure before issue 26 has), unique (a room per session, as an app that
+# names a room after each call), or N (names drawn from N)
+sim_rooms() {
+    case ${BENCH_ROOMS:-500} in
+        unique) echo "--rooms unique" ;;
+        *[!0-9]* | "") echo "bench: BENCH_ROOMS is 'unique' or a number of room names" >&2; exit 2 ;;
+        *) echo "--room-names ${BENCH_ROOMS:-500}" ;;
+    esac
+}
+
 # sim_start TODAY SESSIONS_PER_DAY: the benchmark's dataset (seed 7, 7 days, about 4
-# participants and 6 connections per session, project p_bench) served by $SIM on 127.0.0.1;
-# LIVEKIT_ANALYTICS_URL points at it.
+# participants and 6 connections per session, project p_bench, rooms by BENCH_ROOMS) served by
+# $SIM on 127.0.0.1; LIVEKIT_ANALYTICS_URL points at it.
 sim_start() {
+    local rooms
+    rooms=$(sim_rooms)
     rm -f "$WORK/sim.port"
+    # shellcheck disable=SC2086 # the options, split
     "$SIM" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --project p_bench \
         --today "$1" --seed 7 --days 7 --sessions-per-day "$2" --participants 4 \
         --connections 6 --active-today 0 --threads 2 --port 0 --port-file "$WORK/sim.port" \
-        --quiet 2>"$WORK/sim.log" &
+        $rooms --quiet 2>"$WORK/sim.log" &
     SIM_PID=$!
     for _ in $(seq 200); do [ -s "$WORK/sim.port" ] && break; sleep 0.05; done
     export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
@@ -46,9 +60,12 @@ sim_stop() { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID
 # flat_dump TODAY SESSIONS_PER_DAY: sim_start's dataset as the rows lkarchive stores, flattened
 # into $WORK/flat/<table>.tsv (the simulator's --expected-dir), for the COPY bounds
 flat_dump() {
+    local rooms
+    rooms=$(sim_rooms)
+    # shellcheck disable=SC2086 # the options, split
     "$SIM" --api-key x --api-secret y --project p_bench --today "$1" --seed 7 --days 7 \
         --sessions-per-day "$2" --participants 4 --connections 6 --active-today 0 \
-        --expected-dir "$WORK/flat" --dump-only 2>/dev/null
+        $rooms --expected-dir "$WORK/flat" --dump-only 2>/dev/null
 }
 # copy_sql SCHEMA: the psql script that COPYs the flattened rows into SCHEMA's tables, in one
 # transaction

@@ -8,6 +8,13 @@
 # to compare between two versions (ci/bench.sh gives the wall and CPU figures).
 #
 #   bash ci/bench_pg_instructions.sh [SESSIONS_PER_DAY]     # default 2000: about 15 minutes
+#   BENCH_ROOMS=both bash ci/bench_pg_instructions.sh 1000  # both room shapes, side by side
+#
+# BENCH_ROOMS picks the rooms' shape (ci/bench_lib.sh): 500 room names (the default, the shape of
+# every figure before issue 26), unique (a room per session: an app naming a room after each
+# call), or both: each shape measured in turn (migrate once), then per staged row: the first
+# load, the next night and the COPY bounds of each shape, and unique's over 500's.
+# BENCH_PG_SKIP_NEXT=1 leaves out the next night (its server runs the first load again).
 #
 # Each measured thing is its own server: `lkarchive migrate` alone (subtracted from the
 # others), then migrate + (a) first load, migrate + (a) + (b) next night (b = the difference),
@@ -80,20 +87,47 @@ next_night() { psql -X -q -c CHECKPOINT; lk_night "$NEXT"; }
 copy_archive() { copy_rows livekit; }
 copy_floor() { floor_tables; copy_rows bench_floor; }
 
-echo "bench_pg_instructions: 7 days x $SESSIONS sessions/day, PostgreSQL under callgrind"
+case ${BENCH_ROOMS:=500} in both) SHAPES="500 unique" ;; *) SHAPES=$BENCH_ROOMS; sim_rooms >/dev/null ;; esac
+echo "bench_pg_instructions: 7 days x $SESSIONS sessions/day, PostgreSQL under callgrind, rooms: $SHAPES"
 measure migrate
-measure first first_load
-measure next first_load next_night
-measure copy copy_archive
-measure floor copy_floor
 g() { cat "$WORK/$1.instructions"; }
-awk -v m="$(g migrate)" -v a="$(g first)" -v ab="$(g next)" -v d="$(g copy)" -v d0="$(g floor)" '
-    BEGIN {
-        a -= m; b = ab - m - a; d -= m; d0 -= m
-        printf "%-44s %16s\n", "PostgreSQL instructions (migrate subtracted)", "Ir"
-        printf "%-44s %16.0f\n", "(a) lkarchive first load", a
-        printf "%-44s %16.0f\n", "(b) lkarchive next night", b
-        printf "%-44s %16.0f\n", "(d) COPY into the archive'\''s tables", d
-        printf "%-44s %16.0f\n", "(d0) COPY, primary keys only", d0
-        printf "a/d %.2f, a/d0 %.2f, b/a %.3f\n", a / d, a / d0, b / a
-    }'
+for shape in $SHAPES; do # each shape's servers, named after it; the staged rows counted
+    export BENCH_ROOMS=$shape
+    measure "first_$shape" first_load
+    if [ -z "${BENCH_PG_SKIP_NEXT:-}" ]; then
+        measure "next_$shape" first_load next_night
+    else
+        g "first_$shape" >"$WORK/next_$shape.instructions"
+    fi
+    measure "copy_$shape" copy_archive
+    measure "floor_$shape" copy_floor
+    cat "$WORK"/flat/*.tsv | wc -l >"$WORK/rows_$shape"
+    awk -v m="$(g migrate)" -v a="$(g "first_$shape")" -v ab="$(g "next_$shape")" \
+        -v d="$(g "copy_$shape")" -v d0="$(g "floor_$shape")" -v rows="$(cat "$WORK/rows_$shape")" \
+        -v shape="$shape" '
+        BEGIN {
+            a -= m; b = ab - m - a; d -= m; d0 -= m
+            printf "rooms: %s (%d rows staged by the first load)\n", shape, rows
+            printf "%-44s %16s %10s\n", "PostgreSQL instructions (migrate subtracted)", "Ir", "Ir/row"
+            printf "%-44s %16.0f %10.0f\n", "(a) lkarchive first load", a, a / rows
+            printf "%-44s %16.0f %10.0f\n", "(b) lkarchive next night", b, b / rows
+            printf "%-44s %16.0f %10.0f\n", "(d) COPY into the archive'\''s tables", d, d / rows
+            printf "%-44s %16.0f %10.0f\n", "(d0) COPY, primary keys only", d0, d0 / rows
+            printf "a/d %.2f, a/d0 %.2f, b/a %.3f\n\n", a / d, a / d0, b / a
+        }' | tee "$WORK/table_$shape"
+done
+if [ "$SHAPES" = "500 unique" ]; then # per row, unique over 500
+    awk -v m="$(g migrate)" -v r5="$(cat "$WORK/rows_500")" -v ru="$(cat "$WORK/rows_unique")" \
+        -v a5="$(g first_500)" -v au="$(g first_unique)" -v ab5="$(g next_500)" \
+        -v abu="$(g next_unique)" -v d5="$(g copy_500)" -v du="$(g copy_unique)" '
+        function line(name, x5, xu) {
+            printf "%-28s %10.0f %10.0f %8.3f\n", name, x5 / r5, xu / ru, (xu / ru) / (x5 / r5)
+        }
+        BEGIN {
+            a5 -= m; au -= m; b5 = ab5 - m - a5; bu = abu - m - au; d5 -= m; du -= m
+            printf "%-28s %10s %10s %8s\n", "Ir per staged row", "500 rooms", "unique", "ratio"
+            line("(a) first load", a5, au)
+            if (b5 != 0 || bu != 0) line("(b) next night", b5, bu)
+            line("(d) COPY, archive tables", d5, du)
+        }'
+fi

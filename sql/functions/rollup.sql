@@ -152,16 +152,18 @@ BEGIN
     ), g AS MATERIALIZED (
         -- one row per session and identity: its participant row (is_participant) and its
         -- connections; connections with no participant row make groups of their own
-        SELECT day, room_name, participant_identity, bool_or(is_participant) AS is_participant,
+        SELECT day, room_name, participant_identity,
+               bool_or(is_participant) AS is_participant,
                min(joined_at) AS joined_at, max(left_at) AS left_at, max(region) AS region,
                max(connection_type) AS connection_type, max(sdk_version) AS sdk_version,
                bool_or(camera) AS camera, bool_or(microphone) AS microphone,
                bool_or(screen_share) AS screen_share,
                bool_or(screen_share_audio) AS screen_share_audio,
-               count(*) FILTER (WHERE NOT is_participant) AS connections,
+               count(*) FILTER (WHERE NOT is_participant)::int AS connections,
                sum(span) FILTER (WHERE span > interval '0' AND span < interval '1 day') AS short,
                sum(extract(epoch FROM span)) FILTER (WHERE span >= interval '1 day') AS long
-        FROM (SELECT s.day, s.room_name, p.session_id, p.participant_identity, true AS is_participant,
+        FROM (SELECT s.day, s.room_name, p.session_id, p.participant_identity,
+                     true AS is_participant,
                      p.joined_at, p.left_at, p.region, p.connection_type, p.sdk_version,
                      p.published_camera_track AS camera, p.published_microphone_track AS microphone,
                      p.published_screen_share_track AS screen_share,
@@ -169,13 +171,17 @@ BEGIN
               FROM s JOIN livekit.participants p
                 ON p.project_id = p_project AND p.session_id = s.session_id
               UNION ALL
-              SELECT s.day, s.room_name, c.session_id, c.participant_identity, false, NULL, NULL,
+              SELECT s.day, s.room_name, c.session_id, c.participant_identity, false,
+                     NULL, NULL,
                      NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                      COALESCE(c.left_at, s.open_end) - c.joined_at
               FROM s JOIN livekit.participant_connections c
                 ON c.project_id = p_project AND c.session_id = s.session_id) x
         GROUP BY session_id, participant_identity, day, room_name
     ), room AS MATERIALIZED (
+        -- one row per room and day from one row per session of it (its own figures) and one
+        -- per identity in it (distinct identities, their rows and connections); counts summed
+        -- as integer (int4 sums are bigint, no numeric), numeric only for fractions and bytes
         SELECT day, room_name, sum(sessions) AS sessions, sum(participants) AS participants,
                sum(connections) AS connections, sum(connection_minutes) AS connection_minutes,
                sum(short) AS short, sum(long) AS long, sum(bandwidth_in) AS bandwidth_in,
@@ -183,29 +189,22 @@ BEGIN
                sum(egress_sessions) AS egress_sessions, sum(participant_rows) AS participant_rows,
                sum(camera) AS camera, sum(microphone) AS microphone,
                sum(screen_share) AS screen_share, sum(screen_share_audio) AS screen_share_audio
-        FROM (SELECT day, room_name, count(*) AS sessions, 0 AS participants, 0 AS connections,
-                     sum(connection_minutes) AS connection_minutes, NULL::interval AS short,
-                     NULL::numeric AS long, sum(bandwidth_in) AS bandwidth_in,
-                     sum(bandwidth_out) AS bandwidth_out, sum(bandwidth) AS bandwidth,
-                     count(*) FILTER (WHERE egress > 0) AS egress_sessions,
+        FROM (SELECT day, room_name, 1 AS sessions, 0 AS participants, 0 AS connections,
+                     connection_minutes, NULL::interval AS short, NULL::numeric AS long,
+                     bandwidth_in, bandwidth_out, bandwidth, ((egress > 0) IS TRUE)::int AS egress_sessions,
                      0 AS participant_rows, 0 AS camera, 0 AS microphone, 0 AS screen_share,
                      0 AS screen_share_audio
-              FROM s GROUP BY day, room_name
+              FROM s
               UNION ALL
-              -- per identity of the room and day: participant rows and their flags, connections
-              SELECT day, room_name, 0, count(*) FILTER (WHERE participant_rows > 0),
-                     sum(connections), NULL, sum(short), sum(long), NULL, NULL, NULL, 0,
-                     sum(participant_rows), sum(camera), sum(microphone), sum(screen_share),
-                     sum(screen_share_audio)
-              FROM (SELECT day, room_name, participant_identity,
-                           count(*) FILTER (WHERE is_participant) AS participant_rows,
-                           sum(connections) AS connections, sum(short) AS short,
-                           sum(long) AS long, count(*) FILTER (WHERE camera) AS camera,
-                           count(*) FILTER (WHERE microphone) AS microphone,
-                           count(*) FILTER (WHERE screen_share) AS screen_share,
-                           count(*) FILTER (WHERE screen_share_audio) AS screen_share_audio
-                    FROM g GROUP BY day, room_name, participant_identity) i
-              GROUP BY day, room_name) x
+              -- per identity of a room with more sessions that day: participant rows and their
+              -- flags, connections
+              SELECT day, room_name, 0, (count(*) FILTER (WHERE is_participant) > 0)::int,
+                     sum(connections)::int, NULL, sum(short), sum(long), NULL, NULL, NULL, 0,
+                     count(*) FILTER (WHERE is_participant)::int,
+                     count(*) FILTER (WHERE camera)::int, count(*) FILTER (WHERE microphone)::int,
+                     count(*) FILTER (WHERE screen_share)::int,
+                     count(*) FILTER (WHERE screen_share_audio)::int
+              FROM g GROUP BY day, room_name, participant_identity) x
         GROUP BY day, room_name
     ), participant AS (
         INSERT INTO livekit.rollup_participant_daily
@@ -224,13 +223,14 @@ BEGIN
                sum(bandwidth_in), sum(bandwidth_out), sum(bandwidth), sum(egress_sessions),
                sum(participant_rows), sum(camera), sum(microphone), sum(screen_share),
                sum(screen_share_audio)
-        FROM (SELECT day, sessions, 0 AS participants, connections, connection_minutes, short,
-                     long, bandwidth_in, bandwidth_out, bandwidth, egress_sessions,
-                     participant_rows, camera, microphone, screen_share, screen_share_audio
+        FROM (SELECT day, sessions::int, 0 AS participants, connections::int, connection_minutes,
+                     short, long, bandwidth_in, bandwidth_out, bandwidth, egress_sessions::int,
+                     participant_rows::int, camera::int, microphone::int, screen_share::int,
+                     screen_share_audio::int
               FROM room
               UNION ALL
               -- distinct identities of the day: the participant rows inserted for it
-              SELECT day, 0, count(*), 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0
+              SELECT day, 0, count(*)::int, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0
               FROM participant GROUP BY day) x
         GROUP BY day
     ), room_rows AS (

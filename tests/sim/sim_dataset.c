@@ -803,7 +803,9 @@ void sim_session_init(struct sim_session *out, const struct sim_dataset *ds, siz
     out->active = day == ds->today && (uint64_t)index + ds->active_today >= day_sessions;
     out->huge = quirk(ds, SIM_Q_ODD_STRINGS) && day_sessions > 0 &&
                 index == draw(sim_hash(pseed, (uint64_t)day), T_HUGE, day_sessions);
-    out->room = (uint32_t)draw(seed, T_ROOM, 500);
+    /* a room per session: the day and the index, which no other session of the project has */
+    out->room =
+        ds->room_names == 0 ? (uint64_t)day * 1000000u + index : draw(seed, T_ROOM, ds->room_names);
     if (ds->hostile) {
         int64_t offset = ds->today - day;
 
@@ -898,7 +900,8 @@ static void fld_room_name(struct sim_record *r, struct sim_field *f, const struc
     size_t unit = sizeof HUGE_UNIT - 1;
 
     if (!s->huge) {
-        fld_named(r, f, "room-", s->room, " ", odd_fragment(s->ds, s->seed, T_ODD_ROOM, 3));
+        fld_named(r, f, s->ds->room_names == 0 ? "call-" : "room-", s->room, " ",
+                  odd_fragment(s->ds, s->seed, T_ODD_ROOM, 3));
         return;
     }
     /* the day's huge room name, well below 1 MiB */
@@ -907,7 +910,7 @@ static void fld_room_name(struct sim_record *r, struct sim_field *f, const struc
         r->failed = true;
         return;
     }
-    mark = (size_t)snprintf(tmp, 32, "room-huge-%u-", (unsigned)s->room);
+    mark = (size_t)snprintf(tmp, 32, "room-huge-%llu-", (unsigned long long)s->room);
     for (i = 0; i < HUGE_REPEATS; i++) {
         memcpy(tmp + mark, HUGE_UNIT, unit);
         mark += unit;

@@ -69,6 +69,10 @@ struct sim_dataset {
     /* --hostile: a few deterministic sessions carry what PostgreSQL cannot hold, ids "." and
      * "..", a details roomId about another session (see enum sim_hostile) */
     bool hostile;
+    /* room names drawn from this many ("room-0" .. ), 500 by default; 0: a room of its own
+     * per session ("call-N", N unique over the project's days), as apps that name a room
+     * after each call do */
+    uint32_t room_names;
 };
 
 /* Derives the per-project seeds and fills day_sessions from sessions_per_day; call after
@@ -122,7 +126,7 @@ struct sim_session {
     bool active;              /* only ever true on ds->today */
     bool huge;                /* the day's ~200 KB room name (odd-strings) */
     enum sim_hostile hostile; /* SIM_H_NONE unless --hostile */
-    uint32_t room;
+    uint64_t room;            /* the room name's number: "room-N", or "call-N" (room_names 0) */
     struct sim_time created, ended;
     struct sim_time start; /* details startTime: created, unless --revision moved it */
     uint32_t n_participants;

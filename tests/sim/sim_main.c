@@ -49,7 +49,7 @@ struct project_rate_option {
 struct options {
     const char *api_key, *api_secret, *today, *port_file, *expected_dir, *quirks;
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
-    uint64_t empty_sessions, overnight, revision, latency_ms;
+    uint64_t empty_sessions, overnight, revision, latency_ms, room_names;
     bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages,
         hostile, rate_limit_headers;
     const char *projects[SIM_MAX_PROJECTS];
@@ -78,7 +78,7 @@ static void usage(FILE *fp)
           "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
           "         [--revision N] [--hostile] [--rate-limit PER_MIN[:BURST]]\n"
           "         [--project-rate-limit ID:PER_MIN[:BURST]]... [--rate-limit-headers]\n"
-          "         [--latency-ms N]\n"
+          "         [--latency-ms N] [--room-names N] [--rooms unique]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
           "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
@@ -88,7 +88,10 @@ static void usage(FILE *fp)
           "        /api/ request takes one; without one: 429 + Retry-After. PER_MIN 1..6000000,\n"
           "        BURST 1..1000000. --project-rate-limit overrides --rate-limit for ID.\n"
           "        --rate-limit-headers: X-RateLimit-Limit/-Remaining/-Reset on limited answers\n"
-          "latency: --latency-ms N (0..60000): every /api/ answer N ms after the request came\n",
+          "latency: --latency-ms N (0..60000): every /api/ answer N ms after the request came\n"
+          "rooms:  --room-names N (1..4294967295, default 500): room names drawn from N;\n"
+          "        --rooms unique: a room of its own per session (call-N), as an app that\n"
+          "        names a room after each call\n",
           fp);
 }
 
@@ -233,6 +236,7 @@ static int parse_args(struct options *o, int argc, char **argv)
         {"--overnight", 0, UINT32_MAX, offsetof(struct options, overnight)},
         {"--revision", 0, UINT32_MAX, offsetof(struct options, revision)},
         {"--latency-ms", 0, SIM_LATENCY_MAX_MS, offsetof(struct options, latency_ms)},
+        {"--room-names", 1, UINT32_MAX, offsetof(struct options, room_names)},
     };
     static const struct {
         const char *name;
@@ -342,6 +346,13 @@ static int parse_args(struct options *o, int argc, char **argv)
                         SIM_MAX_SESSIONS_PER_DAY, MAX_COUNTS, value);
                 return -1;
             }
+            done = true;
+        } else if (strcmp(name, "--rooms") == 0) {
+            if (strcmp(value, "unique") != 0) {
+                fprintf(stderr, "lkarchive-sim: --rooms wants 'unique' (or --room-names N)\n");
+                return -1;
+            }
+            o->room_names = 0; /* 0: a room per session */
             done = true;
         } else if (strcmp(name, "--rate-limit") == 0) {
             if (parse_rate_limit(&o->rate_limit, value) != 0) {
@@ -546,6 +557,7 @@ int main(int argc, char **argv)
     o.days = 7;
     o.sessions_per_day = 20;
     o.participants = 4;
+    o.room_names = 500;
     o.connections = 6;
     o.active_today = 3;
     o.threads = 4;
@@ -601,6 +613,7 @@ int main(int argc, char **argv)
     ds.empty_sessions = (uint32_t)o.empty_sessions;
     ds.overnight = (uint32_t)o.overnight;
     ds.revision = (uint32_t)o.revision;
+    ds.room_names = (uint32_t)o.room_names;
     sim_dataset_init(&ds);
     status = EXIT_USAGE;
     if (apply_counts(&ds, &o) != 0)
