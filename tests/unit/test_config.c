@@ -31,9 +31,9 @@
 #define SECRET "S3cr3t-V4lue-never-shown"
 
 static const char *const contract_env[] = {
-    "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET",  "LIVEKIT_PROJECT_ID", "LIVEKIT_ANALYTICS_URL",
-    "DATABASE_URL",    "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",   "LKARCHIVE_API_SECRET_FILE",
-    "LKARCHIVE_CA_FILE", "CURL_CA_BUNDLE",    "SSL_CERT_FILE",
+    "LIVEKIT_API_KEY",   "LIVEKIT_API_SECRET",  "LIVEKIT_PROJECT_ID", "LIVEKIT_ANALYTICS_URL",
+    "DATABASE_URL",      "LKARCHIVE_LOG_LEVEL", "LKARCHIVE_CONFIG",   "LKARCHIVE_API_SECRET_FILE",
+    "LKARCHIVE_CA_FILE", "CURL_CA_BUNDLE",      "SSL_CERT_FILE",
 };
 
 struct fixture {
@@ -1315,7 +1315,7 @@ static void config_reads_secret_file_from_environment(void **state)
 
 /* A PEM bundle as config_ca.c checks it: a label outside the block, base64 inside. */
 #define PEM_BUNDLE                                                                                 \
-    "# test CA\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\r\ndGlmaWNhdGU=\n"          \
+    "# test CA\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\r\ndGlmaWNhdGU=\n"           \
     "-----END CERTIFICATE-----\n"
 
 static void config_reads_ca_file_beside_the_config_file(void **state)
