@@ -35,7 +35,6 @@ void ratelimit_init(struct ratelimit *rl, double known_rpm, bool limited, double
                              .limited = limited && known_rpm > 0,
                              .next_ms = (double)now_ms,
                              .hold_ms = now_ms,
-                             .first_ms = -1,
                              .empty_ms = -1};
     /* an unlimited night's rate is only a floor: slow start goes on from there */
     set_rate(rl, known_rpm > 0 ? known_rpm / 60.0 : RATELIMIT_START_RPS, now_ms);
@@ -87,8 +86,6 @@ static void grow(struct ratelimit *rl, long long now_ms)
 void ratelimit_started(struct ratelimit *rl, long long now_ms)
 {
     grow(rl, now_ms);
-    if (rl->first_ms < 0)
-        rl->first_ms = now_ms;
     rl->requests++;
     rl->started_since++;
     /* spacing (in fractions of a ms: fast rates start several a ms) from the later of the

@@ -60,7 +60,6 @@ struct ratelimit {
     double next_ms;           /* no start before this: spacing (fractions of a ms) */
     long long hold_ms;        /* no start before this: Retry-After, a header's reset */
     long long grown_ms;       /* when the rate last grew (or was set) */
-    long long first_ms;       /* the first start, -1: none yet */
     long long empty_ms;       /* when the server's bucket was last found empty, -1: never */
     long long accepted_since; /* answers not 429 since empty_ms (or since the first start) */
     long long started_since;  /* requests started since empty_ms */

@@ -9,6 +9,7 @@
  * soonest. Days go through window_day.c, one at a time or fetched while the last commits.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,7 @@ static void plan_days(struct run *run, int order[API_WINDOW_DAYS])
     size_t count = 0;
     bool migrated;
     long long typical = 0, requests = 0;
+    int64_t start = 0, day;
     double minutes;
     int n = 0;
     struct lk_error err;
@@ -199,11 +201,10 @@ static void plan_days(struct run *run, int order[API_WINDOW_DAYS])
         log_lk_error(LOG_LEVEL_DEBUG, &err); /* only an estimate: the days go in order */
         return;
     }
+    date_parse(run->start, &start);
     for (size_t i = 0; i < count; i++) {
-        char day[DATE_TEXT_SIZE];
-        for (int d = 0; d < run->options->days; d++)
-            if (strcmp(rows[i].day, (date_add_days(day, run->start, d), day)) == 0)
-                by_day[d] = &rows[i];
+        if (date_parse(rows[i].day, &day) && day >= start && day - start < run->options->days)
+            by_day[day - start] = &rows[i];
         if (strcmp(rows[i].status, "missing") != 0 && rows[i].sessions > typical)
             typical = rows[i].sessions;
     }
@@ -212,8 +213,7 @@ static void plan_days(struct run *run, int order[API_WINDOW_DAYS])
     minutes = (double)requests / ratelimit_rpm(&run->pace);
     if (run->pace.slow_start || minutes * 60 <= run->cfg->run_budget_s) {
         log_debug("project %s: about %lld requests expected", run->project, requests);
-        store_status_rows_free(rows, count);
-        return;
+        goto done;
     }
     log_warn("project %s: about %lld requests expected at %.0f a minute: ~%.0f min, more than "
              "run_budget (%.0f min)",
@@ -227,6 +227,7 @@ static void plan_days(struct run *run, int order[API_WINDOW_DAYS])
             if (complete == (pass == 1))
                 order[n++] = d;
         }
+done:
     store_status_rows_free(rows, count);
 }
 
