@@ -157,17 +157,19 @@ static int start_job(struct sched *s, size_t i, long long now)
     return 0;
 }
 
-/* A request is ready and a slot is free, but the pace says not yet. */
-static void held_by_pace(struct sched *s, long long now, long long *wake)
+/* A request is ready and a slot is free: whether the pace says not yet (then the wait is
+ * timed from now and *wake is at most when it allows). */
+static bool held_by_pace(struct sched *s, long long now, long long *wake)
 {
     long long at = pace_next(s, now);
 
     if (at <= now)
-        return;
+        return false;
     if (s->waiting_since_ms < 0)
         s->waiting_since_ms = now;
     if (at < *wake)
         *wake = at;
+    return true;
 }
 
 /* Start the retries among jobs[0..cursor) whose time has come; *wake gets the earliest time
@@ -185,10 +187,8 @@ static void start_due_retries(struct sched *s, size_t cursor, long long now, lon
                 *wake = job->not_before_ms;
             continue;
         }
-        if (pace_next(s, now) > now) {
-            held_by_pace(s, now, wake);
+        if (held_by_pace(s, now, wake))
             return;
-        }
         s->retrying--;
         if (start_job(s, i, now) != 0)
             return;
@@ -199,11 +199,7 @@ static void start_due_retries(struct sched *s, size_t cursor, long long now, lon
 static size_t start_fresh(struct sched *s, size_t cursor, long long now, long long *wake)
 {
     while (cursor < s->count && s->in_flight < s->policy.max_concurrency && s->stop_rc == 0) {
-        if (pace_next(s, now) > now) {
-            held_by_pace(s, now, wake);
-            break;
-        }
-        if (start_job(s, cursor, now) != 0)
+        if (held_by_pace(s, now, wake) || start_job(s, cursor, now) != 0)
             break;
         cursor++;
     }
@@ -293,6 +289,24 @@ static const char *retry_cause(char *buf, size_t size, const char *message)
     return buf;
 }
 
+/* Job i's next attempt starts at `at`, unless that is past the run's time budget: then it
+ * fails for good, saying so. Returns whether it was scheduled. */
+static bool retry_at(struct sched *s, size_t i, const struct sched_outcome *outcome, long long at)
+{
+    struct lk_error failure = *outcome->err;
+
+    if (at > s->deadline_ms) {
+        lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
+        fail_for_good(s, i, outcome->rc, &failure);
+        return false;
+    }
+    metrics_count_retry();
+    s->jobs[i].not_before_ms = at;
+    s->jobs[i].state = SCHED_WAITING;
+    s->retrying++;
+    return true;
+}
+
 /* Schedule job i's next attempt after a back-off, if attempts and the time budget allow;
  * else it fails for good, saying why it was not retried. */
 static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome *outcome)
@@ -308,20 +322,13 @@ static void retry_or_fail(struct sched *s, size_t i, const struct sched_outcome 
     }
     delay = sched_backoff_ms(s->policy.retry_base_ms, job->attempt_no, outcome->retry_after_s,
                              &s->jitter);
-    if (sched_now_ms() + delay > s->deadline_ms) {
-        lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
-        fail_for_good(s, i, outcome->rc, &failure);
+    if (!retry_at(s, i, outcome, sched_now_ms() + delay))
         return;
-    }
     s->ops->describe(s->ctx, i, what, sizeof what);
     /* an unreachable API fails every request of the day alike: one line per cause */
     log_warn_similar(retry_cause(cause, sizeof cause, failure.message),
                      "%s: %s; retrying in %.1f s (attempt %d of %d)", what, failure.message,
                      (double)delay / 1000.0, job->attempt_no + 1, s->policy.max_attempts);
-    metrics_count_retry();
-    job->not_before_ms = sched_now_ms() + delay;
-    job->state = SCHED_WAITING;
-    s->retrying++;
 }
 
 /* A 429: ask again when the pace allows (it holds every start until the Retry-After), without
@@ -342,11 +349,9 @@ static void retry_throttled(struct sched *s, size_t i, const struct sched_outcom
         fail_for_good(s, i, outcome->rc, &failure);
         return;
     }
-    if (at > s->deadline_ms) {
-        lk_error_detail(&failure, "the run's time budget (run_budget) is used up; not retrying");
-        fail_for_good(s, i, outcome->rc, &failure);
+    if (!retry_at(s, i, outcome, at))
         return;
-    }
+    job->attempt_no--; /* the request was not tried: the API asked to wait */
     s->ops->describe(s->ctx, i, what, sizeof what);
     /* under a limit a few 429s are how the pace learns it: said once, then counted */
     if (!s->throttle_told && s->pace)
@@ -357,11 +362,6 @@ static void retry_throttled(struct sched *s, size_t i, const struct sched_outcom
         log_debug("%s: rate limited (429); retrying in %.1f s", what,
                   (double)(at - sched_now_ms()) / 1000.0);
     s->throttle_told = s->throttle_told || s->pace != NULL;
-    metrics_count_retry();
-    job->attempt_no--; /* the request was not tried: the API asked to wait */
-    job->not_before_ms = at;
-    job->state = SCHED_WAITING;
-    s->retrying++;
 }
 
 void sched_finished(struct sched *s, size_t i, const struct sched_outcome *outcome)
