@@ -147,18 +147,13 @@ static int acknowledge_status_gaps(struct store *st, struct status_row *rows, si
     return 0;
 }
 
-/* Each configured project's learned request rate, under the table (best effort: a rate that
- * cannot be read is left out). */
-static void print_rates(const struct config *cfg)
+/* Each configured project's learned request rate, under the table, read on status's own
+ * connection (best effort: a rate that cannot be read is left out). */
+static void print_rates(const struct config *cfg, struct store *st)
 {
-    struct store *st = NULL;
     struct lk_error err;
 
     lk_error_init(&err);
-    if (cfg->project_count == 0 || store_open(&st, cfg->database_url, &err) != 0) {
-        store_free(st);
-        return;
-    }
     for (size_t p = 0; p < cfg->project_count; p++) {
         struct store_rate rate;
         if (store_rate_load(st, cfg->projects[p], config_project_api_key(cfg, p), &rate, &err) !=
@@ -171,7 +166,6 @@ static void print_rates(const struct config *cfg)
                rate.limited ? "the API's limit as learned" : "no limit met yet", rate.requests,
                rate.throttled, rate.wait_s);
     }
-    store_free(st);
 }
 
 int cli_command_status(const struct config *cfg, const struct cli_options *opt,
@@ -191,8 +185,8 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
                                projects_csv(csv, sizeof csv, cfg), &rows, &count, &migrated, err);
     if (rc == 0 && (opt->acknowledge_gaps || cfg->acknowledge_gaps))
         rc = acknowledge_status_gaps(st, rows, count, err);
-    store_free(st);
     if (rc != 0) {
+        store_free(st);
         store_status_rows_free(rows, count);
         return cli_report(err);
     }
@@ -205,8 +199,9 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
         print_status_json(rows, count, opt->today);
     else
         print_status_table(rows, count, opt->today);
-    if (rc == 0 && migrated && !opt->json)
-        print_rates(cfg);
+    if (migrated && !opt->json)
+        print_rates(cfg, st);
+    store_free(st);
     for (size_t i = 0; i < count; i++) {
         if (rows[i].gap && !rows[i].acknowledged) {
             gaps++;

@@ -12,8 +12,9 @@
 #include "pq.h"
 #include "store_internal.h"
 
-static const char sql_load[] = "SELECT requests_per_minute, limited FROM livekit.api_rate_limits"
-                               " WHERE project_id = $1 AND api_key = $2";
+static const char sql_load[] =
+    "SELECT requests_per_minute, limited, last_run_requests, last_run_throttled,"
+    " last_run_wait_seconds FROM livekit.api_rate_limits WHERE project_id = $1 AND api_key = $2";
 
 static const char sql_save[] =
     "INSERT INTO livekit.api_rate_limits AS r (project_id, api_key, requests_per_minute,"
@@ -37,8 +38,13 @@ int store_rate_load(struct store *st, const char *project, const char *api_key,
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, sql_load, 2, params, err,
                  "read the learned request rate of %s", project);
     if (rc == 0 && PQntuples(res) == 1) {
-        out->requests_per_minute = strtod(PQgetvalue(res, 0, 0), NULL);
-        out->limited = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+        out->requests_per_minute =
+            strtod(PQgetvalue(res, 0, pq_column(res, "requests_per_minute")), NULL);
+        out->limited = strcmp(PQgetvalue(res, 0, pq_column(res, "limited")), "t") == 0;
+        out->requests = strtoll(PQgetvalue(res, 0, pq_column(res, "last_run_requests")), NULL, 10);
+        out->throttled =
+            strtoll(PQgetvalue(res, 0, pq_column(res, "last_run_throttled")), NULL, 10);
+        out->wait_s = strtod(PQgetvalue(res, 0, pq_column(res, "last_run_wait_seconds")), NULL);
     }
     PQclear(res);
     return rc;

@@ -67,6 +67,10 @@ done
 expect_stderr "requests start at"
 [ "$(proj_stat p_a throttled_requests)" -eq "$before" ] || fail "the next night drew 429s: $(($(proj_stat p_a throttled_requests) - before))"
 log "next night: started at the learned rate, no 429"
+lk status --today "$TODAY" --days 2
+expect_status 0 "status"
+grep -Eq "^p_a: requests paced at [0-9]+ a minute \(the API's limit as learned\); last run [1-9][0-9]* requests, 0 answered 429" "$WORK/last.out" ||
+    { cat "$WORK/last.out" >&2; fail "status does not show the learned rate and the last run's requests"; }
 sim_stop
 
 # 3. Projects side by side: three projects, each limited separately, take about as long as
