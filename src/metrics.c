@@ -7,14 +7,12 @@
  */
 #include "metrics.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "error.h"
 #include "store_ledger.h"
 
@@ -221,63 +219,24 @@ static void write_run(FILE *fp, const struct metrics_run *run)
     fprintf(fp, "lkarchive_requests_total %lld\n", run->requests_all_runs);
 }
 
-/* Make the rename durable: fsync the directory holding path. */
-static void sync_directory(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    int fd;
-
-    if (slash == NULL)
-        snprintf(dir, sizeof dir, ".");
-    else
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 int metrics_write_file(const char *path, const struct metrics_run *run,
                        const struct metrics_project *projects, size_t count, struct lk_error *err)
 {
-    char tmp[4200];
-    FILE *fp = NULL;
-    int rc = LK_ECONFIG;
-    const char *step = "create";
+    struct atomic_file *file = NULL;
+    int rc;
 
-    /* beside the target: rename is atomic only within one file system */
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    fp = fopen(tmp, "w");
-    if (fp == NULL)
+    rc = atomic_file_open(&file, path, "the metrics file", err);
+    if (rc != 0)
         goto done;
-    write_projects(fp, projects, count);
+    write_projects(atomic_file_stream(file), projects, count);
     pthread_mutex_lock(&counts_lock);
-    write_run(fp, run);
+    write_run(atomic_file_stream(file), run);
     pthread_mutex_unlock(&counts_lock);
-    step = "write";
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0)
-        goto done;
-    if (fclose(fp) != 0) {
-        fp = NULL;
-        goto done;
-    }
-    fp = NULL;
-    step = "rename";
-    if (rename(tmp, path) != 0)
-        goto done;
-    sync_directory(path);
-    rc = 0;
+    /* 0644 whatever the umask (the unit's UMask=0077): node_exporter runs as another user */
+    rc = atomic_file_commit(file, 0644, err);
 done:
-    if (rc != 0) {
-        lk_error_set(err, LK_ECONFIG, "could not %s the metrics file %s: %s", step,
-                     step[0] == 'r' ? path : tmp, strerror(errno));
+    if (rc == LK_ECONFIG)
         lk_error_detail(err, "--metrics-file (metrics_file) must be in a directory this user "
                              "can write");
-        if (fp != NULL)
-            fclose(fp);
-        unlink(tmp);
-    }
     return rc;
 }

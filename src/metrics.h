@@ -55,7 +55,7 @@ struct metrics_run {
     long long requests_all_runs;            /* ledger: requests of every run */
 };
 
-/* Write the metrics file at path: tmp file beside it, fsync, rename over it. Returns 0, or
+/* Write the metrics file at path, mode 0644, atomically (atomic_file.h). Returns 0, or
  * LK_ECONFIG (the directory cannot be written: err names the path and the reason). */
 int metrics_write_file(const char *path, const struct metrics_run *run,
                        const struct metrics_project *projects, size_t count, struct lk_error *err);
