@@ -34,9 +34,9 @@ unshare --mount --pid --fork true 2>/dev/null ||
     skip "this machine does not let root make mount and pid namespaces (a container without privileges?)"
 [ -x "$PG_BIN/postgres" ] || fail "$PG_BIN/postgres missing (ci/deps.sh installs postgresql-15)"
 
-# the packages of the tree: systemd, the package's libraries, PostgreSQL's libraries, the
-# scraper and the tools the test uses inside
-PACKAGES=systemd,systemd-sysv,dbus,cron,curl,prometheus-node-exporter
+# the packages of the tree: systemd, the scraper, the package's libraries and PostgreSQL's
+# (no cron daemon: the test runs the cron line as cron would)
+PACKAGES=systemd,systemd-sysv,dbus,prometheus-node-exporter
 PACKAGES+=,libcurl4,libyajl2,libpq5,libjwt0,libyaml-0-2
 PACKAGES+=,libicu72,libxml2,libldap-2.5-0,libgssapi-krb5-2,liblz4-1,libreadline8,libpam0g,libzstd1
 
