@@ -339,8 +339,9 @@ static int validate_credentials(struct loader *ld)
             &ld->problems[(ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count
                                                                     : CONFIG_PROBLEMS_KEPT) -
                           1];
-        lk_error_detail(last, "no config file was given (--config, LKARCHIVE_CONFIG or "
-                              CONFIG_DEFAULT_PATH ")");
+        lk_error_detail(
+            last,
+            "no config file was given (--config, LKARCHIVE_CONFIG or " CONFIG_DEFAULT_PATH ")");
     }
     return rc;
 }

@@ -3,7 +3,8 @@
  * Flow: config_apply_scalar takes one scalar of a key (from a default of the table or from the
  * file) and checks it by the key's kind: integers are plain decimals within the key's range,
  * booleans true/false/yes/no, URLs http(s) without trailing slashes, log levels by name,
- * api_secret_file the path of a file whose contents become the secret. Project ids are
+ * api_secret_file the path of a file whose contents become the secret, a database_url with a
+ * password (libpq's parser says) only in a file group and others cannot read. Project ids are
  * checked one by one into a list that replaces the configured projects once complete. The
  * environment (config.c) uses the same setters.
  * Invariants: a bad value is an error naming where it came from and the key, never a silent
@@ -13,11 +14,11 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <libpq-fe.h>
 #include <sys/stat.h>
 
 #include "error.h"

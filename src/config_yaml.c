@@ -1,10 +1,12 @@
 /* config_yaml.c -- reading the config file: its bytes, one YAML document, its keys by line.
  *
- * Flow: the whole file is read (capped at 1 MiB) and loaded with libyaml's document API; the
- * root must be a mapping (or empty); each pair is checked for shape (a scalar key, known,
- * not repeated, api_secret and api_secret_file not both, a value that is not null) and its
- * scalar handed to config.c, which checks and stores it; "projects" may be a sequence, read
- * here item by item. A second document ("---" and more keys) is an error, not ignored.
+ * Flow: the whole file is read (capped at 1 MiB; owned by root or the running user, writable
+ * by its owner only) and loaded with libyaml's document API; the root must be a mapping (or
+ * empty); each pair is checked for shape (a scalar key, known, not repeated, api_secret and
+ * api_secret_file not both) and, unless the environment gives that key (its value is then not
+ * read: no secret file opened), its value (not null) handed to config.c, which checks and
+ * stores it; "projects" may be a sequence, read here item by item. A second document ("---"
+ * and more keys) is an error, not ignored.
  *
  * Invariants: every error names "file:line" (and the key); the file bytes, every scalar node
  * and libyaml's buffers are wiped before they are freed, since they may hold the secret.
@@ -412,9 +414,9 @@ static int check_file_trust(struct loader *ld, long uid)
     long me = (long)geteuid();
 
     if (ld->file_mode & (S_IWGRP | S_IWOTH)) {
-        lk_error_set(ld->err, LK_ECONFIG,
-                     "config file \"%s\" can be written by %s (mode %04o)", ld->path,
-                     (ld->file_mode & S_IWOTH) ? "other users" : "its group", ld->file_mode);
+        lk_error_set(ld->err, LK_ECONFIG, "config file \"%s\" can be written by %s (mode %04o)",
+                     ld->path, (ld->file_mode & S_IWOTH) ? "other users" : "its group",
+                     ld->file_mode);
         lk_error_detail(ld->err, "make it writable by its owner only: chmod go-w %s", ld->path);
         return LK_ECONFIG;
     }
