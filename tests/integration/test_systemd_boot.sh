@@ -253,6 +253,9 @@ grep -q 'level=debug' "$WORK/cron.out" || fail "the cron line ignored LKARCHIVE_
     [ "$(psql_q "SELECT status FROM livekit.archive_runs ORDER BY run_id DESC LIMIT 1")" = ok ] ||
     fail "the cron line's run is not recorded as ok"
 compare_all
+# the control: the old line sourced the file without exporting it, and here that fails
+ct runuser -u lkarchive -- env -i sh -c '. /etc/default/lkarchive; /usr/bin/lkarchive run' \
+    >"$WORK/unexported.out" 2>&1 && fail "a cron line that does not export the file passed too"
 step "the cron line used /etc/default/lkarchive (project, DATABASE_URL with spaces, log level)"
 
 # a bare `lkarchive check` reads /etc/lkarchive/lkarchive.yaml: api_key and the secret file
