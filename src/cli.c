@@ -125,7 +125,8 @@ static const struct command commands[] = {
 
 static const char common_options_text[] =
     "common options (before or after the command):\n"
-    "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else none)\n"
+    "  --config FILE      YAML configuration (default: $LKARCHIVE_CONFIG, else\n"
+    "                     /etc/lkarchive/lkarchive.yaml when it exists)\n"
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --log-format FMT   stderr lines as logfmt (default), json (JSON lines) or text\n"
@@ -332,8 +333,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (opt->config_path == NULL) {
         const char *env = getenv("LKARCHIVE_CONFIG");
-        if (env && *env)
-            opt->config_path = env;
+        opt->config_path = (env && *env) ? env : config_default_path();
     }
     if (opt->today[0] == '\0')
         date_today(opt->today);

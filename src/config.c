@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "api.h"
 #include "config_internal.h"
@@ -186,6 +187,38 @@ done:
     return rc;
 }
 
+/* Each variable of the contract and the keys of the file whose value it gives. */
+static const struct {
+    const char *variable;
+    const char *keys[2];
+} env_gives[] = {
+    {"LIVEKIT_API_KEY", {"api_key", NULL}},
+    {"LIVEKIT_API_SECRET", {"api_secret", "api_secret_file"}},
+    {"LKARCHIVE_API_SECRET_FILE", {"api_secret", "api_secret_file"}},
+    {"LIVEKIT_PROJECT_ID", {"projects", NULL}},
+    {"LIVEKIT_ANALYTICS_URL", {"base_url", NULL}},
+    {"DATABASE_URL", {"database_url", NULL}},
+    {"LKARCHIVE_LOG_LEVEL", {"log_level", NULL}},
+    {"LKARCHIVE_CA_FILE", {"ca_file", NULL}},
+};
+
+bool config_env_gives(const struct key_def *def)
+{
+    for (size_t i = 0; i < sizeof env_gives / sizeof env_gives[0]; i++)
+        for (size_t k = 0; k < 2; k++)
+            if (env_gives[i].keys[k] != NULL && strcmp(env_gives[i].keys[k], def->name) == 0 &&
+                env_value(env_gives[i].variable) != NULL)
+                return true;
+    return false;
+}
+
+const char *config_default_path(void)
+{
+    struct stat info;
+
+    return lstat(CONFIG_DEFAULT_PATH, &info) == 0 ? CONFIG_DEFAULT_PATH : NULL;
+}
+
 /* The contract's variables replace what the file said; each bad one is a problem noted. */
 static int apply_environment(struct loader *ld)
 {
@@ -306,7 +339,9 @@ static int validate_credentials(struct loader *ld)
             &ld->problems[(ld->problem_count < CONFIG_PROBLEMS_KEPT ? ld->problem_count
                                                                     : CONFIG_PROBLEMS_KEPT) -
                           1];
-        lk_error_detail(last, "no config file was given (--config or LKARCHIVE_CONFIG)");
+        lk_error_detail(
+            last,
+            "no config file was given (--config, LKARCHIVE_CONFIG or " CONFIG_DEFAULT_PATH ")");
     }
     return rc;
 }

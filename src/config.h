@@ -2,7 +2,8 @@
  *
  * Flow: config_load() reads the optional YAML file into a struct config, then the
  * contract's environment variables (LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_PROJECT_ID,
- * LIVEKIT_ANALYTICS_URL, DATABASE_URL) override what the file said, then the result is
+ * LIVEKIT_ANALYTICS_URL, DATABASE_URL) override what the file said (a key the environment
+ * gives is not read from the file: its secret file is never opened), then the result is
  * validated (a key, a secret and at least one project are required; a CA file must be a
  * readable PEM bundle). The secret comes from
  * the environment, from `api_secret_file`, or (discouraged) inline; it lives only in
@@ -66,6 +67,13 @@ struct config {
     char *metrics_file;           /* Prometheus textfile written by run, NULL = none */
     char *source_path;            /* the file read, or NULL when only the environment was used */
 };
+
+/* The config file read when neither --config nor LKARCHIVE_CONFIG names one. */
+#define CONFIG_DEFAULT_PATH "/etc/lkarchive/lkarchive.yaml"
+
+/* CONFIG_DEFAULT_PATH when something exists there (read, and its errors reported, as if
+ * named), else NULL: the environment and the defaults only. Cannot fail. */
+const char *config_default_path(void);
 
 /* Fill *out from `path` (NULL: no file, environment and defaults only) and the environment.
  * On success returns 0 and the caller owns *out (config_free). On failure returns

@@ -78,9 +78,8 @@ static int check_ca_file(const char *path, const char *where, struct lk_error *e
 {
     char *text = NULL;
     size_t len = 0;
-    unsigned int mode = 0;
     struct pem_check pem;
-    int errnum = config_read_file(path, CA_FILE_MAX, &text, &len, &mode), rc = LK_ECONFIG;
+    int errnum = config_read_file(path, CA_FILE_MAX, &text, &len, NULL), rc = LK_ECONFIG;
 
     if (errnum == ENOMEM)
         return config_out_of_memory(err);

@@ -81,6 +81,11 @@ struct id_list {
 /* The key called name (len bytes, which may hold a NUL), or NULL. */
 const struct key_def *config_find_key(const char *name, size_t len);
 
+/* Whether an environment variable gives def's value (LIVEKIT_API_SECRET or
+ * LKARCHIVE_API_SECRET_FILE give api_secret and api_secret_file, LIVEKIT_PROJECT_ID the
+ * projects with their credentials, ...): the file's value is then not read. Cannot fail. */
+bool config_env_gives(const struct key_def *def);
+
 /* rc is a step's result: an LK_ECONFIG in ld->err is noted (kept to be reported with every
  * other problem at the end of the load) and 0 returned, so the load goes on; anything else
  * (0, LK_ENOMEM) is returned as it is. */
@@ -151,11 +156,17 @@ int config_choose_ca_file(struct loader *ld, size_t file_line, bool check);
 
 /* ---- config_yaml.c ---- */
 
+/* What config_read_file tells of the file it read (fstat of the open file). */
+struct config_file_info {
+    unsigned int mode; /* permission bits, st_mode & 07777 */
+    long uid;          /* owner */
+};
+
 /* Read a whole file (at most cap bytes) into a NUL-terminated heap buffer that the caller
- * frees with secret_free_n(*out, *out_len + 1) (it may hold the secret). Returns 0 or an
- * errno value (EFBIG when larger than cap). */
+ * frees with secret_free_n(*out, *out_len + 1) (it may hold the secret); info_out (NULL: not
+ * wanted) gets its mode and owner. Returns 0 or an errno value (EFBIG when larger than cap). */
 int config_read_file(const char *path, size_t cap, char **out, size_t *out_len,
-                     unsigned int *mode_out);
+                     struct config_file_info *info_out);
 
 /* Read ld->path and apply every key of it, noting lines in ld->seen. Returns 0, LK_ECONFIG
  * (err names the file, line and key) or LK_ENOMEM. */

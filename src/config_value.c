@@ -3,7 +3,8 @@
  * Flow: config_apply_scalar takes one scalar of a key (from a default of the table or from the
  * file) and checks it by the key's kind: integers are plain decimals within the key's range,
  * booleans true/false/yes/no, URLs http(s) without trailing slashes, log levels by name,
- * api_secret_file the path of a file whose contents become the secret. Project ids are
+ * api_secret_file the path of a file whose contents become the secret, a database_url with a
+ * password (libpq's parser says) only in a file group and others cannot read. Project ids are
  * checked one by one into a list that replaces the configured projects once complete. The
  * environment (config.c) uses the same setters.
  * Invariants: a bad value is an error naming where it came from and the key, never a silent
@@ -13,6 +14,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -383,7 +385,7 @@ int config_read_secret_file(const struct loader *ld, const char *file, const cha
                             char **slot)
 {
     char *path = NULL, *text = NULL;
-    unsigned int mode = 0;
+    struct config_file_info info = {0, 0};
     size_t len = 0;
     int rc = LK_ECONFIG, errnum;
 
@@ -392,15 +394,15 @@ int config_read_secret_file(const struct loader *ld, const char *file, const cha
         rc = config_out_of_memory(ld->err);
         goto done;
     }
-    errnum = config_read_file(path, SECRET_FILE_MAX, &text, &len, &mode);
+    errnum = config_read_file(path, SECRET_FILE_MAX, &text, &len, &info);
     if (errnum != 0) {
         rc = secret_file_error(ld->err, errnum, path, where);
         goto done;
     }
-    if (mode & (S_IRWXG | S_IRWXO)) { /* as ssh treats a private key */
+    if (info.mode & (S_IRWXG | S_IRWXO)) { /* as ssh treats a private key */
         lk_error_set(ld->err, LK_ECONFIG,
                      "%s: api_secret_file \"%s\" can be used by group or others (mode %04o)", where,
-                     path, mode);
+                     path, info.mode);
         lk_error_detail(ld->err, "make it private to the user running lkarchive: chmod 600 %s",
                         path);
         goto done;
@@ -422,6 +424,42 @@ done:
     secret_free_n(text, len);
     free(path);
     return rc;
+}
+
+/* Whether a libpq connection string or URI holds a password (libpq's own parser reads it;
+ * one it cannot parse is left for the connection to report). The parsed copy is wiped. */
+static bool conninfo_has_password(const char *conninfo)
+{
+    char *message = NULL;
+    PQconninfoOption *options = PQconninfoParse(conninfo, &message);
+    bool found = false;
+
+    for (PQconninfoOption *o = options; o != NULL && o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0') {
+            found = true;
+            secret_wipe(o->val, strlen(o->val));
+        }
+    }
+    PQconninfoFree(options);
+    PQfreemem(message);
+    return found;
+}
+
+/* A password in database_url is a secret: as the inline api_secret, only in a file that
+ * neither group nor others can read. The URL itself is never shown. */
+static int check_database_url(const struct loader *ld, const char *url, const char *where)
+{
+    if (!(ld->file_mode & (S_IRGRP | S_IROTH)) || !conninfo_has_password(url))
+        return 0;
+    lk_error_set(ld->err, LK_ECONFIG,
+                 "%s: database_url holds a password and the config file can be read by group or "
+                 "others (mode %04o)",
+                 where, ld->file_mode);
+    lk_error_detail(ld->err,
+                    "keep the password in ~/.pgpass (or PGPASSFILE) and drop it from the URL, or "
+                    "chmod 600 %s, or set DATABASE_URL",
+                    ld->path);
+    return LK_ECONFIG;
 }
 
 int config_apply_scalar(const struct loader *ld, const struct key_def *def,
@@ -469,6 +507,9 @@ int config_apply_scalar(const struct loader *ld, const struct key_def *def,
     case KIND_SECRET_FILE:
         return config_read_secret_file(ld, value->text, where, &ld->cfg->api_secret);
     default:
+        if (strcmp(def->name, "database_url") == 0 &&
+            check_database_url(ld, value->text, where) != 0)
+            return LK_ECONFIG;
         return config_set_string(field, value->text, value->len, false, ld->err);
     }
 }

@@ -1,10 +1,12 @@
 /* config_yaml.c -- reading the config file: its bytes, one YAML document, its keys by line.
  *
- * Flow: the whole file is read (capped at 1 MiB) and loaded with libyaml's document API; the
- * root must be a mapping (or empty); each pair is checked for shape (a scalar key, known,
- * not repeated, api_secret and api_secret_file not both, a value that is not null) and its
- * scalar handed to config.c, which checks and stores it; "projects" may be a sequence, read
- * here item by item. A second document ("---" and more keys) is an error, not ignored.
+ * Flow: the whole file is read (capped at 1 MiB; owned by root or the running user, writable
+ * by its owner only) and loaded with libyaml's document API; the root must be a mapping (or
+ * empty); each pair is checked for shape (a scalar key, known, not repeated, api_secret and
+ * api_secret_file not both) and, unless the environment gives that key (its value is then not
+ * read: no secret file opened), its value (not null) handed to config.c, which checks and
+ * stores it; "projects" may be a sequence, read here item by item. A second document ("---"
+ * and more keys) is an error, not ignored.
  *
  * Invariants: every error names "file:line" (and the key); the file bytes, every scalar node
  * and libyaml's buffers are wiped before they are freed, since they may hold the secret.
@@ -16,9 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "error.h"
+#include "log.h"
 #include "secret.h"
 
 #define CONFIG_FILE_MAX ((size_t)1024 * 1024)
@@ -45,7 +49,7 @@ static int grow_wiped(char **buf, size_t *size, size_t len)
 }
 
 int config_read_file(const char *path, size_t cap, char **out, size_t *out_len,
-                     unsigned int *mode_out)
+                     struct config_file_info *info_out)
 {
     struct stat info;
     FILE *fp = NULL;
@@ -61,8 +65,10 @@ int config_read_file(const char *path, size_t cap, char **out, size_t *out_len,
         rc = errno ? errno : EIO;
         goto done;
     }
-    if (mode_out) /* of the file read, not of whatever the path names later */
-        *mode_out = (unsigned int)(info.st_mode & 07777);
+    if (info_out) { /* of the file read, not of whatever the path names later */
+        info_out->mode = (unsigned int)(info.st_mode & 07777);
+        info_out->uid = (long)info.st_uid;
+    }
     do {
         if (len + 1 >= size && (rc = grow_wiped(&buf, &size, len)) != 0)
             goto done;
@@ -349,6 +355,10 @@ static int apply_pair(struct loader *ld, yaml_document_t *doc, const yaml_node_t
     ld->seen[index] = key->start_mark.line + 1;
     if ((rc = check_secret_sources(ld, def, where)) != 0)
         return rc;
+    if (config_env_gives(def)) { /* the environment wins: the file's value is not read */
+        log_debug("%s: \"%s\" is not read: the environment gives it", where, def->name);
+        return 0;
+    }
     return apply_value(ld, def, doc, value, where);
 }
 
@@ -396,11 +406,38 @@ static void delete_parser(yaml_parser_t *parser)
     yaml_parser_delete(parser);
 }
 
+/* Whose the config file is and who may write it: as ssh treats its config, a file another
+ * user could write (or owns, and so could make writable) could point lkarchive at their own
+ * API, database or secret file. Root's and the running user's own files are trusted. */
+static int check_file_trust(struct loader *ld, long uid)
+{
+    long me = (long)geteuid();
+
+    if (ld->file_mode & (S_IWGRP | S_IWOTH)) {
+        lk_error_set(ld->err, LK_ECONFIG, "config file \"%s\" can be written by %s (mode %04o)",
+                     ld->path, (ld->file_mode & S_IWOTH) ? "other users" : "its group",
+                     ld->file_mode);
+        lk_error_detail(ld->err, "make it writable by its owner only: chmod go-w %s", ld->path);
+        return LK_ECONFIG;
+    }
+    if (uid != 0 && uid != me) {
+        lk_error_set(ld->err, LK_ECONFIG,
+                     "config file \"%s\" is owned by uid %ld, neither root nor the user "
+                     "running lkarchive (uid %ld)",
+                     ld->path, uid, me);
+        lk_error_detail(ld->err, "give it to root or to this user: chown root %s", ld->path);
+        return LK_ECONFIG;
+    }
+    return 0;
+}
+
 /* The file's bytes, with the error naming the file when they cannot be read. */
 static int read_config_text(struct loader *ld, char **text, size_t *len)
 {
-    int errnum = config_read_file(ld->path, CONFIG_FILE_MAX, text, len, &ld->file_mode);
+    struct config_file_info info = {0, 0};
+    int errnum = config_read_file(ld->path, CONFIG_FILE_MAX, text, len, &info);
 
+    ld->file_mode = info.mode;
     if (errnum == ENOMEM)
         return config_out_of_memory(ld->err);
     if (errnum == EFBIG) {
@@ -413,14 +450,7 @@ static int read_config_text(struct loader *ld, char **text, size_t *len)
                      strerror(errnum));
         return LK_ECONFIG;
     }
-    if (ld->file_mode & S_IWOTH) { /* as ssh does: anyone could point it at their own API */
-        lk_error_set(ld->err, LK_ECONFIG,
-                     "config file \"%s\" can be written by other users (mode %04o)", ld->path,
-                     ld->file_mode);
-        lk_error_detail(ld->err, "make it private: chmod o-w %s", ld->path);
-        return LK_ECONFIG;
-    }
-    return 0;
+    return check_file_trust(ld, info.uid);
 }
 
 /* Apply every pair of the document's root mapping (an empty document has none). */

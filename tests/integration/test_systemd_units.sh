@@ -2,7 +2,8 @@
 # The systemd units and the cron line of config/ (not unit tests): systemd-analyze verify
 # accepts the service and the timer (with ExecStart pointed at the binary under test: verify
 # wants it to exist) without a word,
-# the units keep their hardening and the credential plumbing, the cron line is well formed.
+# the units keep their hardening, their user and the credential plumbing, the cron line is well
+# formed. (test_systemd_boot.sh runs them under a real systemd.)
 source "$(dirname "$0")/lib.sh"
 
 CONFIG=$LK_SOURCE_DIR/config
@@ -15,7 +16,7 @@ systemd-analyze verify --man=no "$WORK/units/lkarchive.service" "$WORK/units/lka
     >"$WORK/verify.log" 2>&1 || { cat "$WORK/verify.log" >&2; fail "systemd-analyze verify failed"; }
 [ ! -s "$WORK/verify.log" ] || { cat "$WORK/verify.log" >&2; fail "systemd-analyze verify warns"; }
 
-for setting in 'Type=oneshot' 'DynamicUser=yes' 'ProtectSystem=strict' 'NoNewPrivileges=true' \
+for setting in 'Type=oneshot' 'User=lkarchive' 'StateDirectoryMode=0755' 'ProtectSystem=strict' 'NoNewPrivileges=true' \
     'PrivateTmp=true' 'After=network-online.target' 'Wants=network-online.target' \
     'LoadCredential=livekit-api-secret:' 'Environment=LKARCHIVE_API_SECRET_FILE=%d/livekit-api-secret'; do
     grep -q "^$setting" "$CONFIG/lkarchive.service" || fail "lkarchive.service lacks $setting"

@@ -1161,7 +1161,130 @@ static void config_refuses_a_file_others_can_write(void **state)
              fx->path);
     assert_int_equal(rc, LK_ECONFIG);
     assert_string_equal(fx->err.message, want);
-    assert_non_null(strstr(fx->err.detail, "chmod o-w"));
+    assert_non_null(strstr(fx->err.detail, "chmod go-w"));
+
+    /* its group could point lkarchive elsewhere as well */
+    assert_int_equal(chmod(fx->path, 0664), 0);
+    rc = config_load_relaxed(&fx->cfg, fx->path, &fx->err);
+    snprintf(want, sizeof want, "config file \"%s\" can be written by its group (mode 0664)",
+             fx->path);
+    assert_int_equal(rc, LK_ECONFIG);
+    assert_string_equal(fx->err.message, want);
+    assert_int_equal(chmod(fx->path, 0644), 0);
+    assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+}
+
+/* A file another user owns is refused (root's own and the running user's are trusted). */
+static void config_refuses_a_file_another_user_owns(void **state)
+{
+    struct fixture *fx = *state;
+    char want[400];
+    int rc;
+
+    write_file(fx, "config.yaml", "window_days: 2\n", 15);
+    if (geteuid() != 0 || chown(fx->path, 4242, 4242) != 0) {
+        /* only root can give a file away: the check itself needs root to be tested */
+        assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+        return;
+    }
+    rc = config_load_relaxed(&fx->cfg, fx->path, &fx->err);
+    snprintf(want, sizeof want,
+             "config file \"%s\" is owned by uid 4242, neither root nor the user running "
+             "lkarchive (uid 0)",
+             fx->path);
+    assert_int_equal(rc, LK_ECONFIG);
+    assert_string_equal(fx->err.message, want);
+    assert_non_null(strstr(fx->err.detail, "chown root"));
+}
+
+/* A password in database_url is a secret: refused in a file group or others can read, and
+ * never shown; DATABASE_URL, a private file or a URL without one are fine. */
+static void config_refuses_a_database_password_others_can_read(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const with_password[] = {
+        "database_url: \"host=/run/postgresql dbname=livekit password=hunter2\"\n",
+        "database_url: \"postgresql://lk:hunter2@db.example.com/livekit\"\n",
+        "database_url: \"postgresql://db.example.com/livekit?password=hunter2\"\n",
+    };
+    int rc;
+
+    for (size_t i = 0; i < sizeof with_password / sizeof with_password[0]; i++) {
+        write_file(fx, "config.yaml", with_password[i], strlen(with_password[i]));
+        assert_int_equal(chmod(fx->path, 0644), 0);
+        rc = config_load_relaxed(&fx->cfg, fx->path, &fx->err);
+        assert_file_error(fx, rc,
+                          "1: database_url holds a password and the config file can be read by "
+                          "group or others (mode 0644)");
+        assert_contains(fx->err.detail, ".pgpass");
+        assert_lacks(fx->err.message, "hunter2");
+        assert_lacks(fx->err.detail, "hunter2");
+        assert_int_equal(chmod(fx->path, 0600), 0);
+        assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+        config_free(fx->cfg);
+        fx->cfg = NULL;
+    }
+    write_file(fx, "config.yaml", with_password[0], strlen(with_password[0]));
+    assert_int_equal(chmod(fx->path, 0644), 0);
+    setenv("DATABASE_URL", "dbname=env", 1); /* the file's URL is then not read */
+    assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+    assert_string_equal(fx->cfg->database_url, "dbname=env");
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    unsetenv("DATABASE_URL");
+    {
+        static const char plain[] = "database_url: \"host=/run/postgresql dbname=lk\"\n";
+
+        write_file(fx, "config.yaml", plain, strlen(plain));
+    }
+    assert_int_equal(chmod(fx->path, 0644), 0);
+    assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+}
+
+/* What the environment gives is not read from the file: the unit's LKARCHIVE_API_SECRET_FILE
+ * (or LIVEKIT_API_SECRET) and the file's api_secret_file, which its user may not read. */
+static void config_env_value_is_not_read_from_the_file(void **state)
+{
+    struct fixture *fx = *state;
+    char path[300];
+    int rc;
+
+    write_file(fx, "cred.txt", SECRET "\n", strlen(SECRET) + 1);
+    write_file(fx, "root-only.txt", "other\n", 6);
+    snprintf(path, sizeof path, "%s/root-only.txt", fx->dir);
+    assert_int_equal(chmod(path, 0644), 0); /* would be refused if it were opened */
+    snprintf(path, sizeof path, "%s/cred.txt", fx->dir);
+    setenv("LKARCHIVE_API_SECRET_FILE", path, 1);
+    rc = load_yaml(fx, "api_key: k\nprojects: p_a\napi_secret_file: root-only.txt\n", true);
+    assert_loaded(fx, rc);
+    assert_string_equal(fx->cfg->api_secret, SECRET);
+    rc = load_yaml(fx, "api_key: k\nprojects: p_a\napi_secret_file: missing.txt\n", true);
+    assert_loaded(fx, rc);
+    unsetenv("LKARCHIVE_API_SECRET_FILE");
+
+    /* LIVEKIT_API_SECRET: neither the file's secret file nor its inline secret is read */
+    setenv("LIVEKIT_API_SECRET", "from-env", 1);
+    assert_loaded(fx, load_yaml(fx, "api_secret_file: missing.txt\n", false));
+    assert_string_equal(fx->cfg->api_secret, "from-env");
+    write_file(fx, "config.yaml", "api_secret: inline-value\n", 25);
+    assert_int_equal(chmod(fx->path, 0644), 0);
+    config_free(fx->cfg);
+    fx->cfg = NULL;
+    assert_loaded(fx, config_load_relaxed(&fx->cfg, fx->path, &fx->err));
+    assert_string_equal(fx->cfg->api_secret, "from-env");
+
+    /* LIVEKIT_PROJECT_ID replaces the projects, their secret files unopened */
+    setenv("LIVEKIT_PROJECT_ID", "p_env", 1);
+    rc = load_yaml(fx,
+                   "api_key: k\nprojects:\n  - id: p_file\n    api_key: K2\n"
+                   "    api_secret_file: missing.txt\n",
+                   true);
+    assert_loaded(fx, rc);
+    assert_int_equal(fx->cfg->project_count, 1);
+    assert_string_equal(fx->cfg->projects[0], "p_env");
+    /* a key the environment gives is still checked for the file's shape: written twice */
+    rc = load_yaml(fx, "projects: p_a\nprojects: p_b\n", false);
+    assert_file_error(fx, rc, "2: duplicate key \"projects\"");
 }
 
 static void config_allows_plain_http_only_to_this_machine(void **state)
@@ -1452,6 +1575,9 @@ int main(void)
         T(config_refuses_secret_files_others_can_read),
         T(config_refuses_inline_secret_in_a_readable_file),
         T(config_refuses_a_file_others_can_write),
+        T(config_refuses_a_file_another_user_owns),
+        T(config_refuses_a_database_password_others_can_read),
+        T(config_env_value_is_not_read_from_the_file),
         T(config_allows_plain_http_only_to_this_machine),
         T(config_rejects_inline_secret_with_secret_file),
         T(config_warns_once_about_inline_secret),
