@@ -45,7 +45,7 @@ error_log $dir/nginx/error.log info;
 events { worker_connections 1024; }
 http {
     log_format tls '\$connection \$connection_requests \$server_protocol \$status \$sent_http_content_encoding "\$request"';
-    access_log $dir/access.log tls;
+    access_log $dir/access.log tls buffer=256k flush=1s;
     client_body_temp_path $dir/nginx/tmp/body;
     proxy_temp_path $dir/nginx/tmp/proxy;
     fastcgi_temp_path $dir/nginx/tmp/fastcgi;
@@ -59,11 +59,18 @@ http {
         ssl_protocols TLSv1.2 TLSv1.3;
         keepalive_requests 1000000;
         http2_max_requests 1000000;
+        http2_chunk_size 16k;
         location / {
             proxy_pass http://sim;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-            proxy_buffering off;
+            # as a TLS front in production is set: responses gathered into 64 KB buffers
+            # (never a temporary file) and sent in full 16 KB DATA frames, not in the pieces
+            # the upstream's socket happened to return
+            proxy_buffer_size 64k;
+            proxy_buffers 16 64k;
+            proxy_busy_buffers_size 128k;
+            proxy_max_temp_file_size 0;
             proxy_read_timeout 600s;
         }
     }

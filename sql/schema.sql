@@ -447,10 +447,14 @@ BEGIN
     -- Peak concurrency of each day (tests/bench/ROLLUP.md): the connections that can be open
     -- during the days (rollup_open_intervals), a start and an end each, and a marker at the
     -- start of each day.
-    WITH events AS (
-        SELECT v.t, v.kind
-        FROM livekit.rollup_open_intervals(p_project, first_start, last_end) AS iv
-        CROSS JOIN LATERAL (VALUES (iv.a, 1), (iv.b, 0)) AS v(t, kind)
+    WITH iv AS MATERIALIZED (
+        SELECT a, b FROM livekit.rollup_open_intervals(p_project, first_start, last_end)
+    ), events AS (
+        -- a start and an end per interval read as two scans of iv: a LATERAL VALUES list
+        -- would build its expressions again for every row (tests/bench/ROLLUP.md)
+        SELECT a AS t, 1 AS kind FROM iv
+        UNION ALL
+        SELECT b, 0 FROM iv
         UNION ALL
         SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
     ), sweep AS MATERIALIZED (
