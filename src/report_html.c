@@ -132,11 +132,12 @@ static void billing(FILE *out, const struct report_data *data, const struct repo
     card(out, "participant_minutes", m->minutes.text, shown, "participant minutes (exact)");
     report_fmt(shown, sizeof shown, m->gb.value, 2);
     strcat(shown, " GB");
-    if (m->projected_set)
+    if (m->projected_set) {
         report_fmt(gb, sizeof gb, m->projected_gb.value, 2);
         snprintf(what, sizeof what, "downstream data so far; %s GB projected", gb);
-    else
+    } else {
         snprintf(what, sizeof what, "downstream data so far");
+    }
     card(out, "downstream_gb", m->gb.text, shown, what);
     snprintf(shown, sizeof shown, "%s of %s", m->days_covered.text, m->days_in_month.text);
     card(out, "days_covered", m->days_covered.text, shown, "days of the month with sessions");
