@@ -32,7 +32,7 @@ static const char css[] =
     ".card .v{font-size:1.5em;font-weight:650;font-variant-numeric:tabular-nums;"
     "overflow-wrap:anywhere}"
     ".card .k{font-size:.85em;color:var(--muted)}"
-    "svg.chart{width:100%;height:auto;display:block}svg.calendar{width:100%;height:auto}"
+    ".chartbox{overflow-x:auto}svg.chart{width:100%;height:auto;display:block}svg.calendar{width:100%;height:auto}"
     "svg .grid{stroke:#e3e6ea;stroke-width:1}svg .tick{font-size:11px;fill:var(--muted)}"
     "svg .unit{font-size:12px;fill:var(--ink)}svg .bars rect{stroke:#333;stroke-width:.4}"
     "svg .line{fill:none;stroke:#111;stroke-width:1.6;stroke-dasharray:5 2}"
@@ -51,9 +51,9 @@ static const char css[] =
     ".empty{padding:12px;border:1px dashed var(--line);border-radius:8px;color:var(--muted)}"
     "footer{font-size:.85em;color:var(--muted);margin:36px auto 24px}"
     "@media (max-width:600px){body{font-size:14px}.card .v{font-size:1.25em}"
-    "svg .tick{font-size:14px}}"
+    "svg.chart{min-width:560px}}"
     "@media print{body{font-size:10pt;-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-    "nav{display:none}section.project+section.project{break-before:page}"
+    "nav{display:none}svg.chart{min-width:0}section.project+section.project{break-before:page}"
     ".card,table,svg{break-inside:avoid}h2,h3{break-after:avoid}a{color:inherit;"
     "text-decoration:none}}";
 

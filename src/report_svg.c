@@ -150,7 +150,7 @@ void report_svg_chart(FILE *out, const struct report_project *p, enum report_cha
     step = axis_step(max);
     top = step * fmax(1, ceil(max / step));
     fprintf(out,
-            "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" data-chart=\"%s\" "
+            "<div class=\"chartbox\"><svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" data-chart=\"%s\" "
             "aria-label=\"%s per UTC day\">",
             W, H, names[chart], units[chart]);
     if (p->day_count > 0) {
@@ -165,7 +165,7 @@ void report_svg_chart(FILE *out, const struct report_project *p, enum report_cha
             bars(out, p, chart, top, "peak_connections", "connections at the peak", "url(#dots)");
         }
     }
-    fputs("</svg>\n", out);
+    fputs("</svg></div>\n", out);
 }
 
 /* A calendar cell's look: fill, a mark in it, and the word for its title. */

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench_report.sh -- how long `lkarchive report` takes on a year of archive (not part of CI):
+#   bash ci/bench_report.sh [DAYS] [SESSIONS]
+#
+# A private PostgreSQL 15 (unix socket), a synthetic archive of DAYS x SESSIONS (default
+# 365 x 1,000: about 4 participants and 6 connections per session, 500 room names; generated
+# in SQL by tests/bench/bi_synthetic.sql), its rollup built as a migration builds it, and a
+# ledger entry per day (complete, a gap, a failed day, pending today); then the report of the
+# whole year, five times: each run's wall time as lkarchive prints it (the snapshot's reads,
+# the HTML, the atomic write) and the file's size. The bar: under 2 s (issue 25). The build is
+# Release in build-bench (BENCH_BUILD_DIR to use another). Results: tests/bench/RESULTS.md,
+# section "The HTML report".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DAYS=${1:-${BENCH_DAYS:-365}}
+SESSIONS=${2:-${BENCH_REPORT_SESSIONS:-1000}}
+TODAY=${BENCH_TODAY:-2026-11-20}
+FIRST_DAY=$(date -u -d "$TODAY - $((DAYS - 1)) days" +%F)
+BUILD=${BENCH_BUILD_DIR:-build-bench}
+
+if [ -z "${BENCH_BUILD_DIR:-}" ]; then
+    cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD" -j "$(nproc)" >/dev/null
+fi
+LK=$ROOT/$BUILD/lkarchive
+
+WORK=$ROOT/tests/bench/work-report
+rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"
+source ci/bench_lib.sh
+bench_pg_start -c synchronous_commit=off -c shared_buffers=256MB -c max_wal_size=4GB
+export PGTZ=UTC LIVEKIT_PROJECT_ID=p_bench
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+echo "bench_report: machine: $(nproc) cores, $(uname -sr), $(q -c 'SHOW server_version')"
+"$LK" migrate >/dev/null 2>&1
+t0=$(now_ms)
+q -v project=p_bench -v first_day="$FIRST_DAY" -v days="$DAYS" -v sessions="$SESSIONS" \
+    -f tests/bench/bi_synthetic.sql >/dev/null
+q -c "SELECT livekit.rollup_refresh(project_id, livekit.rollup_days_of_sessions(project_id, array_agg(session_id))) FROM livekit.sessions GROUP BY project_id" >/dev/null
+q -c "INSERT INTO livekit.archive_days (project_id, day, status, pending_reason, sessions)
+      SELECT 'p_bench', d::date,
+             CASE WHEN d::date = '$TODAY' THEN 'pending' WHEN d::date = '$TODAY'::date - 40 THEN 'failed'
+                  ELSE 'complete' END,
+             CASE WHEN d::date = '$TODAY' THEN 'day not over' WHEN d::date = '$TODAY'::date - 40 THEN 'error' END,
+             $SESSIONS
+      FROM generate_series('$FIRST_DAY'::date, '$TODAY'::date, interval '1 day') d
+      WHERE d::date <> '$TODAY'::date - 100" >/dev/null
+q -c "VACUUM ANALYZE" >/dev/null
+echo "bench_report: $DAYS days x $SESSIONS sessions ($(q -c "SELECT count(*) FROM livekit.participant_connections") connections, $(q -c "SELECT count(*) FROM livekit.rollup_room_daily") room-day rows) built in $(( $(now_ms) - t0 )) ms"
+
+for i in 1 2 3 4 5; do
+    "$LK" report --today "$TODAY" --days "$DAYS" --out "$WORK/report.html" >"$WORK/report.out"
+    sed -n 's/.* in \([0-9.]*\) s$/\1/p' "$WORK/report.out"
+done >"$WORK/times"
+echo "bench_report: report of $DAYS days: $(tr '\n' ' ' <"$WORK/times")s (median $(sort -n "$WORK/times" | sed -n 3p) s), $(stat -c %s "$WORK/report.html") bytes"
