@@ -121,18 +121,7 @@ static const struct command commands[] = {
      "options:\n"
      "  --identity ID      the participant identity to forget\n"
      "  --project ID       this project only (default: every project in the archive)\n"},
-    {"report", cli_command_report, false,
-     "write the archive's usage and billing estimate as one HTML file",
-     "report --out FILE [--days N] [--project ID]",
-     "Write one self-contained HTML file (no request leaves it) with each project's daily\n"
-     "minutes (billable and exact), sessions and peak concurrency, this month's billing\n"
-     "estimate and its projection, the top rooms, the SDK, region and connection-type mix,\n"
-     "and the archive's health per day. Reads only; the file is replaced atomically.\n"
-     "\n"
-     "options:\n"
-     "  --out FILE         the HTML file to write (mode 0644)\n"
-     "  --days N           the N UTC days ending today, 1..3660 (default 90)\n"
-     "  --project ID       this project only (default: every project)\n"},
+    {"report", cli_command_report, false, cli_report_summary, cli_report_usage, cli_report_help},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

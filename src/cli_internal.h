@@ -51,6 +51,8 @@ int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
 
 int cli_command_report(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
+/* report's line in --help, its synopsis and its help text (cli.c's command table) */
+extern const char cli_report_summary[], cli_report_usage[], cli_report_help[];
 
 struct pseudo;
 /* The key of identity pseudonyms when pseudonymize_key_file is set (*out, the caller frees

@@ -15,6 +15,19 @@
 #include "store.h"
 #include "store_schema.h"
 
+const char cli_report_summary[] = "write the archive's usage and billing estimate as one HTML file";
+const char cli_report_usage[] = "report --out FILE [--days N] [--project ID]";
+const char cli_report_help[] =
+    "Write one self-contained HTML file (no request leaves it) with each project's daily\n"
+    "minutes (billable and exact), sessions and peak concurrency, this month's billing\n"
+    "estimate and its projection, the top rooms, the SDK, region and connection-type mix,\n"
+    "and the archive's health per day. Reads only; the file is replaced atomically.\n"
+    "\n"
+    "options:\n"
+    "  --out FILE         the HTML file to write (mode 0644)\n"
+    "  --days N           the N UTC days ending today, 1..3660 (default 90)\n"
+    "  --project ID       this project only (default: every project)\n";
+
 static void request_of(struct report_request *req, const struct config *cfg,
                        const struct cli_options *opt, int days)
 {
@@ -53,8 +66,8 @@ int cli_command_report(const struct config *cfg, const struct cli_options *opt,
     store_free(st);
     if (rc != 0)
         return cli_report(err);
-    printf("report of %d day%s to %s written to %s in %.2f s\n", req.days,
-           req.days == 1 ? "" : "s", req.today, opt->out, seconds);
+    printf("report of %d day%s to %s written to %s in %.2f s\n", req.days, req.days == 1 ? "" : "s",
+           req.today, opt->out, seconds);
     return CLI_EXIT_OK;
 }
 

@@ -106,8 +106,8 @@ static void bars(FILE *out, const struct report_project *p, enum report_chart ch
         fprintf(out,
                 "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" data-day=\"%s\" "
                 "data-value=\"%s\"><title>%s: %s %s</title></rect>",
-                LEFT + band * (double)i + band * 0.1, TOP + ph - h, band * 0.8, h,
-                p->days[i].day, n->text, when, shown, what);
+                LEFT + band * (double)i + band * 0.1, TOP + ph - h, band * 0.8, h, p->days[i].day,
+                n->text, when, shown, what);
     }
     fputs("</g>", out);
 }
@@ -130,8 +130,8 @@ static void minutes_line(FILE *out, const struct report_project *p, double top)
         fprintf(out,
                 "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"%.1f\" data-day=\"%s\" data-value=\"%s\">"
                 "<title>%s: %s participant minutes (exact)</title></circle>",
-                LEFT + band * ((double)i + 0.5), TOP + ph - p->days[i].minutes.value / top * ph,
-                r, p->days[i].day, p->days[i].minutes.text, when, shown);
+                LEFT + band * ((double)i + 0.5), TOP + ph - p->days[i].minutes.value / top * ph, r,
+                p->days[i].day, p->days[i].minutes.text, when, shown);
     }
     fputs("</g>", out);
 }
@@ -150,7 +150,8 @@ void report_svg_chart(FILE *out, const struct report_project *p, enum report_cha
     step = axis_step(max);
     top = step * fmax(1, ceil(max / step));
     fprintf(out,
-            "<div class=\"chartbox\"><svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" data-chart=\"%s\" "
+            "<div class=\"chartbox\"><svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+            "data-chart=\"%s\" "
             "aria-label=\"%s per UTC day\">",
             W, H, names[chart], units[chart]);
     if (p->day_count > 0) {
@@ -169,8 +170,7 @@ void report_svg_chart(FILE *out, const struct report_project *p, enum report_cha
 }
 
 /* A calendar cell's look: fill, a mark in it, and the word for its title. */
-static void health_look(const char *health, const char **fill, const char **mark,
-                        const char **word)
+static void health_look(const char *health, const char **fill, const char **mark, const char **word)
 {
     *mark = "";
     if (strcmp(health, "complete") == 0) {
@@ -217,8 +217,8 @@ void report_svg_calendar(FILE *out, const struct report_project *p)
         fprintf(out,
                 "<g class=\"day %s\" data-day=\"%s\" data-health=\"%s\"><title>%s: %s</title>"
                 "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"%s\"/>",
-                p->days[i].health, p->days[i].day, p->days[i].health, when, word, x, y, cell,
-                cell, fill);
+                p->days[i].health, p->days[i].day, p->days[i].health, when, word, x, y, cell, cell,
+                fill);
         if (*mark)
             fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>",
                     x + cell / 2, y + 11.5, mark);

@@ -60,8 +60,7 @@ static void rooms(FILE *out, const struct report_project *p)
 }
 
 /* One dimension of the mix as a table. */
-static void mix(FILE *out, const struct report_project *p, const char *dimension,
-                const char *title)
+static void mix(FILE *out, const struct report_project *p, const char *dimension, const char *title)
 {
     double total = 0;
     char a[48], b[48];
@@ -141,10 +140,13 @@ void report_html_months(FILE *out, const struct report_project *p)
 
 void report_html_health(FILE *out, const struct report_project *p)
 {
-    static const char *const kinds[] = {"complete", "pending", "failed", "gap", "missing",
-                                        "before"};
-    static const char *const words[] = {"complete", "pending (…)", "failed (×)",
-                                        "gap, lost for good (!)", "not archived yet (?)",
+    static const char *const kinds[] = {"complete", "pending", "failed",
+                                        "gap",      "missing", "before"};
+    static const char *const words[] = {"complete",
+                                        "pending (…)",
+                                        "failed (×)",
+                                        "gap, lost for good (!)",
+                                        "not archived yet (?)",
                                         "before the archive began"};
     size_t counts[6] = {0};
 

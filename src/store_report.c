@@ -56,8 +56,8 @@ static int query(PGresult **out, struct store *st, const char *sql, const char *
 {
     const char *params[3] = {project, first_day, today};
 
-    return pq_exec(out, st->conn, PQ_TUPLES_OK, sql, 3, params, err,
-                   "read the report of %s", project);
+    return pq_exec(out, st->conn, PQ_TUPLES_OK, sql, 3, params, err, "read the report of %s",
+                   project);
 }
 
 static int load_days(struct report_project *p, const PGresult *res, struct lk_error *err)
@@ -176,9 +176,8 @@ static int begin_report(struct report_data *data, struct store *st, char *const 
     const char *today[1] = {data->today};
     int rc;
 
-    rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK,
-                 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err,
-                 "start the report's snapshot");
+    rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                 0, NULL, err, "start the report's snapshot");
     if (rc == 0)
         rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK,
                      "SELECT set_config('lkarchive.today', $1::date::text, true)", 1, today, err,

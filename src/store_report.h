@@ -25,8 +25,8 @@ struct report_day {
     struct report_number billable; /* billable connection minutes (estimate) */
     struct report_number minutes;  /* exact participant minutes, rounded to 0.01 */
     struct report_number sessions;
-    struct report_number peak;     /* daily peak concurrency (0: none that day) */
-    char health[12]; /* complete, pending, failed, gap, missing (not attempted), before */
+    struct report_number peak; /* daily peak concurrency (0: none that day) */
+    char health[12];           /* complete, pending, failed, gap, missing (not attempted), before */
 };
 
 struct report_month {
@@ -38,7 +38,7 @@ struct report_month {
 
 /* A room, or one value of a mix dimension. */
 struct report_item {
-    char *label;       /* NULL: not reported (or, with other, every value beyond the top) */
+    char *label;        /* NULL: not reported (or, with other, every value beyond the top) */
     char dimension[16]; /* rooms: "room"; mix: "sdk", "region", "connection_type" */
     bool other;
     struct report_number minutes;
