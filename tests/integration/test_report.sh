@@ -134,6 +134,16 @@ log "screenshot and print (PDF) made"
 report --today 2026-11-20 --days 1 --project p_sim --out "$WORK/one.html"
 check_page "$WORK/one.html" 2026-11-20 1
 
+# ---- a read-only role (lkarchive grant) may make it ---------------------------------------------
+psql_q "CREATE ROLE viewer LOGIN" >/dev/null
+lk grant viewer
+expect_status 0 "grant viewer"
+DATABASE_URL="host=$PG_SOCKET port=5432 user=viewer dbname=postgres" \
+    lk report --today 2026-11-20 --days 7 --out "$WORK/viewer.html"
+expect_status 0 "report as a read-only role"
+grep -q 'data-project="p_sim"' "$WORK/viewer.html" || fail "the read-only role's report has no project"
+log "a role given lkarchive grant (read only) makes the report"
+
 # ---- report_file after a run ------------------------------------------------------------------
 mkdir -p "$WORK/site"
 echo "report_file: $WORK/site/lkarchive.html" >"$WORK/r.yaml"

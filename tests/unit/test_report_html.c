@@ -21,9 +21,12 @@
 /* What f wrote into a string the caller frees. */
 static char *captured(void (*f)(FILE *, const void *), const void *arg)
 {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
+    static char *text; /* static: open_memstream keeps their addresses until fclose */
+    static size_t size;
+    FILE *out;
+
+    text = NULL;
+    out = open_memstream(&text, &size);
 
     assert_non_null(out);
     f(out, arg);
