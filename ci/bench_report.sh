@@ -51,3 +51,25 @@ for i in 1 2 3 4 5; do
     sed -n 's/.* in \([0-9.]*\) s$/\1/p' "$WORK/report.out"
 done >"$WORK/times"
 echo "bench_report: report of $DAYS days: $(tr '\n' ' ' <"$WORK/times")s (median $(sort -n "$WORK/times" | sed -n 3p) s), $(stat -c %s "$WORK/report.html") bytes"
+
+# livekit_bi.monthly_usage over the year (from the rollup), best of 3
+best=
+for _ in 1 2 3; do
+    t=$(q -c '\timing on' -c "SELECT * FROM livekit_bi.monthly_usage WHERE project_id = 'p_bench'" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)
+    best=$(awk -v a="${best:-$t}" -v b="$t" 'BEGIN { print (b < a ? b : a) }')
+done
+echo "bench_report: livekit_bi.monthly_usage of the year: $best ms (best of 3)"
+
+# the rollup's cost per day, and the billing statement's share of it (sql/050): median of five
+# days of the last week, the refresh whole (rollup_refresh) and the billing statement alone
+# under the same planner settings, each in a transaction rolled back
+billing_sql() { echo "WITH s AS MATERIALIZED (SELECT s.session_id, s.bandwidth_out, (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day, COALESCE(s.end_time, s.ended_at, s.last_active) AS open_end FROM livekit.sessions s WHERE s.project_id = 'p_bench' AND (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date = ANY (ARRAY['$1']::date[]))
+INSERT INTO livekit.rollup_billing_daily SELECT 'p_bench', day, sum(minutes), sum(centi_gb) FROM (SELECT day, 0::bigint AS minutes, COALESCE(ceil(bandwidth_out / 10000000.0), 0)::bigint AS centi_gb FROM s UNION ALL SELECT s.day, ceil(extract(epoch FROM COALESCE(c.left_at, s.open_end) - c.joined_at) / 60)::bigint, 0 FROM s JOIN livekit.participant_connections c ON c.project_id = 'p_bench' AND c.session_id = s.session_id WHERE COALESCE(c.left_at, s.open_end) > c.joined_at) x GROUP BY day"; }
+whole=() billing=()
+for back in 2 3 4 5 6; do
+    day=$(date -u -d "$TODAY - $back days" +%F)
+    whole+=("$(q -c 'BEGIN' -c '\timing on' -c "SELECT livekit.rollup_refresh('p_bench', ARRAY['$day']::date[])" -c '\timing off' -c 'ROLLBACK' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)")
+    billing+=("$(q -c 'BEGIN' -c 'SET LOCAL enable_hashjoin = off' -c 'SET LOCAL enable_mergejoin = off' -c 'SET LOCAL enable_bitmapscan = off' -c 'SET LOCAL jit = off' -c "DELETE FROM livekit.rollup_billing_daily WHERE project_id = 'p_bench' AND day = '$day'" -c '\timing on' -c "$(billing_sql "$day")" -c '\timing off' -c 'ROLLBACK' | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1)")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+echo "bench_report: rollup_refresh of one day ($SESSIONS sessions): $(median "${whole[@]}") ms, of which the billing statement $(median "${billing[@]}") ms (medians of 5 days)"

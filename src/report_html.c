@@ -131,8 +131,8 @@ static void billing(FILE *out, const struct report_data *data, const struct repo
     }
     report_fmt(shown, sizeof shown, m->minutes.value, 0);
     card(out, "participant_minutes", m->minutes.text, shown, "participant minutes (exact)");
-    report_fmt(shown, sizeof shown, m->gb.value, 2);
-    strcat(shown, " GB");
+    report_fmt(gb, sizeof gb, m->gb.value, 2);
+    snprintf(shown, sizeof shown, "%s GB", gb);
     if (m->projected_set) {
         report_fmt(gb, sizeof gb, m->projected_gb.value, 2);
         snprintf(what, sizeof what, "downstream data so far; %s GB projected", gb);
