@@ -212,24 +212,24 @@ int store_report_load(struct report_data **out, struct store *st, char *const *c
                       const char *today, struct lk_error *err)
 {
     struct report_data *data = calloc(1, sizeof *data);
-    int rc;
+    int rc = data ? 0 : nomem(err);
 
     *out = NULL;
-    if (data == NULL)
-        return nomem(err);
-    snprintf(data->first_day, sizeof data->first_day, "%s", first_day);
-    snprintf(data->today, sizeof data->today, "%s", today);
-    rc = begin_report(data, st, configured, configured_count, project, err);
+    if (rc == 0) {
+        snprintf(data->first_day, sizeof data->first_day, "%s", first_day);
+        snprintf(data->today, sizeof data->today, "%s", today);
+        rc = begin_report(data, st, configured, configured_count, project, err);
+    }
     for (size_t i = 0; rc == 0 && i < data->count; i++)
         rc = load_project(&data->projects[i], st, first_day, today, err);
     /* read only: ending it either way changes nothing */
-    PQclear(PQexec(st->conn, "ROLLBACK"));
-    if (rc != 0) {
+    if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(st->conn, "ROLLBACK"));
+    if (rc == 0)
+        *out = data;
+    else
         store_report_free(data);
-        return rc;
-    }
-    *out = data;
-    return 0;
+    return rc;
 }
 
 static void free_items(struct report_item *items, size_t count)
