@@ -3,6 +3,7 @@
 # apt-get update once, then apt-get install -y by name. Needs root (or sudo).
 # mmdebstrap and systemd-container build and boot test_systemd_boot's Debian container (its
 # own packages come from this machine's apt sources); lintian checks the .deb (ci/package.sh).
+# chromium: test_report.sh renders the HTML report in headless Chromium.
 # Then Citus for PostgreSQL 15 (test_citus.sh starts a real cluster), from the project's
 # installer: $LK_CITUS_INSTALL, ../shared/citus/install.sh beside the clone, or
 # /work/shared/citus/install.sh. Without one, test_citus fails and says so.
@@ -16,6 +17,7 @@ PACKAGES=(
     clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
     groff-base python3 systemd dpkg-dev file bsdutils
     mmdebstrap systemd-container lintian
+    chromium
 )
 
 SUDO=

@@ -309,6 +309,7 @@ BEGIN
     DELETE FROM livekit.rollup_peak_daily WHERE project_id = p_project AND day = ANY (days);
     DELETE FROM livekit.rollup_duration_daily WHERE project_id = p_project AND day = ANY (days);
     DELETE FROM livekit.rollup_dimension_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_billing_daily WHERE project_id = p_project AND day = ANY (days);
 
     -- Everything keyed by the session's day, in one statement (only joins from s by
     -- session_id, rows put together by UNION ALL and GROUP BY, so a first load without
@@ -474,6 +475,32 @@ BEGIN
       ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
     WHERE peak.day = ANY (days) AND peak.peak > 0
     GROUP BY peak.day, peak.peak;
+
+    -- What LiveKit bills, per session day (sql/050): each connection interval rounded up to a
+    -- whole minute and each session's downstream bytes (bandwidth_out) up to 0.01 GB (10^7
+    -- bytes) before summing, as integers. A statement of its own, so that the one above keeps
+    -- its shape; it reads the days' sessions and their connections by key once more.
+    WITH s AS MATERIALIZED (
+        SELECT s.session_id, s.bandwidth_out,
+               (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day,
+               COALESCE(s.end_time, s.ended_at, s.last_active) AS open_end
+        FROM livekit.sessions s
+        WHERE s.project_id = p_project
+          AND (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date = ANY (days)
+    )
+    INSERT INTO livekit.rollup_billing_daily
+    SELECT p_project, day, sum(minutes), sum(centi_gb)
+    FROM (SELECT day, 0::bigint AS minutes,
+                 COALESCE(ceil(bandwidth_out / 10000000.0), 0)::bigint AS centi_gb
+          FROM s
+          UNION ALL
+          SELECT s.day,
+                 ceil(extract(epoch FROM COALESCE(c.left_at, s.open_end) - c.joined_at) / 60)::bigint,
+                 0
+          FROM s JOIN livekit.participant_connections c
+            ON c.project_id = p_project AND c.session_id = s.session_id
+          WHERE COALESCE(c.left_at, s.open_end) > c.joined_at) x
+    GROUP BY day;
 END
 $$;
 
@@ -1327,6 +1354,53 @@ COMMENT ON COLUMN livekit.participants.archived_at IS 'Internal: when the row fi
 --
 
 COMMENT ON COLUMN livekit.participants.updated_at IS 'Internal: when the row''s data last changed.';
+
+
+--
+-- Name: rollup_billing_daily; Type: TABLE; Schema: livekit; Owner: -
+--
+
+CREATE TABLE livekit.rollup_billing_daily (
+    project_id text NOT NULL,
+    day date NOT NULL,
+    billable_connection_minutes bigint NOT NULL,
+    downstream_centi_gb bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE rollup_billing_daily; Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON TABLE livekit.rollup_billing_daily IS 'Internal: daily rollup behind livekit_bi.daily_billable_usage and monthly_usage (billing estimates), kept exact by every run; read the views.';
+
+
+--
+-- Name: COLUMN rollup_billing_daily.project_id; Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON COLUMN livekit.rollup_billing_daily.project_id IS 'LiveKit Cloud project id (p_...).';
+
+
+--
+-- Name: COLUMN rollup_billing_daily.day; Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON COLUMN livekit.rollup_billing_daily.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
+
+
+--
+-- Name: COLUMN rollup_billing_daily.billable_connection_minutes; Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON COLUMN livekit.rollup_billing_daily.billable_connection_minutes IS 'Sum over the day''s sessions'' connection intervals of each interval''s length rounded up to a whole minute (an estimate of what LiveKit bills).';
+
+
+--
+-- Name: COLUMN rollup_billing_daily.downstream_centi_gb; Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON COLUMN livekit.rollup_billing_daily.downstream_centi_gb IS 'Sum over the day''s sessions of bandwidth_out (list bandwidthOut, bytes LiveKit sent) in hundredths of a GB (10^7 bytes), each session''s rounded up (an estimate; the granularity is an assumption).';
 
 
 --
@@ -2464,6 +2538,78 @@ COMMENT ON COLUMN livekit_bi.connection_intervals.minutes IS 'Length of the inte
 
 
 --
+-- Name: daily_billable_usage; Type: VIEW; Schema: livekit_bi; Owner: -
+--
+
+CREATE VIEW livekit_bi.daily_billable_usage AS
+ SELECT d.project_id,
+    d.day,
+    b.billable_connection_minutes,
+    d.participant_minutes,
+    round(((b.downstream_centi_gb)::numeric / 100.0), 2) AS downstream_gb,
+    d.sessions,
+    d.connection_minutes
+   FROM (livekit.rollup_daily d
+     JOIN livekit.rollup_billing_daily b ON (((b.project_id = d.project_id) AND (b.day = d.day))));
+
+
+--
+-- Name: VIEW daily_billable_usage; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON VIEW livekit_bi.daily_billable_usage IS 'ESTIMATE of what LiveKit bills, per project and UTC day with sessions (the session''s day): connection intervals rounded up to whole minutes, downstream GB rounded up per session, beside the exact participant minutes. Computed by lkarchive from the archive, not LiveKit''s invoice. Reads the daily rollup (livekit.rollup_daily, livekit.rollup_billing_daily).';
+
+
+--
+-- Name: COLUMN daily_billable_usage.project_id; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.project_id IS 'LiveKit Cloud project id (p_...).';
+
+
+--
+-- Name: COLUMN daily_billable_usage.day; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
+
+
+--
+-- Name: COLUMN daily_billable_usage.billable_connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.billable_connection_minutes IS 'ESTIMATE of billed connection minutes: each connection interval of the day''s sessions ([joined_at, left_at, or while that is NULL the session''s end or last activity)) rounded up to a whole minute, then summed (10 s is 1, 60 s is 1, 61 s is 2), as LiveKit says it bills.';
+
+
+--
+-- Name: COLUMN daily_billable_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.participant_minutes IS 'Exact minutes (numeric) of the same intervals, not rounded: as daily_usage.participant_minutes.';
+
+
+--
+-- Name: COLUMN daily_billable_usage.downstream_gb; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.downstream_gb IS 'ESTIMATE of billed downstream data in GB (10^9 bytes): each session''s bandwidth_out (list API field bandwidthOut, bytes LiveKit sent to participants) rounded up to 0.01 GB, then summed. That LiveKit bills this field in 0.01 GB steps per session, and GB as 10^9 bytes, are assumptions; 0 when no session reports it.';
+
+
+--
+-- Name: COLUMN daily_billable_usage.sessions; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.sessions IS 'Room sessions of the day.';
+
+
+--
+-- Name: COLUMN daily_billable_usage.connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes); NULL when none reports it. Compare with billable_connection_minutes.';
+
+
+--
 -- Name: daily_peak_concurrency; Type: VIEW; Schema: livekit_bi; Owner: -
 --
 
@@ -2650,6 +2796,144 @@ COMMENT ON COLUMN livekit_bi.egress_codes.name IS 'Short name: none, active, end
 --
 
 COMMENT ON COLUMN livekit_bi.egress_codes.meaning IS 'What the code means.';
+
+
+--
+-- Name: monthly_usage; Type: VIEW; Schema: livekit_bi; Owner: -
+--
+
+CREATE VIEW livekit_bi.monthly_usage AS
+ WITH t AS (
+         SELECT COALESCE((NULLIF(current_setting('lkarchive.today'::text, true), ''::text))::date, ((now() AT TIME ZONE 'UTC'::text))::date) AS today
+        ), m AS (
+         SELECT d.project_id,
+            (date_trunc('month'::text, (d.day)::timestamp with time zone))::date AS month,
+            sum(b.billable_connection_minutes) AS billable,
+            sum(d.participant_minutes) AS minutes,
+            sum(b.downstream_centi_gb) AS centi_gb,
+            count(*) AS days_covered,
+            COALESCE(sum(b.billable_connection_minutes) FILTER (WHERE (d.day < t.today)), (0)::numeric) AS billable_before_today,
+            COALESCE(sum(b.downstream_centi_gb) FILTER (WHERE (d.day < t.today)), (0)::numeric) AS centi_gb_before_today,
+            min(d.day) AS first_day,
+            t.today
+           FROM ((livekit.rollup_daily d
+             JOIN livekit.rollup_billing_daily b ON (((b.project_id = d.project_id) AND (b.day = d.day))))
+             CROSS JOIN t)
+          GROUP BY d.project_id, (date_trunc('month'::text, (d.day)::timestamp with time zone)), t.today
+        ), p AS (
+         SELECT m.project_id,
+            m.month,
+            m.billable,
+            m.minutes,
+            m.centi_gb,
+            m.days_covered,
+            m.billable_before_today,
+            m.centi_gb_before_today,
+            m.first_day,
+            m.today,
+            (((m.month + '1 mon'::interval))::date - m.month) AS days_in_month,
+                CASE
+                    WHEN (m.month = (date_trunc('month'::text, (m.today)::timestamp with time zone))::date) THEN (m.today - GREATEST(m.month, LEAST(m.first_day, ( SELECT min(a.day) AS min
+                       FROM livekit.archive_days a
+                      WHERE (a.project_id = m.project_id)))))
+                    ELSE NULL::integer
+                END AS projection_days
+           FROM m
+        )
+ SELECT p.project_id,
+    p.month,
+    (p.billable)::bigint AS billable_connection_minutes,
+    p.minutes AS participant_minutes,
+    round((p.centi_gb / 100.0), 2) AS downstream_gb,
+    p.days_covered,
+        CASE
+            WHEN (p.projection_days > 0) THEN (GREATEST(p.billable, round(((p.billable_before_today * (p.days_in_month)::numeric) / (p.projection_days)::numeric))))::bigint
+            ELSE NULL::bigint
+        END AS projected_billable_connection_minutes,
+    p.days_in_month,
+    p.projection_days,
+        CASE
+            WHEN (p.projection_days > 0) THEN round((GREATEST(p.centi_gb, ceil(((p.centi_gb_before_today * (p.days_in_month)::numeric) / (p.projection_days)::numeric))) / 100.0), 2)
+            ELSE NULL::numeric
+        END AS projected_downstream_gb
+   FROM p;
+
+
+--
+-- Name: VIEW monthly_usage; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON VIEW livekit_bi.monthly_usage IS 'ESTIMATE of what LiveKit bills, per project and UTC calendar month with sessions (a session counts in the month of its day; quotas reset on the 1st): billable connection minutes (each connection interval rounded up to a whole minute, then summed, as LiveKit bills), exact participant minutes, downstream GB, the days covered, and for the current month a linear projection to its end. Computed by lkarchive from the archive, not LiveKit''s invoice. The current month follows the setting lkarchive.today when set, else the UTC date. Reads the daily rollup: a year answers in milliseconds.';
+
+
+--
+-- Name: COLUMN monthly_usage.project_id; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.project_id IS 'LiveKit Cloud project id (p_...).';
+
+
+--
+-- Name: COLUMN monthly_usage.month; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.month IS 'First day of the UTC calendar month; a session counts in the month of its day (UTC date of COALESCE(start_time, created_at)).';
+
+
+--
+-- Name: COLUMN monthly_usage.billable_connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.billable_connection_minutes IS 'ESTIMATE of the month''s billed connection minutes: each connection interval rounded up to a whole minute before summing (10 s is 1, 61 s is 2), as LiveKit says it bills; intervals as in connection_intervals. Only what the archive holds: days before the archive began or lost (gaps) are missing.';
+
+
+--
+-- Name: COLUMN monthly_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.participant_minutes IS 'Exact participant minutes (numeric) of the month, not rounded: the sum of daily_usage.participant_minutes.';
+
+
+--
+-- Name: COLUMN monthly_usage.downstream_gb; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.downstream_gb IS 'ESTIMATE of the month''s billed downstream data in GB (10^9 bytes): each session''s bandwidth_out (list API field bandwidthOut, bytes LiveKit sent) rounded up to 0.01 GB, then summed. The 0.01 GB rounding per session (LiveKit meters data transfer in 0.01 GB increments) and GB = 10^9 bytes are assumptions.';
+
+
+--
+-- Name: COLUMN monthly_usage.days_covered; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.days_covered IS 'Days of the month with archived sessions (for the current month: so far, today included).';
+
+
+--
+-- Name: COLUMN monthly_usage.projected_billable_connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.projected_billable_connection_minutes IS 'ESTIMATE, current month only (NULL for other months, and on the archive''s first day): a linear projection to the month''s end, the billable minutes of the complete days so far (from the 1st, or the archive''s first day when it began later, to yesterday) per day times the days of the month; never below billable_connection_minutes.';
+
+
+--
+-- Name: COLUMN monthly_usage.days_in_month; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.days_in_month IS 'Days of the calendar month (28 to 31).';
+
+
+--
+-- Name: COLUMN monthly_usage.projection_days; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.projection_days IS 'Current month only: the complete days the projection averages (from the 1st, or the archive''s first day, to yesterday); NULL for other months.';
+
+
+--
+-- Name: COLUMN monthly_usage.projected_downstream_gb; Type: COMMENT; Schema: livekit_bi; Owner: -
+--
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.projected_downstream_gb IS 'ESTIMATE, current month only: downstream_gb projected linearly to the month''s end as projected_billable_connection_minutes is (same assumptions as downstream_gb); NULL for other months.';
 
 
 --
@@ -3342,6 +3626,14 @@ ALTER TABLE ONLY livekit.participant_connections
 
 ALTER TABLE ONLY livekit.participants
     ADD CONSTRAINT participants_pkey PRIMARY KEY (project_id, session_id, participant_identity);
+
+
+--
+-- Name: rollup_billing_daily rollup_billing_daily_pkey; Type: CONSTRAINT; Schema: livekit; Owner: -
+--
+
+ALTER TABLE ONLY livekit.rollup_billing_daily
+    ADD CONSTRAINT rollup_billing_daily_pkey PRIMARY KEY (project_id, day);
 
 
 --

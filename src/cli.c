@@ -26,6 +26,7 @@
 #include "process.h"
 #include "pseudo.h"
 #include "redact.h"
+#include "report.h"
 #include "store.h"
 #include "store_grant.h"
 #include "store_schema.h"
@@ -120,6 +121,7 @@ static const struct command commands[] = {
      "options:\n"
      "  --identity ID      the participant identity to forget\n"
      "  --project ID       this project only (default: every project in the archive)\n"},
+    {"report", cli_command_report, false, cli_report_summary, cli_report_usage, cli_report_help},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -219,9 +221,10 @@ static int parse_days(struct cli_options *opt, const char *value, struct lk_erro
     char *end;
     long days = strtol(value, &end, 10);
 
-    if (*value == '\0' || *end != '\0' || days < 1 || days > API_WINDOW_DAYS) {
+    if (*value == '\0' || *end != '\0' || days < 1 || days > REPORT_MAX_DAYS) {
         lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to %d, not \"%.40s\"",
                      API_WINDOW_DAYS, value);
+        lk_error_detail(err, "report: from 1 to %d", REPORT_MAX_DAYS);
         return LK_EUSAGE;
     }
     opt->days = (int)days;
@@ -269,6 +272,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->project = value;
     } else if (strcmp(arg, "--identity") == 0 && value) {
         opt->identity = value;
+    } else if (strcmp(arg, "--out") == 0 && value) {
+        opt->out = value;
     } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
         opt->dry_run = true;
     } else if (arg[0] == '-') {
@@ -299,7 +304,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
                            strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0 ||
                            strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
-                           strcmp(arg, "--identity") == 0;
+                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -329,6 +334,11 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL && !opt->help) {
         lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
         lk_error_detail(err, "usage: lkarchive grant ROLE");
+        return LK_EUSAGE;
+    }
+    if (opt->days > API_WINDOW_DAYS && strcmp(opt->command, "report") != 0) {
+        lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to %d, not \"%d\"",
+                     API_WINDOW_DAYS, opt->days);
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -612,6 +622,7 @@ static int command_run(const struct config *cfg, const struct cli_options *opt,
     status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
     /* rows per table: both stores' commits counted into metrics as they committed */
     cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
+    cli_write_report(cfg, opt, st);
     store_free(window.spare);
     store_free(st);
     pseudo_free(pseudo);

@@ -30,6 +30,7 @@ struct cli_options {
     char before[DATE_TEXT_SIZE]; /* prune: sessions listed before this day */
     const char *project;         /* prune, forget: this project only (NULL: every project) */
     const char *identity;        /* forget: the participant identity */
+    const char *out;             /* report: --out FILE */
 };
 
 /* Log err (once, where it is handled) and return the exit status for its code. */
@@ -48,6 +49,11 @@ int cli_command_prune(const struct config *cfg, const struct cli_options *opt,
 int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
 
+int cli_command_report(const struct config *cfg, const struct cli_options *opt,
+                       struct lk_error *err);
+/* report's line in --help, its synopsis and its help text (cli.c's command table) */
+extern const char cli_report_summary[], cli_report_usage[], cli_report_help[];
+
 struct pseudo;
 /* The key of identity pseudonyms when pseudonymize_key_file is set (*out, the caller frees
  * it with pseudo_free), else *out NULL; `needed` (forget), or pseudonymize_identities set
@@ -61,6 +67,10 @@ struct store;
  * figures. A failure is logged as a warning: the run's outcome stands. */
 void cli_write_metrics(const struct config *cfg, const struct cli_options *opt, struct store *st,
                        int exit_status, double duration_s);
+
+/* run: write report_file (none: nothing) after the run on st; a failure is logged as a
+ * warning: the run's outcome stands. */
+void cli_write_report(const struct config *cfg, const struct cli_options *opt, struct store *st);
 
 /* A JSON string value on out: quotes, backslashes and control characters escaped. */
 void cli_json_string(FILE *out, const char *s);

@@ -69,6 +69,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"pseudonymize_identities", KIND_BOOL, 0, 1, FIELD(pseudonymize_identities), "false"},
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
     {"metrics_file", KIND_STRING, 0, 0, FIELD(metrics_file), NULL},
+    {"report_file", KIND_STRING, 0, 0, FIELD(report_file), NULL},
 };
 
 /* An entry left out of the table would be a zeroed key without a name. */
@@ -546,6 +547,7 @@ void config_free(struct config *cfg)
     free(cfg->pseudonymize_key_file);
     free(cfg->log_level);
     free(cfg->metrics_file);
+    free(cfg->report_file);
     free(cfg->source_path);
     secret_wipe(cfg, sizeof *cfg);
     free(cfg);

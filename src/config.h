@@ -65,6 +65,7 @@ struct config {
     bool pseudonymize_identities; /* store every identity and name as its pseudonym */
     char *log_level;              /* "error" | "warn" | "info" | "debug" */
     char *metrics_file;           /* Prometheus textfile written by run, NULL = none */
+    char *report_file;            /* HTML report written after each run, NULL = none */
     char *source_path;            /* the file read, or NULL when only the environment was used */
 };
 

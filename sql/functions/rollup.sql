@@ -133,6 +133,7 @@ BEGIN
     DELETE FROM livekit.rollup_peak_daily WHERE project_id = p_project AND day = ANY (days);
     DELETE FROM livekit.rollup_duration_daily WHERE project_id = p_project AND day = ANY (days);
     DELETE FROM livekit.rollup_dimension_daily WHERE project_id = p_project AND day = ANY (days);
+    DELETE FROM livekit.rollup_billing_daily WHERE project_id = p_project AND day = ANY (days);
 
     -- Everything keyed by the session's day, in one statement (only joins from s by
     -- session_id, rows put together by UNION ALL and GROUP BY, so a first load without
@@ -298,6 +299,32 @@ BEGIN
       ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
     WHERE peak.day = ANY (days) AND peak.peak > 0
     GROUP BY peak.day, peak.peak;
+
+    -- What LiveKit bills, per session day (sql/050): each connection interval rounded up to a
+    -- whole minute and each session's downstream bytes (bandwidth_out) up to 0.01 GB (10^7
+    -- bytes) before summing, as integers. A statement of its own, so that the one above keeps
+    -- its shape; it reads the days' sessions and their connections by key once more.
+    WITH s AS MATERIALIZED (
+        SELECT s.session_id, s.bandwidth_out,
+               (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day,
+               COALESCE(s.end_time, s.ended_at, s.last_active) AS open_end
+        FROM livekit.sessions s
+        WHERE s.project_id = p_project
+          AND (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date = ANY (days)
+    )
+    INSERT INTO livekit.rollup_billing_daily
+    SELECT p_project, day, sum(minutes), sum(centi_gb)
+    FROM (SELECT day, 0::bigint AS minutes,
+                 COALESCE(ceil(bandwidth_out / 10000000.0), 0)::bigint AS centi_gb
+          FROM s
+          UNION ALL
+          SELECT s.day,
+                 ceil(extract(epoch FROM COALESCE(c.left_at, s.open_end) - c.joined_at) / 60)::bigint,
+                 0
+          FROM s JOIN livekit.participant_connections c
+            ON c.project_id = p_project AND c.session_id = s.session_id
+          WHERE COALESCE(c.left_at, s.open_end) > c.joined_at) x
+    GROUP BY day;
 END
 $fn$;
 

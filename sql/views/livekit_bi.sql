@@ -68,6 +68,60 @@ SELECT a.project_id, a.day, a.status, a.sessions, a.completed_at, a.last_attempt
        a.gap_acknowledged_at IS NOT NULL AS gap_acknowledged
 FROM livekit.archive_days a;
 
+-- ---- billing estimates (issue 25) ---------------------------------------------------------
+-- What LiveKit will bill, estimated from the archive: livekit.rollup_billing_daily holds each
+-- day's connection intervals rounded up to whole minutes and sessions' downstream bytes rounded
+-- up to 0.01 GB (sql/050), so a year of months reads a few hundred rows. "Today" is the
+-- setting lkarchive.today when set (`lkarchive report --today`, tests), else the UTC date.
+
+CREATE OR REPLACE VIEW livekit_bi.daily_billable_usage AS
+SELECT d.project_id, d.day, b.billable_connection_minutes, d.participant_minutes,
+       round(b.downstream_centi_gb / 100.0, 2) AS downstream_gb, d.sessions, d.connection_minutes
+FROM livekit.rollup_daily d
+JOIN livekit.rollup_billing_daily b ON b.project_id = d.project_id AND b.day = d.day;
+
+CREATE OR REPLACE VIEW livekit_bi.monthly_usage AS
+WITH t AS (
+    SELECT COALESCE(NULLIF(current_setting('lkarchive.today', true), '')::date,
+                    (now() AT TIME ZONE 'UTC')::date) AS today
+), m AS (
+    SELECT d.project_id, date_trunc('month', d.day)::date AS month,
+           sum(b.billable_connection_minutes) AS billable, sum(d.participant_minutes) AS minutes,
+           sum(b.downstream_centi_gb) AS centi_gb, count(*) AS days_covered,
+           COALESCE(sum(b.billable_connection_minutes) FILTER (WHERE d.day < t.today), 0)
+               AS billable_before_today,
+           COALESCE(sum(b.downstream_centi_gb) FILTER (WHERE d.day < t.today), 0)
+               AS centi_gb_before_today,
+           min(d.day) AS first_day, t.today
+    FROM livekit.rollup_daily d
+    JOIN livekit.rollup_billing_daily b ON b.project_id = d.project_id AND b.day = d.day
+    CROSS JOIN t
+    GROUP BY d.project_id, date_trunc('month', d.day), t.today
+), p AS (
+    -- the current month's days the projection averages: from the month's first day, or the
+    -- archive's first day when it began later in the month, to yesterday
+    SELECT m.*, (m.month + interval '1 month')::date - m.month AS days_in_month,
+           CASE WHEN m.month = date_trunc('month', m.today)::date
+                THEN m.today - GREATEST(m.month, LEAST(m.first_day,
+                         (SELECT min(a.day) FROM livekit.archive_days a
+                          WHERE a.project_id = m.project_id)))
+           END AS projection_days
+    FROM m
+)
+SELECT project_id, month, billable::bigint AS billable_connection_minutes,
+       minutes AS participant_minutes, round(centi_gb / 100.0, 2) AS downstream_gb,
+       days_covered,
+       CASE WHEN projection_days > 0
+            THEN GREATEST(billable, round(billable_before_today * days_in_month
+                                          / projection_days))::bigint
+       END AS projected_billable_connection_minutes,
+       days_in_month, projection_days,
+       CASE WHEN projection_days > 0
+            THEN round(GREATEST(centi_gb, ceil(centi_gb_before_today * days_in_month
+                                                / projection_days)) / 100.0, 2)
+       END AS projected_downstream_gb
+FROM p;
+
 -- ---- extra views ---------------------------------------------------------------------------
 
 CREATE OR REPLACE VIEW livekit_bi.egress_codes AS
@@ -296,3 +350,29 @@ COMMENT ON COLUMN livekit_bi.archive_summary.days_failed IS 'Days with status fa
 COMMENT ON COLUMN livekit_bi.archive_summary.gaps IS 'Days from first_day to today - 7 (UTC) that are not complete, never-attempted days included (days left pending only by active sessions excepted): lost for good.';
 COMMENT ON COLUMN livekit_bi.archive_summary.last_run_at IS 'When the latest run for this project started (timestamptz, UTC).';
 
+
+-- ---- comments: billing estimates -----------------------------------------------------------
+
+COMMENT ON VIEW livekit_bi.daily_billable_usage IS
+    'ESTIMATE of what LiveKit bills, per project and UTC day with sessions (the session''s day): connection intervals rounded up to whole minutes, downstream GB rounded up per session, beside the exact participant minutes. Computed by lkarchive from the archive, not LiveKit''s invoice. Reads the daily rollup (livekit.rollup_daily, livekit.rollup_billing_daily).';
+COMMENT ON VIEW livekit_bi.monthly_usage IS
+    'ESTIMATE of what LiveKit bills, per project and UTC calendar month with sessions (a session counts in the month of its day; quotas reset on the 1st): billable connection minutes (each connection interval rounded up to a whole minute, then summed, as LiveKit bills), exact participant minutes, downstream GB, the days covered, and for the current month a linear projection to its end. Computed by lkarchive from the archive, not LiveKit''s invoice. The current month follows the setting lkarchive.today when set, else the UTC date. Reads the daily rollup: a year answers in milliseconds.';
+
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.project_id IS 'LiveKit Cloud project id (p_...).';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.billable_connection_minutes IS 'ESTIMATE of billed connection minutes: each connection interval of the day''s sessions ([joined_at, left_at, or while that is NULL the session''s end or last activity)) rounded up to a whole minute, then summed (10 s is 1, 60 s is 1, 61 s is 2), as LiveKit says it bills.';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.participant_minutes IS 'Exact minutes (numeric) of the same intervals, not rounded: as daily_usage.participant_minutes.';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.downstream_gb IS 'ESTIMATE of billed downstream data in GB (10^9 bytes): each session''s bandwidth_out (list API field bandwidthOut, bytes LiveKit sent to participants) rounded up to 0.01 GB, then summed. That LiveKit bills this field in 0.01 GB steps per session, and GB as 10^9 bytes, are assumptions; 0 when no session reports it.';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.sessions IS 'Room sessions of the day.';
+COMMENT ON COLUMN livekit_bi.daily_billable_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes); NULL when none reports it. Compare with billable_connection_minutes.';
+
+COMMENT ON COLUMN livekit_bi.monthly_usage.project_id IS 'LiveKit Cloud project id (p_...).';
+COMMENT ON COLUMN livekit_bi.monthly_usage.month IS 'First day of the UTC calendar month; a session counts in the month of its day (UTC date of COALESCE(start_time, created_at)).';
+COMMENT ON COLUMN livekit_bi.monthly_usage.billable_connection_minutes IS 'ESTIMATE of the month''s billed connection minutes: each connection interval rounded up to a whole minute before summing (10 s is 1, 61 s is 2), as LiveKit says it bills; intervals as in connection_intervals. Only what the archive holds: days before the archive began or lost (gaps) are missing.';
+COMMENT ON COLUMN livekit_bi.monthly_usage.participant_minutes IS 'Exact participant minutes (numeric) of the month, not rounded: the sum of daily_usage.participant_minutes.';
+COMMENT ON COLUMN livekit_bi.monthly_usage.downstream_gb IS 'ESTIMATE of the month''s billed downstream data in GB (10^9 bytes): each session''s bandwidth_out (list API field bandwidthOut, bytes LiveKit sent) rounded up to 0.01 GB, then summed. The 0.01 GB rounding per session (LiveKit meters data transfer in 0.01 GB increments) and GB = 10^9 bytes are assumptions.';
+COMMENT ON COLUMN livekit_bi.monthly_usage.days_covered IS 'Days of the month with archived sessions (for the current month: so far, today included).';
+COMMENT ON COLUMN livekit_bi.monthly_usage.projected_billable_connection_minutes IS 'ESTIMATE, current month only (NULL for other months, and on the archive''s first day): a linear projection to the month''s end, the billable minutes of the complete days so far (from the 1st, or the archive''s first day when it began later, to yesterday) per day times the days of the month; never below billable_connection_minutes.';
+COMMENT ON COLUMN livekit_bi.monthly_usage.days_in_month IS 'Days of the calendar month (28 to 31).';
+COMMENT ON COLUMN livekit_bi.monthly_usage.projection_days IS 'Current month only: the complete days the projection averages (from the 1st, or the archive''s first day, to yesterday); NULL for other months.';
+COMMENT ON COLUMN livekit_bi.monthly_usage.projected_downstream_gb IS 'ESTIMATE, current month only: downstream_gb projected linearly to the month''s end as projected_billable_connection_minutes is (same assumptions as downstream_gb); NULL for other months.';

@@ -65,6 +65,21 @@ FROM livekit_bi_reference.session_connections s
 WHERE s.day IS NOT NULL
 GROUP BY s.project_id, s.day;
 
+-- the billing estimate: each connection's interval rounded up to a whole minute, each session's
+-- downstream bytes (bandwidth_out) up to 0.01 GB, before summing (interface.md, monthly_usage)
+CREATE VIEW livekit_bi_reference.daily_billable_usage AS
+SELECT u.project_id, u.day,
+       (SELECT COALESCE(sum(ceil(c.seconds / 60)), 0)
+        FROM livekit_bi_reference.connections c
+        JOIN livekit_bi_reference.sessions x USING (project_id, session_id)
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS billable_connection_minutes,
+       u.participant_minutes,
+       (SELECT round(COALESCE(sum(ceil(x.bandwidth_out / 10000000.0)), 0) / 100, 2)
+        FROM livekit_bi_reference.sessions x
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS downstream_gb,
+       u.sessions, u.connection_minutes
+FROM livekit_bi_reference.daily_usage u;
+
 CREATE VIEW livekit_bi_reference.room_daily_usage AS
 SELECT s.project_id, s.day, s.room_name, count(*) AS sessions,
        (SELECT count(DISTINCT p.participant_identity) FROM livekit_bi_reference.participants p

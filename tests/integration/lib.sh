@@ -324,7 +324,7 @@ ensure_expected() {
 }
 
 # The rollup-backed views of livekit_bi (tests/bi/reference.sql defines each from the base tables).
-VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type"
+VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type daily_billable_usage"
 
 # check_rollup WHEN: every rollup-backed view equals its base-table definition
 check_rollup() {

@@ -20,8 +20,11 @@ compare_all
 python3 "$LK_SOURCE_DIR/tests/bi/check_views.py" "$WORK/expected" >"$WORK/check.out" 2>&1 \
     || { cat "$WORK/check.out" >&2; fail "a view differs from the figures computed from the dataset"; }
 sed 's/^/  /' "$WORK/check.out" >&2
+python3 "$LK_SOURCE_DIR/tests/bi/check_billing.py" "$WORK/expected" "$TODAY" >"$WORK/check.out" 2>&1 \
+    || { cat "$WORK/check.out" >&2; fail "a billing view differs from the figures computed from the dataset"; }
+sed 's/^/  /' "$WORK/check.out" >&2
 
-VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type"
+VIEWS="daily_usage room_daily_usage participant_daily_usage daily_peak_concurrency session_duration_histogram publishing_mix usage_by_region usage_by_sdk usage_by_connection_type daily_billable_usage"
 psql -X -q -v ON_ERROR_STOP=1 -f "$LK_SOURCE_DIR/tests/bi/reference.sql" >/dev/null 2>&1 \
     || fail "tests/bi/reference.sql does not load"
 for view in $VIEWS; do
@@ -48,6 +51,9 @@ contract usage_by_region region participants participant_minutes
 contract usage_by_sdk sdk_version participants participant_minutes
 contract usage_by_connection_type connection_type participants participant_minutes
 contract archive_health status sessions completed_at last_attempt_at last_error is_gap
+got=$(psql_q "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'livekit_bi' AND table_name = 'monthly_usage' AND ordinal_position <= 7")
+[ "$got" = project_id,month,billable_connection_minutes,participant_minutes,downstream_gb,days_covered,projected_billable_connection_minutes ] \
+    || fail "livekit_bi.monthly_usage columns: $got"
 [ "$(psql_q "SELECT data_type FROM information_schema.columns WHERE table_schema = 'livekit_bi' AND table_name = 'daily_usage' AND column_name = 'participant_minutes'")" = numeric ] \
     || fail "participant_minutes is not numeric"
 [ "$(psql_q "SELECT sdk_name FROM livekit_bi.usage_by_sdk WHERE sdk_version = 'JS 2.9.0' LIMIT 1")" = JS ] \
