@@ -31,6 +31,7 @@ struct cli_options {
     const char *project;         /* prune, forget: this project only (NULL: every project) */
     const char *identity;        /* forget: the participant identity */
     const char *out;             /* report: --out FILE */
+    bool vacuum;                 /* forget: VACUUM the rewritten tables after */
 };
 
 /* Log err (once, where it is handled) and return the exit status for its code. */

@@ -236,6 +236,9 @@ static int apply_environment(struct loader *ld)
         /* systemd's LoadCredential=: the unit sets it to %d/NAME ($CREDENTIALS_DIRECTORY) */
         rc = config_note_problem(
             ld, config_read_secret_file(ld, value, "LKARCHIVE_API_SECRET_FILE", &cfg->api_secret));
+    /* the pseudonyms' key under systemd's LoadCredential= (%d/NAME), as the secret's */
+    if (rc == 0 && (value = env_value("LKARCHIVE_PSEUDONYMIZE_KEY_FILE")) != NULL)
+        rc = config_set_string(&cfg->pseudonymize_key_file, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LIVEKIT_PROJECT_ID")) != NULL)
         rc = config_note_problem(ld, env_projects(cfg, value, err));
     if (rc == 0 && (value = env_value("LIVEKIT_ANALYTICS_URL")) != NULL)

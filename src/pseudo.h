@@ -9,6 +9,7 @@
 #ifndef LK_PSEUDO_H
 #define LK_PSEUDO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lk_error;
@@ -24,5 +25,19 @@ void pseudo_free(struct pseudo *p); /* wipes the key; NULL is a no-op; cannot fa
 
 /* out = hex HMAC-SHA256(key, text). Cannot fail. */
 void pseudo_hex(const struct pseudo *p, const char *text, char out[PSEUDO_HEX_SIZE]);
+
+/* What pseudo_scrub_json takes out of a participant's or connection's `extra`: every string
+ * or key that is needles[i] or, for a needle of 4 bytes or more, holds it, written
+ * replacements[i] (the pseudonym) instead; with drop_free_form, the top-level members
+ * "attributes" and "metadata" (free-form application data) too. A NULL needle is none. */
+struct pseudo_scrub {
+    const char *needles[2];      /* the identity, the name */
+    const char *replacements[2]; /* their pseudonyms */
+    bool drop_free_form;
+};
+
+/* *out = json (an object) scrubbed as s says; the caller frees it. Returns 0, or -1 (json is
+ * not an object, or out of memory; *out NULL). */
+int pseudo_scrub_json(char **out, const char *json, const struct pseudo_scrub *s);
 
 #endif
