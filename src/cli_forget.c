@@ -21,10 +21,11 @@
  * stores it pseudonymized from its next day on), then, under the project's lock (waiting
  * lock_wait seconds for a run in progress), its rows rewritten; one line. */
 static int forget_project(struct store *st, const struct config *cfg, const char *project,
-                          const char *identity, const char *hex, struct lk_error *err)
+                          const char *identity, const struct pseudo *pseudo, const char *hex,
+                          struct lk_error *err)
 {
     long long participants, connections;
-    int rc = store_forget_record(st, project, hex, err);
+    int rc = store_forget_record(st, project, identity, pseudo, err);
 
     if (rc == 0)
         rc = store_lock_project(st, project, cfg->lock_wait_s, err);
@@ -38,7 +39,7 @@ static int forget_project(struct store *st, const struct config *cfg, const char
                              "is over to rewrite what it already stored (or raise lock_wait)");
     }
     if (rc == 0)
-        rc = store_forget(st, project, identity, hex, &participants, &connections, err);
+        rc = store_forget(st, project, identity, pseudo, &participants, &connections, err);
     if (rc == 0)
         printf("%-20s forgotten as %.16s...: %lld participant rows, %lld connections\n", project,
                hex, participants, connections);
@@ -72,7 +73,7 @@ int cli_command_forget(const struct config *cfg, const struct cli_options *opt,
         pseudo_hex(pseudo, opt->identity, hex);
     for (size_t i = 0; rc == 0 && i < (opt->project ? 1 : count); i++)
         rc = forget_project(st, cfg, opt->project ? opt->project : projects[i], opt->identity,
-                            hex, err);
+                            pseudo, hex, err);
     if (rc == 0 && opt->vacuum && (rc = store_forget_vacuum(st, err)) == 0)
         printf("vacuumed participants, participant_connections, sessions and the rollup\n");
     pq_strings_free(projects, count);

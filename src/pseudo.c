@@ -113,27 +113,6 @@ void pseudo_hex(const struct pseudo *p, const char *text, char out[PSEUDO_HEX_SI
 
 /* ---- extra: what the application put beside the identity ---- */
 
-/* Whether text mentions a needle: equal to it, or holding it when it is 4 bytes or more (an
- * e-mail inside a sentence; a shorter needle would match everywhere), as the database's
- * livekit.text_scrub (sql/functions/privacy.sql) decides for forget. */
-static bool mentions(const char *text, const char *needle)
-{
-    size_t n = needle ? strlen(needle) : 0;
-
-    if (n == 0)
-        return false;
-    return strcmp(text, needle) == 0 || (n >= 4 && strstr(text, needle) != NULL);
-}
-
-/* The text to write for a string or key: its pseudonym when it mentions a needle. */
-static const char *scrubbed(const struct pseudo_scrub *s, const char *text)
-{
-    for (int i = 0; i < 2; i++)
-        if (mentions(text, s->needles[i]))
-            return s->replacements[i];
-    return text;
-}
-
 static int gen_string(yajl_gen gen, const char *text)
 {
     return yajl_gen_string(gen, (const unsigned char *)text, strlen(text)) == yajl_gen_status_ok
@@ -141,43 +120,49 @@ static int gen_string(yajl_gen gen, const char *text)
                : -1;
 }
 
-/* v into gen, scrubbed; depth 0 is extra itself, whose free-form members go. */
+/* A string or key, or what the scrub puts instead. */
+static int gen_text(yajl_gen gen, const char *text, const struct pseudo_scrub *s)
+{
+    const char *instead = s->replace(s->ctx, text);
+    return gen_string(gen, instead ? instead : text);
+}
+
+static bool dropped(const struct pseudo_scrub *s, int depth, const char *key)
+{
+    return depth == 0 && s->drop_free_form &&
+           (strcmp(key, "attributes") == 0 || strcmp(key, "metadata") == 0);
+}
+
+/* v into gen, scrubbed; depth 0 is extra itself, whose free-form members may go. */
 static int gen_scrubbed(yajl_gen gen, yajl_val v, const struct pseudo_scrub *s, int depth)
 {
-    static const char *const dropped[] = {"attributes", "metadata"};
+    yajl_gen_status status = yajl_gen_status_ok;
     int rc = 0;
 
     if (YAJL_IS_OBJECT(v)) {
-        rc = yajl_gen_map_open(gen) == yajl_gen_status_ok ? 0 : -1;
-        for (size_t i = 0; rc == 0 && i < v->u.object.len; i++) {
-            const char *key = v->u.object.keys[i];
-            if (depth == 0 && s->drop_free_form &&
-                (strcmp(key, dropped[0]) == 0 || strcmp(key, dropped[1]) == 0))
-                continue;
-            rc = gen_string(gen, scrubbed(s, key));
-            if (rc == 0)
+        status = yajl_gen_map_open(gen);
+        for (size_t i = 0; status == yajl_gen_status_ok && rc == 0 && i < v->u.object.len; i++)
+            if (!dropped(s, depth, v->u.object.keys[i]) &&
+                (rc = gen_text(gen, v->u.object.keys[i], s)) == 0)
                 rc = gen_scrubbed(gen, v->u.object.values[i], s, depth + 1);
-        }
-        if (rc == 0)
-            rc = yajl_gen_map_close(gen) == yajl_gen_status_ok ? 0 : -1;
+        if (status == yajl_gen_status_ok && rc == 0)
+            status = yajl_gen_map_close(gen);
     } else if (YAJL_IS_ARRAY(v)) {
-        rc = yajl_gen_array_open(gen) == yajl_gen_status_ok ? 0 : -1;
-        for (size_t i = 0; rc == 0 && i < v->u.array.len; i++)
+        status = yajl_gen_array_open(gen);
+        for (size_t i = 0; status == yajl_gen_status_ok && rc == 0 && i < v->u.array.len; i++)
             rc = gen_scrubbed(gen, v->u.array.values[i], s, depth + 1);
-        if (rc == 0)
-            rc = yajl_gen_array_close(gen) == yajl_gen_status_ok ? 0 : -1;
+        if (status == yajl_gen_status_ok && rc == 0)
+            status = yajl_gen_array_close(gen);
     } else if (YAJL_IS_STRING(v)) {
-        rc = gen_string(gen, scrubbed(s, v->u.string));
+        rc = gen_text(gen, v->u.string, s);
     } else if (YAJL_IS_NUMBER(v)) {
-        rc = yajl_gen_number(gen, v->u.number.r, strlen(v->u.number.r)) == yajl_gen_status_ok ? 0
-                                                                                               : -1;
+        status = yajl_gen_number(gen, v->u.number.r, strlen(v->u.number.r));
+    } else if (YAJL_IS_NULL(v)) {
+        status = yajl_gen_null(gen);
     } else {
-        rc = (YAJL_IS_NULL(v) ? yajl_gen_null(gen) : yajl_gen_bool(gen, YAJL_IS_TRUE(v))) ==
-                     yajl_gen_status_ok
-                 ? 0
-                 : -1;
+        status = yajl_gen_bool(gen, YAJL_IS_TRUE(v));
     }
-    return rc;
+    return rc == 0 && status == yajl_gen_status_ok ? 0 : -1;
 }
 
 int pseudo_scrub_json(char **out, const char *json, const struct pseudo_scrub *s)
@@ -189,8 +174,7 @@ int pseudo_scrub_json(char **out, const char *json, const struct pseudo_scrub *s
     int rc = -1;
 
     *out = NULL;
-    if (tree != NULL && gen != NULL && YAJL_IS_OBJECT(tree) &&
-        gen_scrubbed(gen, tree, s, 0) == 0 &&
+    if (tree != NULL && gen != NULL && YAJL_IS_OBJECT(tree) && gen_scrubbed(gen, tree, s, 0) == 0 &&
         yajl_gen_get_buf(gen, &buf, &len) == yajl_gen_status_ok &&
         (*out = malloc(len + 1)) != NULL) {
         memcpy(*out, buf, len);

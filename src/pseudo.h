@@ -26,13 +26,13 @@ void pseudo_free(struct pseudo *p); /* wipes the key; NULL is a no-op; cannot fa
 /* out = hex HMAC-SHA256(key, text). Cannot fail. */
 void pseudo_hex(const struct pseudo *p, const char *text, char out[PSEUDO_HEX_SIZE]);
 
-/* What pseudo_scrub_json takes out of a participant's or connection's `extra`: every string
- * or key that is needles[i] or, for a needle of 4 bytes or more, holds it, written
- * replacements[i] (the pseudonym) instead; with drop_free_form, the top-level members
- * "attributes" and "metadata" (free-form application data) too. A NULL needle is none. */
+/* How pseudo_scrub_json rewrites an `extra` object: every string and every key goes through
+ * replace, which returns what to write instead (valid until its next call) or NULL to keep it;
+ * with drop_free_form the top-level members "attributes" and "metadata" (an application's
+ * free-form data about the participant) go whole. */
 struct pseudo_scrub {
-    const char *needles[2];      /* the identity, the name */
-    const char *replacements[2]; /* their pseudonyms */
+    const char *(*replace)(void *ctx, const char *text);
+    void *ctx;
     bool drop_free_form;
 };
 

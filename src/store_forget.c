@@ -63,112 +63,171 @@ int store_forget_load(struct store *st, struct lk_error *err)
     return rc;
 }
 
+/* What store_forget_apply's scrub of an extra replaces: with pseudonymize_identities the
+ * record's own identity and name (needles), and any string that is a forgotten identity. */
+struct scrub_ctx {
+    const struct store *st;
+    const char *needles[2];
+    const char *replacements[2];
+    char hex[PSEUDO_HEX_SIZE];
+};
+
+static const char *replace_text(void *ctx, const char *text)
+{
+    struct scrub_ctx *c = ctx;
+    uint64_t unused;
+
+    for (int i = 0; i < 2; i++)
+        if (c->needles[i] && strcmp(text, c->needles[i]) == 0)
+            return c->replacements[i];
+    if (c->st->forgotten.count == 0)
+        return NULL;
+    pseudo_hex(c->st->pseudo, text, c->hex);
+    return strmap_get(&c->st->forgotten, c->hex, &unused) ? c->hex : NULL;
+}
+
 void store_forget_apply(struct store *st, const struct record *rec, const char **identity,
                         const char **name, const char **extra, char id_hex[PSEUDO_HEX_SIZE],
                         char name_hex[PSEUDO_HEX_SIZE])
 {
-    struct pseudo_scrub scrub = {{NULL, NULL}, {NULL, NULL}, false};
+    struct scrub_ctx ctx = {st, {NULL, NULL}, {NULL, NULL}, {0}};
+    struct pseudo_scrub scrub = {replace_text, &ctx, false};
+    bool participant = rec->kind == RECORD_PARTICIPANT;
     uint64_t unused;
 
     free(st->scrubbed_extra);
     st->scrubbed_extra = NULL;
-    if (st->pseudo == NULL || *identity == NULL ||
-        (rec->kind != RECORD_PARTICIPANT && rec->kind != RECORD_CONNECTION) ||
-        (!st->pseudo_all && st->forgotten.count == 0))
+    if (st->pseudo == NULL || (!st->pseudo_all && st->forgotten.count == 0))
         return;
-    pseudo_hex(st->pseudo, *identity, id_hex);
-    if (strmap_get(&st->forgotten, id_hex, &unused)) { /* as forget left its rows */
-        *identity = id_hex;
-        *extra = "{}";
-        if (rec->kind == RECORD_PARTICIPANT)
-            *name = NULL;
-        return;
-    }
-    if (!st->pseudo_all)
-        return;
-    scrub.needles[0] = *identity;
-    scrub.replacements[0] = id_hex;
-    *identity = id_hex;
-    if (rec->kind == RECORD_PARTICIPANT && *name != NULL) {
-        pseudo_hex(st->pseudo, *name, name_hex);
-        scrub.needles[1] = *name;
-        scrub.replacements[1] = name_hex;
-        *name = name_hex;
+    if ((participant || rec->kind == RECORD_CONNECTION) && *identity != NULL) {
+        pseudo_hex(st->pseudo, *identity, id_hex);
+        if (strmap_get(&st->forgotten, id_hex, &unused)) { /* as forget left its rows */
+            *identity = id_hex;
+            *extra = "{}";
+            if (participant)
+                *name = NULL;
+            return;
+        }
+        if (st->pseudo_all) {
+            ctx.needles[0] = *identity;
+            ctx.replacements[0] = *identity = id_hex;
+        }
+        if (st->pseudo_all && participant && *name != NULL) {
+            pseudo_hex(st->pseudo, *name, name_hex);
+            ctx.needles[1] = *name;
+            ctx.replacements[1] = *name = name_hex;
+        }
     }
     /* a participant's attributes and metadata go whole: the application's free-form data */
-    scrub.drop_free_form = rec->kind == RECORD_PARTICIPANT;
-    *extra = pseudo_scrub_json(&st->scrubbed_extra, *extra, &scrub) == 0 ? st->scrubbed_extra
-                                                                          : "{}";
+    scrub.drop_free_form = st->pseudo_all && participant;
+    if (strcmp(*extra, "{}") != 0)
+        *extra = pseudo_scrub_json(&st->scrubbed_extra, *extra, &scrub) == 0 ? st->scrubbed_extra
+                                                                              : "{}";
 }
 
-int store_forget_record(struct store *st, const char *project, const char *hex,
-                        struct lk_error *err)
-{
-    const char *params[2] = {project, hex};
+/* The identity and the names its rows have (needles), and their pseudonyms (replacements),
+ * as text[] literals, same order: what forget scrubs and records. */
+struct forget_plan {
+    char *needles;
+    char *replacements;
+};
 
-    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, store_sql_forget_record, 2, params, err,
-                   "record the forgotten identity in project %s", project);
+static void plan_dispose(struct forget_plan *plan)
+{
+    free(plan->needles);
+    free(plan->replacements);
 }
 
-/* $2 of the scrubs: the identity and the names its rows have, as a text[] literal. */
-static int forget_needles(struct store *st, const char *const params[3], char **out,
-                          struct lk_error *err)
+/* Fill plan from the names the identity's rows have now. */
+static int plan_forget(struct store *st, const char *project, const char *identity,
+                       const struct pseudo *pseudo, struct forget_plan *plan, struct lk_error *err)
 {
-    char **names = NULL;
+    const char *params[2] = {project, identity};
+    char **texts = NULL, **hexes = NULL, **grown = NULL;
     size_t count = 0;
     PGresult *res = NULL;
     int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_forget_names, 2, params, err,
                      "read the names of the forgotten identity");
 
     if (rc == 0)
-        rc = pq_column_strings(&names, &count, res, pq_column(res, "name"), NULL, NULL, err);
+        rc = pq_column_strings(&texts, &count, res, pq_column(res, "name"), NULL, NULL, err);
     PQclear(res);
-    if (rc == 0) {
-        char **grown = realloc(names, (count + 1) * sizeof *grown);
-        rc = grown ? 0 : LK_ENOMEM;
-        if (grown) {
-            names = grown;
-            names[count] = (char *)params[1]; /* borrowed: not freed below */
-            rc = pq_text_array(out, names, count + 1, err);
-        } else {
-            lk_error_set(err, rc, "out of memory");
-        }
+    /* the identity goes first, the names after it, each with its pseudonym */
+    if (rc == 0 && (grown = realloc(texts, (count + 1) * sizeof *grown)) != NULL) {
+        texts = grown;
+        memmove(texts + 1, texts, count * sizeof *texts);
+        texts[0] = NULL;
+        hexes = calloc(count + 1, sizeof *hexes);
     }
-    pq_strings_free(names, count);
+    for (size_t i = 0; rc == 0 && hexes && i <= count; i++) {
+        if ((hexes[i] = malloc(PSEUDO_HEX_SIZE)) == NULL)
+            break;
+        pseudo_hex(pseudo, i == 0 ? identity : texts[i], hexes[i]);
+    }
+    if (rc == 0 && (grown == NULL || hexes == NULL || hexes[count] == NULL)) {
+        rc = LK_ENOMEM;
+        lk_error_set(err, rc, "out of memory");
+    }
+    if (rc == 0) {
+        texts[0] = (char *)identity; /* borrowed: taken out again before the free */
+        rc = pq_text_array(&plan->needles, texts, count + 1, err);
+        texts[0] = NULL;
+    }
+    if (rc == 0)
+        rc = pq_text_array(&plan->replacements, hexes, count + 1, err);
+    pq_strings_free(texts, grown ? count + 1 : count);
+    pq_strings_free(hexes, count + 1);
     return rc;
 }
 
-/* In order: the duplicates a race left, the scrubs of every extra that names the identity or
- * its names, the renames, the rollup. */
-static const char *const *forget_statements(void)
+/* Record the plan's pseudonyms as forgotten (in the caller's transaction, if any). */
+static int record_plan(struct store *st, const char *project, const struct forget_plan *plan,
+                       struct lk_error *err)
 {
-    static const char *sql[7];
+    const char *params[2] = {project, plan->replacements};
 
-    sql[0] = store_sql_forget_duplicates;
-    sql[1] = store_sql_forget_scrub_participants;
-    sql[2] = store_sql_forget_scrub_connections;
-    sql[3] = store_sql_forget_scrub_sessions;
-    sql[4] = store_sql_forget_connections;
-    sql[5] = store_sql_forget_participants;
-    sql[6] = store_sql_forget_rollup;
-    return sql;
+    return pq_exec(NULL, st->conn, PQ_COMMAND_OK, store_sql_forget_record, 2, params, err,
+                   "record the forgotten identity in project %s", project);
 }
 
-int store_forget(struct store *st, const char *project, const char *identity, const char *hex,
-                 long long *participants_out, long long *connections_out, struct lk_error *err)
+int store_forget_record(struct store *st, const char *project, const char *identity,
+                        const struct pseudo *pseudo, struct lk_error *err)
 {
-    const char *params[3] = {project, identity, hex}, *scrub[3] = {project, NULL, hex};
-    const char *const *sql = forget_statements();
-    char *needles = NULL;
+    struct forget_plan plan = {NULL, NULL};
+    int rc = plan_forget(st, project, identity, pseudo, &plan, err);
+
+    if (rc == 0)
+        rc = record_plan(st, project, &plan, err);
+    plan_dispose(&plan);
+    return rc;
+}
+
+/* In order: the duplicates a race left, the scrubs of every extra that holds the identity or
+ * one of its names, the renames, the rollup. The scrubs take the plan's arrays. */
+static const char *const forget_sql[7] = {
+    store_sql_forget_duplicates,       store_sql_forget_scrub_participants,
+    store_sql_forget_scrub_connections, store_sql_forget_scrub_sessions,
+    store_sql_forget_connections,      store_sql_forget_participants,
+    store_sql_forget_rollup};
+
+int store_forget(struct store *st, const char *project, const char *identity,
+                 const struct pseudo *pseudo, long long *participants_out,
+                 long long *connections_out, struct lk_error *err)
+{
+    char hex[PSEUDO_HEX_SIZE];
+    const char *params[3] = {project, identity, hex}, *scrub[3] = {project, NULL, NULL};
+    struct forget_plan plan = {NULL, NULL};
     long long n[7] = {0};
     PGresult *res = NULL;
     int rc = store_exec(st, "BEGIN", "start forgetting", err);
 
+    pseudo_hex(pseudo, identity, hex);
     if (rc == 0)
-        rc = forget_needles(st, params, &needles, err);
-    scrub[1] = needles;
+        rc = plan_forget(st, project, identity, pseudo, &plan, err);
+    scrub[1] = plan.needles;
+    scrub[2] = plan.replacements;
     for (int i = 0; rc == 0 && i < 7; i++) {
-        rc = pq_exec(&res, st->conn, i < 6 ? PQ_COMMAND_OK : PQ_TUPLES_OK, sql[i], 3,
+        rc = pq_exec(&res, st->conn, i < 6 ? PQ_COMMAND_OK : PQ_TUPLES_OK, forget_sql[i], 3,
                      i >= 1 && i <= 3 ? scrub : params, err, "forget the identity in project %s",
                      project);
         if (rc == 0)
@@ -177,10 +236,10 @@ int store_forget(struct store *st, const char *project, const char *identity, co
         res = NULL;
     }
     if (rc == 0)
-        rc = store_forget_record(st, project, hex, err);
+        rc = record_plan(st, project, &plan, err);
     if (rc == 0)
         rc = store_exec(st, "COMMIT", "commit forgetting", err);
-    free(needles);
+    plan_dispose(&plan);
     if (rc != 0) {
         store_exec(st, "ROLLBACK", "roll back", NULL);
         return rc;
