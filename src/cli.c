@@ -542,9 +542,17 @@ static int run_outcome(int rc, const struct run_summary *summary, bool dry_run, 
         log_error("%d day%s not archived completely; they stay pending and the next run "
                   "fetches them again",
                   summary->days_failed, summary->days_failed == 1 ? " was" : "s were");
-        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+        log_detail(LOG_LEVEL_ERROR, "first error: %s",
+                   summary->first_error[0] ? summary->first_error : "see the errors logged above");
         status = cli_exit_for(summary->worst_error);
         return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    }
+    if (summary->sessions_refused > 0) { /* the days are complete without them: say it once */
+        log_error("%lld session%s left out: PostgreSQL refused a value; their days are complete "
+                  "without them (`lkarchive status` names them)",
+                  summary->sessions_refused, summary->sessions_refused == 1 ? "" : "s");
+        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+        return CLI_EXIT_INCOMPLETE;
     }
     if (summary->gaps > 0) {
         log_error("%d day%s lost: %s the %d-day window before being archived", summary->gaps,

@@ -1098,6 +1098,9 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     return r->failed ? -1 : 0;
 }
 
+/* --long-identity: bytes of the one long identity (PostgreSQL's btree holds ~2,700) */
+#define LONG_IDENTITY_BYTES 20000
+
 int sim_build_participant(struct sim_record *r, struct sim_participant *out,
                           const struct sim_session *s, uint32_t k)
 {
@@ -1136,8 +1139,23 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
                 "{\"k\\ufffd\":\"\\ufffd\\ufffd\"}");
     } else {
         /* --hostile numbers: repeated, a decoy first and the identity after the connections */
-        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
-                  s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
+        if (ds->long_identity && s->day == ds->today - 1 && s->index == 1 && k == 0) {
+            char *long_id = malloc(LONG_IDENTITY_BYTES);
+            if (long_id == NULL) {
+                r->failed = true;
+            } else {
+                /* letters drawn from the seed: an index entry cannot compress them away */
+                memcpy(long_id, "user-long-", 10);
+                for (size_t i = 10; i < LONG_IDENTITY_BYTES; i++)
+                    long_id[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[draw(seed, (unsigned)i, 36)];
+                fld_string(r, rec_add(r, "participantIdentity", PC_IDENTITY), long_id,
+                           LONG_IDENTITY_BYTES);
+                free(long_id);
+            }
+        } else {
+            fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
+                      s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
+        }
         if (s->hostile == SIM_H_NUMBERS) { /* repeated: the last wins */
             fld_plain(r, rec_add(r, "participantName", PC_NAME), "first name");
             fld_plain(r, rec_add(r, "region", PC_REGION), "first-region");
