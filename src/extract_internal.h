@@ -165,12 +165,15 @@ struct extract {
     size_t records;
 
     /* the stream scanner (extract.c), across chunks */
+#define EXTRACT_CUT_MARKER "...[lkarchive: cut from %zu bytes]"
     size_t token_max; /* longest token: max_string_bytes, or max_record_bytes when smaller */
     bool in_string;
     bool string_high; /* the open string has a byte >= 0x80 */
     bool piece_high;  /* a string yajl may hand over from the current piece has one: only
                          then do the callbacks look for text to repair (no NUL gets that far) */
     size_t token_len;
+    bool cutting; /* the open string passed max_string_bytes: the rest of it is dropped and
+                     a marker (EXTRACT_CUT_MARKER) with its length closes it */
     char carry[16]; /* the start of an escape cut by the end of the last piece, not yet fed */
     size_t carry_len;
     size_t scanned;    /* stream offset of the first byte after the last piece (carry excluded) */

@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 TODAY=2026-11-20
 pg_start
 sim_start --today "$TODAY" --seed 24 --days 2 --sessions-per-day 12 --participants 2 --connections 2 \
-    --active-today 0 --project p_ok --project p_echo --long-identity \
+    --active-today 0 --project p_ok --project p_echo --long-identity --quirks odd-strings \
     --fault "echo:match=/project/p_echo/,permanent"
 fast_retry_config "$WORK/base.yaml"
 
@@ -65,8 +65,10 @@ expect_stderr "day 2026-11-19 of project p_ok lists more than 8 sessions"
 expect_stderr "max_sessions_per_day"
 log "max_sessions_per_day: the list stops at the bound, the error names the day"
 
-# --- a 20 KB identity (incompressible): its session alone is lost, after one retry
+# --- a 20 KB identity (incompressible): its session alone is lost, after one retry; and the
+# day's ~200 KB room name (odd-strings) is cut at max_string_bytes, its length kept in extra
 psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1
+echo "max_string_bytes: 65536" >>"$WORK/base.yaml"
 long_day=2026-11-19
 for night in 1 2; do
     LIVEKIT_PROJECT_ID=p_ok lk --config "$WORK/base.yaml" run --today "$TODAY" --days 2
@@ -85,3 +87,6 @@ LIVEKIT_PROJECT_ID=p_ok lk --config "$WORK/base.yaml" status --today "$TODAY"
 grep -E "^p_ok +$long_day +complete .*session RM_[A-Za-z0-9]+: PostgreSQL refused a value" "$WORK/last.out" \
     || { cat "$WORK/last.out" >&2; fail "status does not show the refused session"; }
 log "a 20 KB identity: its session left out and named, the day complete on the second night, status shows it"
+cut=$(psql_q "SELECT count(*) FROM livekit.sessions WHERE room_name ~ '\\.\\.\\.\\[lkarchive: cut from [0-9]+ bytes\\]\$' AND octet_length(room_name) < 65536 + 64 AND (extra->>'roomName.original_bytes')::bigint > 65536")
+[ "$cut" -ge 2 ] || fail "the huge room names are not cut with a marker and their length ($cut)"
+log "strings over max_string_bytes: cut with a marker, the original length in extra ($cut room names)"
