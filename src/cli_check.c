@@ -58,7 +58,7 @@ static void check_line(struct checks *c, const char *what, const char *text,
         printf(err ? "%s: FAILED: %s\n" : "%s: %s\n", shown[0], shown[1]);
         if (err && err->detail[0])
             printf("  fix: %s\n", escape_text(shown[1], sizeof shown[1], err->detail,
-                                               strlen(err->detail), sizeof shown[1]));
+                                              strlen(err->detail), sizeof shown[1]));
     }
     fflush(stdout);
 }

@@ -31,8 +31,10 @@ static int lock_project(struct store *st, const struct config *cfg, const char *
     int rc = store_lock_project(st, project, cfg->lock_wait_s, err);
 
     if (rc == LK_ELOCKED) {
-        lk_error_set(err, rc, "a run is archiving project %s: nothing pruned there (waited %d s, "
-                              "lock_wait)", project, cfg->lock_wait_s);
+        lk_error_set(err, rc,
+                     "a run is archiving project %s: nothing pruned there (waited %d s, "
+                     "lock_wait)",
+                     project, cfg->lock_wait_s);
         lk_error_detail(err, "prune again once the run is over, or raise lock_wait");
     }
     return rc;

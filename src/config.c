@@ -46,7 +46,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"connect_timeout", KIND_LONG, 1, 600, FIELD(connect_timeout_s), "10"},
     {"request_timeout", KIND_LONG, 1, 3600, FIELD(request_timeout_s), "120"},
     {"token_ttl", KIND_INT, 60, 86400, FIELD(token_ttl_s), "600"},
-    {"max_string_bytes", KIND_SIZE, 1024, 268435456, FIELD(max_string_bytes), "65536"},
+    {"max_string_bytes", KIND_SIZE, 1024, 268435456, FIELD(max_string_bytes), "1048576"},
     {"max_sessions_per_day", KIND_LONG, 1, 1000000000, FIELD(max_sessions_per_day), "5000000"},
     {"max_depth", KIND_INT, 8, 1024, FIELD(max_depth), "64"},
     {"max_body_bytes", KIND_SIZE, 65536, 4294967296LL, FIELD(max_body_bytes), "268435456"},

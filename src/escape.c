@@ -1,8 +1,8 @@
 /* escape.c -- visible escapes for untrusted text; see escape.h.
  *
  * Walks the input one UTF-8 sequence at a time: printable sequences are copied whole,
- * anything else becomes an escape (a bidi control as "\u202e"). The output is reserved room for the cut marker, so a cut
- * line still says it was cut.
+ * anything else becomes an escape (a bidi control as "\u202e"). The output is reserved room for the
+ * cut marker, so a cut line still says it was cut.
  */
 #include "escape.h"
 

@@ -303,6 +303,44 @@ static int close_cut(struct extract *ex, struct piece *p, size_t i)
     return rewrite(ex, p, i, 0, marker, (size_t)n) == 0 ? 0 : LK_ENOMEM;
 }
 
+/* A string cut at max_string_bytes ends with EXTRACT_CUT_MARKER: its original length, or 0
+ * when it was not cut. */
+static size_t cut_from(const char *text, size_t len)
+{
+    static const char head[] = "...[lkarchive: cut from ", tail[] = " bytes]";
+    size_t end, i, n = 0;
+
+    if (len < sizeof head + sizeof tail ||
+        memcmp(text + len - (sizeof tail - 1), tail, sizeof tail - 1) != 0)
+        return 0;
+    end = len - (sizeof tail - 1);
+    for (i = end; i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9';)
+        i--;
+    if (i == end || i < sizeof head - 1 ||
+        memcmp(text + i - (sizeof head - 1), head, sizeof head - 1) != 0)
+        return 0;
+    for (; i < end; i++)
+        n = n * 10 + (size_t)(text[i] - '0');
+    return n;
+}
+
+int extract_note_cut(struct extract *ex, const struct frame *top, const char *text, size_t len)
+{
+    char key[200], digits[24];
+    size_t n = cut_from(text, len);
+    yajl_gen extra;
+
+    if (n == 0 || top->scope->record == SCOPE_NO_RECORD)
+        return 1;
+    snprintf(key, sizeof key, "%.160s.original_bytes", top->key);
+    snprintf(digits, sizeof digits, "%zu", n);
+    extra = extract_extra_for(ex, top->scope);
+    if (extra == NULL || extract_gen_key(extra, key) != 0 ||
+        extract_gen_scalar(extra, JK_NUMBER, digits, strlen(digits)) != 0)
+        return extract_fail(ex, LK_ENOMEM, "could not note a cut string in extra");
+    return 1;
+}
+
 /* Scan data[*at..) inside a string up to its closing quote or an escape held back. */
 static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *hold)
 {

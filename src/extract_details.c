@@ -124,8 +124,7 @@ static int close_participant(struct extract *ex)
     /* a warning names the participant by its place, never by its identity (privacy) */
     snprintf(where, sizeof where, "%.128s participants[%zu]", ex->session_id,
              extract_entry_index(ex));
-    if (!extract_emit_builder(ex, RECORD_PARTICIPANT, "session", where) ||
-        !emit_connections(ex, b))
+    if (!extract_emit_builder(ex, RECORD_PARTICIPANT, "session", where) || !emit_connections(ex, b))
         return 0;
     extract_builder_reset(b);
     extract_gen_reset(&ex->nested_extra);

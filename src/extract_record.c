@@ -645,49 +645,13 @@ static int check_session_id(struct extract *ex, char *value)
     return 1;
 }
 
-/* A string the scanner cut at max_string_bytes (extract.c) ends with EXTRACT_CUT_MARKER: its
- * original length, or 0 when it was not cut. */
-static size_t cut_from(const char *text, size_t len)
-{
-    static const char head[] = "...[lkarchive: cut from ", tail[] = " bytes]";
-    size_t end, i, n = 0;
-
-    if (len < sizeof head + sizeof tail || memcmp(text + len - (sizeof tail - 1), tail,
-                                                  sizeof tail - 1) != 0)
-        return 0;
-    end = len - (sizeof tail - 1);
-    for (i = end; i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9';)
-        i--;
-    if (i == end || i < sizeof head - 1 ||
-        memcmp(text + i - (sizeof head - 1), head, sizeof head - 1) != 0)
-        return 0;
-    for (; i < end; i++)
-        n = n * 10 + (size_t)(text[i] - '0');
-    return n;
-}
-
-/* A cut string keeps its original length in the record's extra, as "<key>.original_bytes". */
-static int note_cut(struct extract *ex, const struct frame *top, const char *text, size_t len)
-{
-    char key[200], digits[24];
-    size_t n = cut_from(text, len);
-
-    if (n == 0 || top->scope->record == SCOPE_NO_RECORD)
-        return 1;
-    snprintf(key, sizeof key, "%.160s.original_bytes", top->key);
-    snprintf(digits, sizeof digits, "%zu", n);
-    if (put_scalar(extract_extra_for(ex, top->scope), key, JK_NUMBER, digits, strlen(digits)) != 0)
-        return extract_fail(ex, LK_ENOMEM, "could not note a cut string in extra");
-    return 1;
-}
-
 int extract_scalar_in_map(struct extract *ex, enum json_kind kind, const char *text, size_t len)
 {
     struct frame *top = extract_top(ex);
     const struct field_spec *field = top->field;
     char *value;
 
-    if (kind == JK_STRING && !note_cut(ex, top, text, len))
+    if (kind == JK_STRING && !extract_note_cut(ex, top, text, len))
         return 0;
 
     if (field == NULL)

@@ -300,7 +300,7 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
     /* "" switches the environment's proxy off for this request, NULL gives it back */
     curl_easy_setopt(t->curl, CURLOPT_PROXY,
                      strncasecmp(url, "http://", 7) == 0 && !h->options.proxy_plain_http ? ""
-                                                                                          : NULL);
+                                                                                         : NULL);
     if (curl_multi_add_handle(h->multi, t->curl) != CURLM_OK)
         goto release;
     t->active = true;

@@ -9,9 +9,9 @@
  * TLS trusts ca_file when one is given (curl's --cacert), else the system store; a proxy
  * comes from the environment as libcurl reads it (HTTPS_PROXY, NO_PROXY): the request goes
  * through a CONNECT tunnel, so the proxy sees the TLS bytes only. A plain http:// request
- * never uses a proxy (unless proxy_plain_http): http_proxy would read its bearer token. A transport failure that
- * no retry can heal (a certificate not trusted, a name mismatch, a protocol refused) is told
- * apart from a transient one.
+ * never uses a proxy (unless proxy_plain_http): http_proxy would read its bearer token. A transport
+ * failure that no retry can heal (a certificate not trusted, a name mismatch, a protocol refused)
+ * is told apart from a transient one.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H

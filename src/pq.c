@@ -77,8 +77,7 @@ fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *
     vsnprintf(text, sizeof text, what, ap);
     lk_error_set(err, code, "could not %s", text);
     if (primary && detail)
-        lk_error_detail(err, "%s: %s", primary,
-                        detail_without_values(shown, sizeof shown, detail));
+        lk_error_detail(err, "%s: %s", primary, detail_without_values(shown, sizeof shown, detail));
     else if (primary)
         lk_error_detail(err, "%s", primary);
     else if (*message)

@@ -7,11 +7,11 @@
 #include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "error.h"
 #include "secret.h"
@@ -41,8 +41,9 @@ static bool key_file_private(FILE *f, const char *key_file, struct lk_error *err
         lk_error_set(err, LK_ECONFIG,
                      "pseudonymize_key_file %s can be used by group or others (mode %04o)",
                      key_file, mode);
-        lk_error_detail(err, "make it private to the user running lkarchive: chmod 600 %s (under "
-                             "systemd, hand it over with LoadCredential=, see lkarchive.service)",
+        lk_error_detail(err,
+                        "make it private to the user running lkarchive: chmod 600 %s (under "
+                        "systemd, hand it over with LoadCredential=, see lkarchive.service)",
                         key_file);
         return false;
     }

@@ -100,8 +100,8 @@ const char *redact_quoted(char *out, size_t size, const char *text)
 
 static bool token_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '=' || c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '=' || c == '+' || c == '/';
 }
 
 /* Bytes at p that a token fills: a JWT ("eyJ" and base64url, dots), or the value after

@@ -268,8 +268,8 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
         goto done;
     counts_out->refused_sessions = st->refused_count;
     snprintf(counts_out->refused_first, sizeof counts_out->refused_first, "%s", st->refused_first);
-    counts_out->complete = result->complete && counts_out->active_sessions == 0 &&
-                           counts_out->settling_sessions == 0;
+    counts_out->complete =
+        result->complete && counts_out->active_sessions == 0 && counts_out->settling_sessions == 0;
     if (counts_out->complete && st->refused_count > 0)
         rc = refused_before(st, &counts_out->complete, err);
     if (rc != 0)

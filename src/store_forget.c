@@ -121,8 +121,8 @@ void store_forget_apply(struct store *st, const struct record *rec, const char *
     /* a participant's attributes and metadata go whole: the application's free-form data */
     scrub.drop_free_form = st->pseudo_all && participant;
     if (strcmp(*extra, "{}") != 0)
-        *extra = pseudo_scrub_json(&st->scrubbed_extra, *extra, &scrub) == 0 ? st->scrubbed_extra
-                                                                              : "{}";
+        *extra =
+            pseudo_scrub_json(&st->scrubbed_extra, *extra, &scrub) == 0 ? st->scrubbed_extra : "{}";
 }
 
 /* The identity and the names its rows have (needles), and their pseudonyms (replacements),
@@ -204,11 +204,13 @@ int store_forget_record(struct store *st, const char *project, const char *ident
 
 /* In order: the duplicates a race left, the scrubs of every extra that holds the identity or
  * one of its names, the renames, the rollup. The scrubs take the plan's arrays. */
-static const char *const forget_sql[7] = {
-    store_sql_forget_duplicates,       store_sql_forget_scrub_participants,
-    store_sql_forget_scrub_connections, store_sql_forget_scrub_sessions,
-    store_sql_forget_connections,      store_sql_forget_participants,
-    store_sql_forget_rollup};
+static const char *const forget_sql[7] = {store_sql_forget_duplicates,
+                                          store_sql_forget_scrub_participants,
+                                          store_sql_forget_scrub_connections,
+                                          store_sql_forget_scrub_sessions,
+                                          store_sql_forget_connections,
+                                          store_sql_forget_participants,
+                                          store_sql_forget_rollup};
 
 int store_forget(struct store *st, const char *project, const char *identity,
                  const struct pseudo *pseudo, long long *participants_out,
