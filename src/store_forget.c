@@ -34,6 +34,36 @@ void store_set_pseudo(struct store *st, const struct pseudo *p, bool all)
     st->pseudo_all = all;
 }
 
+/* Without the key a forgotten identity cannot be recognised and would come back in clear: a
+ * run without one refuses a project that has some. A role that may not read the set (the
+ * README's writer role predates it) cannot have been given forgotten identities to keep. */
+static int check_without_key(struct store *st, struct lk_error *err)
+{
+    const char *params[1] = {st->project};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT has_table_privilege('livekit.forgotten_identities', 'SELECT')", 0,
+                     NULL, err, "read the privileges on the forgotten identities");
+    bool readable = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+    PQclear(res);
+    res = NULL;
+    if (readable)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT 1 FROM livekit.forgotten_identities WHERE project_id = $1::text"
+                     " LIMIT 1",
+                     1, params, err, "read the forgotten identities");
+    if (rc == 0 && readable && PQntuples(res) > 0) {
+        rc = LK_ECONFIG;
+        lk_error_set(err, rc, "project %s has forgotten identities and no pseudonymize_key_file",
+                     st->project);
+        lk_error_detail(err, "set pseudonymize_key_file to the key `forget` used; without it "
+                             "this run would store forgotten identities in clear");
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_forget_load(struct store *st, struct lk_error *err)
 {
     const char *params[1] = {st->project};
@@ -41,18 +71,12 @@ int store_forget_load(struct store *st, struct lk_error *err)
     int rc;
 
     strmap_clear(&st->forgotten);
+    if (st->pseudo == NULL)
+        return check_without_key(st, err);
     rc = pq_exec(
         &res, st->conn, PQ_TUPLES_OK,
         "SELECT identity_hmac FROM livekit.forgotten_identities WHERE project_id = $1::text", 1,
         params, err, "read the forgotten identities");
-    if (rc == 0 && st->pseudo == NULL && PQntuples(res) > 0) {
-        /* without the key a forgotten identity cannot be recognised: it would come back */
-        rc = LK_ECONFIG;
-        lk_error_set(err, rc, "project %s has forgotten identities and no pseudonymize_key_file",
-                     st->project);
-        lk_error_detail(err, "set pseudonymize_key_file to the key `forget` used; without it "
-                             "this run would store forgotten identities in clear");
-    }
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
         if (strmap_put(&st->forgotten, PQgetvalue(res, i, 0), 1, NULL) != 0) {
             rc = LK_ENOMEM;

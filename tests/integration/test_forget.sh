@@ -75,6 +75,10 @@ check_forgotten "after forget"
 [ "$(psql_q "SELECT count(*) FROM livekit.rollup_participant_daily WHERE participant_identity = '$who'")" -eq 0 ] || fail "the rollup still names the forgotten identity"
 check_rollup "after forget"
 after=$(snapshot)
+lk run --today "$TODAY" --days 3 --full
+expect_status 3 "a run without the key after forget"
+expect_stderr "project p_sim has forgotten identities and no pseudonymize_key_file"
+[ "$(snapshot)" = "$after" ] || fail "a run without the key changed rows"
 lk --config "$WORK/forget.yaml" run --today "$TODAY" --days 3 --full
 expect_status 0 "run --full after forget"
 check_forgotten "after a full re-run"
