@@ -110,20 +110,7 @@ static const struct command commands[] = {
      "  --before DATE      sessions listed before this UTC day (older than the window)\n"
      "  --project ID       this project only (default: every project in the archive)\n"
      "  --dry-run          print what would be deleted, delete nothing\n"},
-    {"forget", cli_command_forget, false,
-     "pseudonymize one participant identity everywhere, for good (privacy)",
-     "forget --identity ID [--project ID] [--vacuum]",
-     "Replace the participant identity ID by its keyed hash (HMAC-SHA256 with\n"
-     "pseudonymize_key_file) in participants and connections, clear its name and extra,\n"
-     "scrub it and its names from every other extra, recompute the rollup, and record only\n"
-     "the hash, so later runs pseudonymize it before it is stored again. Takes each project's\n"
-     "lock as a run does, waiting lock_wait seconds for a run in progress. For a GDPR-style\n"
-     "erasure request.\n"
-     "\n"
-     "options:\n"
-     "  --identity ID      the participant identity to forget\n"
-     "  --project ID       this project only (default: every project in the archive)\n"
-     "  --vacuum           then VACUUM the rewritten tables (old row versions leave the files)\n"},
+    {"forget", cli_command_forget, false, cli_forget_summary, cli_forget_usage, cli_forget_help},
     {"report", cli_command_report, false, cli_report_summary, cli_report_usage, cli_report_help},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -280,8 +267,6 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->identity = value;
     } else if (strcmp(arg, "--out") == 0 && value) {
         opt->out = value;
-    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
-        opt->dry_run = true;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");

@@ -17,6 +17,23 @@
 #include "store_ledger.h"
 #include "store_schema.h"
 
+/* forget's line in the command table (cli.c) */
+const char cli_forget_summary[] =
+    "pseudonymize one participant identity everywhere, for good (privacy)";
+const char cli_forget_usage[] = "forget --identity ID [--project ID] [--vacuum]";
+const char cli_forget_help[] =
+    "Replace the participant identity ID by its keyed hash (HMAC-SHA256 with\n"
+    "pseudonymize_key_file) in participants and connections, clear its name and extra,\n"
+    "scrub it and its names from every other extra, recompute the rollup, and record only\n"
+    "the hash, so later runs pseudonymize it before it is stored again. Takes each project's\n"
+    "lock as a run does, waiting lock_wait seconds for a run in progress. For a GDPR-style\n"
+    "erasure request.\n"
+    "\n"
+    "options:\n"
+    "  --identity ID      the participant identity to forget\n"
+    "  --project ID       this project only (default: every project in the archive)\n"
+    "  --vacuum           then VACUUM the rewritten tables (old row versions leave the files)\n";
+
 /* The identity forgotten in one project: its pseudonym recorded at once (a run in progress
  * stores it pseudonymized from its next day on), then, under the project's lock (waiting
  * lock_wait seconds for a run in progress), its rows rewritten; one line. */
