@@ -58,6 +58,7 @@ bench_one() { # bench_one LABEL SIZE_SQL
     log "$(cat "$WORK/last.out")"
 }
 head -c 32 /dev/urandom | base64 >"$WORK/key"
+chmod 600 "$WORK/key"
 echo "pseudonymize_key_file: $WORK/key" >"$WORK/key.yaml"
 
 echo "bench_citus: 7 days x $SESSIONS sessions/day; $(nproc) cores; $(psql --version | head -1)"

@@ -156,6 +156,59 @@ COMMENT ON FUNCTION livekit.day_is_gap(p_day date, p_status text, p_pending_reas
 
 
 --
+-- Name: jsonb_mentions(jsonb, text[]); Type: FUNCTION; Schema: livekit; Owner: -
+--
+
+CREATE FUNCTION livekit.jsonb_mentions(p_value jsonb, p_needles text[]) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM unnest(p_needles) AS n(needle), to_jsonb(n.needle::text) AS q(j)
+                   WHERE strpos(p_value::text, substr(q.j::text, 2, length(q.j::text) - 2)) > 0)
+$$;
+
+
+--
+-- Name: FUNCTION jsonb_mentions(p_value jsonb, p_needles text[]); Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON FUNCTION livekit.jsonb_mentions(p_value jsonb, p_needles text[]) IS 'Whether the text of a jsonb value holds one of the needles as jsonb writes it in a string';
+
+
+--
+-- Name: jsonb_scrub(jsonb, text[], text[]); Type: FUNCTION; Schema: livekit; Owner: -
+--
+
+CREATE FUNCTION livekit.jsonb_scrub(p_value jsonb, p_needles text[], p_replacements text[]) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+BEGIN
+    CASE jsonb_typeof(p_value)
+    WHEN 'object' THEN
+        RETURN COALESCE((SELECT jsonb_object_agg(livekit.text_scrub(key, p_needles, p_replacements),
+                                                 livekit.jsonb_scrub(value, p_needles, p_replacements))
+                         FROM jsonb_each(p_value)), '{}'::jsonb);
+    WHEN 'array' THEN
+        RETURN COALESCE((SELECT jsonb_agg(livekit.jsonb_scrub(value, p_needles, p_replacements)
+                                          ORDER BY n)
+                         FROM jsonb_array_elements(p_value) WITH ORDINALITY AS e(value, n)),
+                        '[]'::jsonb);
+    WHEN 'string' THEN
+        RETURN to_jsonb(livekit.text_scrub(p_value #>> '{}', p_needles, p_replacements));
+    ELSE
+        RETURN p_value;
+    END CASE;
+END
+$$;
+
+
+--
+-- Name: FUNCTION jsonb_scrub(p_value jsonb, p_needles text[], p_replacements text[]); Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON FUNCTION livekit.jsonb_scrub(p_value jsonb, p_needles text[], p_replacements text[]) IS 'A jsonb value with every string and key that is one of the needles replaced (text_scrub), at every depth: forget rewrites extra with it';
+
+
+--
 -- Name: rollup_days_of_sessions(text, text[]); Type: FUNCTION; Schema: livekit; Owner: -
 --
 
@@ -503,6 +556,24 @@ BEGIN
     GROUP BY day;
 END
 $$;
+
+
+--
+-- Name: text_scrub(text, text[], text[]); Type: FUNCTION; Schema: livekit; Owner: -
+--
+
+CREATE FUNCTION livekit.text_scrub(p_text text, p_needles text[], p_replacements text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT COALESCE(p_replacements[array_position(p_needles, p_text)], p_text)
+$$;
+
+
+--
+-- Name: FUNCTION text_scrub(p_text text, p_needles text[], p_replacements text[]); Type: COMMENT; Schema: livekit; Owner: -
+--
+
+COMMENT ON FUNCTION livekit.text_scrub(p_text text, p_needles text[], p_replacements text[]) IS 'The text, or its replacement when it is one of the needles';
 
 
 SET default_table_access_method = heap;

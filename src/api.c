@@ -93,7 +93,8 @@ static struct token *project_token(const struct api *api, const char *project)
 int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
 {
     struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
-                                        cfg->max_concurrency, cfg->ca_file, cfg->ca_source};
+                                        cfg->max_concurrency,   cfg->ca_file,
+                                        cfg->ca_source,         cfg->allow_insecure_http};
     struct api *api = calloc(1, sizeof *api);
     int rc = LK_ENOMEM;
 

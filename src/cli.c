@@ -110,17 +110,7 @@ static const struct command commands[] = {
      "  --before DATE      sessions listed before this UTC day (older than the window)\n"
      "  --project ID       this project only (default: every project in the archive)\n"
      "  --dry-run          print what would be deleted, delete nothing\n"},
-    {"forget", cli_command_forget, false,
-     "pseudonymize one participant identity everywhere, for good (privacy)",
-     "forget --identity ID [--project ID]",
-     "Replace the participant identity ID by its keyed hash (HMAC-SHA256 with\n"
-     "pseudonymize_key_file) in participants and connections, clear its name and extra,\n"
-     "recompute the rollup, and record only the hash, so later runs pseudonymize it before\n"
-     "it is stored again. For a GDPR-style erasure request.\n"
-     "\n"
-     "options:\n"
-     "  --identity ID      the participant identity to forget\n"
-     "  --project ID       this project only (default: every project in the archive)\n"},
+    {"forget", cli_command_forget, false, cli_forget_summary, cli_forget_usage, cli_forget_help},
     {"report", cli_command_report, false, cli_report_summary, cli_report_usage, cli_report_help},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
@@ -139,7 +129,8 @@ static const char trailer_text[] =
     "\n"
     "environment (overrides the file): LIVEKIT_API_KEY, LIVEKIT_API_SECRET,\n"
     "  LIVEKIT_PROJECT_ID, LIVEKIT_ANALYTICS_URL, DATABASE_URL (else libpq's PG* variables),\n"
-    "  LKARCHIVE_API_SECRET_FILE, LKARCHIVE_CONFIG, LKARCHIVE_LOG_LEVEL, LKARCHIVE_CA_FILE;\n"
+    "  LKARCHIVE_API_SECRET_FILE, LKARCHIVE_CONFIG, LKARCHIVE_LOG_LEVEL, LKARCHIVE_CA_FILE,\n"
+    "  LKARCHIVE_PSEUDONYMIZE_KEY_FILE;\n"
     "  HTTPS_PROXY and NO_PROXY as in curl\n"
     "\n"
     "exit status: 0 all archived; 1 some day not archived; 2 usage; 3 configuration;\n"
@@ -245,6 +236,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->acknowledge_gaps = true;
     } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
         opt->dry_run = true;
+    } else if (strcmp(arg, "--vacuum") == 0 && value == NULL) {
+        opt->vacuum = true;
     } else if (strcmp(arg, "--all") == 0 && value == NULL) {
         opt->all = true;
     } else if (strcmp(arg, "--json") == 0 && value == NULL) {
@@ -274,8 +267,6 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->identity = value;
     } else if (strcmp(arg, "--out") == 0 && value) {
         opt->out = value;
-    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
-        opt->dry_run = true;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");
@@ -537,9 +528,17 @@ static int run_outcome(int rc, const struct run_summary *summary, bool dry_run, 
         log_error("%d day%s not archived completely; they stay pending and the next run "
                   "fetches them again",
                   summary->days_failed, summary->days_failed == 1 ? " was" : "s were");
-        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+        log_detail(LOG_LEVEL_ERROR, "first error: %s",
+                   summary->first_error[0] ? summary->first_error : "see the errors logged above");
         status = cli_exit_for(summary->worst_error);
         return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    }
+    if (summary->sessions_refused > 0) { /* the days are complete without them: say it once */
+        log_error("%lld session%s left out: PostgreSQL refused a value; their days are complete "
+                  "without them (`lkarchive status` names them)",
+                  summary->sessions_refused, summary->sessions_refused == 1 ? "" : "s");
+        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+        return CLI_EXIT_INCOMPLETE;
     }
     if (summary->gaps > 0) {
         log_error("%d day%s lost: %s the %d-day window before being archived", summary->gaps,

@@ -16,6 +16,7 @@
 #include "cli_internal.h"
 #include "config.h"
 #include "error.h"
+#include "escape.h"
 #include "log.h"
 #include "redact.h"
 #include "store.h"
@@ -48,12 +49,16 @@ static void check_line(struct checks *c, const char *what, const char *text,
         else
             fputs("null", stdout);
         fputs("}\n", stdout);
-    } else if (err == NULL) {
-        printf("%s: %s\n", what, text);
     } else {
-        printf("%s: FAILED: %s\n", what, err->message);
-        if (err->detail[0])
-            printf("  fix: %s\n", err->detail);
+        /* as the logs do: the API's or the server's words cannot drive the terminal */
+        char shown[2][sizeof err->detail + 64];
+        const char *said = err ? err->message : text;
+        escape_text(shown[0], sizeof shown[0], what, strlen(what), sizeof shown[0]);
+        escape_text(shown[1], sizeof shown[1], said, strlen(said), sizeof shown[1]);
+        printf(err ? "%s: FAILED: %s\n" : "%s: %s\n", shown[0], shown[1]);
+        if (err && err->detail[0])
+            printf("  fix: %s\n", escape_text(shown[1], sizeof shown[1], err->detail,
+                                              strlen(err->detail), sizeof shown[1]));
     }
     fflush(stdout);
 }
@@ -151,6 +156,13 @@ static void check_transport(struct checks *c, const struct config *cfg)
     no_proxy = first_env(no_vars, 2, &no_var);
     if (proxy == NULL) {
         check_line(c, "proxy", "none: the API is reached directly", NULL);
+        return;
+    }
+    if (!https && !cfg->allow_insecure_http) { /* http.c: the token would cross it in clear */
+        check_line(c, "proxy",
+                   "not used: a plain http:// base URL never goes through a proxy "
+                   "(allow_insecure_http is not set)",
+                   NULL);
         return;
     }
     snprintf(text, sizeof text, "%s from %s%s%s%s%s", redact_text(shown, sizeof shown, proxy, NULL),

@@ -31,6 +31,7 @@ struct cli_options {
     const char *project;         /* prune, forget: this project only (NULL: every project) */
     const char *identity;        /* forget: the participant identity */
     const char *out;             /* report: --out FILE */
+    bool vacuum;                 /* forget: VACUUM the rewritten tables after */
 };
 
 /* Log err (once, where it is handled) and return the exit status for its code. */
@@ -53,6 +54,7 @@ int cli_command_report(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
 /* report's line in --help, its synopsis and its help text (cli.c's command table) */
 extern const char cli_report_summary[], cli_report_usage[], cli_report_help[];
+extern const char cli_forget_summary[], cli_forget_usage[], cli_forget_help[];
 
 struct pseudo;
 /* The key of identity pseudonyms when pseudonymize_key_file is set (*out, the caller frees

@@ -1,5 +1,6 @@
 /* cli_prune.c -- `prune` (retention): the sessions listed before a day deleted, with their
- * participants and connections, in short batches (store_prune.c), one line per project; or,
+ * participants and connections, in short batches (store_prune.c), under each project's run
+ * lock, one line per project; or,
  * with --dry-run, counted. A day inside the API's window is refused: the next run would fetch
  * it all again. Opens the store and migrates it first.
  */
@@ -21,6 +22,23 @@
 
 /* Sessions a prune deletes per transaction: short locks, and a stopped prune loses little. */
 #define PRUNE_BATCH_SESSIONS 1000
+
+/* The project's lock, the one a run takes: a prune does not delete under a run that is
+ * writing the same sessions; it waits lock_wait seconds for one in progress. */
+static int lock_project(struct store *st, const struct config *cfg, const char *project,
+                        struct lk_error *err)
+{
+    int rc = store_lock_project(st, project, cfg->lock_wait_s, err);
+
+    if (rc == LK_ELOCKED) {
+        lk_error_set(err, rc,
+                     "a run is archiving project %s: nothing pruned there (waited %d s, "
+                     "lock_wait)",
+                     project, cfg->lock_wait_s);
+        lk_error_detail(err, "prune again once the run is over, or raise lock_wait");
+    }
+    return rc;
+}
 
 /* prune: refuse a day inside the API's window (the next run would fetch it all again), then
  * per project count (dry run) or delete in batches, one line per project. */
@@ -55,6 +73,8 @@ int cli_command_prune(const struct config *cfg, const struct cli_options *opt, s
     if (rc == 0)
         rc = store_archived_projects(st, opt->project, &projects, &count, err);
     for (size_t i = 0; rc == 0 && i < count; i++) {
+        if (!opt->dry_run && (rc = lock_project(st, cfg, projects[i], err)) != 0)
+            break;
         rc = opt->dry_run
                  ? store_prune_count(st, projects[i], opt->before, &counts, err)
                  : store_prune(st, projects[i], opt->before, PRUNE_BATCH_SESSIONS, &counts, err);

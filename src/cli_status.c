@@ -70,7 +70,12 @@ void cli_json_string(FILE *out, const char *s)
             fprintf(out, "\\%c", *p);
         else if (*p < 0x20 || *p == 0x7f)
             fprintf(out, "\\u%04x", *p);
-        else
+        else if (p[0] == 0xe2 && ((p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) ||
+                                  (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9))) {
+            /* a bidi control (U+202A..U+202E, U+2066..U+2069) as an escape, never raw */
+            fprintf(out, "\\u%04x", ((p[1] & 0x3fu) << 6 | (p[2] & 0x3fu)) | 0x2000u);
+            p += 2;
+        } else
             fputc(*p, out);
     }
     fputc('"', out);

@@ -47,6 +47,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"request_timeout", KIND_LONG, 1, 3600, FIELD(request_timeout_s), "120"},
     {"token_ttl", KIND_INT, 60, 86400, FIELD(token_ttl_s), "600"},
     {"max_string_bytes", KIND_SIZE, 1024, 268435456, FIELD(max_string_bytes), "1048576"},
+    {"max_sessions_per_day", KIND_LONG, 1, 1000000000, FIELD(max_sessions_per_day), "5000000"},
     {"max_depth", KIND_INT, 8, 1024, FIELD(max_depth), "64"},
     {"max_body_bytes", KIND_SIZE, 65536, 4294967296LL, FIELD(max_body_bytes), "268435456"},
     {"max_record_bytes", KIND_SIZE, 65536, 1073741824, FIELD(max_record_bytes), "4194304"},
@@ -236,6 +237,9 @@ static int apply_environment(struct loader *ld)
         /* systemd's LoadCredential=: the unit sets it to %d/NAME ($CREDENTIALS_DIRECTORY) */
         rc = config_note_problem(
             ld, config_read_secret_file(ld, value, "LKARCHIVE_API_SECRET_FILE", &cfg->api_secret));
+    /* the pseudonyms' key under systemd's LoadCredential= (%d/NAME), as the secret's */
+    if (rc == 0 && (value = env_value("LKARCHIVE_PSEUDONYMIZE_KEY_FILE")) != NULL)
+        rc = config_set_string(&cfg->pseudonymize_key_file, value, strlen(value), false, err);
     if (rc == 0 && (value = env_value("LIVEKIT_PROJECT_ID")) != NULL)
         rc = config_note_problem(ld, env_projects(cfg, value, err));
     if (rc == 0 && (value = env_value("LIVEKIT_ANALYTICS_URL")) != NULL)

@@ -36,7 +36,8 @@ struct config {
     long connect_timeout_s;      /* libcurl connect time-out */
     long request_timeout_s;      /* whole-transfer time-out */
     int token_ttl_s;             /* JWT lifetime */
-    size_t max_string_bytes;     /* longest JSON string accepted */
+    size_t max_string_bytes;     /* longest string stored whole; longer ones are cut */
+    long max_sessions_per_day;   /* list paging stops with an error past this many */
     int max_depth;               /* deepest JSON nesting accepted */
     size_t max_body_bytes;       /* largest response body accepted, after decompression */
     size_t max_record_bytes;     /* most one record (values, extra, buffered connections) holds */

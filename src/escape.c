@@ -1,8 +1,8 @@
 /* escape.c -- visible escapes for untrusted text; see escape.h.
  *
  * Walks the input one UTF-8 sequence at a time: printable sequences are copied whole,
- * anything else becomes an escape. The output is reserved room for the cut marker, so a cut
- * line still says it was cut.
+ * anything else becomes an escape (a bidi control as "\u202e"). The output is reserved room for the
+ * cut marker, so a cut line still says it was cut.
  */
 #include "escape.h"
 
@@ -19,6 +19,15 @@
 static bool is_control(uint32_t code_point)
 {
     return code_point < 0x20 || (code_point >= 0x7f && code_point <= 0x9f);
+}
+
+/* The bidirectional embedding, override and isolate controls (U+202A..U+202E, U+2066..U+2069):
+ * printed raw they reorder what follows on the line ("Trojan Source"), so a log line or a
+ * status row could show a forged text. */
+static bool is_bidi_control(uint32_t code_point)
+{
+    return (code_point >= 0x202a && code_point <= 0x202e) ||
+           (code_point >= 0x2066 && code_point <= 0x2069);
 }
 
 /* The escape of one byte that is a control character or not UTF-8: "\n" or "\xNN". */
@@ -50,7 +59,7 @@ const char *escape_text(char *out, size_t size, const char *in, size_t len, size
     while (pos < len && pos < max_bytes) {
         uint32_t code_point = 0;
         size_t seq = utf8_sequence(in + pos, len - pos, &code_point);
-        char piece[5];
+        char piece[8];
         const char *from = in + pos;
         size_t piece_len = seq;
 
@@ -59,6 +68,9 @@ const char *escape_text(char *out, size_t size, const char *in, size_t len, size
             piece_len = escape_byte((unsigned char)in[pos], piece);
             from = piece;
             seq = 1;
+        } else if (is_bidi_control(code_point)) {
+            piece_len = (size_t)snprintf(piece, sizeof piece, "\\u%04x", (unsigned)code_point);
+            from = piece;
         }
         if (used + piece_len >= room || pos + seq > max_bytes)
             break;

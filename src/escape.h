@@ -8,7 +8,8 @@
 
 /* Copy in[0..len) into out (size bytes, always NUL-terminated unless size is 0), with every
  * control character (C0, DEL and the C1 range U+0080..U+009F) and every byte that is not
- * well-formed UTF-8 written as a visible escape ("\n", "\r", "\t", "\xNN"). When more than
+ * well-formed UTF-8 written as a visible escape ("\n", "\r", "\t", "\xNN"), and every bidi
+ * control (U+202A..U+202E, U+2066..U+2069) as "\uXXXX". When more than
  * max_bytes of input would be copied, or out fills up, the rest is cut and a marker
  * "...[N more bytes]" says how much. Returns out. Cannot fail. */
 const char *escape_text(char *out, size_t size, const char *in, size_t len, size_t max_bytes);

@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,14 +180,32 @@ static bool may_become_escape(const char *p, size_t avail)
     return true;
 }
 
-/* Count n more bytes of the current token (the first at data[at]); LK_EDATA past the limit,
- * naming the very byte that passes it, whatever the chunking. */
-static inline int count_token(struct extract *ex, const struct piece *p, size_t at, size_t n)
+/* Count n more bytes of the current token (the first at data[at]). Past max_string_bytes a
+ * string is cut: the bytes beyond are dropped from what yajl sees (an escape whole, a
+ * character never split) and CUT is returned, so that the caller rewrites nothing of them;
+ * scan_string closes it with the marker. Any other token past the limit, or a string past a
+ * smaller max_record_bytes, is LK_EDATA naming the very byte, whatever the chunking. */
+#define CUT 1
+static inline int count_token(struct extract *ex, struct piece *p, size_t at, size_t n)
 {
-    if (ex->token_len + n > ex->token_max)
+    size_t keep;
+
+    if (ex->cutting) {
+        ex->token_len += n;
+        return rewrite(ex, p, at, n, "", 0) == 0 ? CUT : LK_ENOMEM;
+    }
+    if (ex->token_len + n <= ex->token_max) {
+        ex->token_len += n;
+        return 0;
+    }
+    if (!ex->in_string || ex->token_max < ex->limits.max_string_bytes)
         return token_too_long(ex, p->base + at + (ex->token_max - ex->token_len));
+    keep = p->data[at] == '\\' ? 0 : ex->token_max - ex->token_len;
+    while (keep > 0 && ((unsigned char)p->data[at + keep] & 0xc0) == 0x80)
+        keep--; /* not inside a character: back to its first byte */
+    ex->cutting = true;
     ex->token_len += n;
-    return 0;
+    return rewrite(ex, p, at + keep, n - keep, "", 0) == 0 ? CUT : LK_ENOMEM;
 }
 
 /* The escape at data[i] (a backslash inside a string). *advance gets the bytes it spans; 0
@@ -204,7 +223,8 @@ static int scan_escape(struct extract *ex, struct piece *p, size_t i, size_t *ad
         return 0;
     if (at[1] != 'u' || (avail >= 6 && (unit = unicode_escape(at)) < 0)) {
         *advance = 2; /* a short escape, or a bad one yajl will name */
-        return count_token(ex, p, i, 2);
+        rc = count_token(ex, p, i, 2);
+        return rc == CUT ? 0 : rc;
     }
     if (avail < 6)
         return 0;
@@ -214,16 +234,18 @@ static int scan_escape(struct extract *ex, struct piece *p, size_t i, size_t *ad
         low = avail >= 12 ? unicode_escape(at + 6) : -1;
         if (low >= 0xdc00 && low <= 0xdfff) {
             *advance = 12; /* a well-formed pair */
-            return count_token(ex, p, i, 12);
+            rc = count_token(ex, p, i, 12);
+            return rc == CUT ? 0 : rc;
         }
     } else if (unit != 0 && (unit < 0xdc00 || unit > 0xdfff)) {
         *advance = 6;
-        return count_token(ex, p, i, 6);
+        rc = count_token(ex, p, i, 6);
+        return rc == CUT ? 0 : rc;
     }
     /* \u0000, a lone low half, or a high half without its low half */
-    if ((rc = count_token(ex, p, i, 6)) != 0)
-        return rc;
     *advance = 6;
+    if ((rc = count_token(ex, p, i, 6)) != 0)
+        return rc == CUT ? 0 : rc;
     return rewrite(ex, p, i, 6, replacement, 6);
 }
 
@@ -236,7 +258,7 @@ static int scan_control(struct extract *ex, struct piece *p, size_t i)
     int rc;
 
     if ((rc = count_token(ex, p, i, 1)) != 0)
-        return rc;
+        return rc == CUT ? 0 : rc;
     if (c == 0) {
         memcpy(escape, "\\uFFFD", 6);
     } else {
@@ -271,6 +293,54 @@ static size_t plain_bytes(const char *p)
 #endif
 }
 
+/* A cut string closes: the marker with its length goes before its closing quote at data[i]. */
+static int close_cut(struct extract *ex, struct piece *p, size_t i)
+{
+    char marker[64];
+    int n = snprintf(marker, sizeof marker, EXTRACT_CUT_MARKER, ex->token_len);
+
+    ex->cutting = false;
+    return rewrite(ex, p, i, 0, marker, (size_t)n) == 0 ? 0 : LK_ENOMEM;
+}
+
+/* A string cut at max_string_bytes ends with EXTRACT_CUT_MARKER: its original length, or 0
+ * when it was not cut. */
+static size_t cut_from(const char *text, size_t len)
+{
+    static const char head[] = "...[lkarchive: cut from ", tail[] = " bytes]";
+    size_t end, i, n = 0;
+
+    if (len < sizeof head + sizeof tail ||
+        memcmp(text + len - (sizeof tail - 1), tail, sizeof tail - 1) != 0)
+        return 0;
+    end = len - (sizeof tail - 1);
+    for (i = end; i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9';)
+        i--;
+    if (i == end || i < sizeof head - 1 ||
+        memcmp(text + i - (sizeof head - 1), head, sizeof head - 1) != 0)
+        return 0;
+    for (; i < end; i++)
+        n = n * 10 + (size_t)(text[i] - '0');
+    return n;
+}
+
+int extract_note_cut(struct extract *ex, const struct frame *top, const char *text, size_t len)
+{
+    char key[200], digits[24];
+    size_t n = cut_from(text, len);
+    yajl_gen extra;
+
+    if (n == 0 || top->scope->record == SCOPE_NO_RECORD)
+        return 1;
+    snprintf(key, sizeof key, "%.160s.original_bytes", top->key);
+    snprintf(digits, sizeof digits, "%zu", n);
+    extra = extract_extra_for(ex, top->scope);
+    if (extra == NULL || extract_gen_key(extra, key) != 0 ||
+        extract_gen_scalar(extra, JK_NUMBER, digits, strlen(digits)) != 0)
+        return extract_fail(ex, LK_ENOMEM, "could not note a cut string in extra");
+    return 1;
+}
+
 /* Scan data[*at..) inside a string up to its closing quote or an escape held back. */
 static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *hold)
 {
@@ -297,11 +367,13 @@ static int scan_string(struct extract *ex, struct piece *p, size_t *at, bool *ho
             }
             i++;
         }
-        if ((rc = count_token(ex, p, from, i - from)) != 0)
+        if ((rc = count_token(ex, p, from, i - from)) < 0)
             return rc;
         if (i == p->len)
             break;
         if (p->data[i] == '"') {
+            if (ex->cutting && (rc = close_cut(ex, p, i)) != 0)
+                return rc;
             ex->in_string = false;
             ex->token_len = 0;
             i++;

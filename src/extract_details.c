@@ -10,6 +10,7 @@
  */
 #include "extract_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,7 @@ static int keep_sources_extra(struct extract *ex, const struct scope_def *partic
 static int close_participant(struct extract *ex)
 {
     struct builder *b = &ex->builders[RECORD_PARTICIPANT];
+    char where[160];
 
     if (b->values[PT_IDENTITY] == NULL)
         return extract_fail(ex, LK_EDATA,
@@ -119,8 +121,10 @@ static int close_participant(struct extract *ex)
         return extract_fail(ex, LK_ENOMEM, "out of memory");
     if (ex->nested_extra_open && !keep_sources_extra(ex, extract_top(ex)->scope))
         return 0;
-    if (!extract_emit_builder(ex, RECORD_PARTICIPANT, "participant", b->values[PT_IDENTITY]) ||
-        !emit_connections(ex, b))
+    /* a warning names the participant by its place, never by its identity (privacy) */
+    snprintf(where, sizeof where, "%.128s participants[%zu]", ex->session_id,
+             extract_entry_index(ex));
+    if (!extract_emit_builder(ex, RECORD_PARTICIPANT, "session", where) || !emit_connections(ex, b))
         return 0;
     extract_builder_reset(b);
     extract_gen_reset(&ex->nested_extra);

@@ -165,12 +165,15 @@ struct extract {
     size_t records;
 
     /* the stream scanner (extract.c), across chunks */
+#define EXTRACT_CUT_MARKER "...[lkarchive: cut from %zu bytes]"
     size_t token_max; /* longest token: max_string_bytes, or max_record_bytes when smaller */
     bool in_string;
     bool string_high; /* the open string has a byte >= 0x80 */
     bool piece_high;  /* a string yajl may hand over from the current piece has one: only
                          then do the callbacks look for text to repair (no NUL gets that far) */
     size_t token_len;
+    bool cutting;   /* the open string passed max_string_bytes: the rest of it is dropped and
+                       a marker (EXTRACT_CUT_MARKER) with its length closes it */
     char carry[16]; /* the start of an escape cut by the end of the last piece, not yet fed */
     size_t carry_len;
     size_t scanned;    /* stream offset of the first byte after the last piece (carry excluded) */
@@ -279,6 +282,10 @@ int extract_gen_scalar(yajl_gen gen, enum json_kind kind, const char *text, size
 
 /* A scalar value for the current key of the top frame, an object scope. 1, or 0. */
 int extract_scalar_in_map(struct extract *ex, enum json_kind kind, const char *text, size_t len);
+/* A string the scanner cut at max_string_bytes (extract.c) keeps its original length in the
+ * record's extra, as "<key>.original_bytes": N; any other string adds nothing. 1, or 0 with
+ * ex->rc set (out of memory). */
+int extract_note_cut(struct extract *ex, const struct frame *top, const char *text, size_t len);
 
 /* ---- extract_details.c ---- */
 

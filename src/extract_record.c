@@ -651,6 +651,9 @@ int extract_scalar_in_map(struct extract *ex, enum json_kind kind, const char *t
     const struct field_spec *field = top->field;
     char *value;
 
+    if (kind == JK_STRING && !extract_note_cut(ex, top, text, len))
+        return 0;
+
     if (field == NULL)
         return unknown_scalar(ex, top, kind, text, len);
     if (field->type == FT_IGNORED)

@@ -38,6 +38,7 @@ struct fetch {
     struct extract_limits limits;
     int attempt_counter;
     struct paging paging; /* its limit shrinks for the rest of the run when pages time out */
+    long long listed;     /* sessions the day's list pages held so far (max_sessions_per_day) */
     /* the day */
     const char *project;
     const char *day;
@@ -290,6 +291,14 @@ static int read_pages(struct fetch *f, const struct job *jobs, const struct sche
             return states[i].rc;
         }
         (*pages)++;
+        if ((f->listed += (long long)jobs[i].records) > f->cfg->max_sessions_per_day) {
+            /* full pages of new ids without end: a bound, not the run budget, stops them */
+            lk_error_set(err, LK_EAPI, "day %s of project %s lists more than %ld sessions", f->day,
+                         f->project, f->cfg->max_sessions_per_day);
+            lk_error_detail(err, "max_sessions_per_day bounds a day's list; the day is not "
+                                 "archived; raise the bound if the day is really that big");
+            return LK_EAPI;
+        }
         if (paging_is_last(jobs[i].records, jobs[i].req.limit)) {
             *more = false;
             return 0;
@@ -324,6 +333,7 @@ int fetch_list(struct fetch *f, int *pages_out, struct lk_error *err)
      * is asked for past the end (a page past the end is just empty) */
     *pages_out = 0;
     f->paging.offset = 0;
+    f->listed = 0;
     for (; more && rc == 0; count = count * 2 < most ? count * 2 : most) {
         memset(jobs, 0, sizeof jobs);
         for (int i = 0; i < count; i++)
@@ -333,6 +343,7 @@ int fetch_list(struct fetch *f, int *pages_out, struct lk_error *err)
         rc = run_batch(&batch, states, (size_t)count, err);
         if (rc == 0)
             rc = read_pages(f, jobs, states, errors, count, pages_out, &more, err);
+
         for (int i = 0; i < count; i++)
             free(jobs[i].first_id);
     }

@@ -297,6 +297,10 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
      * over HTTP/1.1 one long response would hold back the requests queued behind it */
     curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT, strncmp(url, "https://", 8) == 0 ? 1L : 0L);
     curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+    /* "" switches the environment's proxy off for this request, NULL gives it back */
+    curl_easy_setopt(t->curl, CURLOPT_PROXY,
+                     strncasecmp(url, "http://", 7) == 0 && !h->options.proxy_plain_http ? ""
+                                                                                         : NULL);
     if (curl_multi_add_handle(h->multi, t->curl) != CURLM_OK)
         goto release;
     t->active = true;
@@ -416,6 +420,13 @@ static void finish(struct http *h, CURLMsg *msg)
         rc = t->body_rc; /* the body function said why, in t->err */
     else if (code != CURLE_OK)
         rc = transport_failed(h, t, code);
+    /* an error body that echoes the request must not carry its token on (logs, `check`) */
+    if (t->resp.error_body[0]) {
+        char clean[sizeof t->resp.error_body];
+        const char *bearer = t->auth ? t->auth + sizeof "Authorization: Bearer " - 1 : NULL;
+        redact_tokens(clean, sizeof clean, t->resp.error_body, bearer);
+        memcpy(t->resp.error_body, clean, sizeof clean);
+    }
     /* release first: on_done may start the next request on this very handle */
     {
         http_done_fn on_done = t->on_done;

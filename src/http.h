@@ -8,9 +8,10 @@
  * for the error message. The bearer token is only ever put in a header, never logged.
  * TLS trusts ca_file when one is given (curl's --cacert), else the system store; a proxy
  * comes from the environment as libcurl reads it (HTTPS_PROXY, NO_PROXY): the request goes
- * through a CONNECT tunnel, so the proxy sees the TLS bytes only. A transport failure that
- * no retry can heal (a certificate not trusted, a name mismatch, a protocol refused) is told
- * apart from a transient one.
+ * through a CONNECT tunnel, so the proxy sees the TLS bytes only. A plain http:// request
+ * never uses a proxy (unless proxy_plain_http): http_proxy would read its bearer token. A transport
+ * failure that no retry can heal (a certificate not trusted, a name mismatch, a protocol refused)
+ * is told apart from a transient one.
  */
 #ifndef LK_HTTP_H
 #define LK_HTTP_H
@@ -29,6 +30,8 @@ struct http_options {
                                borrowed, must outlive the handle */
     const char *ca_source;  /* what named ca_file ("ca_file", "LKARCHIVE_CA_FILE"), for
                                messages; NULL when ca_file is NULL */
+    bool proxy_plain_http;  /* an http:// request may go through a proxy (allow_insecure_http);
+                               otherwise it never does: the proxy would read the token */
 };
 
 /* Receives one chunk of a 2xx body. Return 0 to go on, or a negative LK_E* code (err

@@ -43,12 +43,30 @@ static int error_code(const PGresult *res)
     return LK_EDB;
 }
 
+/* The server's DETAIL without the row values it quotes ("Key (a, b)=(x, y) already exists.",
+ * "Failing row contains (...)."): they may be a participant's identity or name, which the
+ * program's output never shows (privacy). The columns and the verdict stay. */
+static const char *detail_without_values(char *out, size_t size, const char *detail)
+{
+    static const char failing[] = "Failing row contains (";
+    const char *eq = strstr(detail, ")=(");
+    const char *close = eq ? strrchr(eq, ')') : NULL;
+
+    if (strncmp(detail, failing, sizeof failing - 1) == 0)
+        snprintf(out, size, "%s...)", failing);
+    else if (strncmp(detail, "Key (", 5) == 0 && eq && close > eq + 2)
+        snprintf(out, size, "%.*s=(...)%s", (int)(eq - detail + 1), detail, close + 1);
+    else
+        snprintf(out, size, "%s", detail);
+    return out;
+}
+
 /* Fill err: LK_EDB or LK_EVALUE, "could not <what>", and the best one-line reason there is.
  * libpq's own messages (lost connection, out of memory) carry no fields and span lines. */
 __attribute__((format(printf, 4, 0))) static int
 fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *what, va_list ap)
 {
-    char text[400];
+    char text[400], shown[sizeof err->detail];
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *message =
@@ -59,7 +77,7 @@ fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *
     vsnprintf(text, sizeof text, what, ap);
     lk_error_set(err, code, "could not %s", text);
     if (primary && detail)
-        lk_error_detail(err, "%s: %s", primary, detail);
+        lk_error_detail(err, "%s: %s", primary, detail_without_values(shown, sizeof shown, detail));
     else if (primary)
         lk_error_detail(err, "%s", primary);
     else if (*message)

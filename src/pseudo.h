@@ -9,6 +9,7 @@
 #ifndef LK_PSEUDO_H
 #define LK_PSEUDO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lk_error;
@@ -24,5 +25,19 @@ void pseudo_free(struct pseudo *p); /* wipes the key; NULL is a no-op; cannot fa
 
 /* out = hex HMAC-SHA256(key, text). Cannot fail. */
 void pseudo_hex(const struct pseudo *p, const char *text, char out[PSEUDO_HEX_SIZE]);
+
+/* How pseudo_scrub_json rewrites an `extra` object: every string and every key goes through
+ * replace, which returns what to write instead (valid until its next call) or NULL to keep it;
+ * with drop_free_form the top-level members "attributes" and "metadata" (an application's
+ * free-form data about the participant) go whole. */
+struct pseudo_scrub {
+    const char *(*replace)(void *ctx, const char *text);
+    void *ctx;
+    bool drop_free_form;
+};
+
+/* *out = json (an object) scrubbed as s says; the caller frees it. Returns 0, or -1 (json is
+ * not an object, or out of memory; *out NULL). */
+int pseudo_scrub_json(char **out, const char *json, const struct pseudo_scrub *s);
 
 #endif

@@ -116,6 +116,7 @@ void store_free(struct store *st)
     strmap_clear(&st->refused);
     keyset_free(&st->staged_keys);
     strmap_clear(&st->forgotten);
+    free(st->scrubbed_extra);
     for (size_t i = 0; i < st->locked_count; i++)
         free(st->locked_projects[i]);
     free(st->locked_projects);

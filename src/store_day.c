@@ -155,11 +155,19 @@ static const char *number_text(char *buf, long long value)
 }
 
 /* The day's archive_days entry: complete, or pending with the reason why not (day.sql). */
+/* The pending reason of a day whose sessions PostgreSQL refused (the next attempt that
+ * refuses them again completes the day without them). */
+#define REFUSED_REASON "refused sessions"
+
 static int write_ledger(struct store *st, long long run_id, const struct day_result *result,
                         const struct day_counts *counts, struct lk_error *err)
 {
     char text[6][NUMBER_TEXT];
+    /* refused sessions alone (store_day_commit put their first as the day's error) */
+    bool only_refused = result->error == st->refused_first && result->complete &&
+                        counts->active_sessions == 0 && counts->settling_sessions == 0;
     const char *reason = counts->complete              ? NULL
+                         : only_refused                ? REFUSED_REASON
                          : result->error               ? "error"
                          : !result->complete           ? "day not over"
                          : counts->active_sessions > 0 ? "active sessions"
@@ -178,6 +186,24 @@ static int write_ledger(struct store *st, long long run_id, const struct day_res
 
     return pq_exec(NULL, st->conn, PQ_COMMAND_OK, store_sql_day_ledger, 11, params, err,
                    "record the day in livekit.archive_days");
+}
+
+/* A day whose only shortfall is refused sessions: complete without them when the run before
+ * left it pending for the same reason (the retry: a value no night can store, as an id too long
+ * to index, costs its session and no more; a constraint a DBA dropped since lets it in).
+ * *complete is set accordingly. Returns 0 or LK_EDB. */
+static int refused_before(struct store *st, bool *complete, struct lk_error *err)
+{
+    const char *params[2] = {st->project, st->day};
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT 1 FROM livekit.archive_days WHERE project_id = $1::text"
+                     " AND day = $2::date AND pending_reason = '" REFUSED_REASON "'",
+                     2, params, err, "read the day's last attempt");
+
+    *complete = rc == 0 && PQntuples(res) > 0;
+    PQclear(res);
+    return rc;
 }
 
 /* Add the day to the run's counters in archive_runs. */
@@ -241,8 +267,13 @@ int store_day_commit(struct store *st, long long run_id, const struct day_result
     if (rc != 0)
         goto done;
     counts_out->refused_sessions = st->refused_count;
-    counts_out->complete = result->complete && counts_out->active_sessions == 0 &&
-                           counts_out->settling_sessions == 0 && st->refused_count == 0;
+    snprintf(counts_out->refused_first, sizeof counts_out->refused_first, "%s", st->refused_first);
+    counts_out->complete =
+        result->complete && counts_out->active_sessions == 0 && counts_out->settling_sessions == 0;
+    if (counts_out->complete && st->refused_count > 0)
+        rc = refused_before(st, &counts_out->complete, err);
+    if (rc != 0)
+        goto done;
     if (st->dry_run) {
         rc = dry_run_end_day(st, counts_out, err);
         goto done;
@@ -289,8 +320,8 @@ void store_day_abort(struct store *st, long long run_id, const char *project, co
         st->in_day = false;
         store_exec(st, "ROLLBACK", "roll back the day", NULL);
     }
-    if (PQstatus(st->conn) != CONNECTION_OK || st->dry_run)
-        return; /* the caller reconnects; the server rolled the day back */
+    if (PQstatus(st->conn) != CONNECTION_OK || st->dry_run || error == NULL)
+        return; /* the caller reconnects (the server rolled the day back), or tries again */
     snprintf(run, sizeof run, "%lld", run_id);
     if (pq_exec(NULL, st->conn, PQ_COMMAND_OK, store_sql_day_failed, 4, params, &err,
                 "record the failed day") != 0)

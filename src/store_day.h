@@ -62,8 +62,11 @@ struct day_counts {
     long long new_sessions, changed_sessions, unchanged_sessions;
     long long active_sessions;   /* of those, not ended */
     long long settling_sessions; /* of those, ended less than the settling time ago */
-    long long refused_sessions;  /* left out: PostgreSQL refused one of their values */
+    long long refused_sessions;  /* left out: PostgreSQL refused one of their values (after the
+                                    day was archived again session by session); the day is
+                                    complete without them, its ledger entry names the first */
     bool complete;               /* recorded as complete */
+    char refused_first[640];     /* "session X: PostgreSQL refused a value: why", or "" */
 };
 
 /* Merge the stage, write the ledger, commit (a day must be open). Returns 0, LK_EDB,
@@ -72,7 +75,8 @@ struct day_counts {
 int store_day_commit(struct store *st, long long run_id, const struct day_result *result,
                      struct day_counts *counts_out, struct lk_error *err);
 
-/* Roll back the open day, if any, and record `error` on the ledger entry of project and day
+/* Roll back the open day, if any, and record `error` (NULL: nothing, the caller archives the
+ * day again at once) on the ledger entry of project and day
  * (named by the caller: the day may have failed before it was opened, e.g. when the run's
  * time budget ran out). A day that was complete stays complete with its old rows. Best
  * effort: a failure here is logged, not returned. */

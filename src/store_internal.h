@@ -83,6 +83,7 @@ struct store {
     const struct pseudo *pseudo; /* NULL: identities stored as they come */
     bool pseudo_all;             /* pseudonymize_identities: every identity and name */
     struct strmap forgotten;     /* the day's project's forgotten pseudonyms */
+    char *scrubbed_extra;        /* the last staged row's extra, pseudonymized (owned) */
 };
 
 /* The daily rollup of the day's merges (store_rollup.c). Before them: *days_out (caller frees)
@@ -138,11 +139,13 @@ int store_isolate_merge(struct store *st, const char *discarded, struct lk_error
  * frees it. Returns 0 or LK_ENOMEM. */
 int store_stage_discarded(const struct store *st, char **out, struct lk_error *err);
 
-/* Privacy (store_forget.c). Load the open day's project's forgotten pseudonyms (none without
- * a pseudo). Returns 0, LK_EDB or LK_ENOMEM. */
+/* Privacy (store_forget.c). Load the open day's project's forgotten pseudonyms. Returns 0,
+ * LK_EDB, LK_ENOMEM, or LK_ECONFIG when the project has some and the store no pseudo (they
+ * would come back in clear). */
 int store_forget_load(struct store *st, struct lk_error *err);
-/* For a participant or connection record: point *identity (and a participant's *name and
- * *extra) at the pseudonymized values in the caller's buffers when the identity is forgotten
+/* For a participant or connection record: point *identity (and a participant's *name) at the
+ * pseudonymized values in the caller's buffers, and *extra at "{}" (forgotten) or at its scrub
+ * (pseudo_all: st->scrubbed_extra, valid until the next call), when the identity is forgotten
  * or pseudo_all; otherwise leave them. Cannot fail. */
 struct record;
 void store_forget_apply(struct store *st, const struct record *rec, const char **identity,

@@ -232,8 +232,14 @@ static int append_row(struct store *st, const char *const row[SG_COUNT], struct 
         if (written < 0) {
             st->copy_len = start;
             lk_error_set(&why, LK_EVALUE, "could not stage the day's rows");
-            lk_error_detail(&why, "column %s cannot hold the value \"%.64s\" of session %.128s",
-                            stage_columns[i].name, row[i], row[SG_SESSION_ID]);
+            /* an identity or a name is not shown (privacy): its length says enough */
+            if (i == SG_PARTICIPANT_IDENTITY || i == SG_PARTICIPANT_NAME)
+                lk_error_detail(&why,
+                                "column %s cannot hold a value of %zu bytes of session %.128s",
+                                stage_columns[i].name, strlen(row[i]), row[SG_SESSION_ID]);
+            else
+                lk_error_detail(&why, "column %s cannot hold the value \"%.64s\" of session %.128s",
+                                stage_columns[i].name, row[i], row[SG_SESSION_ID]);
             if (st->isolate)
                 return store_isolate_refuse(st, row[SG_SESSION_ID], &why, err);
             *err = why;

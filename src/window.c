@@ -61,7 +61,8 @@ static int finish_run(struct store *st, struct run_summary *summary, int rc, str
     log_repeated_summary();
     outcome.status = rc == LK_EINTR ? RUN_INTERRUPTED
                      : rc != 0      ? RUN_FAILED
-                     : summary->days_failed || summary->gaps || summary->projects_locked
+                     : summary->days_failed || summary->gaps || summary->projects_locked ||
+                             summary->sessions_refused
                          ? RUN_INCOMPLETE
                          : RUN_OK;
     outcome.requests = (long long)summary->requests;
@@ -196,6 +197,7 @@ static void add_summary(struct run_summary *into, const struct run_summary *from
     into->unchanged_sessions += from->unchanged_sessions;
     into->gaps += from->gaps;
     into->projects_locked += from->projects_locked;
+    into->sessions_refused += from->sessions_refused;
     if (lk_code_rank(from->worst_error) > lk_code_rank(into->worst_error))
         into->worst_error = from->worst_error;
     if (into->first_error[0] == '\0')

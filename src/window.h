@@ -78,10 +78,11 @@ struct run_summary {
     long long details_fetched, details_skipped;
     long long new_sessions, changed_sessions, unchanged_sessions; /* dry run only */
     unsigned long requests;
-    int gaps;              /* days that left the window unarchived, not acknowledged */
-    int projects_locked;   /* projects skipped: another run held them */
-    int worst_error;       /* the most serious LK_E* code a day met, 0 if none */
-    char first_error[512]; /* the first error's message, for the exit line */
+    int gaps;                   /* days that left the window unarchived, not acknowledged */
+    int projects_locked;        /* projects skipped: another run held them */
+    long long sessions_refused; /* left out of complete days: PostgreSQL refused a value */
+    int worst_error;            /* the most serious LK_E* code a day met, 0 if none */
+    char first_error[512];      /* the first error's message, for the exit line */
 };
 
 /* Archive the window for every project of cfg into st (migrated already; options->spare,

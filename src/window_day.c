@@ -108,9 +108,9 @@ static void day_stored(struct run *run, const struct day *day)
     struct day_report report = {
         .project = run->project,
         .day = day->day,
-        .status = day->failed_details || counts->refused_sessions ? DAY_PARTIAL
-                  : counts->complete                              ? DAY_COMPLETE
-                                                                  : DAY_PENDING,
+        .status = day->failed_details ? DAY_PARTIAL
+                  : counts->complete  ? DAY_COMPLETE
+                                      : DAY_PENDING,
         .sessions = counts->sessions,
         .participants = counts->participants,
         .connections = counts->connections,
@@ -133,6 +133,10 @@ static void day_stored(struct run *run, const struct day *day)
     summary->changed_sessions += counts->changed_sessions;
     summary->unchanged_sessions += counts->unchanged_sessions;
     summary->days_failed += report.status == DAY_PARTIAL;
+    summary->sessions_refused += counts->refused_sessions;
+    if (counts->refused_sessions > 0 && summary->first_error[0] == '\0')
+        snprintf(summary->first_error, sizeof summary->first_error, "%.500s",
+                 counts->refused_first);
     summary->days_complete += report.status == DAY_COMPLETE;
     summary->days_pending += report.status == DAY_PENDING;
     report_day(run, &report);
@@ -206,7 +210,9 @@ static int conclude_day(struct run *run, struct day *day, int rc)
         log_lk_error(LOG_LEVEL_WARN, &day->err); /* handled here: the day is archived again */
         log_warn("archiving the day again, session by session, so that the refused value costs "
                  "only its session");
-        store_day_abort(day->st, run->summary.run_id, run->project, day->day, day->err.message);
+        /* rolled back only: the attempt in isolation writes the ledger (and reads there whether
+         * the run before refused a session of the day too) */
+        store_day_abort(day->st, run->summary.run_id, run->project, day->day, NULL);
         day->isolate = true;
         rc = try_day(run, day);
     }

@@ -43,8 +43,10 @@ SELECT rows.project_id, rows.day::text AS day, COALESCE(rows.status, 'missing') 
        COALESCE(rows.active_sessions, 0) AS active_sessions,
        COALESCE(to_char(rows.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '')
            AS completed_at,
-       CASE WHEN rows.status = 'complete' THEN '' ELSE COALESCE(rows.last_error, '') END
-           AS last_error,
+       -- a complete day shows the session it was completed without (store_day.c), nothing else
+       CASE WHEN rows.status <> 'complete'
+                 OR rows.last_error LIKE 'session %: PostgreSQL refused a value: %'
+            THEN COALESCE(rows.last_error, '') ELSE '' END AS last_error,
        rows.is_gap, rows.gap_acknowledged_at IS NOT NULL AS acknowledged,
        COALESCE(rows.pending_reason, '') AS pending_reason, COALESCE(rows.attempts, 0) AS attempts,
        COALESCE(to_char(rows.last_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),

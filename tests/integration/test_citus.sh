@@ -168,6 +168,7 @@ expect_status 0 "run after prune"
 who=$(psql_q "SELECT participant_identity FROM livekit.participants GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 n=$(psql_q "SELECT count(*) FROM livekit.participants WHERE participant_identity = '$who'")
 printf 'citus-test-key-0123456789abcdef\n' >"$WORK/key"
+chmod 600 "$WORK/key"
 fast_retry_config "$WORK/forget.yaml" "max_concurrency: 2" "pseudonymize_key_file: $WORK/key"
 lk --config "$WORK/forget.yaml" forget --identity "$who"
 expect_status 0 "forget on Citus"

@@ -21,6 +21,14 @@ for setting in 'Type=oneshot' 'User=lkarchive' 'StateDirectoryMode=0755' 'Protec
     'LoadCredential=livekit-api-secret:' 'Environment=LKARCHIVE_API_SECRET_FILE=%d/livekit-api-secret'; do
     grep -q "^$setting" "$CONFIG/lkarchive.service" || fail "lkarchive.service lacks $setting"
 done
+# the pseudonyms' key, handed over as the secret is: the two lines, once uncommented, verify too
+grep -q '^#LoadCredential=lkarchive-pseudonymize-key:/etc/lkarchive/pseudonymize_key$' "$CONFIG/lkarchive.service" \
+    && grep -q '^#Environment=LKARCHIVE_PSEUDONYMIZE_KEY_FILE=%d/lkarchive-pseudonymize-key$' "$CONFIG/lkarchive.service" \
+    || fail "lkarchive.service lacks the pseudonym key's LoadCredential= lines"
+sed -i 's/^#\(LoadCredential=lkarchive-pseudonymize-key\|Environment=LKARCHIVE_PSEUDONYMIZE_KEY_FILE\)/\1/' \
+    "$WORK/units/lkarchive.service"
+systemd-analyze verify --man=no "$WORK/units/lkarchive.service" >"$WORK/verify.log" 2>&1 \
+    || { cat "$WORK/verify.log" >&2; fail "the unit with the pseudonym key's credential does not verify"; }
 for setting in 'Persistent=true' 'RandomizedDelaySec=' 'OnCalendar=' 'WantedBy=timers.target'; do
     grep -q "^$setting" "$CONFIG/lkarchive.timer" || fail "lkarchive.timer lacks $setting"
 done

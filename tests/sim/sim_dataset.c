@@ -1098,6 +1098,9 @@ int sim_build_details(struct sim_record *r, const struct sim_session *s)
     return r->failed ? -1 : 0;
 }
 
+/* --long-identity: bytes of the one long identity (PostgreSQL's btree holds ~2,700) */
+#define LONG_IDENTITY_BYTES 20000
+
 int sim_build_participant(struct sim_record *r, struct sim_participant *out,
                           const struct sim_session *s, uint32_t k)
 {
@@ -1106,8 +1109,8 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     uint64_t span = (uint64_t)(s->ended.sec - s->created.sec);
     uint32_t np = s->n_participants, extra = s->n_connections - np, rot;
     struct sim_field *f;
-    const char *fragment;
-    bool nulls = quirk(ds, SIM_Q_NULLS);
+    const char *fragment, *name_fragment = NULL;
+    bool nulls = quirk(ds, SIM_Q_NULLS), name_null = false;
 
     memset(out, 0, sizeof *out);
     out->k = k;
@@ -1136,17 +1139,35 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
                 "{\"k\\ufffd\":\"\\ufffd\\ufffd\"}");
     } else {
         /* --hostile numbers: repeated, a decoy first and the identity after the connections */
-        fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
-                  s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
+        if (ds->long_identity && s->day == ds->today - 1 && s->index == 1 && k == 0) {
+            char *long_id = malloc(LONG_IDENTITY_BYTES);
+            if (long_id == NULL) {
+                r->failed = true;
+            } else {
+                /* letters drawn from the seed: an index entry cannot compress them away */
+                memcpy(long_id, "user-long-", 10);
+                for (size_t i = 10; i < LONG_IDENTITY_BYTES; i++)
+                    long_id[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[draw(seed, (unsigned)i, 36)];
+                fld_string(r, rec_add(r, "participantIdentity", PC_IDENTITY), long_id,
+                           LONG_IDENTITY_BYTES);
+                free(long_id);
+            }
+        } else {
+            fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY),
+                      s->hostile == SIM_H_NUMBERS ? "decoy-" : "user-", k, "-", fragment);
+        }
         if (s->hostile == SIM_H_NUMBERS) { /* repeated: the last wins */
             fld_plain(r, rec_add(r, "participantName", PC_NAME), "first name");
             fld_plain(r, rec_add(r, "region", PC_REGION), "first-region");
         }
         f = rec_add(r, "participantName", PC_NAME);
-        if (nulls && one_in(seed, T_NULL_NAME, 6))
+        name_null = nulls && one_in(seed, T_NULL_NAME, 6);
+        name_fragment = odd_fragment(ds, seed, T_ODD_NAME, 3);
+        if (name_null)
             fld_null(r, f);
         else
-            fld_named(r, f, "User ", k, " ", odd_fragment(ds, seed, T_ODD_NAME, 3));
+            fld_named(r, f, "User ", k, " ", name_fragment);
+        out->echo = ds->identity_echo && s->hostile == SIM_H_NONE && fragment == NULL;
     }
     fld_plain(r, rec_add(r, "roomId", -1), s->id);
     fld_ts(r, rec_add(r, "joinedAt", PC_JOINED_AT), ds, seed, T_FORM_JOINED, out->joined);
@@ -1176,7 +1197,14 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
     f->present = true;
     if (s->hostile == SIM_H_NUMBERS)
         fld_named(r, rec_add(r, "participantIdentity", PC_IDENTITY), "user-", k, "-", fragment);
-    if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_ATTRS, 3)) {
+    if (out->echo) {
+        char json[160];
+        snprintf(json, sizeof json, "{\"email\":\"user-%u\",\"name\":\"%s%u\"}", (unsigned)k,
+                 name_null || name_fragment ? "nobody-" : "User ", (unsigned)k);
+        fld_unknown(r, rec_add(r, "attributes", -1), json, NULL);
+        snprintf(json, sizeof json, "\"{\\\"owner\\\":\\\"user-%u\\\"}\"", (unsigned)k);
+        fld_unknown(r, rec_add(r, "metadata", -1), json, NULL);
+    } else if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_ATTRS, 3)) {
         f = rec_add(r, "attributes", -1);
         fragment = odd_fragment(ds, seed, T_UNK_ATTRS + 3000, 2);
         if (fragment == NULL) {
@@ -1261,6 +1289,13 @@ int sim_build_connection(struct sim_record *r, const struct sim_session *s,
         fld_ts(r, f, ds, seed, T_FORM_LEFT, left);
     if (quirk(ds, SIM_Q_UNKNOWN_FIELDS) && one_in(seed, T_UNK_TRANSPORT, 3))
         fld_unknown(r, rec_add(r, "transport", -1), "\"udp\"", NULL);
+    if (p->echo) {
+        char json[96];
+        snprintf(json, sizeof json, "\"user-%u\"", (unsigned)p->k);
+        fld_unknown(r, rec_add(r, "participantIdentity", -1), json, NULL);
+        snprintf(json, sizeof json, "{\"sdk\":\"js\",\"user\":\"user-%u\"}", (unsigned)p->k);
+        fld_unknown(r, rec_add(r, "clientInfo", -1), json, NULL);
+    }
     return r->failed ? -1 : 0;
 }
 

@@ -69,6 +69,14 @@ struct sim_dataset {
     /* --hostile: a few deterministic sessions carry what PostgreSQL cannot hold, ids "." and
      * "..", a details roomId about another session (see enum sim_hostile) */
     bool hostile;
+    /* --identity-echo: a participant whose identity and name are plain ("user-3", "User 3")
+     * also carries them in attributes and metadata, and each of its connections in
+     * participantIdentity and clientInfo (fields the archive keeps in extra) */
+    bool identity_echo;
+    /* --long-identity: the first participant of yesterday's session index 1 has an identity of
+     * 20,000 bytes, longer than a PostgreSQL index entry can be (the archive loses that
+     * session alone; the expected rows still hold it) */
+    bool long_identity;
     /* room names drawn from this many ("room-0" .. ), 500 by default; 0: a room of its own
      * per session ("call-N", N unique over the project's days), as apps that name a room
      * after each call do */
@@ -140,6 +148,7 @@ struct sim_participant {
     bool active; /* still connected: no leftAt, and no leftAt on its last connection */
     struct sim_time joined, left;
     uint32_t n_connections;
+    bool echo; /* --identity-echo: its connections echo its identity */
 };
 
 /* Columns of the expected-row files, in file order (tests/sim/README.md). */

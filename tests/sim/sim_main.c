@@ -51,7 +51,7 @@ struct options {
     uint64_t port, seed, days, sessions_per_day, participants, connections, active_today, threads;
     uint64_t empty_sessions, overnight, revision, latency_ms, room_names;
     bool plan_below_scale, quiet, dump_only, help, ignore_page, exact_counts, shifting_pages,
-        hostile, rate_limit_headers;
+        hostile, rate_limit_headers, identity_echo, long_identity;
     const char *projects[SIM_MAX_PROJECTS];
     size_t n_projects;
     struct sim_fault faults[SIM_MAX_FAULTS];
@@ -76,12 +76,13 @@ static void usage(FILE *fp)
           "         [--dump-only] [--threads N] [--plan-below-scale] [--quiet]\n"
           "         [--fault RULE]... [--slow-above-limit N:MS] [--ignore-page] [--exact-counts]\n"
           "         [--shifting-pages] [--empty-sessions N] [--overnight N]\n"
-          "         [--revision N] [--hostile] [--rate-limit PER_MIN[:BURST]]\n"
+          "         [--revision N] [--hostile] [--identity-echo] [--long-identity]\n"
+          "         [--rate-limit PER_MIN[:BURST]]\n"
           "         [--project-rate-limit ID:PER_MIN[:BURST]]... [--rate-limit-headers]\n"
           "         [--latency-ms N] [--room-names N] [--rooms unique]\n"
           "quirks: int64-strings timestamp-forms zero-timestamps unknown-fields nulls\n"
           "        shuffled-keys odd-strings bad-values gzip chunked pretty\n"
-          "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang\n"
+          "RULE:   KIND[:key=value,...]  KIND: 500 503 429 reset truncate badjson slow hang echo\n"
           "        keys: match=SUBSTR|list|details times=N permanent rate=P retry-after=S ms=N\n"
           "rate limit: a token bucket per project of BURST tokens (default PER_MIN/30, at\n"
           "        least 1), refilled at PER_MIN/60 a second, full at start; every authenticated\n"
@@ -279,6 +280,14 @@ static int parse_args(struct options *o, int argc, char **argv)
         }
         if (strcmp(arg, "--hostile") == 0) {
             o->hostile = true;
+            continue;
+        }
+        if (strcmp(arg, "--identity-echo") == 0) {
+            o->identity_echo = true;
+            continue;
+        }
+        if (strcmp(arg, "--long-identity") == 0) {
+            o->long_identity = true;
             continue;
         }
         if (strcmp(arg, "--rate-limit-headers") == 0) {
@@ -610,6 +619,8 @@ int main(int argc, char **argv)
     ds.active_today = (uint32_t)o.active_today;
     ds.exact_counts = o.exact_counts;
     ds.hostile = o.hostile;
+    ds.identity_echo = o.identity_echo;
+    ds.long_identity = o.long_identity;
     ds.empty_sessions = (uint32_t)o.empty_sessions;
     ds.overnight = (uint32_t)o.overnight;
     ds.revision = (uint32_t)o.revision;

@@ -584,7 +584,7 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
 /* ---- fault rules ------------------------------------------------------------------------ */
 
 static const char *const FAULT_NAMES[] = {"500",      "503",     "429",  "reset",
-                                          "truncate", "badjson", "slow", "hang"};
+                                          "truncate", "badjson", "slow", "hang", "echo"};
 
 const char *sim_fault_name(enum sim_fault_kind kind)
 {
@@ -647,7 +647,7 @@ int sim_fault_parse(struct sim_fault *out, const char *rule, char *err, size_t e
             break;
     if (i == sizeof FAULT_NAMES / sizeof FAULT_NAMES[0]) {
         snprintf(err, errlen,
-                 "unknown kind '%.*s' (500, 503, 429, reset, truncate, badjson, slow, hang)",
+                 "unknown kind '%.*s' (500, 503, 429, reset, truncate, badjson, slow, hang, echo)",
                  (int)(len > 32 ? 32 : len), rule);
         goto done;
     }
@@ -1023,6 +1023,27 @@ static enum MHD_Result send_fault_status(struct sim_server *srv, struct MHD_Conn
     return respond(rq, conn, answers[i].status, b);
 }
 
+/* echo: a 500 whose body echoes the request's Authorization header (as a careless proxy or
+ * debug page does) after what a terminal would obey: ESC [2J (clear), an OSC title, CR LF and
+ * a forged line, a U+202E override. The client must show none of it raw, nor the token. */
+static enum MHD_Result send_echo(struct sim_server *srv, struct MHD_Connection *conn,
+                                 const struct request *rq)
+{
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    struct body *b = body_new(srv->ds, conn, rq, false);
+
+    if (b == NULL)
+        return MHD_NO;
+    sim_out_puts(&b->out, "{\"error\":\"upstream \x1b[2J\x1b]0;owned\x07\r\nlkarchive: forged "
+                          "line \xe2\x80\xae"
+                          "evil\",\"authorization\":\"");
+    sim_out_puts(&b->out, auth ? auth : "");
+    sim_out_puts(&b->out, "\"}");
+    sim_out_finish(&b->out);
+    b->state = BODY_DONE;
+    return respond(rq, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, b);
+}
+
 /* badjson: a 200 whose body is a proxy's HTML page or broken JSON (alternating per URL). */
 static enum MHD_Result send_badjson(struct sim_server *srv, struct MHD_Connection *conn,
                                     const struct request *rq, enum api_kind kind, uint64_t h,
@@ -1069,6 +1090,7 @@ static uint64_t pick_faults(struct sim_server *srv, struct MHD_Connection *conn,
         case SIM_FAULT_503:
         case SIM_FAULT_429:
         case SIM_FAULT_BADJSON:
+        case SIM_FAULT_ECHO:
             rq->fault = f; /* answered instead of the real answer (answer) */
             break;
         case SIM_FAULT_RESET:
@@ -1306,6 +1328,8 @@ static enum MHD_Result answer(struct sim_server *srv, struct MHD_Connection *con
         return MHD_NO; /* MHD closes the connection without a byte sent */
     if (rq->fault != NULL && rq->fault->kind == SIM_FAULT_BADJSON)
         return send_badjson(srv, conn, rq, rq->kind, rq->url_hash, rq->url_count);
+    if (rq->fault != NULL && rq->fault->kind == SIM_FAULT_ECHO)
+        return send_echo(srv, conn, rq);
     if (rq->fault != NULL)
         return send_fault_status(srv, conn, rq, rq->fault);
     return dispatch(srv, conn, rq);

@@ -33,7 +33,9 @@ enum sim_fault_kind {
     SIM_FAULT_TRUNCATE, /* a complete 200 carrying the first half of the real JSON */
     SIM_FAULT_BADJSON,  /* a complete 200 whose body is not JSON */
     SIM_FAULT_SLOW,     /* the real answer after ms */
-    SIM_FAULT_HANG      /* nothing for ms, then the connection is closed */
+    SIM_FAULT_HANG,     /* nothing for ms, then the connection is closed */
+    SIM_FAULT_ECHO      /* a 500 whose body echoes the Authorization header, with control
+                           characters, a forged line and a bidi override */
 };
 
 /* Which requests a rule looks at. */

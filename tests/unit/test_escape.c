@@ -136,6 +136,21 @@ static void escape_makes_controls_visible(void **state)
                         "x\\xc2\\x9b2J");
 }
 
+static void escape_makes_bidi_controls_visible(void **state)
+{
+    char out[256];
+    (void)state;
+    /* U+202E (RLO) would show "gpj.exe" as "exe.jpg"; every embedding, override and isolate */
+    assert_string_equal(esc(out, sizeof out, "a\xe2\x80\xaegpj.exe"), "a\\u202egpj.exe");
+    assert_string_equal(esc(out, sizeof out,
+                            "\xe2\x80\xaa\xe2\x80\xab\xe2\x80\xac\xe2\x80\xad"
+                            "\xe2\x81\xa6\xe2\x81\xa7\xe2\x81\xa8\xe2\x81\xa9"),
+                        "\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069");
+    /* their neighbours stay: U+2029, U+202F, U+206A */
+    assert_string_equal(esc(out, sizeof out, "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xaa"),
+                        "\xe2\x80\xa9\xe2\x80\xaf\xe2\x81\xaa");
+}
+
 static void escape_makes_ill_formed_bytes_visible(void **state)
 {
     char out[256];
@@ -174,6 +189,7 @@ int main(void)
         cmocka_unit_test(escape_keeps_printable_text_and_utf8),
         cmocka_unit_test(escape_makes_controls_visible),
         cmocka_unit_test(escape_makes_ill_formed_bytes_visible),
+        cmocka_unit_test(escape_makes_bidi_controls_visible),
         cmocka_unit_test(escape_cuts_long_text_with_a_marker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -87,12 +88,34 @@ static void pseudo_refuses_short_or_missing_key(void **state)
     pseudo_free(NULL);
 }
 
+static void pseudo_refuses_a_key_others_can_read(void **state)
+{
+    struct pseudo *p = NULL;
+    struct lk_error err;
+    char *path = key_file("0123456789abcdef0123\n", 21);
+
+    (void)state;
+    lk_error_init(&err);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(pseudo_open(&p, path, &err), LK_ECONFIG);
+    assert_null(p);
+    assert_non_null(strstr(err.message, "can be used by group or others (mode 0640)"));
+    assert_non_null(strstr(err.detail, "chmod 600"));
+    assert_int_equal(chmod(path, 0400), 0);
+    lk_error_init(&err);
+    assert_int_equal(pseudo_open(&p, path, &err), 0);
+    pseudo_free(p);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pseudo_hex_matches_rfc4231_case_1),
         cmocka_unit_test(pseudo_key_trailing_newline_is_not_part_of_it),
         cmocka_unit_test(pseudo_refuses_short_or_missing_key),
+        cmocka_unit_test(pseudo_refuses_a_key_others_can_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

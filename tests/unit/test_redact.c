@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "redact.h"
@@ -61,6 +62,31 @@ static void redact_hides_quoted_fragments_but_short_ones(void **state)
     assert_string_equal(redact_quoted(out, sizeof out, "an \"open quote"), "an \"open quote");
 }
 
+static void redact_hides_tokens_in_bodies(void **state)
+{
+    static const char jwt[] = "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJrIn0.c2lnbmF0dXJl";
+    char out[512], in[512];
+
+    (void)state;
+    /* an echoed header, a JSON member, a JWT alone, one cut short by the body's cap */
+    snprintf(in, sizeof in, "{\"error\":\"bad\",\"authorization\":\"Bearer %s\"}", jwt);
+    assert_string_equal(redact_tokens(out, sizeof out, in, NULL),
+                        "{\"error\":\"bad\",\"authorization\":\"***\"}");
+    snprintf(in, sizeof in, "echo: Authorization: Bearer %s\nnext", jwt);
+    assert_string_equal(redact_tokens(out, sizeof out, in, NULL), "echo: Authorization: ***\nnext");
+    snprintf(in, sizeof in, "token %s rejected", jwt);
+    assert_string_equal(redact_tokens(out, sizeof out, in, NULL), "token *** rejected");
+    assert_string_equal(redact_tokens(out, sizeof out, "cut eyJhbGciOiJIUz", NULL), "cut ***");
+    assert_string_equal(redact_tokens(out, sizeof out, "bearer abc.def", NULL), "bearer ***");
+    /* the request's own token, whatever its shape */
+    assert_string_equal(redact_tokens(out, sizeof out, "x=t0k3n-value;", "t0k3n-value"), "x=***;");
+    /* words about authorization, and short "eyJ" words, stay */
+    assert_string_equal(redact_tokens(out, sizeof out, "{\"error\":\"missing authorization\"}", NULL),
+                        "{\"error\":\"missing authorization\"}");
+    assert_string_equal(redact_tokens(out, sizeof out, "eyJx and keyJohnathan", NULL),
+                        "eyJx and keyJohnathan");
+}
+
 static void redact_cuts_to_fit(void **state)
 {
     char out[8];
@@ -76,6 +102,7 @@ int main(void)
         cmocka_unit_test(redact_hides_key_value_passwords),
         cmocka_unit_test(redact_hides_quoted_fragments_but_short_ones),
         cmocka_unit_test(redact_cuts_to_fit),
+        cmocka_unit_test(redact_hides_tokens_in_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
