@@ -45,7 +45,7 @@ error_log $dir/nginx/error.log info;
 events { worker_connections 1024; }
 http {
     log_format tls '\$connection \$connection_requests \$server_protocol \$status \$sent_http_content_encoding "\$request"';
-    access_log $dir/access.log tls buffer=256k flush=1s;
+    access_log $dir/access.log tls;
     client_body_temp_path $dir/nginx/tmp/body;
     proxy_temp_path $dir/nginx/tmp/proxy;
     fastcgi_temp_path $dir/nginx/tmp/fastcgi;
