@@ -14,6 +14,17 @@ sim_start --today "$TODAY" --seed 8 --days 4 --sessions-per-day 20 --participant
 fast_retry_config "$WORK/slow.yaml" "max_concurrency: 1"
 ensure_expected "$WORK/expected"
 
+# wait_new_run PREVIOUS: the id of the run that started after run id PREVIOUS (0: none yet),
+# once its row is there; a loaded machine can take more than a second to get that far
+wait_new_run() {
+    local id
+    for _ in $(seq 200); do
+        id=$(psql_q "SELECT max(run_id) FROM livekit.archive_runs WHERE run_id > $1")
+        [ -n "$id" ] && { echo "$id"; return 0; }
+        sleep 0.1
+    done
+    fail "no run row appeared"
+}
 last_run() { psql_q "SELECT status || ' ' || (finished_at IS NOT NULL) FROM livekit.archive_runs ORDER BY run_id DESC LIMIT 1"; }
 
 for sig in TERM INT; do
@@ -39,16 +50,14 @@ psql_q "DROP SCHEMA livekit CASCADE" >/dev/null 2>&1 # every session fetched aga
 "$LKARCHIVE_BIN" migrate >/dev/null 2>&1
 "$LKARCHIVE_BIN" --config "$WORK/slow.yaml" run --today "$TODAY" --days 4 >/dev/null 2>&1 &
 victim=$!
-sleep 0.5
+dead=$(wait_new_run 0)
 kill -KILL "$victim"; wait "$victim" 2>/dev/null || true
-dead=$(psql_q "SELECT max(run_id) FROM livekit.archive_runs")
 [ "$(psql_q "SELECT status FROM livekit.archive_runs WHERE run_id = $dead")" = running ] || fail "the killed run's row is not running"
 
 psql_q "TRUNCATE livekit.sessions CASCADE" >/dev/null # the live run must still be running below
 "$LKARCHIVE_BIN" --config "$WORK/slow.yaml" run --today "$TODAY" --days 4 >/dev/null 2>&1 &
 alive=$!
-sleep 0.5
-live=$(psql_q "SELECT max(run_id) FROM livekit.archive_runs")
+live=$(wait_new_run "$dead")
 printf 'lock_wait: 0\n' >"$WORK/nowait.yaml"
 lk --config "$WORK/nowait.yaml" run --today "$TODAY" --days 4
 expect_status 7 "a second run while one is alive"
