@@ -37,6 +37,8 @@ struct cli_options {
 int cli_report(const struct lk_error *err);
 
 /* A command: 0 or an exit status (enum cli_exit); errors are reported by it. */
+int cli_command_run(const struct config *cfg, const struct cli_options *opt, struct lk_error *err);
+
 int cli_command_status(const struct config *cfg, const struct cli_options *opt,
                        struct lk_error *err);
 

@@ -1,0 +1,267 @@
+/* cli_run.c -- `run`: the window archived for every configured project, its lines on stdout.
+ *
+ * Opens the pseudonym key and the store, migrates (or, for a dry run, checks the schema is
+ * current), hands the window to window_run with print_day as the per-day callback, then says
+ * how the run ended: a closing line on stdout (or, with --json, one JSON object), an error on
+ * stderr counting the days not archived by the status the ledger now gives them, and the exit
+ * status. The metrics file is written last, whatever happened; after a good run the
+ * retention (config `retention`) is applied.
+ */
+#include "cli_internal.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cli.h"
+#include "config.h"
+#include "date.h"
+#include "error.h"
+#include "log.h"
+#include "process.h"
+#include "pseudo.h"
+#include "store.h"
+#include "store_ledger.h"
+#include "store_schema.h"
+#include "window.h"
+
+/* The progress line of the day being archived (stderr is a terminal). */
+struct progress_state {
+    char project[128], day[DATE_TEXT_SIZE];
+    struct timespec day_started, last_shown;
+};
+
+static double seconds_between(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* window_progress_fn: at most ten times a second, "project day  pages, sessions, details
+ * done/total, rate, time left" as the live line. */
+static void print_progress(void *ctx, const struct day_progress *p)
+{
+    struct progress_state *state = ctx;
+    struct timespec now;
+    char line[400], left[48] = "";
+    double elapsed, rate;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (strcmp(state->project, p->project) != 0 || strcmp(state->day, p->day) != 0) {
+        snprintf(state->project, sizeof state->project, "%s", p->project);
+        snprintf(state->day, sizeof state->day, "%s", p->day);
+        state->day_started = now;
+    } else if (seconds_between(&state->last_shown, &now) < 0.1 &&
+               (p->details_total == 0 || p->details_done < p->details_total)) {
+        return; /* ten lines a second at most, and the day's last one */
+    }
+    state->last_shown = now;
+    elapsed = seconds_between(&state->day_started, &now);
+    rate = elapsed > 0 ? (double)p->details_done / elapsed : 0;
+    if (rate > 0 && p->details_total > p->details_done)
+        snprintf(left, sizeof left, ", ~%.0f s left",
+                 (double)(p->details_total - p->details_done) / rate);
+    snprintf(line, sizeof line, "%s %s: %d page%s, %lld sessions, details %lld/%lld, %.1f/s%s",
+             p->project, p->day, p->pages, p->pages == 1 ? "" : "s", p->sessions, p->details_done,
+             p->details_total, rate, left);
+    log_progress(line);
+}
+
+/* window_day_fn: one line per project-day on out (a FILE *). */
+static void print_day(void *out, const struct day_report *day)
+{
+    log_progress_end(); /* the day's live line gives way to its summary */
+    static const char *const words[] = {
+        [DAY_COMPLETE] = "complete", [DAY_PENDING] = "pending", [DAY_PARTIAL] = "partial"};
+
+    if (day->status == DAY_FAILED)
+        fprintf(out, "%-20s %s  %-8s %s\n", day->project, day->day, "FAILED", day->error);
+    else if (day->dry_run)
+        fprintf(out,
+                "%-20s %s  %-8s %7lld new %7lld changed %7lld unchanged sessions  (%d pages, "
+                "%lld details fetched, %lld skipped; nothing written)\n",
+                day->project, day->day, "dry-run", day->new_sessions, day->changed_sessions,
+                day->unchanged_sessions, day->pages, day->details_fetched, day->details_skipped);
+    else
+        fprintf(out,
+                "%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
+                "(%lld active, %d pages, %lld details fetched, %lld skipped%s)\n",
+                day->project, day->day, words[day->status], day->sessions, day->participants,
+                day->connections, day->active_sessions, day->pages, day->details_fetched,
+                day->details_skipped, day->status == DAY_PARTIAL ? ", some details failed" : "");
+    fflush(out);
+}
+
+/* The run's last line on stdout. */
+static void print_run_summary(const struct run_summary *summary, bool dry_run, double seconds)
+{
+    if (dry_run) {
+        printf("dry run: %lld new, %lld changed, %lld unchanged sessions; %d day%s compared, "
+               "%d failed; nothing written; %lu requests in %.1f s\n",
+               summary->new_sessions, summary->changed_sessions, summary->unchanged_sessions,
+               summary->days_complete + summary->days_pending,
+               summary->days_complete + summary->days_pending == 1 ? "" : "s", summary->days_failed,
+               summary->requests, seconds);
+        return;
+    }
+    printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
+           "participants, %lld connections; details %lld fetched, %lld skipped (unchanged); "
+           "%lu requests in %.1f s\n",
+           summary->run_id, summary->days_complete, summary->days_complete == 1 ? "" : "s",
+           summary->days_pending, summary->days_failed, summary->sessions, summary->participants,
+           summary->connections, summary->details_fetched, summary->details_skipped,
+           summary->requests, seconds);
+}
+
+/* run --dry-run: the schema must be current already (migrating would write), and the store
+ * writes nothing. Returns 0, LK_EDB or LK_ECONFIG. */
+static int dry_run_store(struct store *st, struct lk_error *err)
+{
+    bool current = false;
+    int rc = store_schema_current(st, &current, err);
+
+    if (rc == 0 && !current) {
+        lk_error_set(err, LK_ECONFIG, "a dry run needs the schema up to date, and it is not");
+        lk_error_detail(err, "run `lkarchive migrate` first (a dry run writes nothing)");
+        rc = LK_ECONFIG;
+    }
+    store_set_dry_run(st, true);
+    return rc;
+}
+
+/* The error line of a run that did not archive every day: how many, and what the ledger now
+ * says of them (a day complete before stays complete; the others are failed or pending),
+ * counted from the ledger; from the run's own count when the ledger cannot be read. */
+static void report_unarchived(struct store *st, const struct run_summary *summary, bool dry_run)
+{
+    long long complete = 0, pending = 0, failed = 0;
+    struct lk_error err;
+    char states[160] = "";
+    size_t used = 0;
+
+    lk_error_init(&err);
+    if (!dry_run && st != NULL && store_connection_ok(st) &&
+        store_run_unarchived(st, summary->run_id, &complete, &pending, &failed, &err) == 0) {
+        const long long counts[] = {complete, failed, pending};
+        static const char *const words[] = {"stay complete (archived by an earlier run)",
+                                            "failed", "stay pending"};
+        for (size_t i = 0; i < 3; i++)
+            if (counts[i] > 0 && used < sizeof states)
+                used += (size_t)snprintf(states + used, sizeof states - used, "%s%lld %s",
+                                         used ? ", " : ": ", counts[i], words[i]);
+    }
+    log_error("%d day%s not archived completely by this run%s; the next run tries again",
+              summary->days_failed, summary->days_failed == 1 ? " was" : "s were", states);
+    log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
+}
+
+/* The exit status of a run that window_run ended with rc, saying why on stderr; the
+ * summary line goes to stdout when the run went to its end. */
+static int run_outcome(int rc, struct store *st, const struct run_summary *summary, bool dry_run,
+                       double seconds, struct lk_error *err)
+{
+    int status;
+
+    if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
+        cli_report(err);
+        return CLI_EXIT_SIGNAL_BASE + process_stop_signal();
+    }
+    if (rc != 0)
+        return cli_report(err);
+    print_run_summary(summary, dry_run, seconds);
+    if (summary->days_failed > 0) {
+        report_unarchived(st, summary, dry_run);
+        status = cli_exit_for(summary->worst_error);
+        return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
+    }
+    if (summary->gaps > 0) {
+        log_error("%d day%s lost: %s the %d-day window before being archived", summary->gaps,
+                  summary->gaps == 1 ? " is" : "s are",
+                  summary->gaps == 1 ? "it left" : "they left", API_WINDOW_DAYS);
+        log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
+                                    "set acknowledge_gaps: true) to stop failing for them");
+        return CLI_EXIT_GAP;
+    }
+    return summary->projects_locked > 0 ? CLI_EXIT_LOCKED : CLI_EXIT_OK;
+}
+
+static double seconds_since(const struct timespec *started)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
+}
+
+/* fetch_while_merging: the second connection window fetches into while a day commits; when
+ * it cannot be opened (max_connections), the run goes on one day at a time. */
+static struct store *open_spare(const struct config *cfg)
+{
+    struct store *spare = NULL;
+    struct lk_error err;
+
+    lk_error_init(&err);
+    if (store_open(&spare, cfg->database_url, &err) != 0) {
+        log_lk_error(LOG_LEVEL_WARN, &err);
+        log_detail(LOG_LEVEL_WARN, "fetch_while_merging needs a second connection; archiving one "
+                                   "day at a time");
+    }
+    return spare;
+}
+
+int cli_command_run(const struct config *cfg, const struct cli_options *opt,
+                    struct lk_error *err)
+{
+    struct window_options window;
+    struct run_summary summary;
+    struct progress_state progress = {0};
+    struct store *st = NULL;
+    struct pseudo *pseudo = NULL;
+    struct timespec started;
+    int rc, status;
+
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    process_catch_stop_signals(); /* SIGTERM / SIGINT: roll back the day, close the run */
+    snprintf(window.today, sizeof window.today, "%s", opt->today);
+    window.days = opt->days ? opt->days : cfg->window_days;
+    window.full = opt->full;
+    window.acknowledge_gaps = opt->acknowledge_gaps;
+    window.dry_run = opt->dry_run;
+    window.on_day = print_day;
+    window.on_day_ctx = stdout;
+    /* a live line per day on a terminal; in cron or a pipe only the summary lines */
+    window.on_progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    window.on_progress_ctx = &progress;
+    rc = cli_open_pseudo(cfg, false, &pseudo, err);
+    if (rc == 0)
+        rc = store_open(&st, cfg->database_url, err);
+    if (rc == 0)
+        rc = opt->dry_run ? dry_run_store(st, err)
+                          : store_migrate(st, cfg->citus_distribute, NULL, err);
+    if (rc != 0) {
+        status = cli_report(err);
+        cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
+        store_free(st);
+        pseudo_free(pseudo);
+        return status;
+    }
+    store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
+    /* projects side by side each take a connection of their own instead */
+    window.spare =
+        cfg->fetch_while_merging && (cfg->parallel_projects == 1 || cfg->project_count == 1)
+            ? open_spare(cfg)
+            : NULL;
+    rc = window_run(cfg, &window, st, &summary, err);
+    status = run_outcome(rc, st, &summary, opt->dry_run, seconds_since(&started), err);
+    /* rows per table: both stores' commits counted into metrics as they committed */
+    cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
+    cli_write_report(cfg, opt, st);
+    store_free(window.spare);
+    store_free(st);
+    pseudo_free(pseudo);
+    return status;
+}
+
