@@ -92,11 +92,18 @@ static const struct command commands[] = {
      "  --json             one JSON object per project and day (JSON lines) on stdout\n"
      "  --acknowledge-gaps acknowledge the gaps shown (they stop failing status and run)\n"},
     {"grant", command_grant, false,
-     "give an existing PostgreSQL role read-only access to the archive", "grant ROLE",
+     "give an existing PostgreSQL role read-only (or the writer's) access to the archive",
+     "grant [--writer] ROLE",
      "Give the existing PostgreSQL role ROLE read-only access to the archive: USAGE on the\n"
      "schemas livekit and livekit_bi and SELECT on their tables and views, also on what later\n"
      "migrations add; it can write nothing. What a BI tool's login uses. Brings the schema\n"
-     "up to date first; run it as the schema's owner.\n"},
+     "up to date first; run it as the schema's owner. A superuser or the owner is given\n"
+     "nothing: it can do everything already.\n"
+     "\n"
+     "options:\n"
+     "  --writer           give instead what `run` needs (the GRANT statements a permission\n"
+     "                     error prints): read the migrations, write the archive, the ledger\n"
+     "                     and the rollup; no CREATE\n"},
     {"prune", cli_command_prune, false, "delete archived sessions listed before a day (retention)",
      "prune --before DATE [--project ID] [--dry-run]",
      "Delete the archived sessions listed before the UTC day DATE, with their participants,\n"
@@ -247,6 +254,10 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->all = true;
     } else if (strcmp(arg, "--json") == 0 && value == NULL) {
         opt->json = true;
+    } else if (strcmp(arg, "--writer") == 0) {
+        opt->writer = true; /* grant --writer ROLE, or --writer=ROLE */
+        if (value)
+            opt->argument = value;
     } else if (strcmp(arg, "--config") == 0 && value) {
         opt->config_path = value;
     } else if (strcmp(arg, "--today") == 0 && value) {
@@ -331,7 +342,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL && !opt->help) {
         lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
-        lk_error_detail(err, "usage: lkarchive grant ROLE");
+        lk_error_detail(err, "usage: lkarchive grant [--writer] ROLE");
         return LK_EUSAGE;
     }
     if (opt->days > API_WINDOW_DAYS && strcmp(opt->command, "report") != 0) {
@@ -394,23 +405,38 @@ static int command_migrate(const struct config *cfg, const struct cli_options *o
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 
-/* Migrate first, so the views the role is given exist. */
+/* Migrate first, so the views the role is given exist. A role that owns the archive
+ * already (a superuser, the schema's owner) is given nothing, and told so. */
 static int command_grant(const struct config *cfg, const struct cli_options *opt,
                          struct lk_error *err)
 {
     struct store *st = NULL;
+    bool owns = false;
     int rc;
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc == 0)
-        rc = store_grant_read(st, opt->argument, err);
+        rc = store_role_owns(st, opt->argument, &owns, err);
+    if (rc == 0 && !owns)
+        rc = opt->writer ? store_grant_write(st, opt->argument, err)
+                         : store_grant_read(st, opt->argument, err);
     store_free(st);
     if (rc != 0)
         return cli_report(err);
-    printf("role %s can read the archive (schemas livekit and livekit_bi), and write nothing\n",
-           opt->argument);
+    if (owns)
+        printf("role %s owns the archive (a superuser, or a member of its owner role): it can "
+               "already read and write everything; nothing granted\n",
+               opt->argument);
+    else if (opt->writer)
+        printf("role %s can write the archive as `run` does (schema livekit: read the "
+               "migrations, write the archive, the ledger and the rollup), and create nothing\n",
+               opt->argument);
+    else
+        printf("role %s can read the archive (schemas livekit and livekit_bi), and write "
+               "nothing\n",
+               opt->argument);
     return CLI_EXIT_OK;
 }
 

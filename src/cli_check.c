@@ -2,7 +2,8 @@
  * request per project, the API credentials, the plan and the project ids. Changes nothing.
  *
  * Every check is made, whatever the ones before it said, and printed as one line ("what:
- * verdict"), a failure followed by a "fix:" line with what to do (the error's detail), or
+ * verdict"), a failure followed by a "fix:" line with what to do (the error's hint, else its
+ * detail; a "detail:" line before it when there are both), or
  * as JSON lines with --json. The exit status is the first failure's.
  */
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include "cli_internal.h"
 #include "config.h"
 #include "error.h"
+#include "grants.h"
 #include "log.h"
 #include "redact.h"
 #include "store.h"
@@ -43,17 +45,23 @@ static void check_line(struct checks *c, const char *what, const char *text,
         printf(",\"ok\":%s,\"message\":", err ? "false" : "true");
         cli_json_string(stdout, err ? err->message : text);
         fputs(",\"fix\":", stdout);
-        if (err && err->detail[0])
-            cli_json_string(stdout, err->detail);
+        if (err && (err->hint[0] || err->detail[0]))
+            cli_json_string(stdout, err->hint[0] ? err->hint : err->detail);
         else
             fputs("null", stdout);
+        if (err && err->hint[0] && err->detail[0]) {
+            fputs(",\"detail\":", stdout);
+            cli_json_string(stdout, err->detail);
+        }
         fputs("}\n", stdout);
     } else if (err == NULL) {
         printf("%s: %s\n", what, text);
     } else {
         printf("%s: FAILED: %s\n", what, err->message);
-        if (err->detail[0])
-            printf("  fix: %s\n", err->detail);
+        if (err->hint[0] && err->detail[0])
+            printf("  detail: %s\n", err->detail);
+        if (err->hint[0] || err->detail[0])
+            printf("  fix: %s\n", err->hint[0] ? err->hint : err->detail);
     }
     fflush(stdout);
 }
@@ -71,14 +79,15 @@ static void check_privileges(struct checks *c, const struct config *cfg, bool mi
     rc = store_open(&st, cfg->database_url, &err);
     if (rc == 0)
         rc = store_check_privileges(st, migrated, &ok, missing, sizeof missing, &err);
-    store_free(st);
     if (rc == 0 && !ok) {
-        lk_error_set(&err, LK_EDB, "this database user lacks %s", missing);
-        lk_error_detail(&err, migrated ? "GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit TO "
-                                         "this user (or run lkarchive as the schema's owner)"
-                                       : "GRANT CREATE ON DATABASE to this user, or let the "
-                                         "database owner run `lkarchive migrate` once");
+        lk_error_set(&err, LK_EDB, "database user %s lacks %s", store_user(st), missing);
+        if (migrated)
+            grants_writer_hint(err.hint, sizeof err.hint, store_user(st));
+        else
+            lk_error_hint(&err, "GRANT CREATE ON DATABASE to this user, or let the database "
+                                "owner run `lkarchive migrate` once");
     }
+    store_free(st);
     if (rc != 0 || !ok) {
         check_line(c, "database privileges", NULL, &err);
         return;
@@ -100,7 +109,7 @@ static void check_database(struct checks *c, const struct config *cfg)
         rc = store_schema_current(st, &current, &err);
     store_free(st);
     if (rc != 0) {
-        if (err.detail[0] == '\0')
+        if (err.detail[0] == '\0' && err.hint[0] == '\0')
             lk_error_detail(&err, "set DATABASE_URL (or database_url, or libpq's PG* variables) "
                                   "to a database this user may connect to");
         check_line(c, "database", NULL, &err);

@@ -22,7 +22,8 @@ struct cli_options {
     bool dry_run; /* run: fetch and compare, write nothing */
     bool acknowledge_gaps;
     bool all;  /* status: the whole ledger, not the window */
-    bool json; /* status: JSON lines instead of the table */
+    bool json;   /* status, check: JSON lines; run: a one-object summary */
+    bool writer; /* grant: the writer's rights, not read-only */
     bool help; /* --help after a command: that command's help */
     const char *log_level;
     const char *log_format;      /* --log-format: logfmt, json or text */
