@@ -54,10 +54,11 @@ static int command_grant(const struct config *cfg, const struct cli_options *opt
 static const struct command commands[] = {
     {"run", cli_command_run, true,
      "archive the window (default: the 7 UTC days ending today), then exit",
-     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run] [--metrics-file PATH]",
+     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run] [--json] [--metrics-file PATH]",
      "Archive every configured project, UTC day by UTC day, over the window (the 7 days ending\n"
      "today unless --days or window_days say less). Brings the schema up to date first. Each\n"
-     "day is one transaction; one summary line per project-day on stdout.\n"
+     "day is one transaction; one summary line per project-day on stdout. After a good run\n"
+     "the config's retention (e.g. 400d) prunes what is older, as prune --older-than does.\n"
      "\n"
      "options:\n"
      "  --days N           window length in days, 1..7 (default: window_days, 7)\n"
@@ -65,6 +66,8 @@ static const struct command commands[] = {
      "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"
      "  --dry-run          fetch and compare with the archive, write nothing: per day,\n"
      "                     the sessions new, changed and unchanged (schema must be current)\n"
+     "  --json             no day lines: one JSON object on stdout at the end (the outcome,\n"
+     "                     exit status, days by status, rows, requests, seconds, error)\n"
      "  --metrics-file PATH  write a Prometheus textfile at the end (default: metrics_file)\n"},
     {"migrate", command_migrate, false, "create or upgrade the database schema, then exit",
      "migrate",
@@ -80,15 +83,16 @@ static const struct command commands[] = {
      "  --json             one JSON object per check (JSON lines) on stdout\n"},
     {"status", cli_command_status, false,
      "show per project and day what is archived, pending, or lost",
-     "status [--days N | --all] [--json] [--acknowledge-gaps]",
-     "Show, for every configured project (every project in the ledger when none is\n"
-     "configured), each day of the window and every gap before it: complete, pending,\n"
+     "status [--days N | --all] [--all-projects] [--json] [--acknowledge-gaps]",
+     "Show, for every configured project (with --all-projects: every project in the ledger),\n"
+     "each day of the window and every gap before it: complete, pending,\n"
      "failed, missing, or GAP (left the 7-day window unarchived). Exits 6 while a gap is\n"
      "not acknowledged.\n"
      "\n"
      "options:\n"
      "  --days N           the window: the N days ending today, 1..7 (default: window_days)\n"
      "  --all              every day since the first ledger entry\n"
+     "  --all-projects     every project in the ledger, configured or not\n"
      "  --json             one JSON object per project and day (JSON lines) on stdout\n"
      "  --acknowledge-gaps acknowledge the gaps shown (they stop failing status and run)\n"},
     {"grant", command_grant, false,
@@ -104,17 +108,30 @@ static const struct command commands[] = {
      "  --writer           give instead what `run` needs (the GRANT statements a permission\n"
      "                     error prints): read the migrations, write the archive, the ledger\n"
      "                     and the rollup; no CREATE\n"},
-    {"prune", cli_command_prune, false, "delete archived sessions listed before a day (retention)",
-     "prune --before DATE [--project ID] [--dry-run]",
-     "Delete the archived sessions listed before the UTC day DATE, with their participants,\n"
-     "connections and rollup rows, in batches of 1,000 sessions per transaction (short locks),\n"
-     "and record what went in livekit.archive_prunes. A day inside the API's 7-day window is\n"
-     "refused (the next run would fetch it again).\n"
+    {"prune", cli_command_prune, false, "delete archived sessions older than a day (retention)",
+     "prune (--before DATE | --older-than AGE) [--project ID] [--dry-run]",
+     "Delete the archived sessions listed before the UTC day DATE (or older than AGE, e.g.\n"
+     "400d: listed before today minus 400 days), with their participants, connections and\n"
+     "rollup rows, in batches of 1,000 sessions per transaction (short locks), and record\n"
+     "what went in livekit.archive_prunes. A day inside the API's 7-day window, as the real\n"
+     "clock says (not --today), is refused: the next run would fetch it again.\n"
      "\n"
      "options:\n"
      "  --before DATE      sessions listed before this UTC day (older than the window)\n"
+     "  --older-than AGE   sessions listed more than AGE ago: N days, written Nd\n"
      "  --project ID       this project only (default: every project in the archive)\n"
      "  --dry-run          print what would be deleted, delete nothing\n"},
+    {"forget-project", cli_command_forget_project, false,
+     "drop a project (a mistyped id, say) from the ledger with all its data",
+     "forget-project ID [--yes]",
+     "Delete everything archived for project ID: its sessions, participants and connections\n"
+     "(in batches), its rollup rows, its days in the ledger, its learned rate and its prune\n"
+     "records; the runs stay in livekit.archive_runs, and the hashes of identities forgotten\n"
+     "(privacy) stay too. Without --yes it only says what it would delete. A run archiving the\n"
+     "project at the time makes it refuse (exit 7).\n"
+     "\n"
+     "options:\n"
+     "  --yes              delete (without it: what would be deleted, and exit 2)\n"},
     {"forget", cli_command_forget, false,
      "pseudonymize one participant identity everywhere, for good (privacy)",
      "forget --identity ID [--project ID]",
@@ -137,6 +154,7 @@ static const char common_options_text[] =
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --log-format FMT   stderr lines as logfmt (default), json (JSON lines) or text\n"
+    "  --quiet            only warnings and errors: a good run prints nothing\n"
     "  --help             show this help (after a command: that command's help)\n"
     "  --version          show the version\n";
 
@@ -254,6 +272,18 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->all = true;
     } else if (strcmp(arg, "--json") == 0 && value == NULL) {
         opt->json = true;
+    } else if (strcmp(arg, "--quiet") == 0 && value == NULL) {
+        opt->quiet = true;
+    } else if (strcmp(arg, "--yes") == 0 && value == NULL) {
+        opt->yes = true;
+    } else if (strcmp(arg, "--all-projects") == 0 && value == NULL) {
+        opt->all_projects = true;
+    } else if (strcmp(arg, "--older-than") == 0 && value) {
+        if (cli_parse_age(value, &opt->older_than_days) != 0) {
+            lk_error_set(err, LK_EUSAGE, "--older-than must be a number of days, e.g. 400d, not "
+                                         "\"%.40s\"", value);
+            return LK_EUSAGE;
+        }
     } else if (strcmp(arg, "--writer") == 0) {
         opt->writer = true; /* grant --writer ROLE, or --writer=ROLE */
         if (value)
@@ -291,8 +321,10 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
-    } else if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
-        opt->argument = arg; /* grant ROLE */
+    } else if ((strcmp(opt->command, "grant") == 0 ||
+                strcmp(opt->command, "forget-project") == 0) &&
+               opt->argument == NULL) {
+        opt->argument = arg; /* grant ROLE, forget-project ID */
     } else if (strcmp(opt->command, "help") == 0 && opt->help == false) {
         opt->command = arg; /* lkarchive help COMMAND */
         opt->help = true;
@@ -313,7 +345,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
                            strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0 ||
                            strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
-                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0;
+                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0 ||
+                           strcmp(arg, "--older-than") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -348,6 +381,11 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     if (opt->days > API_WINDOW_DAYS && strcmp(opt->command, "report") != 0) {
         lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to %d, not \"%d\"",
                      API_WINDOW_DAYS, opt->days);
+        return LK_EUSAGE;
+    }
+    if (strcmp(opt->command, "forget-project") == 0 && opt->argument == NULL && !opt->help) {
+        lk_error_set(err, LK_EUSAGE, "forget-project needs the project id to drop");
+        lk_error_detail(err, "usage: lkarchive forget-project ID [--yes]");
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -391,14 +429,13 @@ static int apply_log_level(const char *name, struct lk_error *err)
 static int command_migrate(const struct config *cfg, const struct cli_options *opt,
                            struct lk_error *err)
 {
-    (void)opt;
     struct store *st = NULL;
     int applied = 0, rc;
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, &applied, err);
-    if (rc == 0)
+    if (rc == 0 && !opt->quiet)
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
     store_free(st);
@@ -425,6 +462,8 @@ static int command_grant(const struct config *cfg, const struct cli_options *opt
     store_free(st);
     if (rc != 0)
         return cli_report(err);
+    if (opt->quiet)
+        return CLI_EXIT_OK;
     if (owns)
         printf("role %s owns the archive (a superuser, or a member of its owner role): it can "
                "already read and write everything; nothing granted\n",
@@ -494,6 +533,8 @@ int cli_main(int argc, char **argv)
         status = cli_report(&err);
         goto done;
     }
+    if (opt.quiet && (opt.log_level == NULL || strcmp(opt.log_level, "error") != 0))
+        log_set_level(LOG_LEVEL_WARN); /* warnings and errors only, whatever the config says */
     status = cmd->handler(cfg, &opt, &err);
 done:
     config_free(cfg);

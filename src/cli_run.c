@@ -160,8 +160,8 @@ static void report_unarchived(struct store *st, const struct run_summary *summar
 
 /* The exit status of a run that window_run ended with rc, saying why on stderr; the
  * summary line goes to stdout when the run went to its end. */
-static int run_outcome(int rc, struct store *st, const struct run_summary *summary, bool dry_run,
-                       double seconds, struct lk_error *err)
+static int run_outcome(int rc, struct store *st, const struct run_summary *summary,
+                       const struct cli_options *opt, double seconds, struct lk_error *err)
 {
     int status;
 
@@ -171,9 +171,10 @@ static int run_outcome(int rc, struct store *st, const struct run_summary *summa
     }
     if (rc != 0)
         return cli_report(err);
-    print_run_summary(summary, dry_run, seconds);
+    if (!opt->quiet && !opt->json)
+        print_run_summary(summary, opt->dry_run, seconds);
     if (summary->days_failed > 0) {
-        report_unarchived(st, summary, dry_run);
+        report_unarchived(st, summary, opt->dry_run);
         status = cli_exit_for(summary->worst_error);
         return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
     }
@@ -212,15 +213,58 @@ static struct store *open_spare(const struct config *cfg)
     return spare;
 }
 
+/* The word of an exit status, for run --json. */
+static const char *outcome_word(int status)
+{
+    static const char *const words[] = {
+        [CLI_EXIT_OK] = "ok",         [CLI_EXIT_INCOMPLETE] = "incomplete",
+        [CLI_EXIT_USAGE] = "usage",   [CLI_EXIT_CONFIG] = "config",
+        [CLI_EXIT_API] = "api",       [CLI_EXIT_DATABASE] = "database",
+        [CLI_EXIT_GAP] = "gap",       [CLI_EXIT_LOCKED] = "locked"};
+
+    if (status >= 0 && status < (int)(sizeof words / sizeof words[0]) && words[status])
+        return words[status];
+    return status > CLI_EXIT_SIGNAL_BASE ? "interrupted" : "internal";
+}
+
+/* run --json: the run as one object on stdout (summary NULL: it never started). */
+static void print_run_json(const struct run_summary *summary, const struct cli_options *opt,
+                           int status, const char *error, double seconds)
+{
+    static const struct run_summary none = {0};
+    const struct run_summary *s = summary ? summary : &none;
+
+    printf("{\"outcome\":\"%s\",\"exit_status\":%d,\"run_id\":", outcome_word(status), status);
+    printf(s->run_id > 0 ? "%lld" : "null", s->run_id);
+    printf(",\"today\":\"%s\",\"dry_run\":%s,\"days\":{\"complete\":%d,\"pending\":%d,"
+           "\"failed\":%d},\"gaps\":%d,\"projects_locked\":%d,\"sessions\":%lld,"
+           "\"participants\":%lld,\"connections\":%lld,\"details_fetched\":%lld,"
+           "\"details_skipped\":%lld,\"requests\":%lu,\"seconds\":%.3f",
+           opt->today, opt->dry_run ? "true" : "false", s->days_complete, s->days_pending,
+           s->days_failed, s->gaps, s->projects_locked, s->sessions, s->participants,
+           s->connections, s->details_fetched, s->details_skipped, s->requests, seconds);
+    if (opt->dry_run)
+        printf(",\"new_sessions\":%lld,\"changed_sessions\":%lld,\"unchanged_sessions\":%lld",
+               s->new_sessions, s->changed_sessions, s->unchanged_sessions);
+    fputs(",\"error\":", stdout);
+    if (error && *error)
+        cli_json_string(stdout, error);
+    else
+        fputs("null", stdout);
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
 int cli_command_run(const struct config *cfg, const struct cli_options *opt,
                     struct lk_error *err)
 {
     struct window_options window;
-    struct run_summary summary;
+    struct run_summary summary = {0};
     struct progress_state progress = {0};
     struct store *st = NULL;
     struct pseudo *pseudo = NULL;
     struct timespec started;
+    bool ran = false;
     int rc, status;
 
     clock_gettime(CLOCK_MONOTONIC, &started);
@@ -230,38 +274,42 @@ int cli_command_run(const struct config *cfg, const struct cli_options *opt,
     window.full = opt->full;
     window.acknowledge_gaps = opt->acknowledge_gaps;
     window.dry_run = opt->dry_run;
-    window.on_day = print_day;
+    window.on_day = opt->quiet || opt->json ? NULL : print_day;
     window.on_day_ctx = stdout;
     /* a live line per day on a terminal; in cron or a pipe only the summary lines */
-    window.on_progress = isatty(STDERR_FILENO) ? print_progress : NULL;
+    window.on_progress = isatty(STDERR_FILENO) && !opt->quiet ? print_progress : NULL;
     window.on_progress_ctx = &progress;
+    window.spare = NULL;
     rc = cli_open_pseudo(cfg, false, &pseudo, err);
     if (rc == 0)
         rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = opt->dry_run ? dry_run_store(st, err)
                           : store_migrate(st, cfg->citus_distribute, NULL, err);
-    if (rc != 0) {
+    if (rc == 0) {
+        store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
+        /* projects side by side each take a connection of their own instead */
+        if (cfg->fetch_while_merging && (cfg->parallel_projects == 1 || cfg->project_count == 1))
+            window.spare = open_spare(cfg);
+        rc = window_run(cfg, &window, st, &summary, err);
+        ran = true;
+        status = run_outcome(rc, st, &summary, opt, seconds_since(&started), err);
+    } else {
         status = cli_report(err);
-        cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
-        store_free(st);
-        pseudo_free(pseudo);
-        return status;
     }
-    store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
-    /* projects side by side each take a connection of their own instead */
-    window.spare =
-        cfg->fetch_while_merging && (cfg->parallel_projects == 1 || cfg->project_count == 1)
-            ? open_spare(cfg)
-            : NULL;
-    rc = window_run(cfg, &window, st, &summary, err);
-    status = run_outcome(rc, st, &summary, opt->dry_run, seconds_since(&started), err);
+    /* retention after a good run only: a failed one may have nothing new to keep */
+    if (status == CLI_EXIT_OK && !opt->dry_run && cfg->retention)
+        status = cli_apply_retention(cfg, opt, st, err);
     /* rows per table: both stores' commits counted into metrics as they committed */
     cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
-    cli_write_report(cfg, opt, st);
+    if (ran)
+        cli_write_report(cfg, opt, st);
+    if (opt->json)
+        print_run_json(ran ? &summary : NULL, opt, status,
+                       err->code != 0 ? err->message : summary.first_error,
+                       seconds_since(&started));
     store_free(window.spare);
     store_free(st);
     pseudo_free(pseudo);
     return status;
 }
-
