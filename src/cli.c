@@ -204,7 +204,7 @@ static void print_usage(FILE *out)
           "commands (lkarchive COMMAND --help for each):\n",
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fputc('\n', out);
     fputs(common_options_text, out);
     fputs(trailer_text, out);
