@@ -11,6 +11,7 @@
 #include "cli_internal.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,36 +255,65 @@ static int parse_days(struct cli_options *opt, const char *value, struct lk_erro
     return 0;
 }
 
+static int parse_before(struct cli_options *opt, const char *value, struct lk_error *err)
+{
+    if (!date_valid(value)) {
+        lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"", value);
+        return LK_EUSAGE;
+    }
+    snprintf(opt->before, sizeof opt->before, "%s", value);
+    return 0;
+}
+
+static int parse_older_than(struct cli_options *opt, const char *value, struct lk_error *err)
+{
+    if (cli_parse_age(value, &opt->older_than_days) != 0) {
+        lk_error_set(err, LK_EUSAGE,
+                     "--older-than must be a number of days, e.g. 400d, not "
+                     "\"%.40s\"",
+                     value);
+        return LK_EUSAGE;
+    }
+    return 0;
+}
+
+/* The bool of opt a flag (an option without a value) sets, NULL when arg is none. */
+static bool *flag_of(struct cli_options *opt, const char *arg)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } flags[] = {
+        {"--full", offsetof(struct cli_options, full)},
+        {"--acknowledge-gaps", offsetof(struct cli_options, acknowledge_gaps)},
+        {"--dry-run", offsetof(struct cli_options, dry_run)},
+        {"--all", offsetof(struct cli_options, all)},
+        {"--json", offsetof(struct cli_options, json)},
+        {"--quiet", offsetof(struct cli_options, quiet)},
+        {"--yes", offsetof(struct cli_options, yes)},
+        {"--all-projects", offsetof(struct cli_options, all_projects)},
+    };
+
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(arg, flags[i].name) == 0)
+            return (bool *)((char *)opt + flags[i].offset);
+    return NULL;
+}
+
 /* One option (value: its value, or NULL) or word of the command line. */
 static int apply_arg(struct cli_options *opt, const char *arg, const char *value,
                      struct lk_error *err)
 {
+    bool *flag;
+
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
         opt->help = true;
     } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
         opt->command = "version";
-    } else if (strcmp(arg, "--full") == 0 && value == NULL) {
-        opt->full = true;
-    } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
-        opt->acknowledge_gaps = true;
-    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
-        opt->dry_run = true;
-    } else if (strcmp(arg, "--all") == 0 && value == NULL) {
-        opt->all = true;
-    } else if (strcmp(arg, "--json") == 0 && value == NULL) {
-        opt->json = true;
-    } else if (strcmp(arg, "--quiet") == 0 && value == NULL) {
-        opt->quiet = true;
-    } else if (strcmp(arg, "--yes") == 0 && value == NULL) {
-        opt->yes = true;
-    } else if (strcmp(arg, "--all-projects") == 0 && value == NULL) {
-        opt->all_projects = true;
+    } else if (value == NULL && (flag = flag_of(opt, arg)) != NULL) {
+        *flag = true;
     } else if (strcmp(arg, "--older-than") == 0 && value) {
-        if (cli_parse_age(value, &opt->older_than_days) != 0) {
-            lk_error_set(err, LK_EUSAGE, "--older-than must be a number of days, e.g. 400d, not "
-                                         "\"%.40s\"", value);
-            return LK_EUSAGE;
-        }
+        return parse_older_than(opt, value, err);
     } else if (strcmp(arg, "--writer") == 0) {
         opt->writer = true; /* grant --writer ROLE, or --writer=ROLE */
         if (value)
@@ -301,20 +331,13 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
     } else if (strcmp(arg, "--before") == 0 && value) {
-        if (!date_valid(value)) {
-            lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"",
-                         value);
-            return LK_EUSAGE;
-        }
-        snprintf(opt->before, sizeof opt->before, "%s", value);
+        return parse_before(opt, value, err);
     } else if (strcmp(arg, "--project") == 0 && value) {
         opt->project = value;
     } else if (strcmp(arg, "--identity") == 0 && value) {
         opt->identity = value;
     } else if (strcmp(arg, "--out") == 0 && value) {
         opt->out = value;
-    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
-        opt->dry_run = true;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");

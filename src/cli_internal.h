@@ -21,14 +21,14 @@ struct cli_options {
     bool full;
     bool dry_run; /* run: fetch and compare, write nothing */
     bool acknowledge_gaps;
-    bool all;  /* status: the whole ledger, not the window */
-    bool json;   /* status, check: JSON lines; run: a one-object summary */
-    bool writer; /* grant: the writer's rights, not read-only */
-    bool quiet;  /* --quiet: warnings and errors only, nothing on stdout from run */
-    bool yes;    /* forget-project: do it (else say what it would do) */
-    bool all_projects; /* status: every project of the ledger, not the configured ones */
+    bool all;            /* status: the whole ledger, not the window */
+    bool json;           /* status, check: JSON lines; run: a one-object summary */
+    bool writer;         /* grant: the writer's rights, not read-only */
+    bool quiet;          /* --quiet: warnings and errors only, nothing on stdout from run */
+    bool yes;            /* forget-project: do it (else say what it would do) */
+    bool all_projects;   /* status: every project of the ledger, not the configured ones */
     int older_than_days; /* prune --older-than Nd (0: not given) */
-    bool help; /* --help after a command: that command's help */
+    bool help;           /* --help after a command: that command's help */
     const char *log_level;
     const char *log_format;      /* --log-format: logfmt, json or text */
     const char *metrics_file;    /* run: --metrics-file (else the config's metrics_file) */
@@ -72,8 +72,8 @@ struct store;
 /* After a good run: the config's retention (cfg->retention, e.g. "400d"), applied to every
  * configured project as `prune --older-than` would, one line per project on stdout unless
  * quiet. Returns 0 or an exit status, the error reported. */
-int cli_apply_retention(const struct config *cfg, const struct cli_options *opt,
-                        struct store *st, struct lk_error *err);
+int cli_apply_retention(const struct config *cfg, const struct cli_options *opt, struct store *st,
+                        struct lk_error *err);
 
 struct pseudo;
 /* The key of identity pseudonyms when pseudonymize_key_file is set (*out, the caller frees

@@ -59,8 +59,9 @@ static int prune_day(char before[DATE_TEXT_SIZE], const struct cli_options *opt,
     if (strcmp(before, window_start) > 0) {
         lk_error_set(err, LK_EUSAGE, "%s is inside the API's %d-day window (%s .. %s)", before,
                      API_WINDOW_DAYS, window_start, guard_today);
-        lk_error_detail(err, "the next run would fetch those sessions again; prune before %s "
-                             "or earlier",
+        lk_error_detail(err,
+                        "the next run would fetch those sessions again; prune before %s "
+                        "or earlier",
                         window_start);
         return LK_EUSAGE;
     }
@@ -68,8 +69,8 @@ static int prune_day(char before[DATE_TEXT_SIZE], const struct cli_options *opt,
 }
 
 /* Prune (or count, dry_run) projects[0..count) before `before`, a line per project. */
-static int prune_projects(struct store *st, char *const *projects, size_t count,
-                          const char *before, bool dry_run, bool quiet, struct lk_error *err)
+static int prune_projects(struct store *st, char *const *projects, size_t count, const char *before,
+                          bool dry_run, bool quiet, struct lk_error *err)
 {
     struct prune_counts counts;
     int rc = 0;
@@ -116,15 +117,17 @@ int cli_command_prune(const struct config *cfg, const struct cli_options *opt, s
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 
-int cli_apply_retention(const struct config *cfg, const struct cli_options *opt,
-                        struct store *st, struct lk_error *err)
+int cli_apply_retention(const struct config *cfg, const struct cli_options *opt, struct store *st,
+                        struct lk_error *err)
 {
     char before[DATE_TEXT_SIZE];
     int days = 0, rc;
 
     if (cli_parse_age(cfg->retention, &days) != 0) {
-        lk_error_set(err, LK_ECONFIG, "retention must be a number of days, e.g. 400d, not "
-                                      "\"%.40s\"", cfg->retention);
+        lk_error_set(err, LK_ECONFIG,
+                     "retention must be a number of days, e.g. 400d, not "
+                     "\"%.40s\"",
+                     cfg->retention);
         return cli_report(err);
     }
     rc = prune_day(before, opt, days, err);
@@ -133,8 +136,7 @@ int cli_apply_retention(const struct config *cfg, const struct cli_options *opt,
         lk_error_prefix(err, "retention %s", cfg->retention);
     }
     if (rc == 0)
-        rc = prune_projects(st, cfg->projects, cfg->project_count, before, false, opt->quiet,
-                            err);
+        rc = prune_projects(st, cfg->projects, cfg->project_count, before, false, opt->quiet, err);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 

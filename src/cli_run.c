@@ -146,8 +146,8 @@ static void report_unarchived(struct store *st, const struct run_summary *summar
     if (!dry_run && st != NULL && store_connection_ok(st) &&
         store_run_unarchived(st, summary->run_id, &complete, &pending, &failed, &err) == 0) {
         const long long counts[] = {complete, failed, pending};
-        static const char *const words[] = {"stay complete (archived by an earlier run)",
-                                            "failed", "stay pending"};
+        static const char *const words[] = {"stay complete (archived by an earlier run)", "failed",
+                                            "stay pending"};
         for (size_t i = 0; i < 3; i++)
             if (counts[i] > 0 && used < sizeof states)
                 used += (size_t)snprintf(states + used, sizeof states - used, "%s%lld %s",
@@ -217,10 +217,10 @@ static struct store *open_spare(const struct config *cfg)
 static const char *outcome_word(int status)
 {
     static const char *const words[] = {
-        [CLI_EXIT_OK] = "ok",         [CLI_EXIT_INCOMPLETE] = "incomplete",
-        [CLI_EXIT_USAGE] = "usage",   [CLI_EXIT_CONFIG] = "config",
-        [CLI_EXIT_API] = "api",       [CLI_EXIT_DATABASE] = "database",
-        [CLI_EXIT_GAP] = "gap",       [CLI_EXIT_LOCKED] = "locked"};
+        [CLI_EXIT_OK] = "ok",       [CLI_EXIT_INCOMPLETE] = "incomplete",
+        [CLI_EXIT_USAGE] = "usage", [CLI_EXIT_CONFIG] = "config",
+        [CLI_EXIT_API] = "api",     [CLI_EXIT_DATABASE] = "database",
+        [CLI_EXIT_GAP] = "gap",     [CLI_EXIT_LOCKED] = "locked"};
 
     if (status >= 0 && status < (int)(sizeof words / sizeof words[0]) && words[status])
         return words[status];
@@ -255,8 +255,7 @@ static void print_run_json(const struct run_summary *summary, const struct cli_o
     fflush(stdout);
 }
 
-int cli_command_run(const struct config *cfg, const struct cli_options *opt,
-                    struct lk_error *err)
+int cli_command_run(const struct config *cfg, const struct cli_options *opt, struct lk_error *err)
 {
     struct window_options window;
     struct run_summary summary = {0};

@@ -189,8 +189,8 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_status_rows(st, opt->today, opt->all ? NULL : window_start,
-                               opt->all_projects ? NULL : projects_csv(csv, sizeof csv, cfg),
-                               &rows, &count, &migrated, err);
+                               opt->all_projects ? NULL : projects_csv(csv, sizeof csv, cfg), &rows,
+                               &count, &migrated, err);
     if (rc == 0 && (opt->acknowledge_gaps || cfg->acknowledge_gaps))
         rc = acknowledge_status_gaps(st, rows, count, err);
     if (rc != 0) {

@@ -76,8 +76,8 @@ void grants_writer_hint(char *buf, size_t size, const char *role)
 
     if (grants_writer_sql(&sql, role, true, NULL) == 0)
         snprintf(buf, size,
-                 "as the archive's owner, run `lkarchive grant --writer %s`, which runs: %s",
-                 role, sql);
+                 "as the archive's owner, run `lkarchive grant --writer %s`, which runs: %s", role,
+                 sql);
     else
         snprintf(buf, size, "as the archive's owner, run `lkarchive grant --writer %s`", role);
     free(sql);

@@ -126,9 +126,12 @@ static void header(FILE *fp, const char *name, const char *type, const char *hel
 /* The families drawn from the ledger: when it cannot be read (the database is down), their
  * samples are carried over from the file the last run wrote, so an alert on the last success
  * keeps its data (and fires) through an outage instead of going silent. */
-static const char *const ledger_families[] = {
-    "lkarchive_last_success_timestamp_seconds", "lkarchive_at_risk", "lkarchive_day_statuses",
-    "lkarchive_runs_total", "lkarchive_runs_running", "lkarchive_requests_total"};
+static const char *const ledger_families[] = {"lkarchive_last_success_timestamp_seconds",
+                                              "lkarchive_at_risk",
+                                              "lkarchive_day_statuses",
+                                              "lkarchive_runs_total",
+                                              "lkarchive_runs_running",
+                                              "lkarchive_requests_total"};
 #define LEDGER_FAMILIES (sizeof ledger_families / sizeof ledger_families[0])
 
 /* Copy to fp the sample lines of family that the previous file `old` holds (NULL: none). */

@@ -20,8 +20,8 @@
 struct lk_error;
 
 /* SQLSTATE codes (PostgreSQL Appendix A) that change what lkarchive does. */
-#define SQLSTATE_UNDEFINED_TABLE "42P01"  /* the livekit schema was never migrated */
-#define SQLSTATE_UNDEFINED_OBJECT "42704" /* e.g. a role that does not exist */
+#define SQLSTATE_UNDEFINED_TABLE "42P01"        /* the livekit schema was never migrated */
+#define SQLSTATE_UNDEFINED_OBJECT "42704"       /* e.g. a role that does not exist */
 #define SQLSTATE_INSUFFICIENT_PRIVILEGE "42501" /* a right is missing: the hint lists them */
 /* SQLSTATE classes of a value the server refuses, whatever the connection: LK_EVALUE. */
 #define SQLSTATE_CLASS_DATA_EXCEPTION "22" /* bad text, number out of range, bad json */

@@ -52,8 +52,7 @@ static void connection_hint(struct lk_error *err, const PGconn *conn, const char
                       "name an existing one in DATABASE_URL",
                       user, db);
     else if (strstr(reason, "role \"") && strstr(reason, "does not exist"))
-        lk_error_hint(err,
-                      "create the role (createuser %s), or name another user in DATABASE_URL",
+        lk_error_hint(err, "create the role (createuser %s), or name another user in DATABASE_URL",
                       user);
     else if (strstr(reason, "pg_hba.conf"))
         lk_error_hint(err,
@@ -93,7 +92,7 @@ static void redact_reason(char *out, size_t size, const char *text, bool parsed,
  * The hint says what to do (connection_hint). */
 static void connection_failed(struct lk_error *err, const PGconn *conn, const char *conninfo)
 {
-    char *parse_error = NULL, first[512], rest[512], shown[512];
+    char *parse_error = NULL, first[512], rest[512] = "", shown[512];
     PQconninfoOption *options = conninfo ? PQconninfoParse(conninfo, &parse_error) : NULL;
     const char *reason = conn ? PQerrorMessage(conn) : "out of memory", *password = NULL;
     bool parsed = conninfo == NULL || options != NULL;

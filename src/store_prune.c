@@ -173,8 +173,8 @@ int store_forget_project_count(struct store *st, const char *project, struct pru
     return rc;
 }
 
-int store_forget_project(struct store *st, const char *project, int batch,
-                         struct prune_counts *out, long long *days_out, struct lk_error *err)
+int store_forget_project(struct store *st, const char *project, int batch, struct prune_counts *out,
+                         long long *days_out, struct lk_error *err)
 {
     const char *params[1] = {project};
     PGresult *res = NULL;

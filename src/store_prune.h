@@ -32,7 +32,7 @@ int store_forget_project_count(struct store *st, const char *project, struct pru
  * statement, its ledger days, rollup rows, learned rate and prune records (not the runs, nor
  * the hashes of forgotten identities). *out and *days_out get what went. The caller holds the
  * project's lock. Returns 0 or LK_EDB. */
-int store_forget_project(struct store *st, const char *project, int batch,
-                         struct prune_counts *out, long long *days_out, struct lk_error *err);
+int store_forget_project(struct store *st, const char *project, int batch, struct prune_counts *out,
+                         long long *days_out, struct lk_error *err);
 
 #endif

@@ -56,7 +56,7 @@ static void grants_on_one_line_drop_comments_and_newlines(void **state)
 
 static void grants_hint_names_the_command_and_fits(void **state)
 {
-    char hint[sizeof ((struct lk_error *)0)->hint], small[64];
+    char hint[sizeof((struct lk_error *)0)->hint], small[64];
     (void)state;
     grants_writer_hint(hint, sizeof hint, "bob");
     assert_true(strncmp(hint, "as the archive's owner, run `lkarchive grant --writer bob`", 58) ==
