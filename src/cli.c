@@ -230,13 +230,15 @@ int cli_report(const struct lk_error *err)
     return cli_exit_for(err->code);
 }
 
-static int parse_today(struct cli_options *opt, const char *value, struct lk_error *err)
+/* The date option `option` (--today, --before) into out. */
+static int parse_date(char out[DATE_TEXT_SIZE], const char *option, const char *value,
+                      struct lk_error *err)
 {
     if (!date_valid(value)) {
-        lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"", value);
+        lk_error_set(err, LK_EUSAGE, "%s must be a date YYYY-MM-DD, not \"%.40s\"", option, value);
         return LK_EUSAGE;
     }
-    snprintf(opt->today, sizeof opt->today, "%s", value);
+    snprintf(out, DATE_TEXT_SIZE, "%s", value);
     return 0;
 }
 
@@ -252,16 +254,6 @@ static int parse_days(struct cli_options *opt, const char *value, struct lk_erro
         return LK_EUSAGE;
     }
     opt->days = (int)days;
-    return 0;
-}
-
-static int parse_before(struct cli_options *opt, const char *value, struct lk_error *err)
-{
-    if (!date_valid(value)) {
-        lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"", value);
-        return LK_EUSAGE;
-    }
-    snprintf(opt->before, sizeof opt->before, "%s", value);
     return 0;
 }
 
@@ -321,7 +313,7 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
     } else if (strcmp(arg, "--config") == 0 && value) {
         opt->config_path = value;
     } else if (strcmp(arg, "--today") == 0 && value) {
-        return parse_today(opt, value, err);
+        return parse_date(opt->today, arg, value, err);
     } else if (strcmp(arg, "--days") == 0 && value) {
         return parse_days(opt, value, err);
     } else if (strcmp(arg, "--metrics-file") == 0 && value) {
@@ -331,7 +323,7 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
     } else if (strcmp(arg, "--before") == 0 && value) {
-        return parse_before(opt, value, err);
+        return parse_date(opt->before, arg, value, err);
     } else if (strcmp(arg, "--project") == 0 && value) {
         opt->project = value;
     } else if (strcmp(arg, "--identity") == 0 && value) {
