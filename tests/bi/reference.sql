@@ -73,11 +73,15 @@ SELECT u.project_id, u.day,
         FROM livekit_bi_reference.connections c
         JOIN livekit_bi_reference.sessions x USING (project_id, session_id)
         WHERE x.project_id = u.project_id AND x.day = u.day) AS billable_connection_minutes,
-       u.participant_minutes,
+       -- exact minutes here (daily_usage rounds them to 0.01)
+       (SELECT COALESCE(sum(x.seconds), 0) / 60 FROM livekit_bi_reference.session_connections x
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS participant_minutes,
        (SELECT round(COALESCE(sum(ceil(x.bandwidth_out / 10000000.0)), 0) / 100, 2)
         FROM livekit_bi_reference.sessions x
         WHERE x.project_id = u.project_id AND x.day = u.day) AS downstream_gb,
-       u.sessions, u.connection_minutes
+       u.sessions,
+       (SELECT sum(x.connection_minutes) FROM livekit_bi_reference.session_connections x
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS connection_minutes
 FROM livekit_bi_reference.daily_usage u;
 
 CREATE VIEW livekit_bi_reference.room_daily_usage AS
