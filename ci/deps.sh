@@ -17,7 +17,7 @@ PACKAGES=(
     clang libclang-rt-14-dev valgrind cppcheck clang-format curl time
     groff-base python3 systemd dpkg-dev file bsdutils
     mmdebstrap systemd-container lintian
-    chromium
+    chromium prometheus
 )
 
 SUDO=

@@ -2523,7 +2523,7 @@ CREATE VIEW livekit_bi.connection_intervals AS
             ELSE NULL::timestamp with time zone
         END AS interval_end,
         CASE
-            WHEN (x.interval_end > c.joined_at) THEN ((EXTRACT(epoch FROM x.interval_end) - EXTRACT(epoch FROM c.joined_at)) / (60)::numeric)
+            WHEN (x.interval_end > c.joined_at) THEN round(((EXTRACT(epoch FROM x.interval_end) - EXTRACT(epoch FROM c.joined_at)) / (60)::numeric), 2)
             ELSE NULL::numeric
         END AS minutes
    FROM ((livekit.participant_connections c
@@ -2605,7 +2605,7 @@ COMMENT ON COLUMN livekit_bi.connection_intervals.interval_end IS 'End of the co
 -- Name: COLUMN connection_intervals.minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.connection_intervals.minutes IS 'Length of the interval in minutes (numeric); NULL when there is no interval. Sum it for participant minutes.';
+COMMENT ON COLUMN livekit_bi.connection_intervals.minutes IS 'Length of the interval in minutes (numeric, rounded to 0.01); NULL when there is no interval. Its sum is participant minutes to within 0.005 a row; the exact figure is in livekit.participant_connections.';
 
 
 --
@@ -2737,8 +2737,8 @@ CREATE VIEW livekit_bi.daily_usage AS
     rollup_daily.sessions,
     rollup_daily.participants,
     rollup_daily.connections,
-    rollup_daily.connection_minutes,
-    rollup_daily.participant_minutes,
+    round(rollup_daily.connection_minutes, 2) AS connection_minutes,
+    round(rollup_daily.participant_minutes, 2) AS participant_minutes,
     rollup_daily.bandwidth_in,
     rollup_daily.bandwidth_out,
     rollup_daily.bandwidth,
@@ -2792,14 +2792,14 @@ COMMENT ON COLUMN livekit_bi.daily_usage.connections IS 'Connection rows (liveki
 -- Name: COLUMN daily_usage.connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.daily_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes); NULL when no session of the day reports it. Use this for billing-like figures.';
+COMMENT ON COLUMN livekit_bi.daily_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes), rounded to 0.01; NULL when no session of the day reports it. Use this for billing-like figures.';
 
 
 --
 -- Name: COLUMN daily_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.daily_usage.participant_minutes IS 'Minutes (numeric) of the connection intervals of the day''s sessions, computed by lkarchive from joined_at/left_at (open connections end at the session''s end or last activity); whole intervals, counted on the session''s day; 0 when none.';
+COMMENT ON COLUMN livekit_bi.daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of the connection intervals of the day''s sessions, computed by lkarchive from joined_at/left_at (open connections end at the session''s end or last activity); whole intervals, counted on the session''s day; 0 when none.';
 
 
 --
@@ -3017,7 +3017,7 @@ CREATE VIEW livekit_bi.participant_daily_usage AS
     rollup_participant_daily.participant_identity,
     rollup_participant_daily.sessions,
     rollup_participant_daily.connections,
-    rollup_participant_daily.participant_minutes,
+    round(rollup_participant_daily.participant_minutes, 2) AS participant_minutes,
     rollup_participant_daily.first_joined_at,
     rollup_participant_daily.last_left_at
    FROM livekit.rollup_participant_daily;
@@ -3069,7 +3069,7 @@ COMMENT ON COLUMN livekit_bi.participant_daily_usage.connections IS 'Connection 
 -- Name: COLUMN participant_daily_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.participant_daily_usage.participant_minutes IS 'Minutes (numeric) of its connection intervals in those sessions; 0 when none.';
+COMMENT ON COLUMN livekit_bi.participant_daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of its connection intervals in those sessions; 0 when none.';
 
 
 --
@@ -3167,8 +3167,8 @@ CREATE VIEW livekit_bi.room_daily_usage AS
     rollup_room_daily.room_name,
     rollup_room_daily.sessions,
     rollup_room_daily.participants,
-    rollup_room_daily.connection_minutes,
-    rollup_room_daily.participant_minutes,
+    round(rollup_room_daily.connection_minutes, 2) AS connection_minutes,
+    round(rollup_room_daily.participant_minutes, 2) AS participant_minutes,
     rollup_room_daily.bandwidth
    FROM livekit.rollup_room_daily;
 
@@ -3219,14 +3219,14 @@ COMMENT ON COLUMN livekit_bi.room_daily_usage.participants IS 'Distinct particip
 -- Name: COLUMN room_daily_usage.connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.room_daily_usage.connection_minutes IS 'Sum of those sessions'' connection_minutes as LiveKit reports them; NULL when none reports it.';
+COMMENT ON COLUMN livekit_bi.room_daily_usage.connection_minutes IS 'Sum of those sessions'' connection_minutes as LiveKit reports them, rounded to 0.01; NULL when none reports it.';
 
 
 --
 -- Name: COLUMN room_daily_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.room_daily_usage.participant_minutes IS 'Minutes (numeric) of the connection intervals of those sessions, computed by lkarchive; 0 when none.';
+COMMENT ON COLUMN livekit_bi.room_daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of the connection intervals of those sessions, computed by lkarchive; 0 when none.';
 
 
 --
@@ -3310,11 +3310,11 @@ CREATE VIEW livekit_bi.session_usage AS
     ((COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC'::text))::date AS day,
     COALESCE(s.start_time, s.created_at) AS started_at,
     COALESCE(s.end_time, s.ended_at) AS ended_at,
-    ((EXTRACT(epoch FROM COALESCE(s.end_time, s.ended_at)) - EXTRACT(epoch FROM COALESCE(s.start_time, s.created_at))) / (60)::numeric) AS duration_minutes,
+    round(((EXTRACT(epoch FROM COALESCE(s.end_time, s.ended_at)) - EXTRACT(epoch FROM COALESCE(s.start_time, s.created_at))) / (60)::numeric), 2) AS duration_minutes,
     COALESCE(p.participants, (0)::bigint) AS participants,
     COALESCE(c.connections, (0)::bigint) AS connections,
-    (COALESCE(c.seconds, (0)::numeric) / (60)::numeric) AS participant_minutes,
-    s.connection_minutes,
+    round((COALESCE(c.seconds, (0)::numeric) / (60)::numeric), 2) AS participant_minutes,
+    round(s.connection_minutes, 2) AS connection_minutes,
     s.bandwidth_in,
     s.bandwidth_out,
     s.bandwidth,
@@ -3386,7 +3386,7 @@ COMMENT ON COLUMN livekit_bi.session_usage.ended_at IS 'COALESCE(end_time, ended
 -- Name: COLUMN session_usage.duration_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.session_usage.duration_minutes IS 'ended_at - started_at in minutes (numeric); NULL while active.';
+COMMENT ON COLUMN livekit_bi.session_usage.duration_minutes IS 'ended_at - started_at in minutes (numeric, rounded to 0.01); NULL while active.';
 
 
 --
@@ -3407,14 +3407,14 @@ COMMENT ON COLUMN livekit_bi.session_usage.connections IS 'Connection rows of th
 -- Name: COLUMN session_usage.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.session_usage.participant_minutes IS 'Minutes (numeric) of its connection intervals (see connection_intervals); 0 when none.';
+COMMENT ON COLUMN livekit_bi.session_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of its connection intervals (see connection_intervals); 0 when none.';
 
 
 --
 -- Name: COLUMN session_usage.connection_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.session_usage.connection_minutes IS 'connectionMinutes as LiveKit reports it (details); NULL when not reported.';
+COMMENT ON COLUMN livekit_bi.session_usage.connection_minutes IS 'connectionMinutes as LiveKit reports it (details), rounded to 0.01; NULL when not reported.';
 
 
 --
@@ -3454,7 +3454,7 @@ CREATE VIEW livekit_bi.usage_by_connection_type AS
     rollup_dimension_daily.day,
     rollup_dimension_daily.value AS connection_type,
     rollup_dimension_daily.participants,
-    rollup_dimension_daily.participant_minutes
+    round(rollup_dimension_daily.participant_minutes, 2) AS participant_minutes
    FROM livekit.rollup_dimension_daily
   WHERE (rollup_dimension_daily.dimension = 'connection_type'::text);
 
@@ -3498,7 +3498,7 @@ COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participants IS 'Participa
 -- Name: COLUMN usage_by_connection_type.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 
 
 --
@@ -3510,7 +3510,7 @@ CREATE VIEW livekit_bi.usage_by_region AS
     rollup_dimension_daily.day,
     rollup_dimension_daily.value AS region,
     rollup_dimension_daily.participants,
-    rollup_dimension_daily.participant_minutes
+    round(rollup_dimension_daily.participant_minutes, 2) AS participant_minutes
    FROM livekit.rollup_dimension_daily
   WHERE (rollup_dimension_daily.dimension = 'region'::text);
 
@@ -3554,7 +3554,7 @@ COMMENT ON COLUMN livekit_bi.usage_by_region.participants IS 'Participant rows (
 -- Name: COLUMN usage_by_region.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.usage_by_region.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_region.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 
 
 --
@@ -3566,7 +3566,7 @@ CREATE VIEW livekit_bi.usage_by_sdk AS
     rollup_dimension_daily.day,
     rollup_dimension_daily.value AS sdk_version,
     rollup_dimension_daily.participants,
-    rollup_dimension_daily.participant_minutes,
+    round(rollup_dimension_daily.participant_minutes, 2) AS participant_minutes,
     NULLIF(split_part(rollup_dimension_daily.value, ' '::text, 1), ''::text) AS sdk_name
    FROM livekit.rollup_dimension_daily
   WHERE (rollup_dimension_daily.dimension = 'sdk_version'::text);
@@ -3611,7 +3611,7 @@ COMMENT ON COLUMN livekit_bi.usage_by_sdk.participants IS 'Participant rows (an 
 -- Name: COLUMN usage_by_sdk.participant_minutes; Type: COMMENT; Schema: livekit_bi; Owner: -
 --
 
-COMMENT ON COLUMN livekit_bi.usage_by_sdk.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_sdk.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 
 
 --

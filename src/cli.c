@@ -11,6 +11,7 @@
 #include "cli_internal.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,20 +47,19 @@ struct command {
     const char *help;    /* what `lkarchive COMMAND --help` says: description and options */
 };
 
-static int command_run(const struct config *cfg, const struct cli_options *opt,
-                       struct lk_error *err);
 static int command_migrate(const struct config *cfg, const struct cli_options *opt,
                            struct lk_error *err);
 static int command_grant(const struct config *cfg, const struct cli_options *opt,
                          struct lk_error *err);
 
 static const struct command commands[] = {
-    {"run", command_run, true,
+    {"run", cli_command_run, true,
      "archive the window (default: the 7 UTC days ending today), then exit",
-     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run] [--metrics-file PATH]",
+     "run [--days N] [--full] [--acknowledge-gaps] [--dry-run] [--json] [--metrics-file PATH]",
      "Archive every configured project, UTC day by UTC day, over the window (the 7 days ending\n"
      "today unless --days or window_days say less). Brings the schema up to date first. Each\n"
-     "day is one transaction; one summary line per project-day on stdout.\n"
+     "day is one transaction; one summary line per project-day on stdout. After a good run\n"
+     "the config's retention (e.g. 400d) prunes what is older, as prune --older-than does.\n"
      "\n"
      "options:\n"
      "  --days N           window length in days, 1..7 (default: window_days, 7)\n"
@@ -67,6 +67,8 @@ static const struct command commands[] = {
      "  --acknowledge-gaps accept the days already lost (stop failing for them)\n"
      "  --dry-run          fetch and compare with the archive, write nothing: per day,\n"
      "                     the sessions new, changed and unchanged (schema must be current)\n"
+     "  --json             no day lines: one JSON object on stdout at the end (the outcome,\n"
+     "                     exit status, days by status, rows, requests, seconds, error)\n"
      "  --metrics-file PATH  write a Prometheus textfile at the end (default: metrics_file)\n"},
     {"migrate", command_migrate, false, "create or upgrade the database schema, then exit",
      "migrate",
@@ -82,34 +84,55 @@ static const struct command commands[] = {
      "  --json             one JSON object per check (JSON lines) on stdout\n"},
     {"status", cli_command_status, false,
      "show per project and day what is archived, pending, or lost",
-     "status [--days N | --all] [--json] [--acknowledge-gaps]",
-     "Show, for every configured project (every project in the ledger when none is\n"
-     "configured), each day of the window and every gap before it: complete, pending,\n"
+     "status [--days N | --all] [--all-projects] [--json] [--acknowledge-gaps]",
+     "Show, for every configured project (with --all-projects: every project in the ledger),\n"
+     "each day of the window and every gap before it: complete, pending,\n"
      "failed, missing, or GAP (left the 7-day window unarchived). Exits 6 while a gap is\n"
      "not acknowledged.\n"
      "\n"
      "options:\n"
      "  --days N           the window: the N days ending today, 1..7 (default: window_days)\n"
      "  --all              every day since the first ledger entry\n"
+     "  --all-projects     every project in the ledger, configured or not\n"
      "  --json             one JSON object per project and day (JSON lines) on stdout\n"
      "  --acknowledge-gaps acknowledge the gaps shown (they stop failing status and run)\n"},
     {"grant", command_grant, false,
-     "give an existing PostgreSQL role read-only access to the archive", "grant ROLE",
+     "give an existing PostgreSQL role read-only (or the writer's) access to the archive",
+     "grant [--writer] ROLE",
      "Give the existing PostgreSQL role ROLE read-only access to the archive: USAGE on the\n"
      "schemas livekit and livekit_bi and SELECT on their tables and views, also on what later\n"
      "migrations add; it can write nothing. What a BI tool's login uses. Brings the schema\n"
-     "up to date first; run it as the schema's owner.\n"},
-    {"prune", cli_command_prune, false, "delete archived sessions listed before a day (retention)",
-     "prune --before DATE [--project ID] [--dry-run]",
-     "Delete the archived sessions listed before the UTC day DATE, with their participants,\n"
-     "connections and rollup rows, in batches of 1,000 sessions per transaction (short locks),\n"
-     "and record what went in livekit.archive_prunes. A day inside the API's 7-day window is\n"
-     "refused (the next run would fetch it again).\n"
+     "up to date first; run it as the schema's owner. A superuser or the owner is given\n"
+     "nothing: it can do everything already.\n"
+     "\n"
+     "options:\n"
+     "  --writer           give instead what `run` needs (the GRANT statements a permission\n"
+     "                     error prints): read the migrations, write the archive, the ledger\n"
+     "                     and the rollup; no CREATE\n"},
+    {"prune", cli_command_prune, false, "delete archived sessions older than a day (retention)",
+     "prune (--before DATE | --older-than AGE) [--project ID] [--dry-run]",
+     "Delete the archived sessions listed before the UTC day DATE (or older than AGE, e.g.\n"
+     "400d: listed before today minus 400 days), with their participants, connections and\n"
+     "rollup rows, in batches of 1,000 sessions per transaction (short locks), and record\n"
+     "what went in livekit.archive_prunes. A day inside the API's 7-day window, as the real\n"
+     "clock says (not --today), is refused: the next run would fetch it again.\n"
      "\n"
      "options:\n"
      "  --before DATE      sessions listed before this UTC day (older than the window)\n"
+     "  --older-than AGE   sessions listed more than AGE ago: N days, written Nd\n"
      "  --project ID       this project only (default: every project in the archive)\n"
      "  --dry-run          print what would be deleted, delete nothing\n"},
+    {"forget-project", cli_command_forget_project, false,
+     "drop a project (a mistyped id, say) from the ledger with all its data",
+     "forget-project ID [--yes]",
+     "Delete everything archived for project ID: its sessions, participants and connections\n"
+     "(in batches), its rollup rows, its days in the ledger, its learned rate and its prune\n"
+     "records; the runs stay in livekit.archive_runs, and the hashes of identities forgotten\n"
+     "(privacy) stay too. Without --yes it only says what it would delete. A run archiving the\n"
+     "project at the time makes it refuse (exit 7).\n"
+     "\n"
+     "options:\n"
+     "  --yes              delete (without it: what would be deleted, and exit 2)\n"},
     {"forget", cli_command_forget, false, cli_forget_summary, cli_forget_usage, cli_forget_help},
     {"report", cli_command_report, false, cli_report_summary, cli_report_usage, cli_report_help},
 };
@@ -122,6 +145,7 @@ static const char common_options_text[] =
     "  --today YYYY-MM-DD pretend today is this UTC date\n"
     "  --log-level LEVEL  error, warn, info or debug (default info)\n"
     "  --log-format FMT   stderr lines as logfmt (default), json (JSON lines) or text\n"
+    "  --quiet            only warnings and errors: a good run prints nothing\n"
     "  --help             show this help (after a command: that command's help)\n"
     "  --version          show the version\n";
 
@@ -172,7 +196,7 @@ static void print_usage(FILE *out)
           "commands (lkarchive COMMAND --help for each):\n",
           out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fputc('\n', out);
     fputs(common_options_text, out);
     fputs(trailer_text, out);
@@ -197,13 +221,15 @@ int cli_report(const struct lk_error *err)
     return cli_exit_for(err->code);
 }
 
-static int parse_today(struct cli_options *opt, const char *value, struct lk_error *err)
+/* The date option `option` (--today, --before) into out. */
+static int parse_date(char out[DATE_TEXT_SIZE], const char *option, const char *value,
+                      struct lk_error *err)
 {
     if (!date_valid(value)) {
-        lk_error_set(err, LK_EUSAGE, "--today must be a date YYYY-MM-DD, not \"%.40s\"", value);
+        lk_error_set(err, LK_EUSAGE, "%s must be a date YYYY-MM-DD, not \"%.40s\"", option, value);
         return LK_EUSAGE;
     }
-    snprintf(opt->today, sizeof opt->today, "%s", value);
+    snprintf(out, DATE_TEXT_SIZE, "%s", value);
     return 0;
 }
 
@@ -222,30 +248,64 @@ static int parse_days(struct cli_options *opt, const char *value, struct lk_erro
     return 0;
 }
 
+static int parse_older_than(struct cli_options *opt, const char *value, struct lk_error *err)
+{
+    if (cli_parse_age(value, &opt->older_than_days) != 0) {
+        lk_error_set(err, LK_EUSAGE,
+                     "--older-than must be a number of days, e.g. 400d, not "
+                     "\"%.40s\"",
+                     value);
+        return LK_EUSAGE;
+    }
+    return 0;
+}
+
+/* The bool of opt a flag (an option without a value) sets, NULL when arg is none. */
+static bool *flag_of(struct cli_options *opt, const char *arg)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } flags[] = {
+        {"--full", offsetof(struct cli_options, full)},
+        {"--acknowledge-gaps", offsetof(struct cli_options, acknowledge_gaps)},
+        {"--dry-run", offsetof(struct cli_options, dry_run)},
+        {"--vacuum", offsetof(struct cli_options, vacuum)},
+        {"--all", offsetof(struct cli_options, all)},
+        {"--json", offsetof(struct cli_options, json)},
+        {"--quiet", offsetof(struct cli_options, quiet)},
+        {"--yes", offsetof(struct cli_options, yes)},
+        {"--all-projects", offsetof(struct cli_options, all_projects)},
+    };
+
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (strcmp(arg, flags[i].name) == 0)
+            return (bool *)((char *)opt + flags[i].offset);
+    return NULL;
+}
+
 /* One option (value: its value, or NULL) or word of the command line. */
 static int apply_arg(struct cli_options *opt, const char *arg, const char *value,
                      struct lk_error *err)
 {
+    bool *flag;
+
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
         opt->help = true;
     } else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
         opt->command = "version";
-    } else if (strcmp(arg, "--full") == 0 && value == NULL) {
-        opt->full = true;
-    } else if (strcmp(arg, "--acknowledge-gaps") == 0 && value == NULL) {
-        opt->acknowledge_gaps = true;
-    } else if (strcmp(arg, "--dry-run") == 0 && value == NULL) {
-        opt->dry_run = true;
-    } else if (strcmp(arg, "--vacuum") == 0 && value == NULL) {
-        opt->vacuum = true;
-    } else if (strcmp(arg, "--all") == 0 && value == NULL) {
-        opt->all = true;
-    } else if (strcmp(arg, "--json") == 0 && value == NULL) {
-        opt->json = true;
+    } else if (value == NULL && (flag = flag_of(opt, arg)) != NULL) {
+        *flag = true;
+    } else if (strcmp(arg, "--older-than") == 0 && value) {
+        return parse_older_than(opt, value, err);
+    } else if (strcmp(arg, "--writer") == 0) {
+        opt->writer = true; /* grant --writer ROLE, or --writer=ROLE */
+        if (value)
+            opt->argument = value;
     } else if (strcmp(arg, "--config") == 0 && value) {
         opt->config_path = value;
     } else if (strcmp(arg, "--today") == 0 && value) {
-        return parse_today(opt, value, err);
+        return parse_date(opt->today, arg, value, err);
     } else if (strcmp(arg, "--days") == 0 && value) {
         return parse_days(opt, value, err);
     } else if (strcmp(arg, "--metrics-file") == 0 && value) {
@@ -255,12 +315,7 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
     } else if (strcmp(arg, "--log-level") == 0 && value) {
         opt->log_level = value;
     } else if (strcmp(arg, "--before") == 0 && value) {
-        if (!date_valid(value)) {
-            lk_error_set(err, LK_EUSAGE, "--before must be a date YYYY-MM-DD, not \"%.40s\"",
-                         value);
-            return LK_EUSAGE;
-        }
-        snprintf(opt->before, sizeof opt->before, "%s", value);
+        return parse_date(opt->before, arg, value, err);
     } else if (strcmp(arg, "--project") == 0 && value) {
         opt->project = value;
     } else if (strcmp(arg, "--identity") == 0 && value) {
@@ -273,8 +328,10 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         return LK_EUSAGE;
     } else if (opt->command == NULL) {
         opt->command = arg;
-    } else if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL) {
-        opt->argument = arg; /* grant ROLE */
+    } else if ((strcmp(opt->command, "grant") == 0 ||
+                strcmp(opt->command, "forget-project") == 0) &&
+               opt->argument == NULL) {
+        opt->argument = arg; /* grant ROLE, forget-project ID */
     } else if (strcmp(opt->command, "help") == 0 && opt->help == false) {
         opt->command = arg; /* lkarchive help COMMAND */
         opt->help = true;
@@ -295,7 +352,8 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
                            strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
                            strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0 ||
                            strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
-                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0;
+                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0 ||
+                           strcmp(arg, "--older-than") == 0;
         char *eq = strchr(arg, '=');
         char name[32];
 
@@ -324,12 +382,17 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     }
     if (strcmp(opt->command, "grant") == 0 && opt->argument == NULL && !opt->help) {
         lk_error_set(err, LK_EUSAGE, "grant needs the role to give read access to");
-        lk_error_detail(err, "usage: lkarchive grant ROLE");
+        lk_error_detail(err, "usage: lkarchive grant [--writer] ROLE");
         return LK_EUSAGE;
     }
     if (opt->days > API_WINDOW_DAYS && strcmp(opt->command, "report") != 0) {
         lk_error_set(err, LK_EUSAGE, "--days must be a whole number from 1 to %d, not \"%d\"",
                      API_WINDOW_DAYS, opt->days);
+        return LK_EUSAGE;
+    }
+    if (strcmp(opt->command, "forget-project") == 0 && opt->argument == NULL && !opt->help) {
+        lk_error_set(err, LK_EUSAGE, "forget-project needs the project id to drop");
+        lk_error_detail(err, "usage: lkarchive forget-project ID [--yes]");
         return LK_EUSAGE;
     }
     if (opt->config_path == NULL) {
@@ -373,259 +436,54 @@ static int apply_log_level(const char *name, struct lk_error *err)
 static int command_migrate(const struct config *cfg, const struct cli_options *opt,
                            struct lk_error *err)
 {
-    (void)opt;
     struct store *st = NULL;
     int applied = 0, rc;
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, &applied, err);
-    if (rc == 0)
+    if (rc == 0 && !opt->quiet)
         printf("schema up to date (%d migration%s applied now)\n", applied,
                applied == 1 ? "" : "s");
     store_free(st);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 
-/* The progress line of the day being archived (stderr is a terminal). */
-struct progress_state {
-    char project[128], day[DATE_TEXT_SIZE];
-    struct timespec day_started, last_shown;
-};
-
-static double seconds_between(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-/* window_progress_fn: at most ten times a second, "project day  pages, sessions, details
- * done/total, rate, time left" as the live line. */
-static void print_progress(void *ctx, const struct day_progress *p)
-{
-    struct progress_state *state = ctx;
-    struct timespec now;
-    char line[400], left[48] = "";
-    double elapsed, rate;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (strcmp(state->project, p->project) != 0 || strcmp(state->day, p->day) != 0) {
-        snprintf(state->project, sizeof state->project, "%s", p->project);
-        snprintf(state->day, sizeof state->day, "%s", p->day);
-        state->day_started = now;
-    } else if (seconds_between(&state->last_shown, &now) < 0.1 &&
-               (p->details_total == 0 || p->details_done < p->details_total)) {
-        return; /* ten lines a second at most, and the day's last one */
-    }
-    state->last_shown = now;
-    elapsed = seconds_between(&state->day_started, &now);
-    rate = elapsed > 0 ? (double)p->details_done / elapsed : 0;
-    if (rate > 0 && p->details_total > p->details_done)
-        snprintf(left, sizeof left, ", ~%.0f s left",
-                 (double)(p->details_total - p->details_done) / rate);
-    snprintf(line, sizeof line, "%s %s: %d page%s, %lld sessions, details %lld/%lld, %.1f/s%s",
-             p->project, p->day, p->pages, p->pages == 1 ? "" : "s", p->sessions, p->details_done,
-             p->details_total, rate, left);
-    log_progress(line);
-}
-
-/* window_day_fn: one line per project-day on out (a FILE *). */
-static void print_day(void *out, const struct day_report *day)
-{
-    log_progress_end(); /* the day's live line gives way to its summary */
-    static const char *const words[] = {
-        [DAY_COMPLETE] = "complete", [DAY_PENDING] = "pending", [DAY_PARTIAL] = "partial"};
-
-    if (day->status == DAY_FAILED)
-        fprintf(out, "%-20s %s  %-8s %s\n", day->project, day->day, "FAILED", day->error);
-    else if (day->dry_run)
-        fprintf(out,
-                "%-20s %s  %-8s %7lld new %7lld changed %7lld unchanged sessions  (%d pages, "
-                "%lld details fetched, %lld skipped; nothing written)\n",
-                day->project, day->day, "dry-run", day->new_sessions, day->changed_sessions,
-                day->unchanged_sessions, day->pages, day->details_fetched, day->details_skipped);
-    else
-        fprintf(out,
-                "%-20s %s  %-8s %7lld sessions %8lld participants %8lld connections  "
-                "(%lld active, %d pages, %lld details fetched, %lld skipped%s)\n",
-                day->project, day->day, words[day->status], day->sessions, day->participants,
-                day->connections, day->active_sessions, day->pages, day->details_fetched,
-                day->details_skipped, day->status == DAY_PARTIAL ? ", some details failed" : "");
-    fflush(out);
-}
-
-/* The run's last line on stdout. */
-static void print_run_summary(const struct run_summary *summary, bool dry_run, double seconds)
-{
-    if (dry_run) {
-        printf("dry run: %lld new, %lld changed, %lld unchanged sessions; %d day%s compared, "
-               "%d failed; nothing written; %lu requests in %.1f s\n",
-               summary->new_sessions, summary->changed_sessions, summary->unchanged_sessions,
-               summary->days_complete + summary->days_pending,
-               summary->days_complete + summary->days_pending == 1 ? "" : "s", summary->days_failed,
-               summary->requests, seconds);
-        return;
-    }
-    printf("run %lld: %d day%s complete, %d pending, %d failed; %lld sessions, %lld "
-           "participants, %lld connections; details %lld fetched, %lld skipped (unchanged); "
-           "%lu requests in %.1f s\n",
-           summary->run_id, summary->days_complete, summary->days_complete == 1 ? "" : "s",
-           summary->days_pending, summary->days_failed, summary->sessions, summary->participants,
-           summary->connections, summary->details_fetched, summary->details_skipped,
-           summary->requests, seconds);
-}
-
-/* run --dry-run: the schema must be current already (migrating would write), and the store
- * writes nothing. Returns 0, LK_EDB or LK_ECONFIG. */
-static int dry_run_store(struct store *st, struct lk_error *err)
-{
-    bool current = false;
-    int rc = store_schema_current(st, &current, err);
-
-    if (rc == 0 && !current) {
-        lk_error_set(err, LK_ECONFIG, "a dry run needs the schema up to date, and it is not");
-        lk_error_detail(err, "run `lkarchive migrate` first (a dry run writes nothing)");
-        rc = LK_ECONFIG;
-    }
-    store_set_dry_run(st, true);
-    return rc;
-}
-
-/* Migrate first, so the views the role is given exist. */
+/* Migrate first, so the views the role is given exist. A role that owns the archive
+ * already (a superuser, the schema's owner) is given nothing, and told so. */
 static int command_grant(const struct config *cfg, const struct cli_options *opt,
                          struct lk_error *err)
 {
     struct store *st = NULL;
+    bool owns = false;
     int rc;
 
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_migrate(st, cfg->citus_distribute, NULL, err);
     if (rc == 0)
-        rc = store_grant_read(st, opt->argument, err);
+        rc = store_role_owns(st, opt->argument, &owns, err);
+    if (rc == 0 && !owns)
+        rc = opt->writer ? store_grant_write(st, opt->argument, err)
+                         : store_grant_read(st, opt->argument, err);
     store_free(st);
     if (rc != 0)
         return cli_report(err);
-    printf("role %s can read the archive (schemas livekit and livekit_bi), and write nothing\n",
-           opt->argument);
+    if (opt->quiet)
+        return CLI_EXIT_OK;
+    if (owns)
+        printf("role %s owns the archive (a superuser, or a member of its owner role): it can "
+               "already read and write everything; nothing granted\n",
+               opt->argument);
+    else if (opt->writer)
+        printf("role %s can write the archive as `run` does (schema livekit: read the "
+               "migrations, write the archive, the ledger and the rollup), and create nothing\n",
+               opt->argument);
+    else
+        printf("role %s can read the archive (schemas livekit and livekit_bi), and write "
+               "nothing\n",
+               opt->argument);
     return CLI_EXIT_OK;
-}
-
-/* The exit status of a run that window_run ended with rc, saying why on stderr; the
- * summary line goes to stdout when the run went to its end. */
-static int run_outcome(int rc, const struct run_summary *summary, bool dry_run, double seconds,
-                       struct lk_error *err)
-{
-    int status;
-
-    if (rc == LK_EINTR) { /* as a shell reports a process a signal ended: 128 + its number */
-        cli_report(err);
-        return CLI_EXIT_SIGNAL_BASE + process_stop_signal();
-    }
-    if (rc != 0)
-        return cli_report(err);
-    print_run_summary(summary, dry_run, seconds);
-    if (summary->days_failed > 0) {
-        log_error("%d day%s not archived completely; they stay pending and the next run "
-                  "fetches them again",
-                  summary->days_failed, summary->days_failed == 1 ? " was" : "s were");
-        log_detail(LOG_LEVEL_ERROR, "first error: %s",
-                   summary->first_error[0] ? summary->first_error : "see the errors logged above");
-        status = cli_exit_for(summary->worst_error);
-        return status == CLI_EXIT_OK ? CLI_EXIT_INCOMPLETE : status;
-    }
-    if (summary->sessions_refused > 0) { /* the days are complete without them: say it once */
-        log_error("%lld session%s left out: PostgreSQL refused a value; their days are complete "
-                  "without them (`lkarchive status` names them)",
-                  summary->sessions_refused, summary->sessions_refused == 1 ? "" : "s");
-        log_detail(LOG_LEVEL_ERROR, "first error: %s", summary->first_error);
-        return CLI_EXIT_INCOMPLETE;
-    }
-    if (summary->gaps > 0) {
-        log_error("%d day%s lost: %s the %d-day window before being archived", summary->gaps,
-                  summary->gaps == 1 ? " is" : "s are",
-                  summary->gaps == 1 ? "it left" : "they left", API_WINDOW_DAYS);
-        log_detail(LOG_LEVEL_ERROR, "once you have taken note, run with --acknowledge-gaps (or "
-                                    "set acknowledge_gaps: true) to stop failing for them");
-        return CLI_EXIT_GAP;
-    }
-    return summary->projects_locked > 0 ? CLI_EXIT_LOCKED : CLI_EXIT_OK;
-}
-
-static double seconds_since(const struct timespec *started)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - started->tv_sec) + (double)(now.tv_nsec - started->tv_nsec) / 1e9;
-}
-
-/* fetch_while_merging: the second connection window fetches into while a day commits; when
- * it cannot be opened (max_connections), the run goes on one day at a time. */
-static struct store *open_spare(const struct config *cfg)
-{
-    struct store *spare = NULL;
-    struct lk_error err;
-
-    lk_error_init(&err);
-    if (store_open(&spare, cfg->database_url, &err) != 0) {
-        log_lk_error(LOG_LEVEL_WARN, &err);
-        log_detail(LOG_LEVEL_WARN, "fetch_while_merging needs a second connection; archiving one "
-                                   "day at a time");
-    }
-    return spare;
-}
-
-static int command_run(const struct config *cfg, const struct cli_options *opt,
-                       struct lk_error *err)
-{
-    struct window_options window;
-    struct run_summary summary;
-    struct progress_state progress = {0};
-    struct store *st = NULL;
-    struct pseudo *pseudo = NULL;
-    struct timespec started;
-    int rc, status;
-
-    clock_gettime(CLOCK_MONOTONIC, &started);
-    process_catch_stop_signals(); /* SIGTERM / SIGINT: roll back the day, close the run */
-    snprintf(window.today, sizeof window.today, "%s", opt->today);
-    window.days = opt->days ? opt->days : cfg->window_days;
-    window.full = opt->full;
-    window.acknowledge_gaps = opt->acknowledge_gaps;
-    window.dry_run = opt->dry_run;
-    window.on_day = print_day;
-    window.on_day_ctx = stdout;
-    /* a live line per day on a terminal; in cron or a pipe only the summary lines */
-    window.on_progress = isatty(STDERR_FILENO) ? print_progress : NULL;
-    window.on_progress_ctx = &progress;
-    rc = cli_open_pseudo(cfg, false, &pseudo, err);
-    if (rc == 0)
-        rc = store_open(&st, cfg->database_url, err);
-    if (rc == 0)
-        rc = opt->dry_run ? dry_run_store(st, err)
-                          : store_migrate(st, cfg->citus_distribute, NULL, err);
-    if (rc != 0) {
-        status = cli_report(err);
-        cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
-        store_free(st);
-        pseudo_free(pseudo);
-        return status;
-    }
-    store_set_pseudo(st, pseudo, cfg->pseudonymize_identities);
-    /* projects side by side each take a connection of their own instead */
-    window.spare =
-        cfg->fetch_while_merging && (cfg->parallel_projects == 1 || cfg->project_count == 1)
-            ? open_spare(cfg)
-            : NULL;
-    rc = window_run(cfg, &window, st, &summary, err);
-    status = run_outcome(rc, &summary, opt->dry_run, seconds_since(&started), err);
-    /* rows per table: both stores' commits counted into metrics as they committed */
-    cli_write_metrics(cfg, opt, st, status, seconds_since(&started));
-    cli_write_report(cfg, opt, st);
-    store_free(window.spare);
-    store_free(st);
-    pseudo_free(pseudo);
-    return status;
 }
 
 int cli_main(int argc, char **argv)
@@ -682,6 +540,8 @@ int cli_main(int argc, char **argv)
         status = cli_report(&err);
         goto done;
     }
+    if (opt.quiet && (opt.log_level == NULL || strcmp(opt.log_level, "error") != 0))
+        log_set_level(LOG_LEVEL_WARN); /* warnings and errors only, whatever the config says */
     status = cmd->handler(cfg, &opt, &err);
 done:
     config_free(cfg);

@@ -2,7 +2,8 @@
  * request per project, the API credentials, the plan and the project ids. Changes nothing.
  *
  * Every check is made, whatever the ones before it said, and printed as one line ("what:
- * verdict"), a failure followed by a "fix:" line with what to do (the error's detail), or
+ * verdict"), a failure followed by a "fix:" line with what to do (the error's hint, else its
+ * detail; a "detail:" line before it when there are both), or
  * as JSON lines with --json. The exit status is the first failure's.
  */
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "error.h"
 #include "escape.h"
+#include "grants.h"
 #include "log.h"
 #include "redact.h"
 #include "store.h"
@@ -28,6 +30,30 @@ struct checks {
     int failed;     /* checks that failed */
     int first_code; /* LK_E* of the first failure, 0 if none */
 };
+
+/* check_line's text form. As the logs do, the API's or the server's words are escaped so they
+ * cannot drive the terminal. */
+static void print_text_line(const char *what, const char *text, const struct lk_error *err)
+{
+    char shown[2][sizeof err->detail + 64];
+
+    escape_text(shown[0], sizeof shown[0], what, strlen(what), sizeof shown[0]);
+    if (err == NULL) {
+        escape_text(shown[1], sizeof shown[1], text, strlen(text), sizeof shown[1]);
+        printf("%s: %s\n", shown[0], shown[1]);
+        return;
+    }
+    escape_text(shown[1], sizeof shown[1], err->message, strlen(err->message), sizeof shown[1]);
+    printf("%s: FAILED: %s\n", shown[0], shown[1]);
+    if (err->hint[0] && err->detail[0])
+        printf("  detail: %s\n", escape_text(shown[1], sizeof shown[1], err->detail,
+                                             strlen(err->detail), sizeof shown[1]));
+    if (err->hint[0] || err->detail[0]) {
+        const char *fix = err->hint[0] ? err->hint : err->detail;
+        printf("  fix: %s\n",
+               escape_text(shown[1], sizeof shown[1], fix, strlen(fix), sizeof shown[1]));
+    }
+}
 
 /* One check's line: ok (text says what was found) or failed (err says why and what to fix). */
 static void check_line(struct checks *c, const char *what, const char *text,
@@ -44,21 +70,17 @@ static void check_line(struct checks *c, const char *what, const char *text,
         printf(",\"ok\":%s,\"message\":", err ? "false" : "true");
         cli_json_string(stdout, err ? err->message : text);
         fputs(",\"fix\":", stdout);
-        if (err && err->detail[0])
-            cli_json_string(stdout, err->detail);
+        if (err && (err->hint[0] || err->detail[0]))
+            cli_json_string(stdout, err->hint[0] ? err->hint : err->detail);
         else
             fputs("null", stdout);
+        if (err && err->hint[0] && err->detail[0]) {
+            fputs(",\"detail\":", stdout);
+            cli_json_string(stdout, err->detail);
+        }
         fputs("}\n", stdout);
     } else {
-        /* as the logs do: the API's or the server's words cannot drive the terminal */
-        char shown[2][sizeof err->detail + 64];
-        const char *said = err ? err->message : text;
-        escape_text(shown[0], sizeof shown[0], what, strlen(what), sizeof shown[0]);
-        escape_text(shown[1], sizeof shown[1], said, strlen(said), sizeof shown[1]);
-        printf(err ? "%s: FAILED: %s\n" : "%s: %s\n", shown[0], shown[1]);
-        if (err && err->detail[0])
-            printf("  fix: %s\n", escape_text(shown[1], sizeof shown[1], err->detail,
-                                              strlen(err->detail), sizeof shown[1]));
+        print_text_line(what, text, err);
     }
     fflush(stdout);
 }
@@ -76,14 +98,15 @@ static void check_privileges(struct checks *c, const struct config *cfg, bool mi
     rc = store_open(&st, cfg->database_url, &err);
     if (rc == 0)
         rc = store_check_privileges(st, migrated, &ok, missing, sizeof missing, &err);
-    store_free(st);
     if (rc == 0 && !ok) {
-        lk_error_set(&err, LK_EDB, "this database user lacks %s", missing);
-        lk_error_detail(&err, migrated ? "GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit TO "
-                                         "this user (or run lkarchive as the schema's owner)"
-                                       : "GRANT CREATE ON DATABASE to this user, or let the "
-                                         "database owner run `lkarchive migrate` once");
+        lk_error_set(&err, LK_EDB, "database user %s lacks %s", store_user(st), missing);
+        if (migrated)
+            grants_writer_hint(err.hint, sizeof err.hint, store_user(st));
+        else
+            lk_error_hint(&err, "GRANT CREATE ON DATABASE to this user, or let the database "
+                                "owner run `lkarchive migrate` once");
     }
+    store_free(st);
     if (rc != 0 || !ok) {
         check_line(c, "database privileges", NULL, &err);
         return;
@@ -105,7 +128,7 @@ static void check_database(struct checks *c, const struct config *cfg)
         rc = store_schema_current(st, &current, &err);
     store_free(st);
     if (rc != 0) {
-        if (err.detail[0] == '\0')
+        if (err.detail[0] == '\0' && err.hint[0] == '\0')
             lk_error_detail(&err, "set DATABASE_URL (or database_url, or libpq's PG* variables) "
                                   "to a database this user may connect to");
         check_line(c, "database", NULL, &err);

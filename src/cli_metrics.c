@@ -1,7 +1,8 @@
 /* cli_metrics.c -- `run --metrics-file`: the run's counters and the ledger's figures per
  * project into metrics_write_file. The ledger is read after the run (days by status, gaps,
- * last success per project, runs and requests of all time); when it cannot be read the file
- * still says how the run ended.
+ * last success per project, runs and requests of all time); when it cannot be read (the
+ * database is down) the file still says how the run ended, and keeps the ledger's figures of
+ * the file it replaces, so the last success survives an outage.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +74,13 @@ void cli_write_metrics(const struct config *cfg, const struct cli_options *opt, 
     }
     if (rc == 0 && st != NULL && store_connection_ok(st))
         rc = store_run_totals(st, run.runs_by_status, &run.requests_all_runs, &err);
+    run.ledger_read = rc == 0 && st != NULL && store_connection_ok(st);
     if (rc != 0) {
         log_lk_error(LOG_LEVEL_WARN, &err); /* the file still says how the run ended */
-        count = 0;
         lk_error_init(&err);
     }
+    if (!run.ledger_read)
+        count = 0; /* the last file's ledger figures are kept instead */
     if (metrics_write_file(path, &run, projects, count, &err) != 0)
         log_lk_error(LOG_LEVEL_WARN, &err);
     free(projects);

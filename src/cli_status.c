@@ -1,5 +1,6 @@
-/* cli_status.c -- `lkarchive status`: what the ledger says of the configured projects over
- * the window (or the whole ledger), as a table or JSON lines, and every gap before it.
+/* cli_status.c -- `lkarchive status`: what the ledger says of the configured projects (every
+ * project of the ledger with --all-projects) over the window (or the whole ledger), as a
+ * table or JSON lines, and every gap before it.
  *
  * Flow: store_status_rows reads the days (the window, plus every gap before it);
  * --acknowledge-gaps marks the gaps shown acknowledged; the rows are printed on stdout, each
@@ -183,11 +184,18 @@ int cli_command_status(const struct config *cfg, const struct cli_options *opt,
     char window_start[DATE_TEXT_SIZE], csv[4096];
     int gaps = 0, rc;
 
+    if (cfg->project_count == 0 && !opt->all_projects) {
+        lk_error_set(err, LK_ECONFIG, "no project configured, so none to show");
+        lk_error_hint(err, "set LIVEKIT_PROJECT_ID or projects (--config), or show every project "
+                           "in the ledger with status --all-projects");
+        return cli_report(err);
+    }
     date_add_days(window_start, opt->today, -((opt->days ? opt->days : cfg->window_days) - 1));
     rc = store_open(&st, cfg->database_url, err);
     if (rc == 0)
         rc = store_status_rows(st, opt->today, opt->all ? NULL : window_start,
-                               projects_csv(csv, sizeof csv, cfg), &rows, &count, &migrated, err);
+                               opt->all_projects ? NULL : projects_csv(csv, sizeof csv, cfg), &rows,
+                               &count, &migrated, err);
     if (rc == 0 && (opt->acknowledge_gaps || cfg->acknowledge_gaps))
         rc = acknowledge_status_gaps(st, rows, count, err);
     if (rc != 0) {

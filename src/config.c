@@ -71,6 +71,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"log_level", KIND_LOG_LEVEL, 0, 0, FIELD(log_level), "info"},
     {"metrics_file", KIND_STRING, 0, 0, FIELD(metrics_file), NULL},
     {"report_file", KIND_STRING, 0, 0, FIELD(report_file), NULL},
+    {"retention", KIND_STRING, 0, 0, FIELD(retention), NULL},
 };
 
 /* An entry left out of the table would be a zeroed key without a name. */
@@ -552,6 +553,7 @@ void config_free(struct config *cfg)
     free(cfg->log_level);
     free(cfg->metrics_file);
     free(cfg->report_file);
+    free(cfg->retention);
     free(cfg->source_path);
     secret_wipe(cfg, sizeof *cfg);
     free(cfg);

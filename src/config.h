@@ -67,6 +67,7 @@ struct config {
     char *log_level;              /* "error" | "warn" | "info" | "debug" */
     char *metrics_file;           /* Prometheus textfile written by run, NULL = none */
     char *report_file;            /* HTML report written after each run, NULL = none */
+    char *retention;              /* "400d": run prunes what is older after a good run; NULL */
     char *source_path;            /* the file read, or NULL when only the environment was used */
 };
 

@@ -52,6 +52,7 @@ void lk_error_init(struct lk_error *err)
     err->code = LK_OK;
     err->message[0] = '\0';
     err->detail[0] = '\0';
+    err->hint[0] = '\0';
 }
 
 void lk_error_set(struct lk_error *err, int code, const char *fmt, ...)
@@ -65,6 +66,18 @@ void lk_error_set(struct lk_error *err, int code, const char *fmt, ...)
     vsnprintf(err->message, sizeof err->message, fmt, ap);
     va_end(ap);
     err->detail[0] = '\0';
+    err->hint[0] = '\0';
+}
+
+void lk_error_hint(struct lk_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->hint, sizeof err->hint, fmt, ap);
+    va_end(ap);
 }
 
 void lk_error_detail(struct lk_error *err, const char *fmt, ...)

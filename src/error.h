@@ -1,8 +1,8 @@
 /* error.h -- the one error record every fallible lkarchive function fills.
  *
  * A fallible function returns 0 or a negative LK_E* code and fills a caller-owned
- * struct lk_error with the same code, a short primary message and an optional detail
- * line (PostgreSQL style: message lower-case, no trailing period). Callees' errors are
+ * struct lk_error with the same code, a short primary message, an optional detail line and
+ * an optional hint (PostgreSQL style: message lower-case, no trailing period). Callees' errors are
  * passed up unchanged; a caller that knows more (day, session) prefixes context.
  * No globals, no allocation: the record is fixed-size and safe to copy.
  */
@@ -50,15 +50,21 @@ struct lk_error {
     int code;
     char message[512];
     char detail[1024];
+    char hint[1024]; /* what to do about it, when the code knows (PostgreSQL's HINT) */
 };
 
 /* Clear the record (code LK_OK, empty strings). Cannot fail. */
 void lk_error_init(struct lk_error *err);
-/* Set code and printf-style primary message; clears the detail. err NULL is a no-op. */
+/* Set code and printf-style primary message; clears the detail and the hint. err NULL is a
+ * no-op. */
 void lk_error_set(struct lk_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Set the printf-style detail line; the code and message stay. err NULL is a no-op. */
 void lk_error_detail(struct lk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Set the printf-style hint (what to do); code, message and detail stay. err NULL is a
+ * no-op. */
+void lk_error_hint(struct lk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prefix the primary message with context ("project=p_x day=2026-11-27: ..."). */
 void lk_error_prefix(struct lk_error *err, const char *fmt, ...)

@@ -183,8 +183,8 @@ static void format_text(char *line, size_t size, const char *label, bool with_pr
     snprintf(line, size, "lkarchive: %s: %s%s%s\n", label, prefix, prefix[0] ? ": " : "", body);
 }
 
-/* One line in logfmt or JSON: time, level, the context, then msg (or detail). */
-static void format_fields(char *line, size_t size, const char *level, bool is_detail,
+/* One line in logfmt or JSON: time, level, the context, then key (msg, detail or hint). */
+static void format_fields(char *line, size_t size, const char *level, const char *key,
                           const char *body)
 {
     char now[32], run[24], escaped[sizeof current_prefix * 4];
@@ -217,7 +217,7 @@ static void format_fields(char *line, size_t size, const char *level, bool is_de
                     sizeof escaped);
         append_field(line, size, &used, "ctx", escaped, true);
     }
-    append_field(line, size, &used, is_detail ? "detail" : "msg", body, true);
+    append_field(line, size, &used, key, body, true);
     snprintf(line + used, size - used, "%s\n", current_format == LOG_FORMAT_JSON ? "}" : "");
 }
 
@@ -237,12 +237,14 @@ static void write_line(const char *label, bool with_prefix, const char *text, si
     if (current_format == LOG_FORMAT_TEXT) {
         format_text(line, sizeof line, label, with_prefix, body);
     } else {
-        /* a detail line takes the level of the line it details (detail_level) */
+        /* a detail or hint line takes the level of the line it details (detail_level) */
+        bool detail = strcmp(label, "detail") == 0 || strcmp(label, "hint") == 0;
+
         if (strcmp(label, "warning") == 0)
             level = levels[LOG_LEVEL_WARN];
-        else if (strcmp(label, "detail") == 0)
+        else if (detail)
             level = levels[detail_level];
-        format_fields(line, sizeof line, level, strcmp(label, "detail") == 0, body);
+        format_fields(line, sizeof line, level, detail ? label : "msg", body);
     }
     pthread_mutex_lock(&log_lock);
     progress_clear();
@@ -432,4 +434,6 @@ void log_lk_error(enum log_level level, const struct lk_error *err)
     log_at(level, labels[level], true, "%s", err->message);
     if (err->detail[0])
         log_detail(level, "%s", err->detail);
+    if (err->hint[0] && level <= current_level)
+        write_line("hint", false, err->hint, strlen(err->hint), level);
 }

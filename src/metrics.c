@@ -123,35 +123,65 @@ static void header(FILE *fp, const char *name, const char *type, const char *hel
     fprintf(fp, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void write_projects(FILE *fp, const struct metrics_project *projects, size_t count)
+/* The families drawn from the ledger: when it cannot be read (the database is down), their
+ * samples are carried over from the file the last run wrote, so an alert on the last success
+ * keeps its data (and fires) through an outage instead of going silent. */
+static const char *const ledger_families[] = {"lkarchive_last_success_timestamp_seconds",
+                                              "lkarchive_at_risk",
+                                              "lkarchive_day_statuses",
+                                              "lkarchive_runs_total",
+                                              "lkarchive_runs_running",
+                                              "lkarchive_requests_total"};
+#define LEDGER_FAMILIES (sizeof ledger_families / sizeof ledger_families[0])
+
+/* Copy to fp the sample lines of family that the previous file `old` holds (NULL: none). */
+static void carry_samples(FILE *fp, FILE *old, const char *family)
+{
+    char line[1024];
+    size_t len = strlen(family);
+
+    if (old == NULL)
+        return;
+    rewind(old);
+    while (fgets(line, sizeof line, old))
+        if (strncmp(line, family, len) == 0 && (line[len] == '{' || line[len] == ' ') &&
+            strchr(line, '\n') != NULL)
+            fputs(line, fp);
+}
+
+static void write_projects(FILE *fp, const struct metrics_project *projects, size_t count,
+                           FILE *old)
 {
     static const char *const day_statuses[] = {"complete", "pending", "failed",
                                                "missing",  "gap",     "gap_acknowledged"};
 
-    header(fp, "lkarchive_last_success_timestamp_seconds", "gauge",
+    header(fp, ledger_families[0], "gauge",
            "Unix time the last run that ended ok and covered the project finished (0: never).");
+    carry_samples(fp, old, ledger_families[0]);
     for (size_t i = 0; i < count; i++) {
         fputs("lkarchive_last_success_timestamp_seconds{project=\"", fp);
         write_label(fp, projects[i].project);
         fprintf(fp, "\"} %.3f\n", projects[i].last_success_s);
     }
-    header(fp, "lkarchive_at_risk", "gauge",
+    header(fp, ledger_families[1], "gauge",
            "Days of the project not yet complete that leave the API's 7-day window within two "
            "days: archive them before they are lost.");
+    carry_samples(fp, old, ledger_families[1]);
     for (size_t i = 0; i < count; i++) {
         fputs("lkarchive_at_risk{project=\"", fp);
         write_label(fp, projects[i].project);
         fprintf(fp, "\"} %lld\n", projects[i].days_at_risk);
     }
-    header(fp, "lkarchive_days", "gauge",
-           "UTC days of the project's ledger by status (gap: left the 7-day window before it "
-           "was complete; missing: never archived, still in the window).");
+    header(fp, ledger_families[2], "gauge",
+           "UTC days of the project's ledger in each status (gap: left the 7-day window before "
+           "it was complete; missing: never archived, still in the window).");
+    carry_samples(fp, old, ledger_families[2]);
     for (size_t i = 0; i < count; i++) {
         const long long values[] = {projects[i].days_complete, projects[i].days_pending,
                                     projects[i].days_failed,   projects[i].days_missing,
                                     projects[i].gaps,          projects[i].gaps_acknowledged};
         for (size_t s = 0; s < sizeof values / sizeof values[0]; s++) {
-            fputs("lkarchive_days{project=\"", fp);
+            fputs("lkarchive_day_statuses{project=\"", fp);
             write_label(fp, projects[i].project);
             fprintf(fp, "\",status=\"%s\"} %lld\n", day_statuses[s], values[s]);
         }
@@ -210,31 +240,50 @@ static void write_run(FILE *fp, const struct metrics_run *run)
     header(fp, "lkarchive_last_run_retries", "gauge",
            "Requests the last run sent again (429s included; each is also a response above).");
     fprintf(fp, "lkarchive_last_run_retries %lu\n", retries);
-    header(fp, "lkarchive_runs_total", "counter", "Runs recorded in the ledger, by status.");
-    for (int s = 0; s < RUN_STATUSES; s++)
-        fprintf(fp, "lkarchive_runs_total{status=\"%s\"} %lld\n",
-                store_run_status_name((enum run_status)s), run->runs_by_status[s]);
-    header(fp, "lkarchive_requests_total", "counter",
-           "API requests of every run recorded in the ledger.");
-    fprintf(fp, "lkarchive_requests_total %lld\n", run->requests_all_runs);
+}
+
+/* The ledger's runs: ended ones by status (a counter), the ones still running (a gauge). */
+static void write_ledger_runs(FILE *fp, const struct metrics_run *run, FILE *old)
+{
+    header(fp, ledger_families[3], "counter", "Runs recorded in the ledger that ended, by status.");
+    carry_samples(fp, old, ledger_families[3]);
+    for (int s = 0; run->ledger_read && s < RUN_STATUSES; s++)
+        if (s != RUN_RUNNING)
+            fprintf(fp, "lkarchive_runs_total{status=\"%s\"} %lld\n",
+                    store_run_status_name((enum run_status)s), run->runs_by_status[s]);
+    header(fp, ledger_families[4], "gauge",
+           "Runs the ledger shows as running (this one is not counted: it has ended).");
+    carry_samples(fp, old, ledger_families[4]);
+    if (run->ledger_read)
+        fprintf(fp, "lkarchive_runs_running %lld\n", run->runs_by_status[RUN_RUNNING]);
+    header(fp, ledger_families[5], "counter", "API requests of every run recorded in the ledger.");
+    carry_samples(fp, old, ledger_families[5]);
+    if (run->ledger_read)
+        fprintf(fp, "lkarchive_requests_total %lld\n", run->requests_all_runs);
 }
 
 int metrics_write_file(const char *path, const struct metrics_run *run,
                        const struct metrics_project *projects, size_t count, struct lk_error *err)
 {
     struct atomic_file *file = NULL;
+    FILE *old = NULL;
     int rc;
 
+    /* the ledger unread: its families as the last file had them (none at first) */
+    old = run->ledger_read ? NULL : fopen(path, "r");
     rc = atomic_file_open(&file, path, "the metrics file", err);
     if (rc != 0)
         goto done;
-    write_projects(atomic_file_stream(file), projects, count);
+    write_projects(atomic_file_stream(file), projects, count, old);
+    write_ledger_runs(atomic_file_stream(file), run, old);
     pthread_mutex_lock(&counts_lock);
     write_run(atomic_file_stream(file), run);
     pthread_mutex_unlock(&counts_lock);
     /* 0644 whatever the umask (the unit's UMask=0077): node_exporter runs as another user */
     rc = atomic_file_commit(file, 0644, err);
 done:
+    if (old)
+        fclose(old);
     if (rc == LK_ECONFIG)
         lk_error_detail(err, "--metrics-file (metrics_file) must be in a directory this user "
                              "can write");

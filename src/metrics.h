@@ -53,9 +53,13 @@ struct metrics_run {
     int exit_status;                        /* the process' exit status */
     long long runs_by_status[RUN_STATUSES]; /* ledger: runs by status (enum run_status) */
     long long requests_all_runs;            /* ledger: requests of every run */
+    bool ledger_read; /* false (the database is down): the ledger's families keep the samples
+                         the file at the path holds, those of the last run that read it */
 };
 
-/* Write the metrics file at path, mode 0644, atomically (atomic_file.h). Returns 0, or
+/* Write the metrics file at path, mode 0644, atomically (atomic_file.h); with
+ * !run->ledger_read, projects are ignored and the ledger's families (last success, day
+ * statuses, at risk, runs, requests) are copied from the file being replaced. Returns 0, or
  * LK_ECONFIG (the directory cannot be written: err names the path and the reason). */
 int metrics_write_file(const char *path, const struct metrics_run *run,
                        const struct metrics_project *projects, size_t count, struct lk_error *err);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "grants.h"
 
 static bool status_expected(ExecStatusType status, enum pq_expect expect)
 {
@@ -84,6 +85,8 @@ fail(struct lk_error *err, const PGconn *conn, const PGresult *res, const char *
         lk_error_detail(err, "%.*s", (int)strcspn(message, "\n"), message);
     else
         lk_error_detail(err, "unexpected result %s", PQresStatus(PQresultStatus(res)));
+    if (err && pq_sqlstate_is(res, SQLSTATE_INSUFFICIENT_PRIVILEGE) && PQuser(conn))
+        grants_writer_hint(err->hint, sizeof err->hint, PQuser(conn));
     return code;
 }
 

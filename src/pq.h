@@ -6,7 +6,8 @@
  * detail (primary message, then its DETAIL when the server sent one; libpq's own first line
  * when the failure is the client's, such as a lost connection). An error whose SQLSTATE
  * says the server refused a value (classes 22, 23, 54) is LK_EVALUE instead: the caller can
- * isolate the row that carried it, where any other database failure stops the run.
+ * isolate the row that carried it, where any other database failure stops the run. A missing
+ * right (42501) gets a hint: the GRANT statements of the writer role for the connected user.
  * Helpers read a result's column by name or into strings, and write array literals.
  */
 #ifndef LK_PQ_H
@@ -19,8 +20,9 @@
 struct lk_error;
 
 /* SQLSTATE codes (PostgreSQL Appendix A) that change what lkarchive does. */
-#define SQLSTATE_UNDEFINED_TABLE "42P01"  /* the livekit schema was never migrated */
-#define SQLSTATE_UNDEFINED_OBJECT "42704" /* e.g. a role that does not exist */
+#define SQLSTATE_UNDEFINED_TABLE "42P01"        /* the livekit schema was never migrated */
+#define SQLSTATE_UNDEFINED_OBJECT "42704"       /* e.g. a role that does not exist */
+#define SQLSTATE_INSUFFICIENT_PRIVILEGE "42501" /* a right is missing: the hint lists them */
 /* SQLSTATE classes of a value the server refuses, whatever the connection: LK_EVALUE. */
 #define SQLSTATE_CLASS_DATA_EXCEPTION "22" /* bad text, number out of range, bad json */
 #define SQLSTATE_CLASS_INTEGRITY "23"      /* a constraint (one a DBA added, say) */

@@ -42,6 +42,8 @@ int store_lock_project(struct store *st, const char *project, int wait_s, struct
 
 /* Whether the connection is usable. */
 bool store_connection_ok(const struct store *st);
+/* The user the store is connected as (borrowed from the connection). Cannot fail. */
+const char *store_user(const struct store *st);
 
 /* One attempt to reset a lost connection (no waiting: the caller paces its retries), then
  * take the project locks again. Any open day is gone (the server rolled it back). Returns 0,

@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,28 +31,93 @@ static void on_notice(void *arg, const char *message)
     log_debug("postgres: %.*s", (int)strcspn(message, "\n"), message);
 }
 
-/* Why connecting failed, without the password: libpq's first line with the password of
- * conninfo (when it parses) redacted wherever it is echoed; when conninfo does not parse,
- * libpq quotes the fragment it stumbled on, which may be the password, so every quoted
- * fragment is redacted. */
+/* What to do about a failed connection, by its cause as libpq and the server word it
+ * (`reason`, the whole message): a fix per cause, else where the connection is set. */
+static void connection_hint(struct lk_error *err, const PGconn *conn, const char *reason)
+{
+    const char *host = conn && PQhost(conn) ? PQhost(conn) : "";
+    const char *port = conn && PQport(conn) ? PQport(conn) : "5432";
+    const char *db = conn && PQdb(conn) ? PQdb(conn) : "";
+    const char *user = conn && PQuser(conn) ? PQuser(conn) : "";
+
+    if (strstr(reason, "password authentication failed") || strstr(reason, "no password supplied"))
+        lk_error_hint(err,
+                      "give %s's password in ~/.pgpass (or the file PGPASSFILE names; mode 0600) "
+                      "as a line host:port:database:user:password, or in DATABASE_URL "
+                      "(postgresql://USER:PASSWORD@HOST:PORT/DB)",
+                      user);
+    else if (strstr(reason, "database \"") && strstr(reason, "does not exist"))
+        lk_error_hint(err,
+                      "create it (createdb -O %s %s, as a role that may create databases), or "
+                      "name an existing one in DATABASE_URL",
+                      user, db);
+    else if (strstr(reason, "role \"") && strstr(reason, "does not exist"))
+        lk_error_hint(err, "create the role (createuser %s), or name another user in DATABASE_URL",
+                      user);
+    else if (strstr(reason, "pg_hba.conf"))
+        lk_error_hint(err,
+                      "allow user %s to reach database %s in the server's pg_hba.conf (then "
+                      "reload it), or connect as another user or over another way",
+                      user, db);
+    else if (strstr(reason, "Connection refused") || strstr(reason, "No such file or directory") ||
+             strstr(reason, "timeout expired") || strstr(reason, "could not translate host"))
+        lk_error_hint(err,
+                      "is PostgreSQL running and accepting connections on %s%s%s port %s? "
+                      "Start it (systemctl start postgresql), or point DATABASE_URL (or PGHOST "
+                      "and PGPORT) at the server",
+                      *host == '/' ? "socket " : "host ", host, *host == '/' ? "/.s.PGSQL.*," : "",
+                      port);
+    else
+        lk_error_hint(err, "set DATABASE_URL or database_url (a libpq connection string or "
+                           "URI), or the PG* variables");
+}
+
+/* text as it may be shown: the password redacted (see connection_failed). */
+static void redact_reason(char *out, size_t size, const char *text, bool parsed,
+                          const char *password)
+{
+    char quoted[1024];
+
+    if (!parsed) /* does not parse: quoted fragments may be anything */
+        redact_quoted(quoted, sizeof quoted, text);
+    else
+        snprintf(quoted, sizeof quoted, "%s", text);
+    redact_text(out, size, quoted, password);
+}
+
+/* Why connecting failed, without the password: libpq's first line as the message, its own
+ * hint lines ("Is the server running ...") as the detail, with the password of conninfo (when
+ * it parses) redacted wherever it is echoed; when conninfo does not parse, libpq quotes the
+ * fragment it stumbled on, which may be the password, so every quoted fragment is redacted.
+ * The hint says what to do (connection_hint). */
 static void connection_failed(struct lk_error *err, const PGconn *conn, const char *conninfo)
 {
-    char *parse_error = NULL, line[512], quoted[512], shown[512];
+    char *parse_error = NULL, first[512], rest[512] = "", shown[512];
     PQconninfoOption *options = conninfo ? PQconninfoParse(conninfo, &parse_error) : NULL;
     const char *reason = conn ? PQerrorMessage(conn) : "out of memory", *password = NULL;
+    bool parsed = conninfo == NULL || options != NULL;
+    size_t used = 0;
 
     for (PQconninfoOption *o = options; o && o->keyword; o++)
         if (strcmp(o->keyword, "password") == 0)
             password = o->val;
-    snprintf(line, sizeof line, "%.*s", (int)strcspn(reason, "\n"), reason);
-    if (conninfo && options == NULL) /* does not parse: quoted fragments may be anything */
-        redact_quoted(quoted, sizeof quoted, line);
-    else
-        snprintf(quoted, sizeof quoted, "%s", line);
-    redact_text(shown, sizeof shown, quoted, password);
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(reason, "\n"), reason);
+    /* the lines after the first on one line, tabs dropped */
+    for (const char *p = reason + strlen(first); *p && used + 1 < sizeof rest; p++)
+        if (*p != '\n' && *p != '\t')
+            rest[used++] = *p;
+        else if (used > 0 && rest[used - 1] != ' ')
+            rest[used++] = ' ';
+    while (used > 0 && rest[used - 1] == ' ')
+        used--;
+    rest[used] = '\0';
+    redact_reason(shown, sizeof shown, first, parsed, password);
     lk_error_set(err, LK_EDB, "could not connect to PostgreSQL: %s", shown);
-    lk_error_detail(err, "set DATABASE_URL or database_url (a libpq connection string or "
-                         "URI), or the PG* variables");
+    if (rest[0]) {
+        redact_reason(shown, sizeof shown, rest, parsed, password);
+        lk_error_detail(err, "%s", shown);
+    }
+    connection_hint(err, conn, reason);
     PQconninfoFree(options);
     PQfreemem(parse_error);
 }
@@ -87,6 +153,12 @@ int store_open(struct store **out, const char *conninfo, struct lk_error *err)
 done:
     store_free(st);
     return rc;
+}
+
+const char *store_user(const struct store *st)
+{
+    assert(st != NULL);
+    return PQuser(st->conn) ? PQuser(st->conn) : "";
 }
 
 void store_set_settling(struct store *st, int seconds)

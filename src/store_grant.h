@@ -22,4 +22,13 @@ int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *
  * role does not exist (err names it), or LK_EDB. */
 int store_grant_read(struct store *st, const char *role, struct lk_error *err);
 
+/* Whether the existing `role` already may do everything to the archive: a superuser, or a
+ * member of the role owning schema livekit (*out). Returns 0, LK_ECONFIG when the role does not
+ * exist, or LK_EDB. */
+int store_role_owns(struct store *st, const char *role, bool *out, struct lk_error *err);
+
+/* Give the existing `role` what `run` needs, and nothing more (grants.h: the README's writer
+ * role), in one transaction. Returns 0, LK_EDB or LK_ENOMEM. */
+int store_grant_write(struct store *st, const char *role, struct lk_error *err);
+
 #endif

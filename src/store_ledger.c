@@ -401,6 +401,33 @@ int store_run_totals(struct store *st, long long by_status[RUN_STATUSES], long l
     return rc;
 }
 
+int store_run_unarchived(struct store *st, long long run_id, long long *complete,
+                         long long *pending, long long *failed, struct lk_error *err)
+{
+    char run[24];
+    const char *params[1] = {run};
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    *complete = *pending = *failed = 0;
+    snprintf(run, sizeof run, "%lld", run_id);
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                 "SELECT status, count(*) AS days FROM livekit.archive_days"
+                 " WHERE last_run_id = $1::bigint AND last_error IS NOT NULL GROUP BY status",
+                 1, params, err, "count the days run %lld did not archive", run_id);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        const char *status = value(res, i, "status");
+        long long days = strtoll(value(res, i, "days"), NULL, 10);
+
+        *(strcmp(status, "complete") == 0  ? complete
+          : strcmp(status, "pending") == 0 ? pending
+                                           : failed) += days;
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err)
 {
     const char *params[1] = {project};

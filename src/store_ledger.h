@@ -81,6 +81,11 @@ bool store_status_at_risk(const struct status_row *row, const char *today);
  * requests of them all. Returns 0 or LK_EDB. */
 int store_run_totals(struct store *st, long long by_status[RUN_STATUSES], long long *requests_out,
                      struct lk_error *err);
+/* The days run_id tried and did not archive completely (a failure, or details missing), by
+ * the status the ledger now gives them: *complete (archived by an earlier run, kept),
+ * *pending, *failed. Returns 0 or LK_EDB. */
+int store_run_unarchived(struct store *st, long long run_id, long long *complete,
+                         long long *pending, long long *failed, struct lk_error *err);
 /* The Unix time the last run that ended ok and covered `project` finished; 0 when none did.
  * Returns 0 or LK_EDB. */
 int store_last_success(struct store *st, const char *project, double *out, struct lk_error *err);

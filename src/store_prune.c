@@ -1,4 +1,5 @@
-/* store_prune.c -- retention: delete archived sessions listed before a day, in batches.
+/* store_prune.c -- retention: delete archived sessions listed before a day, in batches; and
+ * forget-project, which prunes every session of a project, then drops its other rows.
  *
  * A session goes with its participants and connections; which sessions: those whose list_day
  * (the UTC day the ledger archived them under) is before the given day. Each batch of sessions
@@ -149,5 +150,46 @@ int store_prune(struct store *st, const char *project, const char *before, int b
                      " WHERE prune_id = $1::bigint",
                      1, fin, err, "close the prune's record");
     }
+    return rc;
+}
+
+/* A day after any a session can be listed under: every session of the project. */
+#define EVERY_DAY "9999-12-31"
+
+int store_forget_project_count(struct store *st, const char *project, struct prune_counts *out,
+                               long long *days_out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc = store_prune_count(st, project, EVERY_DAY, out, err);
+
+    *days_out = 0;
+    if (rc == 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_forget_project_days, 1, params, err,
+                     "count the ledger days of %s", project);
+    if (rc == 0)
+        *days_out = strtoll(PQgetvalue(res, 0, pq_column(res, "days")), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+int store_forget_project(struct store *st, const char *project, int batch, struct prune_counts *out,
+                         long long *days_out, struct lk_error *err)
+{
+    const char *params[1] = {project};
+    PGresult *res = NULL;
+    int rc = store_prune(st, project, EVERY_DAY, batch, out, err);
+
+    *days_out = 0;
+    if (rc == 0)
+        rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_forget_project_rest, 1, params, err,
+                     "delete the rest of project %s", project);
+    if (rc == 0) {
+        *days_out = strtoll(PQgetvalue(res, 0, pq_column(res, "days")), NULL, 10);
+        out->sessions += strtoll(PQgetvalue(res, 0, pq_column(res, "sessions")), NULL, 10);
+        out->participants += strtoll(PQgetvalue(res, 0, pq_column(res, "participants")), NULL, 10);
+        out->connections += strtoll(PQgetvalue(res, 0, pq_column(res, "connections")), NULL, 10);
+    }
+    PQclear(res);
     return rc;
 }

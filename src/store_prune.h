@@ -23,4 +23,16 @@ int store_prune_count(struct store *st, const char *project, const char *before,
 int store_prune(struct store *st, const char *project, const char *before, int batch,
                 struct prune_counts *out, struct lk_error *err);
 
+/* forget-project: what store_forget_project would delete (sessions with their rows, and the
+ * ledger's days in *days_out). Returns 0 or LK_EDB. */
+int store_forget_project_count(struct store *st, const char *project, struct prune_counts *out,
+                               long long *days_out, struct lk_error *err);
+
+/* Drop `project` from the archive: every session (store_prune's batches), then, in one
+ * statement, its ledger days, rollup rows, learned rate and prune records (not the runs, nor
+ * the hashes of forgotten identities). *out and *days_out get what went. The caller holds the
+ * project's lock. Returns 0 or LK_EDB. */
+int store_forget_project(struct store *st, const char *project, int batch, struct prune_counts *out,
+                         long long *days_out, struct lk_error *err);
+
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "grants.h"
 #include "log.h"
 #include "migrations.h"
 #include "pq.h"
@@ -130,6 +131,31 @@ static int citus_distribute(struct store *st, struct lk_error *err)
     return rc;
 }
 
+/* A user that may not use the existing schema livekit (a writer nobody granted anything yet)
+ * is told so, with the statements that fix it, not "could not create
+ * livekit.schema_migrations". Returns 0 (usable, or no schema yet) or LK_EDB. */
+static int check_schema_usable(struct store *st, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
+                     "SELECT has_schema_privilege(oid, 'USAGE') AS usable,"
+                     " pg_get_userbyid(nspowner) AS owner FROM pg_namespace"
+                     " WHERE nspname = 'livekit'",
+                     0, NULL, err, "read the rights on schema livekit");
+
+    if (rc == 0 && PQntuples(res) == 1 &&
+        strcmp(PQgetvalue(res, 0, pq_column(res, "usable")), "f") == 0) {
+        rc = LK_EDB;
+        lk_error_set(err, rc, "database user %s may not use the archive (schema livekit)",
+                     store_user(st));
+        lk_error_detail(err, "the schema exists, owned by %s, and gives this user no USAGE",
+                        PQgetvalue(res, 0, pq_column(res, "owner")));
+        grants_writer_hint(err->hint, sizeof err->hint, store_user(st));
+    }
+    PQclear(res);
+    return rc;
+}
+
 int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err)
 {
     char lock_sql[96];
@@ -138,7 +164,10 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
 
     assert(st != NULL);
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_lock(%lld)", MIGRATION_LOCK_KEY);
-    rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, err, "take the migration lock");
+    rc = check_schema_usable(st, err);
+    if (rc == 0)
+        rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, err,
+                     "take the migration lock");
     if (rc != 0)
         goto done;
     /* DDL only when the table is missing: a role without CREATE (the writer of the README)

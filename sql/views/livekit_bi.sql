@@ -8,22 +8,27 @@
 -- meanings are the contract (interface.md); extra columns go after the contract's, never
 -- between them (CREATE OR REPLACE VIEW can only add columns at the end). Days are UTC dates
 -- everywhere. The schema itself and the comments of the base tables are versioned (sql/022).
+-- Every minutes column is rounded to 0.01 minute (numeric, half away from zero): exact
+-- figures stay in the base and rollup tables of schema livekit.
 
 -- ---- the contract's views ----------------------------------------------------------------
 
 CREATE OR REPLACE VIEW livekit_bi.daily_usage AS
-SELECT project_id, day, sessions, participants, connections, connection_minutes,
-       participant_minutes, bandwidth_in, bandwidth_out, bandwidth, egress_sessions
+SELECT project_id, day, sessions, participants, connections,
+       round(connection_minutes, 2) AS connection_minutes,
+       round(participant_minutes, 2) AS participant_minutes, bandwidth_in, bandwidth_out,
+       bandwidth, egress_sessions
 FROM livekit.rollup_daily;
 
 CREATE OR REPLACE VIEW livekit_bi.room_daily_usage AS
-SELECT project_id, day, room_name, sessions, participants, connection_minutes,
-       participant_minutes, bandwidth
+SELECT project_id, day, room_name, sessions, participants,
+       round(connection_minutes, 2) AS connection_minutes,
+       round(participant_minutes, 2) AS participant_minutes, bandwidth
 FROM livekit.rollup_room_daily;
 
 CREATE OR REPLACE VIEW livekit_bi.participant_daily_usage AS
-SELECT project_id, day, participant_identity, sessions, connections, participant_minutes,
-       first_joined_at, last_left_at
+SELECT project_id, day, participant_identity, sessions, connections,
+       round(participant_minutes, 2) AS participant_minutes, first_joined_at, last_left_at
 FROM livekit.rollup_participant_daily;
 
 CREATE OR REPLACE VIEW livekit_bi.daily_peak_concurrency AS
@@ -44,17 +49,20 @@ SELECT project_id, day, participant_rows AS participants, camera, microphone, sc
 FROM livekit.rollup_daily;
 
 CREATE OR REPLACE VIEW livekit_bi.usage_by_region AS
-SELECT project_id, day, value AS region, participants, participant_minutes
+SELECT project_id, day, value AS region, participants,
+       round(participant_minutes, 2) AS participant_minutes
 FROM livekit.rollup_dimension_daily WHERE dimension = 'region';
 
 -- sdk_name (extra): the SDK without its version, `JS 2.9.0` -> `JS`
 CREATE OR REPLACE VIEW livekit_bi.usage_by_sdk AS
-SELECT project_id, day, value AS sdk_version, participants, participant_minutes,
+SELECT project_id, day, value AS sdk_version, participants,
+       round(participant_minutes, 2) AS participant_minutes,
        NULLIF(split_part(value, ' ', 1), '') AS sdk_name
 FROM livekit.rollup_dimension_daily WHERE dimension = 'sdk_version';
 
 CREATE OR REPLACE VIEW livekit_bi.usage_by_connection_type AS
-SELECT project_id, day, value AS connection_type, participants, participant_minutes
+SELECT project_id, day, value AS connection_type, participants,
+       round(participant_minutes, 2) AS participant_minutes
 FROM livekit.rollup_dimension_daily WHERE dimension = 'connection_type';
 
 -- The gap rule is livekit.day_is_gap (functions/ledger.sql), with the 7-day window's first day
@@ -137,7 +145,8 @@ SELECT c.project_id, c.session_id, c.connection_id, c.participant_identity,
        CASE WHEN x.interval_end > c.joined_at THEN c.joined_at END AS interval_start,
        CASE WHEN x.interval_end > c.joined_at THEN x.interval_end END AS interval_end,
        CASE WHEN x.interval_end > c.joined_at
-            THEN (extract(epoch FROM x.interval_end) - extract(epoch FROM c.joined_at)) / 60
+            THEN round((extract(epoch FROM x.interval_end) - extract(epoch FROM c.joined_at))
+                       / 60, 2)
        END AS minutes
 FROM livekit.participant_connections c
 JOIN livekit.sessions s ON s.project_id = c.project_id AND s.session_id = c.session_id
@@ -149,12 +158,13 @@ SELECT s.project_id, s.session_id, s.room_name,
        (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day,
        COALESCE(s.start_time, s.created_at) AS started_at,
        COALESCE(s.end_time, s.ended_at) AS ended_at,
-       (extract(epoch FROM COALESCE(s.end_time, s.ended_at))
-        - extract(epoch FROM COALESCE(s.start_time, s.created_at))) / 60 AS duration_minutes,
+       round((extract(epoch FROM COALESCE(s.end_time, s.ended_at))
+              - extract(epoch FROM COALESCE(s.start_time, s.created_at))) / 60, 2)
+           AS duration_minutes,
        COALESCE(p.participants, 0) AS participants,
        COALESCE(c.connections, 0) AS connections,
-       COALESCE(c.seconds, 0) / 60 AS participant_minutes,
-       s.connection_minutes, s.bandwidth_in, s.bandwidth_out, s.bandwidth, s.egress
+       round(COALESCE(c.seconds, 0) / 60, 2) AS participant_minutes,
+       round(s.connection_minutes, 2) AS connection_minutes, s.bandwidth_in, s.bandwidth_out, s.bandwidth, s.egress
 FROM livekit.sessions s
 LEFT JOIN LATERAL (SELECT count(*) AS participants FROM livekit.participants p
                    WHERE p.project_id = s.project_id AND p.session_id = s.session_id) p ON true
@@ -230,8 +240,8 @@ COMMENT ON COLUMN livekit_bi.daily_usage.day IS 'UTC date: the day of the sessio
 COMMENT ON COLUMN livekit_bi.daily_usage.sessions IS 'Room sessions of the day.';
 COMMENT ON COLUMN livekit_bi.daily_usage.participants IS 'Distinct participant identities in the day''s sessions (an identity in several sessions counts once).';
 COMMENT ON COLUMN livekit_bi.daily_usage.connections IS 'Connection rows (livekit.participant_connections) of the day''s sessions; a participant that reconnects has several.';
-COMMENT ON COLUMN livekit_bi.daily_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes); NULL when no session of the day reports it. Use this for billing-like figures.';
-COMMENT ON COLUMN livekit_bi.daily_usage.participant_minutes IS 'Minutes (numeric) of the connection intervals of the day''s sessions, computed by lkarchive from joined_at/left_at (open connections end at the session''s end or last activity); whole intervals, counted on the session''s day; 0 when none.';
+COMMENT ON COLUMN livekit_bi.daily_usage.connection_minutes IS 'Sum of the sessions'' own connection_minutes as LiveKit reports them (details connectionMinutes), rounded to 0.01; NULL when no session of the day reports it. Use this for billing-like figures.';
+COMMENT ON COLUMN livekit_bi.daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of the connection intervals of the day''s sessions, computed by lkarchive from joined_at/left_at (open connections end at the session''s end or last activity); whole intervals, counted on the session''s day; 0 when none.';
 COMMENT ON COLUMN livekit_bi.daily_usage.bandwidth_in IS 'Sum of the sessions'' bandwidth_in, bytes received by LiveKit (list endpoint); NULL when no session reports it.';
 COMMENT ON COLUMN livekit_bi.daily_usage.bandwidth_out IS 'Sum of the sessions'' bandwidth_out, bytes sent by LiveKit (list endpoint); NULL when no session reports it.';
 COMMENT ON COLUMN livekit_bi.daily_usage.bandwidth IS 'Sum of the sessions'' billable bytes (details bandwidth); prefer it to bandwidth_in + bandwidth_out for cost. NULL when no session reports it.';
@@ -242,8 +252,8 @@ COMMENT ON COLUMN livekit_bi.room_daily_usage.day IS 'UTC date of the sessions c
 COMMENT ON COLUMN livekit_bi.room_daily_usage.room_name IS 'Room name; NULL when the API did not report one (a group of its own).';
 COMMENT ON COLUMN livekit_bi.room_daily_usage.sessions IS 'Sessions of this room on the day.';
 COMMENT ON COLUMN livekit_bi.room_daily_usage.participants IS 'Distinct participant identities in those sessions.';
-COMMENT ON COLUMN livekit_bi.room_daily_usage.connection_minutes IS 'Sum of those sessions'' connection_minutes as LiveKit reports them; NULL when none reports it.';
-COMMENT ON COLUMN livekit_bi.room_daily_usage.participant_minutes IS 'Minutes (numeric) of the connection intervals of those sessions, computed by lkarchive; 0 when none.';
+COMMENT ON COLUMN livekit_bi.room_daily_usage.connection_minutes IS 'Sum of those sessions'' connection_minutes as LiveKit reports them, rounded to 0.01; NULL when none reports it.';
+COMMENT ON COLUMN livekit_bi.room_daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of the connection intervals of those sessions, computed by lkarchive; 0 when none.';
 COMMENT ON COLUMN livekit_bi.room_daily_usage.bandwidth IS 'Sum of those sessions'' billable bytes (details bandwidth); NULL when none reports it.';
 
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.project_id IS 'LiveKit Cloud project id (p_...).';
@@ -251,7 +261,7 @@ COMMENT ON COLUMN livekit_bi.participant_daily_usage.day IS 'UTC date of the ses
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.participant_identity IS 'Participant identity as your application set it.';
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.sessions IS 'Sessions of the day this identity took part in (its participant rows).';
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.connections IS 'Connection rows of this identity in those sessions (reconnects count); 0 when it has none.';
-COMMENT ON COLUMN livekit_bi.participant_daily_usage.participant_minutes IS 'Minutes (numeric) of its connection intervals in those sessions; 0 when none.';
+COMMENT ON COLUMN livekit_bi.participant_daily_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of its connection intervals in those sessions; 0 when none.';
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.first_joined_at IS 'Earliest joined_at of its participant rows (timestamptz, UTC); NULL when none reports one.';
 COMMENT ON COLUMN livekit_bi.participant_daily_usage.last_left_at IS 'Latest non-NULL left_at of its participant rows (timestamptz, UTC); NULL when it never left (still connected) or none reports one.';
 
@@ -278,20 +288,20 @@ COMMENT ON COLUMN livekit_bi.usage_by_region.project_id IS 'LiveKit Cloud projec
 COMMENT ON COLUMN livekit_bi.usage_by_region.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
 COMMENT ON COLUMN livekit_bi.usage_by_region.region IS 'LiveKit region the participant connected to, as reported; NULL when not reported (a group of its own).';
 COMMENT ON COLUMN livekit_bi.usage_by_region.participants IS 'Participant rows (an identity in two sessions counts twice).';
-COMMENT ON COLUMN livekit_bi.usage_by_region.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_region.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 
 COMMENT ON COLUMN livekit_bi.usage_by_sdk.project_id IS 'LiveKit Cloud project id (p_...).';
 COMMENT ON COLUMN livekit_bi.usage_by_sdk.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
 COMMENT ON COLUMN livekit_bi.usage_by_sdk.sdk_version IS 'Client SDK and version as reported, e.g. `JS 2.9.0`; NULL when not reported (a group of its own).';
 COMMENT ON COLUMN livekit_bi.usage_by_sdk.participants IS 'Participant rows (an identity in two sessions counts twice).';
-COMMENT ON COLUMN livekit_bi.usage_by_sdk.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_sdk.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 COMMENT ON COLUMN livekit_bi.usage_by_sdk.sdk_name IS 'The SDK without its version (text before the first space of sdk_version, e.g. `JS`); NULL when sdk_version is. Group by it and sum to compare SDKs over all versions.';
 
 COMMENT ON COLUMN livekit_bi.usage_by_connection_type.project_id IS 'LiveKit Cloud project id (p_...).';
 COMMENT ON COLUMN livekit_bi.usage_by_connection_type.day IS 'UTC date of the sessions counted (UTC date of COALESCE(start_time, created_at)).';
 COMMENT ON COLUMN livekit_bi.usage_by_connection_type.connection_type IS 'Transport as reported (UDP, TCP, TURN); NULL when not reported (a group of its own).';
 COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participants IS 'Participant rows (an identity in two sessions counts twice).';
-COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participant_minutes IS 'Minutes (numeric) of those participants'' connection intervals; 0 when none.';
+COMMENT ON COLUMN livekit_bi.usage_by_connection_type.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of those participants'' connection intervals; 0 when none.';
 
 COMMENT ON COLUMN livekit_bi.archive_health.project_id IS 'LiveKit Cloud project id (p_...).';
 COMMENT ON COLUMN livekit_bi.archive_health.day IS 'UTC day as listed by the API (livekit.archive_days.day; sessions are listed under the day they were created).';
@@ -321,7 +331,7 @@ COMMENT ON COLUMN livekit_bi.connection_intervals.joined_at IS 'When the connect
 COMMENT ON COLUMN livekit_bi.connection_intervals.left_at IS 'When it left (timestamptz, UTC); NULL while connected or when not reported.';
 COMMENT ON COLUMN livekit_bi.connection_intervals.interval_start IS 'Start of the counted interval (= joined_at); NULL when the connection has no interval.';
 COMMENT ON COLUMN livekit_bi.connection_intervals.interval_end IS 'End of the counted interval: left_at, or while that is NULL the session''s COALESCE(end_time, ended_at, last_active); NULL when the connection has no interval.';
-COMMENT ON COLUMN livekit_bi.connection_intervals.minutes IS 'Length of the interval in minutes (numeric); NULL when there is no interval. Sum it for participant minutes.';
+COMMENT ON COLUMN livekit_bi.connection_intervals.minutes IS 'Length of the interval in minutes (numeric, rounded to 0.01); NULL when there is no interval. Its sum is participant minutes to within 0.005 a row; the exact figure is in livekit.participant_connections.';
 
 COMMENT ON COLUMN livekit_bi.session_usage.project_id IS 'LiveKit Cloud project id (p_...).';
 COMMENT ON COLUMN livekit_bi.session_usage.session_id IS 'Room session id (RM_...).';
@@ -329,11 +339,11 @@ COMMENT ON COLUMN livekit_bi.session_usage.room_name IS 'Room name; NULL when no
 COMMENT ON COLUMN livekit_bi.session_usage.day IS 'The session''s UTC day: UTC date of started_at.';
 COMMENT ON COLUMN livekit_bi.session_usage.started_at IS 'COALESCE(start_time, created_at) (timestamptz, UTC): the session''s start as the views use it.';
 COMMENT ON COLUMN livekit_bi.session_usage.ended_at IS 'COALESCE(end_time, ended_at) (timestamptz, UTC); NULL while the session is active.';
-COMMENT ON COLUMN livekit_bi.session_usage.duration_minutes IS 'ended_at - started_at in minutes (numeric); NULL while active.';
+COMMENT ON COLUMN livekit_bi.session_usage.duration_minutes IS 'ended_at - started_at in minutes (numeric, rounded to 0.01); NULL while active.';
 COMMENT ON COLUMN livekit_bi.session_usage.participants IS 'Participant rows of the session (distinct identities within one session).';
 COMMENT ON COLUMN livekit_bi.session_usage.connections IS 'Connection rows of the session.';
-COMMENT ON COLUMN livekit_bi.session_usage.participant_minutes IS 'Minutes (numeric) of its connection intervals (see connection_intervals); 0 when none.';
-COMMENT ON COLUMN livekit_bi.session_usage.connection_minutes IS 'connectionMinutes as LiveKit reports it (details); NULL when not reported.';
+COMMENT ON COLUMN livekit_bi.session_usage.participant_minutes IS 'Minutes (numeric, rounded to 0.01) of its connection intervals (see connection_intervals); 0 when none.';
+COMMENT ON COLUMN livekit_bi.session_usage.connection_minutes IS 'connectionMinutes as LiveKit reports it (details), rounded to 0.01; NULL when not reported.';
 COMMENT ON COLUMN livekit_bi.session_usage.bandwidth_in IS 'Bytes received by LiveKit (list bandwidthIn); NULL when not reported.';
 COMMENT ON COLUMN livekit_bi.session_usage.bandwidth_out IS 'Bytes sent by LiveKit (list bandwidthOut); NULL when not reported.';
 COMMENT ON COLUMN livekit_bi.session_usage.bandwidth IS 'Billable bytes (details bandwidth); NULL when not reported.';

@@ -57,8 +57,8 @@ CREATE VIEW livekit_bi_reference.daily_usage AS
 SELECT s.project_id, s.day, count(*) AS sessions,
        (SELECT count(DISTINCT p.participant_identity) FROM livekit_bi_reference.participants p
         WHERE p.project_id = s.project_id AND p.day = s.day) AS participants,
-       sum(s.connections) AS connections, sum(s.connection_minutes) AS connection_minutes,
-       COALESCE(sum(s.seconds), 0) / 60 AS participant_minutes,
+       sum(s.connections) AS connections, round(sum(s.connection_minutes), 2) AS connection_minutes,
+       round(COALESCE(sum(s.seconds), 0) / 60, 2) AS participant_minutes,
        sum(s.bandwidth_in) AS bandwidth_in, sum(s.bandwidth_out) AS bandwidth_out,
        sum(s.bandwidth) AS bandwidth, count(*) FILTER (WHERE s.egress > 0) AS egress_sessions
 FROM livekit_bi_reference.session_connections s
@@ -73,11 +73,15 @@ SELECT u.project_id, u.day,
         FROM livekit_bi_reference.connections c
         JOIN livekit_bi_reference.sessions x USING (project_id, session_id)
         WHERE x.project_id = u.project_id AND x.day = u.day) AS billable_connection_minutes,
-       u.participant_minutes,
+       -- exact minutes here (daily_usage rounds them to 0.01)
+       (SELECT COALESCE(sum(x.seconds), 0) / 60 FROM livekit_bi_reference.session_connections x
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS participant_minutes,
        (SELECT round(COALESCE(sum(ceil(x.bandwidth_out / 10000000.0)), 0) / 100, 2)
         FROM livekit_bi_reference.sessions x
         WHERE x.project_id = u.project_id AND x.day = u.day) AS downstream_gb,
-       u.sessions, u.connection_minutes
+       u.sessions,
+       (SELECT sum(x.connection_minutes) FROM livekit_bi_reference.session_connections x
+        WHERE x.project_id = u.project_id AND x.day = u.day) AS connection_minutes
 FROM livekit_bi_reference.daily_usage u;
 
 CREATE VIEW livekit_bi_reference.room_daily_usage AS
@@ -85,15 +89,15 @@ SELECT s.project_id, s.day, s.room_name, count(*) AS sessions,
        (SELECT count(DISTINCT p.participant_identity) FROM livekit_bi_reference.participants p
         WHERE p.project_id = s.project_id AND p.day = s.day
           AND p.room_name IS NOT DISTINCT FROM s.room_name) AS participants,
-       sum(s.connection_minutes) AS connection_minutes,
-       COALESCE(sum(s.seconds), 0) / 60 AS participant_minutes, sum(s.bandwidth) AS bandwidth
+       round(sum(s.connection_minutes), 2) AS connection_minutes,
+       round(COALESCE(sum(s.seconds), 0) / 60, 2) AS participant_minutes, sum(s.bandwidth) AS bandwidth
 FROM livekit_bi_reference.session_connections s
 WHERE s.day IS NOT NULL
 GROUP BY s.project_id, s.day, s.room_name;
 
 CREATE VIEW livekit_bi_reference.participant_daily_usage AS
 SELECT project_id, day, participant_identity, count(*) AS sessions,
-       sum(connections) AS connections, COALESCE(sum(seconds), 0) / 60 AS participant_minutes,
+       sum(connections) AS connections, round(COALESCE(sum(seconds), 0) / 60, 2) AS participant_minutes,
        min(joined_at) AS first_joined_at, max(left_at) AS last_left_at
 FROM livekit_bi_reference.participants
 WHERE day IS NOT NULL
@@ -150,19 +154,19 @@ GROUP BY s.project_id, s.day;
 
 CREATE VIEW livekit_bi_reference.usage_by_region AS
 SELECT project_id, day, region, count(*) AS participants,
-       COALESCE(sum(seconds), 0) / 60 AS participant_minutes
+       round(COALESCE(sum(seconds), 0) / 60, 2) AS participant_minutes
 FROM livekit_bi_reference.participants WHERE day IS NOT NULL
 GROUP BY project_id, day, region;
 
 CREATE VIEW livekit_bi_reference.usage_by_sdk AS
 SELECT project_id, day, sdk_version, count(*) AS participants,
-       COALESCE(sum(seconds), 0) / 60 AS participant_minutes
+       round(COALESCE(sum(seconds), 0) / 60, 2) AS participant_minutes
 FROM livekit_bi_reference.participants WHERE day IS NOT NULL
 GROUP BY project_id, day, sdk_version;
 
 CREATE VIEW livekit_bi_reference.usage_by_connection_type AS
 SELECT project_id, day, connection_type, count(*) AS participants,
-       COALESCE(sum(seconds), 0) / 60 AS participant_minutes
+       round(COALESCE(sum(seconds), 0) / 60, 2) AS participant_minutes
 FROM livekit_bi_reference.participants WHERE day IS NOT NULL
 GROUP BY project_id, day, connection_type;
 

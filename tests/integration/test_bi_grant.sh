@@ -39,6 +39,37 @@ if as_role lkarchive_writer -c "CREATE TABLE livekit.mine (x int)" 2>/dev/null; 
 fi
 log "a non-superuser owner migrates; the README's writer role runs"
 
+# a writer nobody granted anything: what to run, not "could not create livekit.schema_migrations"
+psql_q "CREATE ROLE lk_w2 LOGIN" >/dev/null
+DATABASE_URL=$(url_of lk_w2) lk run --today "$TODAY" --days 1
+expect_status 5 "run as a role without rights"
+expect_stderr "database user lk_w2 may not use the archive (schema livekit)"
+grep -q 'lkarchive grant --writer lk_w2' "$WORK/last.err" || fail "no grant --writer in the hint"
+grep -q 'GRANT SELECT, INSERT, UPDATE ON livekit.sessions' "$WORK/last.err" || fail "no GRANT statements in the hint"
+if grep -q "could not create livekit.schema_migrations" "$WORK/last.err"; then fail "blamed the schema's creation"; fi
+# USAGE alone: the server's refusal keeps its text and gets the same hint
+psql_q 'GRANT USAGE ON SCHEMA livekit TO lk_w2' >/dev/null
+DATABASE_URL=$(url_of lk_w2) lk run --today "$TODAY" --days 1
+expect_status 5 "run as a role with USAGE only"
+expect_stderr "permission denied for table schema_migrations"
+grep -q 'lkarchive grant --writer lk_w2' "$WORK/last.err" || fail "no grant --writer in the hint of a refusal"
+DATABASE_URL=$(url_of lk_owner) lk grant --writer lk_w2
+expect_status 0 "grant --writer"
+grep -q "role lk_w2 can write the archive" "$WORK/last.out" || fail "grant --writer does not say what it did"
+DATABASE_URL=$(url_of lk_w2) lk run --today "$TODAY" --days 3
+expect_status 0 "run as the role grant --writer made"
+if as_role lk_w2 -c "CREATE TABLE livekit.mine (x int)" 2>/dev/null; then fail "grant --writer gave CREATE"; fi
+if as_role lk_w2 -c "DELETE FROM livekit.sessions" 2>/dev/null; then fail "grant --writer gave DELETE"; fi
+# the owner and a superuser are given nothing, and told why
+for role in lk_owner postgres; do
+    DATABASE_URL=$(url_of lk_owner) lk grant "$role"
+    expect_status 0 "grant $role"
+    grep -q "role $role owns the archive.*nothing granted" "$WORK/last.out" || fail "grant $role: $(cat "$WORK/last.out")"
+done
+[ "$(psql_q "SELECT count(*) FROM livekit.bi_readers WHERE role_name IN ('lk_owner', 'postgres')")" -eq 0 ] ||
+    fail "an owner was recorded as a reader"
+log "a role without rights is told the GRANT statements; grant --writer gives them; owners get nothing"
+
 # a reader
 psql_q "CREATE ROLE lk_reader LOGIN" >/dev/null
 DATABASE_URL=$(url_of lk_owner) lk grant lk_reader

@@ -31,7 +31,21 @@ pg_start
 
 # the database cannot be reached: exit 5, naming what to set
 (export DATABASE_URL="host=$WORK/nowhere port=5999 user=postgres dbname=postgres connect_timeout=2"
- lk migrate; expect_status 5 "database unreachable"; expect_stderr "could not connect to PostgreSQL")
+ lk migrate; expect_status 5 "database unreachable"; expect_stderr "could not connect to PostgreSQL"
+ # libpq's own hint stays, and the fix names the socket and the port
+ expect_stderr 'detail="Is the server running locally and accepting connections on that socket?"'
+ expect_stderr "hint=\"is PostgreSQL running and accepting connections on socket $WORK/nowhere/.s.PGSQL.\*, port 5999?")
+# a database that does not exist: createdb; a wrong password: .pgpass or the URL
+(export DATABASE_URL="host=$PG_SOCKET port=5432 user=postgres dbname=lk_nodb"
+ lk migrate; expect_status 5 "missing database"; expect_stderr 'database \\"lk_nodb\\" does not exist'
+ expect_stderr "createdb -O postgres lk_nodb")
+psql_q "CREATE ROLE lk_pw LOGIN PASSWORD 'right-one'" >/dev/null
+{ echo "local all lk_pw scram-sha-256"; cat "$WORK/pg/data/pg_hba.conf"; } >"$WORK/hba" &&
+    cat "$WORK/hba" >"$WORK/pg/data/pg_hba.conf" && psql_q "SELECT pg_reload_conf()" >/dev/null
+(export DATABASE_URL="host=$PG_SOCKET port=5432 user=lk_pw dbname=postgres password=wrong-one"
+ lk migrate; expect_status 5 "wrong password"; expect_stderr "password authentication failed"
+ expect_stderr "in ~/.pgpass (or the file PGPASSFILE names"
+ if grep -q "wrong-one" "$WORK/last.err"; then fail "the password was printed"; fi)
 
 # a password in DATABASE_URL or in the base URL is never printed, however libpq or curl echo it
 for url in "postgresql://bob:Pw-0f-DB@127.0.0.1:1/x?connect_timeout=2" "host=127.0.0.1 port=1 password=Pw-0f-DB connect_timeout=2" \
@@ -99,9 +113,10 @@ PY
 psql_q "CREATE ROLE reader LOGIN; GRANT USAGE ON SCHEMA livekit TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA livekit TO reader" >/dev/null
 (export DATABASE_URL="host=$PG_SOCKET port=5432 user=reader dbname=postgres"
  lk check --today "$TODAY"; expect_status 5 "check as a user without privileges")
-grep -q "^database privileges: FAILED: this database user lacks INSERT, UPDATE on livekit.sessions" "$WORK/last.out" \
+grep -q "^database privileges: FAILED: database user reader lacks INSERT, UPDATE on livekit.sessions" "$WORK/last.out" \
     || { cat "$WORK/last.out" >&2; fail "check: missing privileges"; }
-grep -q "^  fix: GRANT INSERT, UPDATE ON ALL TABLES IN SCHEMA livekit" "$WORK/last.out" || fail "check: the grant to make"
+grep -q '^  fix: .*lkarchive grant --writer reader`, which runs: GRANT USAGE ON SCHEMA livekit TO "reader";' "$WORK/last.out" \
+    || { cat "$WORK/last.out" >&2; fail "check: the fix of missing privileges"; }
 grep -q "^api: project p_sim reachable" "$WORK/last.out" || fail "check stopped at the database"
 [ "$(psql_q "SELECT count(*) FROM livekit.archive_runs")" -eq 2 ] || fail "check wrote a run"
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Retention: `prune --before DATE` deletes the sessions listed before DATE with their
 # participants and connections, and nothing else; records what it did in archive_prunes;
-# --dry-run deletes nothing and says the same; a DATE inside the API's window is refused.
+# --dry-run deletes nothing and says the same; a DATE inside the API's window is refused, by
+# the real clock too (a --today in the future does not widen it). --older-than Nd and the
+# config's retention (after a good run) do the same; forget-project drops a whole project after
+# --yes. run --quiet prints nothing on stdout; run --json one object.
 source "$(dirname "$0")/lib.sh"
 
 TODAY=2026-11-20
@@ -26,6 +29,18 @@ lk prune --today "$LATER"
 expect_status 2 "prune without --before"
 lk prune --today "$LATER" --before 2026-11-31
 expect_status 2 "prune with a bad date"
+lk prune --today "$LATER" --before 2026-11-17 --older-than 7d
+expect_status 2 "prune with --before and --older-than"
+lk prune --today "$LATER" --older-than 7
+expect_status 2 "--older-than without its unit"
+# the real clock decides what is inside the window, not --today
+real_today=$(date -u +%F)
+lk prune --today 2099-01-01 --before 2098-12-25
+expect_status 2 "prune in the future"
+expect_stderr "2098-12-25 is inside the API's 7-day window"
+expect_stderr " .. $real_today)"
+lk prune --today 2099-01-01 --older-than 10d
+expect_status 2 "prune --older-than in the future"
 
 before=$(snapshot)
 lk prune --today "$LATER" --before 2026-11-17 --dry-run
@@ -39,8 +54,8 @@ lk prune --today "$LATER" --before 2026-11-17 --project p_other
 expect_status 0 "prune of an unknown project"
 grep -q "nothing archived for p_other" "$WORK/last.out" || fail "unknown project output"
 
-lk prune --today "$LATER" --before 2026-11-17
-expect_status 0 "prune"
+lk prune --today "$LATER" --older-than 7d
+expect_status 0 "prune --older-than 7d (before 2026-11-17)"
 # shellcheck disable=SC2059
 grep -qxF "$(printf "$line" "deleted")" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "prune output"; }
 # what is left is exactly the expected rows of the days not pruned
@@ -57,3 +72,57 @@ lk prune --today "$LATER" --before 2026-11-17
 expect_status 0 "second prune"
 grep -q "deleted 0 sessions" "$WORK/last.out" || fail "a second prune deleted rows"
 log "prune: $want_s sessions, $want_p participants, $want_c connections deleted; the rest exact; recorded"
+
+# run --quiet: nothing on stdout; run --json: one object
+lk run --today "$TODAY" --quiet
+expect_status 0 "run --quiet"
+[ ! -s "$WORK/last.out" ] || { cat "$WORK/last.out" >&2; fail "run --quiet printed on stdout"; }
+grep -q "level=info" "$WORK/last.err" && fail "run --quiet logged info lines"
+lk run --today "$TODAY" --json
+expect_status 0 "run --json"
+python3 - "$WORK/last.out" <<'PY' || fail "run --json: $(cat "$WORK/last.out")"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0])
+assert o["outcome"] == "ok" and o["exit_status"] == 0 and o["run_id"] > 0 and o["error"] is None, o
+assert o["days"] == {"complete": 6, "pending": 1, "failed": 0} and o["today"] == "2026-11-20", o
+assert o["sessions"] > 0 and o["requests"] > 0 and o["seconds"] > 0, o
+PY
+(export DATABASE_URL="host=$WORK/nowhere port=5999 user=postgres dbname=postgres"
+ lk run --today "$TODAY" --json; expect_status 5 "run --json without a database")
+python3 -c 'import json,sys; o = json.load(open(sys.argv[1])); assert o["outcome"] == "database" and o["run_id"] is None and "could not connect" in o["error"], o' \
+    "$WORK/last.out" || fail "run --json of a run that never started: $(cat "$WORK/last.out")"
+
+# retention: after a good run, what is older goes; a retention inside the window is refused
+psql_q "INSERT INTO livekit.sessions (project_id, session_id, list_day) VALUES ('p_sim', 'RM_old', '2026-10-01')" >/dev/null
+fast_retry_config "$WORK/r.yaml" "retention: 30d"
+lk --config "$WORK/r.yaml" run --today "$TODAY" --days 1
+expect_status 0 "run with retention"
+grep -q "^p_sim .*before 2026-10-21: deleted 1 sessions" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "retention output"; }
+[ "$(psql_q "SELECT count(*) FROM livekit.sessions WHERE session_id = 'RM_old'")" -eq 0 ] || fail "retention kept an old session"
+fast_retry_config "$WORK/r2.yaml" "retention: 3d"
+lk --config "$WORK/r2.yaml" run --today "$TODAY" --days 1
+expect_status 3 "retention inside the window"
+expect_stderr "retention 3d: 2026-11-17 is inside the API's 7-day window"
+
+# forget-project: says what it would drop, then drops it after --yes
+all_rows() { psql_q "SELECT (SELECT count(*) FROM livekit.sessions WHERE project_id = 'p_sim') + (SELECT count(*) FROM livekit.participants WHERE project_id = 'p_sim') + (SELECT count(*) FROM livekit.archive_days WHERE project_id = 'p_sim') + (SELECT count(*) FROM livekit.rollup_daily WHERE project_id = 'p_sim') + (SELECT count(*) FROM livekit.api_rate_limits WHERE project_id = 'p_sim') + (SELECT count(*) FROM livekit.archive_prunes WHERE project_id = 'p_sim')"; }
+before=$(all_rows)
+sessions=$(psql_q "SELECT count(*) FROM livekit.sessions WHERE project_id = 'p_sim'")
+lk forget-project p_sim
+expect_status 2 "forget-project without --yes"
+grep -q "^p_sim: would delete $sessions sessions, .* and 7 ledger days" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "forget-project output"; }
+expect_stderr "add --yes"
+[ "$(all_rows)" = "$before" ] || fail "forget-project without --yes deleted rows"
+lk forget-project p_sim --yes
+expect_status 0 "forget-project --yes"
+grep -q "^p_sim: deleted $sessions sessions, .* and 7 ledger days" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "forget-project --yes output"; }
+expect_stderr "still configured"
+[ "$(all_rows)" -eq 0 ] || fail "forget-project left rows of p_sim"
+lk status --today "$TODAY" --all-projects
+expect_status 0 "status --all-projects after forget-project"
+grep -q "nothing archived yet" "$WORK/last.out" || fail "status still shows p_sim: $(cat "$WORK/last.out")"
+(unset LIVEKIT_PROJECT_ID; lk status --today "$TODAY"; expect_status 3 "status without a project"
+ expect_stderr "status --all-projects")
+log "prune --older-than, the real clock's window, retention, forget-project, run --quiet and --json"

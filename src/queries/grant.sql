@@ -1,0 +1,16 @@
+-- grant.sql -- the rights of the archive's writer role (grants.c): the README's writer.
+
+-- name: writer_grants
+-- What `run` needs and nothing more: read the migration ledgers, write the archive, the ledger
+-- and the learned rates, recompute the rollup; no CREATE, no DELETE outside the rollup. Run by
+-- `lkarchive grant --writer ROLE` (as the archive's owner), printed in the hint of a
+-- permission error; {role} stands for the quoted role name.
+GRANT USAGE ON SCHEMA livekit TO {role};
+GRANT SELECT ON livekit.schema_migrations, livekit.schema_repeatables TO {role};
+GRANT SELECT, INSERT, UPDATE ON livekit.sessions, livekit.participants,
+    livekit.participant_connections, livekit.archive_runs, livekit.archive_days,
+    livekit.seen_fields, livekit.api_rate_limits TO {role};
+GRANT SELECT, INSERT, DELETE ON livekit.rollup_daily, livekit.rollup_room_daily,
+    livekit.rollup_participant_daily, livekit.rollup_peak_daily, livekit.rollup_duration_daily,
+    livekit.rollup_dimension_daily TO {role};
+GRANT USAGE ON SEQUENCE livekit.archive_runs_run_id_seq TO {role};
