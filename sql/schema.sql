@@ -391,7 +391,14 @@ BEGIN
                bool_or(screen_share_audio) AS screen_share_audio,
                count(*) FILTER (WHERE NOT is_participant)::int AS connections,
                sum(span) FILTER (WHERE span > interval '0' AND span < interval '1 day') AS short,
-               sum(extract(epoch FROM span)) FILTER (WHERE span >= interval '1 day') AS long
+               sum(extract(epoch FROM span)) FILTER (WHERE span >= interval '1 day') AS long,
+               -- what LiveKit bills (sql/050): each interval rounded up to a whole minute
+               -- before summing; under a day in float8 seconds (exact to the microsecond
+               -- there) as integers, a day or more as numeric
+               sum(ceil(date_part('epoch', span) / 60)::integer)
+                   FILTER (WHERE span > interval '0' AND span < interval '1 day') AS billed_short,
+               sum(ceil(extract(epoch FROM span) / 60))
+                   FILTER (WHERE span >= interval '1 day') AS billed_long
         FROM (SELECT s.day, s.room_name, p.session_id, p.participant_identity,
                      true AS is_participant,
                      p.joined_at, p.left_at, p.region, p.connection_type, p.sdk_version,
@@ -469,6 +476,19 @@ BEGIN
                COALESCE(extract(epoch FROM short) + long, extract(epoch FROM short), long, 0) / 60,
                bandwidth
         FROM room
+    ), billing AS (
+        -- what LiveKit bills, per session day (sql/050): the connections' rounded minutes from
+        -- g, each session's downstream bytes (bandwidth_out) rounded up to 0.01 GB (10^7
+        -- bytes), as integers
+        INSERT INTO livekit.rollup_billing_daily
+        SELECT p_project, day, sum(minutes), sum(centi_gb)
+        FROM (SELECT day, COALESCE(billed_short, 0) + COALESCE(billed_long, 0) AS minutes,
+                     0::numeric AS centi_gb
+              FROM g
+              UNION ALL
+              SELECT day, 0, COALESCE(ceil(bandwidth_out / 10000000.0), 0)
+              FROM s) x
+        GROUP BY day
     ), duration AS (
         INSERT INTO livekit.rollup_duration_daily
         SELECT p_project, day, bucket, count(*)
@@ -528,32 +548,6 @@ BEGIN
       ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
     WHERE peak.day = ANY (days) AND peak.peak > 0
     GROUP BY peak.day, peak.peak;
-
-    -- What LiveKit bills, per session day (sql/050): each connection interval rounded up to a
-    -- whole minute and each session's downstream bytes (bandwidth_out) up to 0.01 GB (10^7
-    -- bytes) before summing, as integers. A statement of its own, so that the one above keeps
-    -- its shape; it reads the days' sessions and their connections by key once more.
-    WITH s AS MATERIALIZED (
-        SELECT s.session_id, s.bandwidth_out,
-               (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date AS day,
-               COALESCE(s.end_time, s.ended_at, s.last_active) AS open_end
-        FROM livekit.sessions s
-        WHERE s.project_id = p_project
-          AND (COALESCE(s.start_time, s.created_at) AT TIME ZONE 'UTC')::date = ANY (days)
-    )
-    INSERT INTO livekit.rollup_billing_daily
-    SELECT p_project, day, sum(minutes), sum(centi_gb)
-    FROM (SELECT day, 0::bigint AS minutes,
-                 COALESCE(ceil(bandwidth_out / 10000000.0), 0)::bigint AS centi_gb
-          FROM s
-          UNION ALL
-          SELECT s.day,
-                 ceil(extract(epoch FROM COALESCE(c.left_at, s.open_end) - c.joined_at) / 60)::bigint,
-                 0
-          FROM s JOIN livekit.participant_connections c
-            ON c.project_id = p_project AND c.session_id = s.session_id
-          WHERE COALESCE(c.left_at, s.open_end) > c.joined_at) x
-    GROUP BY day;
 END
 $$;
 
