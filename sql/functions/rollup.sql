@@ -252,12 +252,12 @@ BEGIN
         -- g, each session's downstream bytes (bandwidth_out) rounded up to 0.01 GB (10^7
         -- bytes), as integers
         INSERT INTO livekit.rollup_billing_daily
-        SELECT p_project, day, sum(minutes), sum(centi_gb)
-        FROM (SELECT day, COALESCE(billed_short, 0) + COALESCE(billed_long, 0) AS minutes,
-                     0::numeric AS centi_gb
+        SELECT p_project, day, COALESCE(sum(short), 0) + COALESCE(sum(long), 0),
+               COALESCE(sum(centi_gb), 0)
+        FROM (SELECT day, billed_short AS short, billed_long AS long, NULL::numeric AS centi_gb
               FROM g
               UNION ALL
-              SELECT day, 0, COALESCE(ceil(bandwidth_out / 10000000.0), 0)
+              SELECT day, NULL, NULL, COALESCE(ceil(bandwidth_out / 10000000.0), 0)
               FROM s) x
         GROUP BY day
     ), duration AS (
