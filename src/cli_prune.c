@@ -157,7 +157,8 @@ int cli_apply_retention(const struct config *cfg, const struct cli_options *opt,
         lk_error_prefix(err, "retention %s", cfg->retention);
     }
     if (rc == 0)
-        rc = prune_projects(st, cfg, cfg->projects, cfg->project_count, before, false, opt->quiet, err);
+        rc = prune_projects(st, cfg, cfg->projects, cfg->project_count, before, false, opt->quiet,
+                            err);
     return rc == 0 ? CLI_EXIT_OK : cli_report(err);
 }
 

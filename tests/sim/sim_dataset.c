@@ -1147,7 +1147,8 @@ int sim_build_participant(struct sim_record *r, struct sim_participant *out,
                 /* letters drawn from the seed: an index entry cannot compress them away */
                 memcpy(long_id, "user-long-", 10);
                 for (size_t i = 10; i < LONG_IDENTITY_BYTES; i++)
-                    long_id[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[draw(seed, (unsigned)i, 36)];
+                    long_id[i] =
+                        "abcdefghijklmnopqrstuvwxyz0123456789"[draw(seed, (unsigned)i, 36)];
                 fld_string(r, rec_add(r, "participantIdentity", PC_IDENTITY), long_id,
                            LONG_IDENTITY_BYTES);
                 free(long_id);

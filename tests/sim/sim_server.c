@@ -123,9 +123,15 @@ struct bucket {
     int64_t last_ns;   /* CLOCK_MONOTONIC of the last refill */
 };
 
+/* The distinct tokens a project's accepted requests carried (what shows a client renews its
+ * token): a lock-free set of their hashes, counted up to TOKEN_SLOTS. */
+#define TOKEN_SLOTS 64
+
 /* The /api/ requests of one project, for /_sim/stats. */
 struct project_counters {
     atomic_ullong requests, lists, details, throttled;
+    atomic_ullong token_hashes[TOKEN_SLOTS]; /* 0: a free slot */
+    atomic_ullong tokens;                    /* how many slots hold a hash */
 };
 
 struct sim_server {
@@ -548,7 +554,7 @@ static enum MHD_Result handle_details(struct sim_server *srv, struct MHD_Connect
 static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connection *conn,
                                     const struct request *rq)
 {
-    /* 16 projects of up to 100-byte ids with four 20-digit counters each fit */
+    /* 16 projects of up to 100-byte ids with five 20-digit counters each fit */
     char json[8192];
     const struct project_counters *pc;
     size_t len, p;
@@ -568,12 +574,14 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
         pc = &srv->projects[p];
         len += (size_t)snprintf(json + len, sizeof json - len,
                                 "%s\"%s\":{\"api_requests\":%llu,\"list_requests\":%llu,"
-                                "\"details_requests\":%llu,\"throttled_requests\":%llu}",
+                                "\"details_requests\":%llu,\"throttled_requests\":%llu,"
+                                "\"distinct_tokens\":%llu}",
                                 p > 0 ? "," : "", srv->ds->projects[p],
                                 (unsigned long long)atomic_load(&pc->requests),
                                 (unsigned long long)atomic_load(&pc->lists),
                                 (unsigned long long)atomic_load(&pc->details),
-                                (unsigned long long)atomic_load(&pc->throttled));
+                                (unsigned long long)atomic_load(&pc->throttled),
+                                (unsigned long long)atomic_load(&pc->tokens));
     }
     if (len < sizeof json)
         snprintf(json + len, sizeof json - len, "}}");
@@ -583,8 +591,8 @@ static enum MHD_Result handle_stats(struct sim_server *srv, struct MHD_Connectio
 
 /* ---- fault rules ------------------------------------------------------------------------ */
 
-static const char *const FAULT_NAMES[] = {"500",      "503",     "429",  "reset",
-                                          "truncate", "badjson", "slow", "hang", "echo"};
+static const char *const FAULT_NAMES[] = {"500",     "503",  "429",  "reset", "truncate",
+                                          "badjson", "slow", "hang", "echo"};
 
 const char *sim_fault_name(enum sim_fault_kind kind)
 {
@@ -1183,6 +1191,28 @@ static void bucket_take(struct bucket *b, int64_t now_ns, struct rate_verdict *o
     pthread_mutex_unlock(&b->lock);
 }
 
+/* Adds the hash of an accepted request's Authorization to project p's set of tokens. */
+static void note_token(struct project_counters *pc, const char *authorization)
+{
+    unsigned long long hash = text_hash(authorization), seen;
+
+    if (hash == 0)
+        hash = 1; /* 0 marks a free slot */
+    for (size_t i = 0; i < TOKEN_SLOTS; i++) {
+        seen = atomic_load(&pc->token_hashes[i]);
+        if (seen == 0) {
+            unsigned long long expected = 0;
+            if (atomic_compare_exchange_strong(&pc->token_hashes[i], &expected, hash)) {
+                atomic_fetch_add(&pc->tokens, 1);
+                return;
+            }
+            seen = expected; /* another thread filled it first */
+        }
+        if (seen == hash)
+            return;
+    }
+}
+
 /* Counts an authenticated request of project p and takes its token (if p has a limit).
  * True: no token, the request gets 429 (rq->rate says when to come back). */
 static bool throttle(struct sim_server *srv, struct request *rq, size_t p)
@@ -1292,19 +1322,20 @@ static uint64_t decide(struct sim_server *srv, struct MHD_Connection *conn, stru
                        const char *method)
 {
     const char *reason = NULL;
+    const char *authorization =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     uint64_t delay = srv->opt.latency_ms;
     int project;
 
     if (strcmp(method, "GET") != 0) {
         rq->not_get = true;
-    } else if (sim_auth_check(srv->auth,
-                              MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                          MHD_HTTP_HEADER_AUTHORIZATION),
-                              time(NULL), &reason) != 0) {
+    } else if (sim_auth_check(srv->auth, authorization, time(NULL), &reason) != 0) {
         rq->unauthorized = reason != NULL ? reason : "invalid token";
     } else {
         rq->kind = classify(rq->url);
         project = url_project(srv->ds, rq->url);
+        if (project >= 0)
+            note_token(&srv->projects[project], authorization);
         /* the rate limit after the token check (a bad token takes no token), the faults
          * after the rate limit (a throttled request does not count for times=N) */
         if ((project < 0 || !throttle(srv, rq, (size_t)project)) &&
@@ -1486,6 +1517,9 @@ int sim_server_start(struct sim_server **out, const struct sim_dataset *ds,
         atomic_init(&srv->projects[p].lists, 0);
         atomic_init(&srv->projects[p].details, 0);
         atomic_init(&srv->projects[p].throttled, 0);
+        atomic_init(&srv->projects[p].tokens, 0);
+        for (size_t i = 0; i < TOKEN_SLOTS; i++)
+            atomic_init(&srv->projects[p].token_hashes[i], 0);
     }
     if (pthread_mutex_init(&srv->counts.lock, NULL) != 0) {
         snprintf(err, errlen, "could not create a mutex");
