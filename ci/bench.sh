@@ -8,6 +8,8 @@
 #   (a') the same first load over TLS and HTTP/2: nginx (ci/tls_front.sh, a test CA) in front
 #       of the simulator, lkarchive trusting the CA by LKARCHIVE_CA_FILE; its wall time and own
 #       CPU beside (a)'s (target: within 10 %), and nginx's CPU
+#   (a'') the same first load over plain http through the same nginx, before (a'): what the
+#       front costs apart from TLS and HTTP/2 (a'/a'' is TLS and HTTP/2 alone)
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (b0) the same night run again: nothing changed, what seven unchanged days cost
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
@@ -27,7 +29,7 @@
 # (e) and (f) (each day timed from lkarchive's per-day lines on stdout; a database of its own
 # for each) with PostgreSQL's CPU over each of those runs.
 # BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f); BENCH_ONLY=core only
-# (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a) and (a').
+# (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a), (a'') and (a').
 # BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
 # project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
 # BENCH_ROOMS=unique gives every session a room of its own (an app naming a room after each
@@ -220,12 +222,15 @@ rate() { awk -v r="$1" -v ms="$2" 'BEGIN { printf "%.0f", r * 1000 / (ms > 0 ? m
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
 row() { printf '%-34s %10s %10s %10s %12s %10s %12s\n' "$@"; }
 https_row() {
+    row "(a'') first load, http via nginx" "$(ms first_front)" "$(rate "$rows_front" "$(ms first_front)")" "$req_https" "$(rss_mib first_front)" "$(cpu first_front)" "$(pgcpu first_front)"
     row "(a') first load, https + HTTP/2" "$(ms first_https)" "$(rate "$rows_https" "$(ms first_https)")" "$req_https" "$(rss_mib first_https)" "$(cpu first_https)" "$(pgcpu first_https)"
 }
 https_summary() {
-    echo "(a'): $rows_https rows ((a): $rows_first); $h2 requests over HTTP/2 on $tls_connections TLS connection(s); nginx CPU $nginx_ms ms; simulator CPU $sim_https_ms ms ((a): $sim_first_ms ms)"
-    echo "a'/a wall (https + HTTP/2 through nginx over plain http, target <= 1.10): $(ratio "$(ms first_https)" "$(ms first)")"
+    echo "(a'): $rows_https rows ((a): $rows_first, (a''): $rows_front); $h2 requests over HTTP/2 on $tls_connections TLS connection(s); nginx CPU $nginx_ms ms ((a''): $nginx_plain_ms ms); simulator CPU $sim_https_ms ms ((a): $sim_first_ms ms)"
+    echo "a'/a wall (https + HTTP/2 through nginx over plain http straight to the simulator, target <= 1.10): $(ratio "$(ms first_https)" "$(ms first)")"
     echo "a'/a lkarchive's own CPU (target <= 1.10): $(ratio "$(cpu first_https)" "$(cpu first)")"
+    echo "a'/a'' wall (TLS + HTTP/2 alone: both through the same nginx): $(ratio "$(ms first_https)" "$(ms first_front)")"
+    echo "a'/a'' lkarchive's own CPU: $(ratio "$(cpu first_https)" "$(cpu first_front)")"
 }
 sim_rooms >/dev/null # a bad BENCH_ROOMS stops here
 echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each, rooms: ${BENCH_ROOMS:-500}"
@@ -255,6 +260,14 @@ sim_stop
 first_https() {
     sim_start "$TODAY" "$SESSIONS"
     tls_front_start "$WORK/tls" "$(cat "$WORK/sim.port")" || exit 1
+    # (a'') plain http through the same nginx: the front's own cost, apart from TLS and HTTP/2
+    reset_db
+    nginx0=$(proc_cpu_ms "$TLS_PID")
+    timed first_front env LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$FRONT_PLAIN_PORT" \
+        "$LK" run --today "$TODAY" --log-level warn
+    nginx_plain_ms=$(( $(proc_cpu_ms "$TLS_PID") - nginx0 ))
+    rows_front=$(rows_now)
+    : >"$WORK/tls/access.log"
     reset_db
     req0=$(sim_requests); cpu0=$(sim_cpu_ms); nginx0=$(proc_cpu_ms "$TLS_PID")
     timed first_https env LIVEKIT_ANALYTICS_URL="https://127.0.0.1:$TLS_PORT" \

@@ -5,11 +5,13 @@
 #                            certificate for IP 127.0.0.1 only, signed by it), DIR/wrong-ca.pem
 #                            (another CA, which signed nothing); made once
 #   tls_front_start DIR PORT nginx on 127.0.0.1:$TLS_PORT in front of the simulator at PORT,
-#                            one process ($TLS_PID, master_process off); DIR/access.log has a
+#                            one process ($TLS_PID, master_process off), and the same proxy
+#                            over plain HTTP/1.1 on 127.0.0.1:$FRONT_PLAIN_PORT (the benchmark's
+#                            plain http through the same front); DIR/access.log has a
 #                            line per request: connection number, request number on it,
 #                            protocol, status, Content-Encoding, request line. Returns non-zero when it fails.
 #   tls_front_stop           stops it by its pid
-TLS_PID= TLS_PORT=
+TLS_PID= TLS_PORT= FRONT_PLAIN_PORT=
 
 tls_make_ca() {
     local dir=$1
@@ -35,6 +37,7 @@ tls_front_start() {
     tls_make_ca "$dir" || return 1
     mkdir -p "$dir/nginx/tmp"
     TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    FRONT_PLAIN_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     conf=$dir/nginx/nginx.conf
     cat >"$conf" <<CONF
 daemon off;
@@ -52,12 +55,13 @@ http {
     uwsgi_temp_path $dir/nginx/tmp/uwsgi;
     scgi_temp_path $dir/nginx/tmp/scgi;
     upstream sim { server 127.0.0.1:$upstream; keepalive 64; }
+    keepalive_requests 1000000;
     server {
         listen 127.0.0.1:$TLS_PORT ssl http2;
+        listen 127.0.0.1:$FRONT_PLAIN_PORT;
         ssl_certificate $dir/server.pem;
         ssl_certificate_key $dir/server.key;
         ssl_protocols TLSv1.2 TLSv1.3;
-        keepalive_requests 1000000;
         http2_max_requests 1000000;
         http2_chunk_size 16k;
         location / {
