@@ -1,7 +1,8 @@
 /* http.c -- libcurl multi handle with reusable easy handles; see http.h.
  *
  * Flow: http_start takes an idle easy handle (or makes one), sets URL and headers, and adds
- * it to the multi handle. http_poll runs curl_multi_perform/curl_multi_poll; libcurl calls
+ * it to the multi handle. http_poll runs curl_multi_perform/curl_multi_poll (waits in 10 ms
+ * slices, for libcurl 7.88's HTTP/2: see http_poll); libcurl calls
  * on_write with each decoded piece of a body. The first piece reads the status code: a 2xx
  * piece goes to the transfer's body function, anything else into a small capped buffer for
  * the error message. When libcurl reports a transfer done, on_done gets the outcome and the
@@ -23,6 +24,8 @@
 #include "error.h"
 #include "redact.h"
 #include "secret.h"
+
+#define POLL_SLICE_MS 10
 
 struct transfer {
     struct http *h;
@@ -438,21 +441,44 @@ static void finish(struct http *h, CURLMsg *msg)
     }
 }
 
-int http_poll(struct http *h, int timeout_ms)
+/* Runs libcurl and hands every finished transfer to finish; how many finished. */
+static int perform_and_finish(struct http *h, int *running)
 {
-    int running = 0, queued;
+    int queued, finished = 0;
     CURLMsg *msg;
 
-    curl_multi_perform(h->multi, &running);
+    curl_multi_perform(h->multi, running);
     while ((msg = curl_multi_info_read(h->multi, &queued)) != NULL)
-        if (msg->msg == CURLMSG_DONE)
+        if (msg->msg == CURLMSG_DONE) {
             finish(h, msg);
-    if (running > 0 && timeout_ms > 0) {
-        curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
-        curl_multi_perform(h->multi, &running);
-        while ((msg = curl_multi_info_read(h->multi, &queued)) != NULL)
-            if (msg->msg == CURLMSG_DONE)
-                finish(h, msg);
+            finished++;
+        }
+    return finished;
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wait runs in slices of POLL_SLICE_MS with libcurl run after each: libcurl 7.88's HTTP/2
+ * can read a multiplexed stream's data off the socket and leave it undelivered until the next
+ * curl_multi_perform, and then nothing on the socket ends the poll (seen as 1 s stalls, twice
+ * the wall time of a first load over HTTP/2; tests/bench/RESULTS.md, "HTTP/2 on one
+ * connection"). */
+int http_poll(struct http *h, int timeout_ms)
+{
+    int running = 0, finished = perform_and_finish(h, &running);
+    long long deadline = monotonic_ms() + timeout_ms;
+    int left = timeout_ms;
+
+    while (running > 0 && finished == 0 && left > 0) {
+        curl_multi_poll(h->multi, NULL, 0, left < POLL_SLICE_MS ? left : POLL_SLICE_MS, NULL);
+        finished = perform_and_finish(h, &running);
+        left = (int)(deadline - monotonic_ms());
     }
     running = 0;
     for (size_t i = 0; i < h->all_count; i++)
