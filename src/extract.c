@@ -303,6 +303,8 @@ static int close_cut(struct extract *ex, struct piece *p, size_t i)
     return rewrite(ex, p, i, 0, marker, (size_t)n) == 0 ? 0 : LK_ENOMEM;
 }
 
+#define NOTE_KEY_MAX 160
+
 /* A string cut at max_string_bytes ends with EXTRACT_CUT_MARKER: its original length, or 0
  * when it was not cut. */
 static size_t cut_from(const char *text, size_t len)
@@ -327,12 +329,19 @@ static size_t cut_from(const char *text, size_t len)
 int extract_note_cut(struct extract *ex, const struct frame *top, const char *text, size_t len)
 {
     char key[200], digits[24];
-    size_t n = cut_from(text, len);
+    size_t n = cut_from(text, len), key_len;
     yajl_gen extra;
 
     if (n == 0 || top->scope->record == SCOPE_NO_RECORD)
         return 1;
-    snprintf(key, sizeof key, "%.160s.original_bytes", top->key);
+    /* the key kept to 160 bytes, never inside a character (extra must stay valid UTF-8) */
+    key_len = strlen(top->key);
+    if (key_len > NOTE_KEY_MAX) {
+        key_len = NOTE_KEY_MAX;
+        while (key_len > 0 && ((unsigned char)top->key[key_len] & 0xc0) == 0x80)
+            key_len--;
+    }
+    snprintf(key, sizeof key, "%.*s.original_bytes", (int)key_len, top->key);
     snprintf(digits, sizeof digits, "%zu", n);
     extra = extract_extra_for(ex, top->scope);
     if (extra == NULL || extract_gen_key(extra, key) != 0 ||

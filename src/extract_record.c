@@ -21,6 +21,7 @@
 #include "error.h"
 #include "log.h"
 #include "strmap.h"
+#include "utf8.h"
 
 int extract_fail(struct extract *ex, int code, const char *fmt, ...)
 {
@@ -129,12 +130,27 @@ void extract_gen_reset(yajl_gen *gen)
     yajl_gen_reset(*gen, NULL);
 }
 
+/* Every key of extra passes here: a key is written as clean UTF-8 whatever became of it on
+ * the way (a key cut at max_string_bytes or at a note's bound may end inside a character;
+ * the fuzz target found one), so extra always stays JSON PostgreSQL accepts. */
 int extract_gen_key(yajl_gen gen, const char *key)
 {
+    size_t len = strlen(key), clean_len;
+    char *clean;
+    int rc;
+
     if (gen == NULL)
         return -1;
-    return yajl_gen_string(gen, (const unsigned char *)key, strlen(key)) == yajl_gen_status_ok ? 0
-                                                                                               : -1;
+    if (utf8_clean_prefix(key, len) == len)
+        return yajl_gen_string(gen, (const unsigned char *)key, len) == yajl_gen_status_ok ? 0 : -1;
+    clean = malloc(UTF8_CLEAN_MAX(len));
+    if (clean == NULL)
+        return -1;
+    clean_len = utf8_clean(clean, key, len);
+    rc = yajl_gen_string(gen, (const unsigned char *)clean, clean_len) == yajl_gen_status_ok ? 0
+                                                                                             : -1;
+    free(clean);
+    return rc;
 }
 
 /* ---- splicing a captured JSON value into another generator ---- */
