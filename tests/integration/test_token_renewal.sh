@@ -20,7 +20,7 @@ PLAIN_URL=$LIVEKIT_ANALYTICS_URL PLAIN_SIM_PORT=$SIM_PORT
 "$LKSIM_BIN" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --port 0 \
     --port-file "$WORK/sim2.port" "${SIM_ARGS[@]}" >"$WORK/sim2.log" 2>&1 &
 SIM2_PID=$!
-trap 'status=$?; kill "$SIM2_PID" 2>/dev/null; wait "$SIM2_PID" 2>/dev/null; (exit "$status"); cleanup' EXIT
+trap 'status=$?; set +e; kill "$SIM2_PID" 2>/dev/null; wait "$SIM2_PID" 2>/dev/null; (exit "$status"); cleanup' EXIT
 for _ in $(seq 1 200); do [ -s "$WORK/sim2.port" ] && break; sleep 0.05; done
 [ -s "$WORK/sim2.port" ] || fail "the second simulator did not start"
 SIM_PORT=$(cat "$WORK/sim2.port") tls_start
