@@ -342,6 +342,8 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
     return 0;
 }
 
+static int check_command_args(struct cli_options *opt, struct lk_error *err);
+
 static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_error *err)
 {
     memset(opt, 0, sizeof *opt);
@@ -373,6 +375,13 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
         if (apply_arg(opt, arg, value, err) != 0)
             return LK_EUSAGE;
     }
+    return check_command_args(opt, err);
+}
+
+/* After the words are read: a command given (help when only --help was), the arguments each
+ * command needs, and the defaults of the config path and today. */
+static int check_command_args(struct cli_options *opt, struct lk_error *err)
+{
     if (opt->command == NULL && opt->help)
         opt->command = "help";
     if (opt->command == NULL) {
@@ -486,6 +495,19 @@ static int command_grant(const struct config *cfg, const struct cli_options *opt
     return CLI_EXIT_OK;
 }
 
+/* The command's config (strict or relaxed), and the log level it names unless the command
+ * line gave one. */
+static int load_config(const struct command *cmd, const struct cli_options *opt,
+                       struct config **cfg, struct lk_error *err)
+{
+    if ((cmd->strict_config ? config_load(cfg, opt->config_path, err)
+                            : config_load_relaxed(cfg, opt->config_path, err)) != 0)
+        return -1;
+    if (opt->log_level == NULL && (*cfg)->log_level && apply_log_level((*cfg)->log_level, err) != 0)
+        return -1;
+    return 0;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli_options opt;
@@ -531,12 +553,7 @@ int cli_main(int argc, char **argv)
         status = cli_report(&err);
         goto done;
     }
-    if ((cmd->strict_config ? config_load(&cfg, opt.config_path, &err)
-                            : config_load_relaxed(&cfg, opt.config_path, &err)) != 0) {
-        status = cli_report(&err);
-        goto done;
-    }
-    if (opt.log_level == NULL && cfg->log_level && apply_log_level(cfg->log_level, &err) != 0) {
+    if (load_config(cmd, &opt, &cfg, &err) != 0) {
         status = cli_report(&err);
         goto done;
     }
