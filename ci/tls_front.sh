@@ -30,14 +30,17 @@ tls_make_ca() {
     ) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; echo "tls: openssl could not make the test CA" >&2; return 1; }
 }
 
+# free_port: a TCP port on 127.0.0.1 free now
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 tls_front_start() {
     local dir=$1 upstream=$2 nginx conf
     nginx=$(command -v nginx || echo /usr/sbin/nginx)
     [ -x "$nginx" ] || { echo "tls: nginx is not installed (ci/deps.sh: nginx-light)" >&2; return 1; }
     tls_make_ca "$dir" || return 1
     mkdir -p "$dir/nginx/tmp"
-    TLS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    FRONT_PLAIN_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    TLS_PORT=$(free_port)
+    FRONT_PLAIN_PORT=$(free_port)
     conf=$dir/nginx/nginx.conf
     cat >"$conf" <<CONF
 daemon off;

@@ -284,10 +284,59 @@ static bool *flag_of(struct cli_options *opt, const char *arg)
     return NULL;
 }
 
+/* The options that take a value (--name VALUE or --name=VALUE), and what each value is. */
+enum option_value { AS_TEXT, AS_DATE, AS_DAYS, AS_AGE };
+static const struct valued_option {
+    const char *name;
+    enum option_value as;
+    size_t offset; /* AS_TEXT: of its const char *; AS_DATE: of its date buffer */
+} valued_options[] = {
+    {"--config", AS_TEXT, offsetof(struct cli_options, config_path)},
+    {"--today", AS_DATE, offsetof(struct cli_options, today)},
+    {"--days", AS_DAYS, 0},
+    {"--metrics-file", AS_TEXT, offsetof(struct cli_options, metrics_file)},
+    {"--log-format", AS_TEXT, offsetof(struct cli_options, log_format)},
+    {"--log-level", AS_TEXT, offsetof(struct cli_options, log_level)},
+    {"--before", AS_DATE, offsetof(struct cli_options, before)},
+    {"--project", AS_TEXT, offsetof(struct cli_options, project)},
+    {"--identity", AS_TEXT, offsetof(struct cli_options, identity)},
+    {"--out", AS_TEXT, offsetof(struct cli_options, out)},
+    {"--older-than", AS_AGE, 0},
+};
+
+static const struct valued_option *valued_option_of(const char *arg)
+{
+    for (size_t i = 0; i < sizeof valued_options / sizeof valued_options[0]; i++)
+        if (strcmp(arg, valued_options[i].name) == 0)
+            return &valued_options[i];
+    return NULL;
+}
+
+/* Store the value of a valued option in opt. */
+static int apply_value(struct cli_options *opt, const struct valued_option *o, const char *value,
+                       struct lk_error *err)
+{
+    char *field = (char *)opt + o->offset;
+
+    switch (o->as) {
+    case AS_TEXT:
+        *(const char **)(void *)field = value;
+        return 0;
+    case AS_DATE:
+        return parse_date(field, o->name, value, err);
+    case AS_DAYS:
+        return parse_days(opt, value, err);
+    case AS_AGE:
+        return parse_older_than(opt, value, err);
+    }
+    return 0;
+}
+
 /* One option (value: its value, or NULL) or word of the command line. */
 static int apply_arg(struct cli_options *opt, const char *arg, const char *value,
                      struct lk_error *err)
 {
+    const struct valued_option *valued;
     bool *flag;
 
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -296,32 +345,12 @@ static int apply_arg(struct cli_options *opt, const char *arg, const char *value
         opt->command = "version";
     } else if (value == NULL && (flag = flag_of(opt, arg)) != NULL) {
         *flag = true;
-    } else if (strcmp(arg, "--older-than") == 0 && value) {
-        return parse_older_than(opt, value, err);
+    } else if (value != NULL && (valued = valued_option_of(arg)) != NULL) {
+        return apply_value(opt, valued, value, err);
     } else if (strcmp(arg, "--writer") == 0) {
         opt->writer = true; /* grant --writer ROLE, or --writer=ROLE */
         if (value)
             opt->argument = value;
-    } else if (strcmp(arg, "--config") == 0 && value) {
-        opt->config_path = value;
-    } else if (strcmp(arg, "--today") == 0 && value) {
-        return parse_date(opt->today, arg, value, err);
-    } else if (strcmp(arg, "--days") == 0 && value) {
-        return parse_days(opt, value, err);
-    } else if (strcmp(arg, "--metrics-file") == 0 && value) {
-        opt->metrics_file = value;
-    } else if (strcmp(arg, "--log-format") == 0 && value) {
-        opt->log_format = value;
-    } else if (strcmp(arg, "--log-level") == 0 && value) {
-        opt->log_level = value;
-    } else if (strcmp(arg, "--before") == 0 && value) {
-        return parse_date(opt->before, arg, value, err);
-    } else if (strcmp(arg, "--project") == 0 && value) {
-        opt->project = value;
-    } else if (strcmp(arg, "--identity") == 0 && value) {
-        opt->identity = value;
-    } else if (strcmp(arg, "--out") == 0 && value) {
-        opt->out = value;
     } else if (arg[0] == '-') {
         lk_error_set(err, LK_EUSAGE, "unknown option %s", arg);
         lk_error_detail(err, "see lkarchive --help");
@@ -350,12 +379,7 @@ static int parse_args(struct cli_options *opt, int argc, char **argv, struct lk_
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *value = NULL;
-        bool takes_value = strcmp(arg, "--config") == 0 || strcmp(arg, "--today") == 0 ||
-                           strcmp(arg, "--days") == 0 || strcmp(arg, "--log-level") == 0 ||
-                           strcmp(arg, "--metrics-file") == 0 || strcmp(arg, "--log-format") == 0 ||
-                           strcmp(arg, "--before") == 0 || strcmp(arg, "--project") == 0 ||
-                           strcmp(arg, "--identity") == 0 || strcmp(arg, "--out") == 0 ||
-                           strcmp(arg, "--older-than") == 0;
+        bool takes_value = valued_option_of(arg) != NULL;
         char *eq = strchr(arg, '=');
         char name[32];
 

@@ -456,29 +456,21 @@ static int perform_and_finish(struct http *h, int *running)
     return finished;
 }
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The wait runs in slices of POLL_SLICE_MS with libcurl run after each: libcurl 7.88's HTTP/2
  * can read a multiplexed stream's data off the socket and leave it undelivered until the next
  * curl_multi_perform, and then nothing on the socket ends the poll (seen as 1 s stalls, twice
  * the wall time of a first load over HTTP/2; tests/bench/RESULTS.md, "HTTP/2 on one
- * connection"). */
+ * connection"). At most timeout_ms in all (a slice can end early); the caller's scheduler
+ * keeps its own clock and calls again. */
 int http_poll(struct http *h, int timeout_ms)
 {
     int running = 0, finished = perform_and_finish(h, &running);
-    long long deadline = monotonic_ms() + timeout_ms;
-    int left = timeout_ms;
 
-    while (running > 0 && finished == 0 && left > 0) {
+    for (int waited = 0; running > 0 && finished == 0 && waited < timeout_ms;
+         waited += POLL_SLICE_MS) {
+        int left = timeout_ms - waited;
         curl_multi_poll(h->multi, NULL, 0, left < POLL_SLICE_MS ? left : POLL_SLICE_MS, NULL);
         finished = perform_and_finish(h, &running);
-        left = (int)(deadline - monotonic_ms());
     }
     running = 0;
     for (size_t i = 0; i < h->all_count; i++)

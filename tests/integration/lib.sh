@@ -162,32 +162,54 @@ citus_stop() {
 # psql_q SQL: one value, unaligned, no header
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 -At -c "$1"; }
 
-# sim_start [sim options...]: start the simulator on an ephemeral 127.0.0.1 port
-sim_start() {
-    local port_file=$WORK/sim.port
-    rm -f "$port_file"
+# sim_launch NAME [sim options...]: a simulator on an ephemeral 127.0.0.1 port, its port file
+# and log $WORK/NAME.{port,log}; sets LAUNCHED_PID and LAUNCHED_PORT (fails when it exits or
+# names no port within 10 s)
+sim_launch() {
+    local name=$1
+    shift
+    rm -f "$WORK/$name.port"
     "$LKSIM_BIN" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" \
-        --port 0 --port-file "$port_file" "$@" >"$WORK/sim.log" 2>&1 &
-    SIM_PID=$!
+        --port 0 --port-file "$WORK/$name.port" "$@" >"$WORK/$name.log" 2>&1 &
+    LAUNCHED_PID=$!
     for _ in $(seq 1 200); do
-        [ -s "$port_file" ] && break
-        kill -0 "$SIM_PID" 2>/dev/null || { cat "$WORK/sim.log" >&2; fail "simulator exited"; }
+        [ -s "$WORK/$name.port" ] && break
+        kill -0 "$LAUNCHED_PID" 2>/dev/null || { cat "$WORK/$name.log" >&2; fail "simulator $name exited"; }
         sleep 0.05
     done
-    [ -s "$port_file" ] || fail "simulator did not start"
-    SIM_PORT=$(cat "$port_file")
+    [ -s "$WORK/$name.port" ] || fail "simulator $name did not start"
+    LAUNCHED_PORT=$(cat "$WORK/$name.port")
+}
+
+# sim_start [sim options...]: the test's simulator (SIM_PID, SIM_PORT; log $WORK/sim.log), the
+# URL exported
+sim_start() {
+    sim_launch sim "$@"
+    SIM_PID=$LAUNCHED_PID SIM_PORT=$LAUNCHED_PORT
     export LIVEKIT_ANALYTICS_URL="http://127.0.0.1:$SIM_PORT"
     # LK_TEST_TLS=1 (the *_tls variants of CTest): the same test over TLS and HTTP/2
     if [ "${LK_TEST_TLS:-}" = 1 ]; then tls_start; fi
 }
 
+# sim_start_another NAME [sim options...]: one more simulator beside the test's (its port in
+# LAUNCHED_PORT), stopped by cleanup
+EXTRA_SIM_PIDS=()
+sim_start_another() {
+    sim_launch "$@"
+    EXTRA_SIM_PIDS+=("$LAUNCHED_PID")
+}
+
 sim_stop() {
+    local pid
     tls_stop
-    if [ -n "$SIM_PID" ] && kill -0 "$SIM_PID" 2>/dev/null; then
-        kill -TERM "$SIM_PID" 2>/dev/null || true
-        wait "$SIM_PID" 2>/dev/null || true
-    fi
+    for pid in "$SIM_PID" "${EXTRA_SIM_PIDS[@]}"; do
+        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     SIM_PID=
+    EXTRA_SIM_PIDS=()
 }
 
 # lk ARGS...: run lkarchive, keeping stdout/stderr in $WORK/last.{out,err}; sets LK_STATUS

@@ -121,7 +121,6 @@ trap 'st=$?; container_stop; (exit $st); cleanup' EXIT
 ct() { nsenter --target "$CPID" --all "$@"; }
 
 # ---- this machine's side: the simulator, free ports -----------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 TODAY=$(date -u +%F)
 sim_start --today "$TODAY" --seed 7 --days 7 --sessions-per-day 12 --participants 3 \
     --connections 3 --active-today 2 --quirks all --expected-dir "$WORK/expected"

@@ -17,13 +17,9 @@ psql_q "CREATE DATABASE over_tls" >/dev/null
 # 7 days x 8 sessions: about 60 requests a project, at 100 a minute about 36 s
 sim_start "${SIM_ARGS[@]}" --expected-dir "$WORK/expected"
 PLAIN_URL=$LIVEKIT_ANALYTICS_URL PLAIN_SIM_PORT=$SIM_PORT
-"$LKSIM_BIN" --api-key "$LIVEKIT_API_KEY" --api-secret "$LIVEKIT_API_SECRET" --port 0 \
-    --port-file "$WORK/sim2.port" "${SIM_ARGS[@]}" >"$WORK/sim2.log" 2>&1 &
-SIM2_PID=$!
-trap 'status=$?; set +e; kill "$SIM2_PID" 2>/dev/null; wait "$SIM2_PID" 2>/dev/null; (exit "$status"); cleanup' EXIT
-for _ in $(seq 1 200); do [ -s "$WORK/sim2.port" ] && break; sleep 0.05; done
-[ -s "$WORK/sim2.port" ] || fail "the second simulator did not start"
-SIM_PORT=$(cat "$WORK/sim2.port") tls_start
+sim_start_another sim2 "${SIM_ARGS[@]}"
+SIM2_PORT=$LAUNCHED_PORT
+SIM_PORT=$SIM2_PORT tls_start
 TLS_URL=$LIVEKIT_ANALYTICS_URL
 export LIVEKIT_PROJECT_ID=p_sim,p_two
 printf 'token_ttl: 60\nmax_requests_per_minute: 100\nparallel_projects: 2\n' >"$WORK/renew.yaml"
@@ -49,7 +45,7 @@ for name in plain tls; do
     [ "$status" -eq 0 ] || { cat "$WORK/$name.err" >&2; fail "$name: the run exited $status"; }
     [ "$seconds" -ge 31 ] || fail "$name: the run took $seconds s: too short to need a new token (pacing off?)"
     if [ "$name" = tls ]; then
-        port=$(cat "$WORK/sim2.port") db=over_tls
+        port=$SIM2_PORT db=over_tls
         PGDATABASE=over_tls load_expected "$WORK/expected"
         PGDATABASE=over_tls compare_all
     else
