@@ -519,35 +519,44 @@ BEGIN
     GROUP BY GROUPING SETS ((day, region), (day, sdk_version), (day, connection_type));
 
     -- Peak concurrency of each day (tests/bench/ROLLUP.md): the connections that can be open
-    -- during the days (rollup_open_intervals), a start and an end each, and a marker at the
-    -- start of each day.
-    WITH iv AS MATERIALIZED (
-        SELECT a, b FROM livekit.rollup_open_intervals(p_project, first_start, last_end)
-    ), events AS (
-        -- a start and an end per interval read as two scans of iv: a LATERAL VALUES list
-        -- would build its expressions again for every row (tests/bench/ROLLUP.md)
-        SELECT a AS t, 1 AS kind FROM iv
+    -- during the days (rollup_open_intervals, each [a, b)), their starts and ends each as a
+    -- sorted array. What is open just after a start or at a day's first instant is the starts
+    -- up to then less the ends up to then (width_bucket: a binary search counting the elements
+    -- <= t; an end at t comes before a start at t, the intervals being half-open), and each
+    -- start's own count is its place in the sorted starts (of starts at one instant the last
+    -- counts them all, and the peak is the largest). Each day keeps its largest count and, of
+    -- those, the earliest point: packed into one bigint per point (count << 34, then the
+    -- point's place in time order inverted), its maximum is both.
+    WITH sorted AS MATERIALIZED (
+        SELECT array_agg(a ORDER BY a) AS starts, array_agg(b ORDER BY b) AS ends
+        FROM livekit.rollup_open_intervals(p_project, first_start, last_end)
+    ), points AS (
+        -- the starts during the days (place 2i: the i-th start) ...
+        SELECT (s.t AT TIME ZONE 'UTC')::date AS day, s.i - width_bucket(s.t, x.ends) AS open_now,
+               2 * s.i AS place
+        FROM sorted x CROSS JOIN LATERAL unnest(x.starts) WITH ORDINALITY AS s(t, i)
+        WHERE s.t >= first_start AND s.t < last_end
         UNION ALL
-        SELECT b, 0 FROM iv
-        UNION ALL
-        SELECT d::timestamp AT TIME ZONE 'UTC', 2 FROM unnest(days) AS d
-    ), sweep AS MATERIALIZED (
-        SELECT t, open_now
-        FROM (SELECT t, kind, sum(CASE kind WHEN 1 THEN 1 WHEN 0 THEN -1 ELSE 0 END)
-                              OVER (ORDER BY t, kind ROWS UNBOUNDED PRECEDING) AS open_now
-              FROM events) e
-        WHERE kind > 0
-    ), peak AS (
-        SELECT (t AT TIME ZONE 'UTC')::date AS day, max(open_now) AS peak
-        FROM sweep
-        GROUP BY 1
+        -- ... and each day's first instant, after the starts at that instant (place 2i + 1)
+        SELECT m.day, width_bucket(m.t, x.starts) - width_bucket(m.t, x.ends),
+               2 * width_bucket(m.t, x.starts) + 1
+        FROM sorted x
+        CROSS JOIN LATERAL (SELECT d AS day, d::timestamp AT TIME ZONE 'UTC' AS t
+                            FROM unnest(days) AS d) m
+    ), best AS (
+        SELECT day, max((open_now::bigint << 34) + (17179869183 - place)) AS packed
+        FROM points
+        WHERE day = ANY (days)
+        GROUP BY day
     )
     INSERT INTO livekit.rollup_peak_daily
-    SELECT p_project, peak.day, peak.peak, min(sweep.t)
-    FROM peak JOIN sweep
-      ON (sweep.t AT TIME ZONE 'UTC')::date = peak.day AND sweep.open_now = peak.peak
-    WHERE peak.day = ANY (days) AND peak.peak > 0
-    GROUP BY peak.day, peak.peak;
+    SELECT p_project, b.day, b.packed >> 34,
+           CASE WHEN pl.place % 2 = 0 THEN x.starts[pl.place / 2]
+                ELSE b.day::timestamp AT TIME ZONE 'UTC' END
+    FROM best b
+    CROSS JOIN sorted x
+    CROSS JOIN LATERAL (SELECT 17179869183 - (b.packed & 17179869183) AS place) pl
+    WHERE b.packed >> 34 > 0;
 END
 $$;
 

@@ -123,3 +123,15 @@ lk migrate
 expect_status 0 "migrate an archive made before the rollup"
 [ "$(rollup_digest)" = "$after" ] || fail "the migration's rollup differs from the one runs kept"
 check_rollup "built by the migration"
+
+# the peak's edge cases (tests/bi/peak_fixture.sql): touching intervals, starts at one instant,
+# connections open at midnight, a start at midnight, a day with nothing open, microsecond
+# intervals; refreshed a day at a time, then all days in one call
+psql -X -q -v ON_ERROR_STOP=1 -f "$LK_SOURCE_DIR/tests/bi/peak_fixture.sql" >/dev/null \
+    || fail "tests/bi/peak_fixture.sql does not load"
+peaks() { psql_q "SELECT string_agg(day || ' ' || peak_connections || ' ' || to_char(peak_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US'), ', ' ORDER BY day) FROM livekit.rollup_peak_daily WHERE project_id = 'p_peak'"; }
+want="2026-11-10 3 13:00:00.000000, 2026-11-11 2 00:00:00.000000, 2026-11-12 3 00:05:00.000000, 2026-11-14 4 08:00:00.000000"
+[ "$(peaks)" = "$want" ] || fail "peaks of the edge cases, a day at a time: $(peaks), expected $want"
+psql_q "SELECT livekit.rollup_refresh('p_peak', ARRAY['2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13', '2026-11-14']::date[])" >/dev/null
+[ "$(peaks)" = "$want" ] || fail "peaks of the edge cases, all days at once: $(peaks), expected $want"
+check_rollup "the peak's edge cases"
