@@ -273,6 +273,14 @@ BEGIN
               FROM s) b
         WHERE bucket IS NOT NULL
         GROUP BY day, bucket
+    ), dimensions AS (
+        -- the participant rows by all three dimensions at once (a few combinations a day),
+        -- then each dimension from those: one hash lookup per participant row, not three
+        SELECT day, region, sdk_version, connection_type, count(*) AS participant_rows,
+               sum(short) AS short, sum(long) AS long
+        FROM g
+        WHERE is_participant
+        GROUP BY day, region, sdk_version, connection_type
     )
     INSERT INTO livekit.rollup_dimension_daily
     SELECT p_project, day,
@@ -282,11 +290,10 @@ BEGIN
            CASE WHEN GROUPING(region) = 0 THEN region
                 WHEN GROUPING(sdk_version) = 0 THEN sdk_version
                 ELSE connection_type END,
-           count(*),
+           sum(participant_rows),
            COALESCE(extract(epoch FROM sum(short)) + sum(long), extract(epoch FROM sum(short)),
                     sum(long), 0) / 60
-    FROM g
-    WHERE is_participant
+    FROM dimensions
     GROUP BY GROUPING SETS ((day, region), (day, sdk_version), (day, connection_type));
 
     -- Peak concurrency of each day (tests/bench/ROLLUP.md): the connections that can be open
