@@ -10,6 +10,7 @@
 #       CPU beside (a)'s (target: within 10 %), and nginx's CPU
 #   (a'') the same first load over plain http through the same nginx, before (a'): what the
 #       front costs apart from TLS and HTTP/2 (a'/a'' is TLS and HTTP/2 alone)
+#   (a''') the same first load over https and HTTP/1.1 (http2: false), after (a')
 #   (b) lkarchive, the next night's run (one new day, six unchanged)
 #   (b0) the same night run again: nothing changed, what seven unchanged days cost
 #   (c) the baseline the way LiveKit's docs suggest: Node.js, fetch, pg, one INSERT per row
@@ -29,7 +30,7 @@
 # (e) and (f) (each day timed from lkarchive's per-day lines on stdout; a database of its own
 # for each) with PostgreSQL's CPU over each of those runs.
 # BENCH_SKIP_BASELINE=1 skips (c). BENCH_ONLY=uneven runs only (e) and (f); BENCH_ONLY=core only
-# (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a), (a'') and (a').
+# (a), (a'), (b), (d) and (d0), for a quick look; BENCH_ONLY=https only (a), (a''), (a') and (a''').
 # BENCH_INDEXES=old re-creates sessions' secondary indexes as before sql/009 (leading with
 # project_id): the "before" figures of (e) and (f) (tests/bench/MERGE.md).
 # BENCH_ROOMS=unique gives every session a room of its own (an app naming a room after each
@@ -224,6 +225,7 @@ row() { printf '%-34s %10s %10s %10s %12s %10s %12s\n' "$@"; }
 https_row() {
     row "(a'') first load, http via nginx" "$(ms first_front)" "$(rate "$rows_front" "$(ms first_front)")" "$req_https" "$(rss_mib first_front)" "$(cpu first_front)" "$(pgcpu first_front)"
     row "(a') first load, https + HTTP/2" "$(ms first_https)" "$(rate "$rows_https" "$(ms first_https)")" "$req_https" "$(rss_mib first_https)" "$(cpu first_https)" "$(pgcpu first_https)"
+    row "(a''') https + HTTP/1.1" "$(ms first_https11)" "$(rate "$rows_https11" "$(ms first_https11)")" "$h11" "$(rss_mib first_https11)" "$(cpu first_https11)" "$(pgcpu first_https11)"
 }
 https_summary() {
     echo "(a'): $rows_https rows ((a): $rows_first, (a''): $rows_front); $h2 requests over HTTP/2 on $tls_connections TLS connection(s); nginx CPU $nginx_ms ms ((a''): $nginx_plain_ms ms); simulator CPU $sim_https_ms ms ((a): $sim_first_ms ms)"
@@ -231,6 +233,8 @@ https_summary() {
     echo "a'/a lkarchive's own CPU (target <= 1.10): $(ratio "$(cpu first_https)" "$(cpu first)")"
     echo "a'/a'' wall (TLS + HTTP/2 alone: both through the same nginx): $(ratio "$(ms first_https)" "$(ms first_front)")"
     echo "a'/a'' lkarchive's own CPU: $(ratio "$(cpu first_https)" "$(cpu first_front)")"
+    echo "(a'''): $rows_https11 rows; $h11 requests over HTTP/1.1 on $tls11_connections TLS connection(s)"
+    echo "a'''/a'' wall (TLS + HTTP/1.1 alone): $(ratio "$(ms first_https11)" "$(ms first_front)"); lkarchive's own CPU: $(ratio "$(cpu first_https11)" "$(cpu first_front)")"
 }
 sim_rooms >/dev/null # a bad BENCH_ROOMS stops here
 echo "bench: 7 days x $SESSIONS sessions/day, about 4 participants and 6 connections each, rooms: ${BENCH_ROOMS:-500}"
@@ -277,6 +281,16 @@ first_https() {
     rows_https=$(rows_now)
     h2=$(awk '$3 == "HTTP/2.0"' "$WORK/tls/access.log" | wc -l)
     tls_connections=$(awk '{ print $1 }' "$WORK/tls/access.log" | sort -u | wc -l)
+    # (a''') the same over https and HTTP/1.1 (http2: false, as curl --http1.1)
+    : >"$WORK/tls/access.log"
+    reset_db
+    printf 'http2: false\n' >"$WORK/http11.yaml"
+    timed first_https11 env LIVEKIT_ANALYTICS_URL="https://127.0.0.1:$TLS_PORT" \
+        LKARCHIVE_CA_FILE="$WORK/tls/ca.pem" "$LK" --config "$WORK/http11.yaml" run \
+        --today "$TODAY" --log-level warn
+    rows_https11=$(rows_now)
+    h11=$(awk '$3 == "HTTP/1.1"' "$WORK/tls/access.log" | wc -l)
+    tls11_connections=$(awk '{ print $1 }' "$WORK/tls/access.log" | sort -u | wc -l)
     tls_front_stop
     sim_stop
 }

@@ -94,7 +94,8 @@ int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
 {
     struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
                                         cfg->max_concurrency,   cfg->ca_file,
-                                        cfg->ca_source,         cfg->allow_insecure_http};
+                                        cfg->ca_source,         cfg->allow_insecure_http,
+                                        cfg->http2};
     struct api *api = calloc(1, sizeof *api);
     int rc = LK_ENOMEM;
 

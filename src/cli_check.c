@@ -165,15 +165,18 @@ static void check_transport(struct checks *c, const struct config *cfg)
     static const char *const no_vars[] = {"no_proxy", "NO_PROXY"};
     bool https = strncasecmp(cfg->base_url, "https://", 8) == 0;
     const char *proxy_var = NULL, *no_var = NULL, *proxy, *no_proxy;
+    const char *http_version = cfg->http2 ? "HTTP/2 when the server offers it"
+                                          : "HTTP/1.1 (http2: false)";
     char text[1400], shown[512];
 
     if (cfg->ca_file)
-        snprintf(text, sizeof text, "CA file %s (%s), instead of the system store", cfg->ca_file,
-                 cfg->ca_source);
+        snprintf(text, sizeof text, "CA file %s (%s), instead of the system store; %s",
+                 cfg->ca_file, cfg->ca_source, http_version);
     else
         snprintf(text, sizeof text,
                  "the system store of CAs (set ca_file or LKARCHIVE_CA_FILE "
-                 "to trust another)");
+                 "to trust another); %s",
+                 http_version);
     check_line(c, "tls", https ? text : "not used: the base URL is http://", NULL);
     proxy = https ? first_env(https_vars, 4, &proxy_var) : first_env(http_vars, 3, &proxy_var);
     no_proxy = first_env(no_vars, 2, &no_var);

@@ -64,6 +64,7 @@ const struct key_def config_keys[CONFIG_KEY_COUNT] = {
     {"acknowledge_gaps", KIND_BOOL, 0, 1, FIELD(acknowledge_gaps), "false"},
     {"allow_insecure_http", KIND_BOOL, 0, 1, FIELD(allow_insecure_http), "false"},
     {"ca_file", KIND_STRING, 0, 0, FIELD(ca_file), NULL},
+    {"http2", KIND_BOOL, 0, 1, FIELD(http2), "true"},
     {"citus_distribute", KIND_BOOL, 0, 1, FIELD(citus_distribute), "true"},
     {"fetch_while_merging", KIND_BOOL, 0, 1, FIELD(fetch_while_merging), "true"},
     {"pseudonymize_key_file", KIND_STRING, 0, 0, FIELD(pseudonymize_key_file), NULL},

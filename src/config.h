@@ -56,6 +56,8 @@ struct config {
     int db_reconnect_attempts;   /* tries to reach PostgreSQL again mid-run */
     bool acknowledge_gaps;       /* do not fail the run for days already lost */
     bool allow_insecure_http;    /* http:// to a host other than this machine */
+    bool http2;                  /* https: HTTP/2 when the server offers it (curl's default);
+                                    false: HTTP/1.1, as curl --http1.1 */
     char *ca_file;               /* PEM bundle of the CAs the API's TLS trusts (resolved path),
                                     NULL: the system store */
     const char *ca_source;       /* what named it: "LKARCHIVE_CA_FILE", "ca_file",

@@ -40,7 +40,7 @@ struct key_def {
 };
 
 /* The number of entries of config_keys (checked where the table is defined). */
-#define CONFIG_KEY_COUNT 38
+#define CONFIG_KEY_COUNT 39
 
 /* Every key the file may hold, in the order config/lkarchive.example.yaml documents them. */
 extern const struct key_def config_keys[CONFIG_KEY_COUNT];

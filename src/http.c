@@ -244,6 +244,11 @@ static struct transfer *take_transfer(struct http *h)
     curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->curl, CURLOPT_PRIVATE, t);
     curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->errbuf);
+    /* HTTP/1.1 even where TLS could negotiate HTTP/2 (the http2 key): libcurl 7.88's HTTP/2
+     * costs more CPU per request than HTTP/1.1 over TLS (tests/bench/RESULTS.md), and some
+     * middleboxes break it */
+    if (!h->options.http2)
+        curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     if (h->options.ca_file) /* instead of the system store, as curl's --cacert */
         curl_easy_setopt(t->curl, CURLOPT_CAINFO, h->options.ca_file);
     h->all[h->all_count++] = t;
@@ -298,7 +303,8 @@ int http_start(struct http *h, const char *url, const char *bearer, http_body_fn
     curl_easy_setopt(t->curl, CURLOPT_URL, url);
     /* waiting for a multiplexed stream pays only where HTTP/2 can be negotiated (TLS, ALPN);
      * over HTTP/1.1 one long response would hold back the requests queued behind it */
-    curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT, strncmp(url, "https://", 8) == 0 ? 1L : 0L);
+    curl_easy_setopt(t->curl, CURLOPT_PIPEWAIT,
+                     h->options.http2 && strncmp(url, "https://", 8) == 0 ? 1L : 0L);
     curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
     /* "" switches the environment's proxy off for this request, NULL gives it back */
     curl_easy_setopt(t->curl, CURLOPT_PROXY,

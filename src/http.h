@@ -32,6 +32,8 @@ struct http_options {
                                messages; NULL when ca_file is NULL */
     bool proxy_plain_http;  /* an http:// request may go through a proxy (allow_insecure_http);
                                otherwise it never does: the proxy would read the token */
+    bool http2;             /* https: HTTP/2 (ALPN, multiplexed on one connection); false:
+                               HTTP/1.1, a connection per transfer in flight */
 };
 
 /* Receives one chunk of a 2xx body. Return 0 to go on, or a negative LK_E* code (err

@@ -87,6 +87,20 @@ most=$(awk '$2 > m {m = $2} END {print m}' "$ACCESS")
 [ "$most" -ge $((total / 2)) ] || fail "at most $most requests on one connection of $total"
 log "first load over https: $total requests, HTTP/2, gzip, $connections connection(s), up to $most streams on one"
 
+# ---- http2: false: the same load over HTTP/1.1 (curl's --http1.1), exact ----
+printf 'ca_file: tls/ca.pem\nparallel_projects: 1\nhttp2: false\n' >"$WORK/h1.yaml"
+: >"$ACCESS"
+lk --config "$WORK/h1.yaml" run --today "$TODAY" --full
+expect_status 0 "a full run over https with http2: false"
+compare_all
+total=$(wc -l <"$ACCESS")
+[ "$total" -gt 100 ] || fail "http2: false: only $total requests reached nginx"
+grep -vq ' HTTP/1.1 ' "$ACCESS" && { grep -v ' HTTP/1.1 ' "$ACCESS" | head >&2; fail "http2: false: a request was not HTTP/1.1"; }
+lk --config "$WORK/h1.yaml" check --today "$TODAY"
+expect_status 0 "check with http2: false"
+grep -q "HTTP/1.1 (http2: false)" "$WORK/last.out" || { cat "$WORK/last.out" >&2; fail "check does not say HTTP/1.1"; }
+log "http2: false: $total requests over HTTP/1.1 on $(awk '{print $1}' "$ACCESS" | sort -u | wc -l) connection(s)"
+
 # ---- HTTPS_PROXY: a CONNECT proxy carries the run and sees only TLS ----
 proxy_start
 HTTPS_PROXY=http://127.0.0.1:$PROXY_PORT lk run --today "$TODAY" --full
