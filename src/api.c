@@ -92,10 +92,13 @@ static struct token *project_token(const struct api *api, const char *project)
 
 int api_new(struct api **out, const struct config *cfg, struct lk_error *err)
 {
-    struct http_options http_options = {cfg->connect_timeout_s, cfg->request_timeout_s,
-                                        cfg->max_concurrency,   cfg->ca_file,
-                                        cfg->ca_source,         cfg->allow_insecure_http,
-                                        cfg->http2};
+    struct http_options http_options = {.connect_timeout_s = cfg->connect_timeout_s,
+                                        .request_timeout_s = cfg->request_timeout_s,
+                                        .max_connections = cfg->max_concurrency,
+                                        .ca_file = cfg->ca_file,
+                                        .ca_source = cfg->ca_source,
+                                        .proxy_plain_http = cfg->allow_insecure_http,
+                                        .http2 = cfg->http2};
     struct api *api = calloc(1, sizeof *api);
     int rc = LK_ENOMEM;
 

@@ -165,8 +165,8 @@ static void check_transport(struct checks *c, const struct config *cfg)
     static const char *const no_vars[] = {"no_proxy", "NO_PROXY"};
     bool https = strncasecmp(cfg->base_url, "https://", 8) == 0;
     const char *proxy_var = NULL, *no_var = NULL, *proxy, *no_proxy;
-    const char *http_version = cfg->http2 ? "HTTP/2 when the server offers it"
-                                          : "HTTP/1.1 (http2: false)";
+    const char *http_version =
+        cfg->http2 ? "HTTP/2 when the server offers it" : "HTTP/1.1 (http2: false)";
     char text[1400], shown[512];
 
     if (cfg->ca_file)
