@@ -12,5 +12,5 @@ GRANT SELECT, INSERT, UPDATE ON livekit.sessions, livekit.participants,
     livekit.seen_fields, livekit.api_rate_limits TO {role};
 GRANT SELECT, INSERT, DELETE ON livekit.rollup_daily, livekit.rollup_room_daily,
     livekit.rollup_participant_daily, livekit.rollup_peak_daily, livekit.rollup_duration_daily,
-    livekit.rollup_dimension_daily TO {role};
+    livekit.rollup_dimension_daily, livekit.rollup_billing_daily TO {role};
 GRANT USAGE ON SEQUENCE livekit.archive_runs_run_id_seq TO {role};

@@ -56,8 +56,26 @@ grep -q 'lkarchive grant --writer lk_w2' "$WORK/last.err" || fail "no grant --wr
 DATABASE_URL=$(url_of lk_owner) lk grant --writer lk_w2
 expect_status 0 "grant --writer"
 grep -q "role lk_w2 can write the archive" "$WORK/last.out" || fail "grant --writer does not say what it did"
-DATABASE_URL=$(url_of lk_w2) lk run --today "$TODAY" --days 3
+# the same rights as the README's writer SQL, table by table
+rights_of() { psql_q "SELECT string_agg(table_name || ':' || privilege_type, ' ' ORDER BY table_name, privilege_type) FROM information_schema.role_table_grants WHERE grantee = '$1' AND table_schema = 'livekit'"; }
+[ "$(rights_of lk_w2 | wc -w)" -ge 20 ] || fail "grant --writer gave lk_w2 no rights on the tables: $(rights_of lk_w2)"
+[ "$(rights_of lk_w2)" = "$(rights_of lkarchive_writer)" ] || {
+    diff <(rights_of lkarchive_writer | tr ' ' '\n') <(rights_of lk_w2 | tr ' ' '\n') >&2
+    fail "grant --writer and the README's writer SQL give different rights"
+}
+# a new day (the simulator a day on): its merges insert, and its rollup refresh writes every
+# rollup table, so a table missing from the grants fails the run
+NEXT=2026-11-21
+sim_stop
+sim_start --today "$NEXT" --seed 4 --days 3 --sessions-per-day 8 --participants 2 \
+    --connections 3 --active-today 1
+DATABASE_URL=$(url_of lk_w2) lk run --today "$NEXT" --days 3
 expect_status 0 "run as the role grant --writer made"
+for table in rollup_daily rollup_room_daily rollup_participant_daily rollup_peak_daily \
+    rollup_duration_daily rollup_dimension_daily rollup_billing_daily; do
+    [ "$(psql_q "SELECT count(*) FROM livekit.$table WHERE day = '$NEXT'")" -gt 0 ] \
+        || fail "the writer's run of a new day left livekit.$table without a row for it"
+done
 if as_role lk_w2 -c "CREATE TABLE livekit.mine (x int)" 2>/dev/null; then fail "grant --writer gave CREATE"; fi
 if as_role lk_w2 -c "DELETE FROM livekit.sessions" 2>/dev/null; then fail "grant --writer gave DELETE"; fi
 # the owner and a superuser are given nothing, and told why
