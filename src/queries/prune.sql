@@ -37,10 +37,12 @@ r3 AS (DELETE FROM livekit.rollup_participant_daily WHERE project_id = $1::text 
 r4 AS (DELETE FROM livekit.rollup_peak_daily WHERE project_id = $1::text RETURNING 1),
 r5 AS (DELETE FROM livekit.rollup_duration_daily WHERE project_id = $1::text RETURNING 1),
 r6 AS (DELETE FROM livekit.rollup_dimension_daily WHERE project_id = $1::text RETURNING 1),
+r7 AS (DELETE FROM livekit.rollup_billing_daily WHERE project_id = $1::text RETURNING 1),
 rate AS (DELETE FROM livekit.api_rate_limits WHERE project_id = $1::text RETURNING 1),
 prunes AS (DELETE FROM livekit.archive_prunes WHERE project_id = $1::text RETURNING 1)
 SELECT (SELECT count(*) FROM days) AS days, (SELECT count(*) FROM s) AS sessions,
        (SELECT count(*) FROM p) AS participants, (SELECT count(*) FROM c) AS connections,
        (SELECT count(*) FROM r1) + (SELECT count(*) FROM r2) + (SELECT count(*) FROM r3)
        + (SELECT count(*) FROM r4) + (SELECT count(*) FROM r5) + (SELECT count(*) FROM r6)
+       + (SELECT count(*) FROM r7)
        + (SELECT count(*) FROM rate) + (SELECT count(*) FROM prunes) AS other_rows
