@@ -4,7 +4,9 @@
  *
  * The grant itself is SQL (livekit.bi_grant_read, sql/functions/grant.sql): it records the role,
  * so that store_migrate grants again what later migrations create (livekit.bi_regrant). The
- * privilege check asks the catalog; neither changes anything on failure.
+ * writers need no record: after migrations store_regrant_writers gives the writer's rights
+ * again to every role that may write livekit.sessions. The privilege check asks the catalog;
+ * none of these changes anything on failure.
  */
 #include "store.h"
 
@@ -18,6 +20,7 @@
 #include "pq.h"
 #include "store_grant.h"
 #include "store_internal.h"
+#include "store_sql.h"
 
 /* role does not exist: LK_ECONFIG, saying how to create it. */
 static int no_such_role(const char *role, struct lk_error *err)
@@ -83,6 +86,29 @@ int store_grant_write(struct store *st, const char *role, struct lk_error *err)
             store_exec(st, "ROLLBACK", "roll back", NULL); /* err keeps the first failure */
     }
     free(sql);
+    return rc;
+}
+
+int store_regrant_writers(struct store *st, int *count_out, struct lk_error *err)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    assert(st != NULL);
+    *count_out = 0;
+    rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_writer_roles, 0, NULL, err,
+                 "find the archive's writer roles");
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        char *sql = NULL;
+        const char *role = PQgetvalue(res, i, 0);
+        rc = grants_writer_sql(&sql, role, false, err);
+        if (rc == 0)
+            rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, sql, 0, NULL, err,
+                         "grant the writer's rights again to role \"%s\"", role);
+        free(sql);
+        *count_out += rc == 0;
+    }
+    PQclear(res);
     return rc;
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "migrations.h"
 #include "pq.h"
+#include "store_grant.h"
 #include "store_internal.h"
 #include "store_schema.h"
 
@@ -156,6 +157,17 @@ static int check_schema_usable(struct store *st, struct lk_error *err)
     return rc;
 }
 
+/* The writers' rights again after migrations (store_grant.c), said when there were any. */
+static int regrant_writers(struct store *st, struct lk_error *err)
+{
+    int writers = 0;
+    int rc = store_regrant_writers(st, &writers, err);
+
+    if (rc == 0 && writers > 0)
+        log_info("granted the writer's rights again to %d role(s) that write the archive", writers);
+    return rc;
+}
+
 int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_error *err)
 {
     char lock_sql[96];
@@ -190,10 +202,13 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
     }
     if (rc == 0 && citus)
         rc = citus_distribute(st, err);
-    /* objects the migrations created are readable by the roles of `lkarchive grant` */
+    /* objects the migrations created are readable by the roles of `lkarchive grant`, and
+     * writable by the writers */
     if (rc == 0 && (migrations_now || repeatables_now))
         rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_regrant()", 0, NULL, err,
                      "grant read access to the new objects");
+    if (rc == 0 && (migrations_now || repeatables_now))
+        rc = regrant_writers(st, err);
     /* best effort: the lock also ends with the session, and err keeps the first failure */
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
     pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, NULL, "release the migration lock");

@@ -14,3 +14,15 @@ GRANT SELECT, INSERT, DELETE ON livekit.rollup_daily, livekit.rollup_room_daily,
     livekit.rollup_participant_daily, livekit.rollup_peak_daily, livekit.rollup_duration_daily,
     livekit.rollup_dimension_daily, livekit.rollup_billing_daily TO {role};
 GRANT USAGE ON SEQUENCE livekit.archive_runs_run_id_seq TO {role};
+
+-- name: writer_roles
+-- The archive's writers, whose rights store_migrate gives again after migrations added or
+-- changed tables (so a writer never meets a table it may not write): every role but the owner
+-- and superusers that may INSERT into livekit.sessions. One column, rolname.
+SELECT DISTINCT r.rolname
+FROM pg_class c
+CROSS JOIN LATERAL aclexplode(c.relacl) a
+JOIN pg_roles r ON r.oid = a.grantee
+WHERE c.oid = 'livekit.sessions'::regclass AND a.privilege_type = 'INSERT'
+  AND a.grantee <> c.relowner AND NOT r.rolsuper
+ORDER BY 1

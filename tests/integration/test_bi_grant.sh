@@ -63,6 +63,17 @@ rights_of() { psql_q "SELECT string_agg(table_name || ':' || privilege_type, ' '
     diff <(rights_of lkarchive_writer | tr ' ' '\n') <(rights_of lk_w2 | tr ' ' '\n') >&2
     fail "grant --writer and the README's writer SQL give different rights"
 }
+# a table a later migration adds is writable by the writers that exist: what they lack is
+# granted again after migrations (here a table's rights taken away, and a repeatable file
+# marked changed so that migrate applies it)
+psql_q "REVOKE ALL ON livekit.rollup_billing_daily FROM lk_w2, lkarchive_writer" >/dev/null
+psql_q "UPDATE livekit.schema_repeatables SET checksum = 'changed' WHERE name LIKE '%rollup%'" >/dev/null
+DATABASE_URL=$(url_of lk_owner) lk migrate
+expect_status 0 "migrate with writers"
+grep -q "granted the writer's rights again to 2 role(s)" "$WORK/last.err" "$WORK/last.out" \
+    || { cat "$WORK/last.err" >&2; fail "migrate did not grant the writers' rights again"; }
+[ "$(rights_of lk_w2)" = "$(rights_of lkarchive_writer)" ] && rights_of lk_w2 | grep -q "rollup_billing_daily:INSERT" \
+    || fail "after migrate the writers lack rights on a table: $(rights_of lk_w2)"
 # a new day (the simulator a day on): its merges insert, and its rollup refresh writes every
 # rollup table, so a table missing from the grants fails the run
 NEXT=2026-11-21
