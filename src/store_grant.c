@@ -122,18 +122,14 @@ int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *
     *ok_out = false;
     missing[0] = '\0';
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK,
-                 migrated ? "SELECT string_agg(t, ', ') FROM unnest(ARRAY['sessions',"
-                            " 'participants', 'participant_connections', 'archive_runs',"
-                            " 'archive_days', 'seen_fields']) t"
-                            " WHERE NOT has_table_privilege('livekit.' || t, 'INSERT, UPDATE')"
+                 migrated ? store_sql_writer_privileges_missing
                           : "SELECT CASE WHEN has_database_privilege(current_database(), 'CREATE')"
                             " THEN NULL ELSE 'CREATE on database ' || current_database() END",
                  0, NULL, err, "read this user's privileges");
     if (rc == 0) {
         *ok_out = PQgetisnull(res, 0, 0);
         if (!*ok_out)
-            snprintf(missing, size, "%s%s", migrated ? "INSERT, UPDATE on livekit." : "",
-                     PQgetvalue(res, 0, 0));
+            snprintf(missing, size, "%s", PQgetvalue(res, 0, 0));
     }
     PQclear(res);
     return rc;

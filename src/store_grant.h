@@ -11,8 +11,8 @@ struct store;
 
 /* For `check`: whether this database user may do what run does: create the schema (not
  * migrated yet: CREATE on the database) or write the archive (migrated: INSERT and UPDATE on
- * the livekit tables). *ok_out false with `missing` (size bytes) naming what is lacking.
- * Returns 0 or LK_EDB. */
+ * the archive's and the ledger's tables, INSERT and DELETE on every rollup table).
+ * *ok_out false with `missing` (size bytes) naming what is lacking. Returns 0 or LK_EDB. */
 int store_check_privileges(struct store *st, bool migrated, bool *ok_out, char *missing,
                            size_t size, struct lk_error *err);
 

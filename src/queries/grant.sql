@@ -26,3 +26,22 @@ JOIN pg_roles r ON r.oid = a.grantee
 WHERE c.oid = 'livekit.sessions'::regclass AND a.privilege_type = 'INSERT'
   AND a.grantee <> c.relowner AND NOT r.rolsuper
 ORDER BY 1
+
+-- name: writer_privileges_missing
+-- For `check` on a migrated archive: what this user lacks of the writer's rights that `run`
+-- meets first, as text ("INSERT, UPDATE on livekit.sessions, ...; INSERT, DELETE on
+-- livekit.rollup_daily, ..."), NULL when nothing: writing the archive, the ledger and the
+-- learned rates, and recomputing every rollup table (whatever later migrations add).
+SELECT NULLIF(concat_ws('; ',
+           'INSERT, UPDATE on livekit.' || string_agg(t, ', ') FILTER (WHERE p = 'INSERT, UPDATE'),
+           'INSERT, DELETE on livekit.' || string_agg(t, ', ') FILTER (WHERE p = 'INSERT, DELETE')),
+       '')
+FROM (SELECT t, 'INSERT, UPDATE' AS p
+      FROM unnest(ARRAY['sessions', 'participants', 'participant_connections', 'archive_runs',
+                        'archive_days', 'seen_fields', 'api_rate_limits']) AS t
+      UNION ALL
+      SELECT c.relname::text, 'INSERT, DELETE'
+      FROM pg_class c
+      WHERE c.relnamespace = 'livekit'::regnamespace AND c.relkind IN ('r', 'p')
+        AND c.relname LIKE 'rollup\_%') x
+WHERE NOT has_table_privilege('livekit.' || quote_ident(t), p)

@@ -67,6 +67,11 @@ rights_of() { psql_q "SELECT string_agg(table_name || ':' || privilege_type, ' '
 # granted again after migrations (here a table's rights taken away, and a repeatable file
 # marked changed so that migrate applies it)
 psql_q "REVOKE ALL ON livekit.rollup_billing_daily FROM lk_w2, lkarchive_writer" >/dev/null
+# check sees it first: every rollup table is one `run` writes
+DATABASE_URL=$(url_of lk_w2) lk check --today "$TODAY"
+expect_status 5 "check as a writer without one rollup table"
+grep -q "^database privileges: FAILED: database user lk_w2 lacks INSERT, DELETE on livekit.rollup_billing_daily" "$WORK/last.out" \
+    || { cat "$WORK/last.out" >&2; fail "check does not name the rollup table the writer lacks"; }
 psql_q "UPDATE livekit.schema_repeatables SET checksum = 'changed' WHERE name LIKE '%rollup%'" >/dev/null
 DATABASE_URL=$(url_of lk_owner) lk migrate
 expect_status 0 "migrate with writers"
