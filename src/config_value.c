@@ -24,6 +24,7 @@
 #include "error.h"
 #include "log.h"
 #include "secret.h"
+#include "utf8.h"
 
 #define SECRET_FILE_MAX ((size_t)64 * 1024)
 
@@ -37,15 +38,11 @@ int config_out_of_memory(struct lk_error *err)
  * '?', a cut is marked with "...", and is made at a UTF-8 character boundary. */
 const char *config_shown(char *buf, size_t size, const char *s)
 {
-    size_t n = strlen(s), keep = n, i;
+    size_t n = strlen(s), i;
     size_t cap = size - 4 < 60 ? size - 4 : 60; /* room for "..." and the NUL */
+    size_t keep = utf8_cut(s, n, cap);
 
     assert(size >= 64);
-    if (keep > cap) {
-        keep = cap;
-        while (keep > 0 && ((unsigned char)s[keep] & 0xC0) == 0x80)
-            keep--;
-    }
     for (i = 0; i < keep; i++)
         buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) ? '?' : s[i];
     if (keep < n) {

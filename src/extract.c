@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "extract_internal.h"
+#include "utf8.h"
 
 /* The scanner works on pieces of at most this many bytes of a chunk, so its buffers stay
  * small whatever size of chunk the caller feeds (libcurl's are 16 KiB). */
@@ -200,9 +201,8 @@ static inline int count_token(struct extract *ex, struct piece *p, size_t at, si
     }
     if (!ex->in_string || ex->token_max < ex->limits.max_string_bytes)
         return token_too_long(ex, p->base + at + (ex->token_max - ex->token_len));
-    keep = p->data[at] == '\\' ? 0 : ex->token_max - ex->token_len;
-    while (keep > 0 && ((unsigned char)p->data[at + keep] & 0xc0) == 0x80)
-        keep--; /* not inside a character: back to its first byte */
+    /* an escape whole or not at all; never inside a character: back to its first byte */
+    keep = p->data[at] == '\\' ? 0 : utf8_cut(p->data + at, n, ex->token_max - ex->token_len);
     ex->cutting = true;
     ex->token_len += n;
     return rewrite(ex, p, at + keep, n - keep, "", 0) == 0 ? CUT : LK_ENOMEM;
@@ -335,12 +335,7 @@ int extract_note_cut(struct extract *ex, const struct frame *top, const char *te
     if (n == 0 || top->scope->record == SCOPE_NO_RECORD)
         return 1;
     /* the key kept to 160 bytes, never inside a character (extra must stay valid UTF-8) */
-    key_len = strlen(top->key);
-    if (key_len > NOTE_KEY_MAX) {
-        key_len = NOTE_KEY_MAX;
-        while (key_len > 0 && ((unsigned char)top->key[key_len] & 0xc0) == 0x80)
-            key_len--;
-    }
+    key_len = utf8_cut(top->key, strlen(top->key), NOTE_KEY_MAX);
     snprintf(key, sizeof key, "%.*s.original_bytes", (int)key_len, top->key);
     snprintf(digits, sizeof digits, "%zu", n);
     extra = extract_extra_for(ex, top->scope);

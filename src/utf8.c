@@ -126,3 +126,14 @@ size_t utf8_clean(char *out, const char *text, size_t len)
     }
     return written;
 }
+
+size_t utf8_cut(const char *text, size_t len, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)text;
+
+    if (len <= max)
+        return len;
+    while (max > 0 && (p[max] & 0xc0) == 0x80)
+        max--;
+    return max;
+}

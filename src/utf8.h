@@ -24,6 +24,11 @@ size_t utf8_sequence(const char *text, size_t avail, uint32_t *code_point_out);
  * time. Cannot fail. */
 size_t utf8_clean_prefix(const char *text, size_t len);
 
+/* Where to cut text[0..len) to at most max bytes without ending inside a character: len when
+ * it fits, else the largest offset <= max that is not on a continuation byte (0 at worst).
+ * Cannot fail. */
+size_t utf8_cut(const char *text, size_t len, size_t max);
+
 /* Copy text[0..len) into out (room for UTF8_CLEAN_MAX(len) bytes; not NUL-terminated) with
  * each NUL and each maximal ill-formed subpart replaced by U+FFFD. Returns the length
  * written. Cannot fail. */

@@ -111,6 +111,17 @@ static const char *esc(char *out, size_t size, const char *in)
     return escape_text(out, size, in, strlen(in), 4096);
 }
 
+static void utf8_cut_never_ends_inside_a_character(void **state)
+{
+    (void)state;
+    assert_int_equal(utf8_cut("abc", 3, 5), 3);                      /* fits */
+    assert_int_equal(utf8_cut("abcdef", 6, 4), 4);                   /* ASCII: at max */
+    assert_int_equal(utf8_cut("ab\xc3\xa9z", 5, 3), 2);              /* max inside é: before it */
+    assert_int_equal(utf8_cut("ab\xc3\xa9z", 5, 4), 4);              /* max after é */
+    assert_int_equal(utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 5), 3); /* inside the 2nd € */
+    assert_int_equal(utf8_cut("\xe2\x82\xac", 3, 2), 0);             /* inside the only character */
+}
+
 static void escape_keeps_printable_text_and_utf8(void **state)
 {
     char out[128];
@@ -186,6 +197,7 @@ int main(void)
         cmocka_unit_test(utf8_accepts_each_length_at_its_bounds),
         cmocka_unit_test(utf8_refuses_every_ill_formed_kind),
         cmocka_unit_test(utf8_clean_replaces_each_maximal_subpart),
+        cmocka_unit_test(utf8_cut_never_ends_inside_a_character),
         cmocka_unit_test(escape_keeps_printable_text_and_utf8),
         cmocka_unit_test(escape_makes_controls_visible),
         cmocka_unit_test(escape_makes_ill_formed_bytes_visible),
