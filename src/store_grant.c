@@ -99,13 +99,7 @@ int store_regrant_writers(struct store *st, int *count_out, struct lk_error *err
     rc = pq_exec(&res, st->conn, PQ_TUPLES_OK, store_sql_writer_roles, 0, NULL, err,
                  "find the archive's writer roles");
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        char *sql = NULL;
-        const char *role = PQgetvalue(res, i, 0);
-        rc = grants_writer_sql(&sql, role, false, err);
-        if (rc == 0)
-            rc = pq_exec(NULL, st->conn, PQ_COMMAND_OK, sql, 0, NULL, err,
-                         "grant the writer's rights again to role \"%s\"", role);
-        free(sql);
+        rc = store_grant_write(st, PQgetvalue(res, i, 0), err);
         *count_out += rc == 0;
     }
     PQclear(res);

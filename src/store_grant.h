@@ -31,10 +31,9 @@ int store_role_owns(struct store *st, const char *role, bool *out, struct lk_err
  * role), in one transaction. Returns 0, LK_EDB or LK_ENOMEM. */
 int store_grant_write(struct store *st, const char *role, struct lk_error *err);
 
-/* After migrations: the writer's rights again (store_grant_write's statements) to every role
- * other than the owner and superusers that may INSERT into livekit.sessions, so that a table a
- * migration added is writable by the writers that exist; *count_out gets how many. Returns 0,
- * LK_EDB or LK_ENOMEM. */
+/* After migrations: store_grant_write for every role other than the owner and superusers
+ * that may INSERT into livekit.sessions, so that a table a migration added is writable by the
+ * writers that exist; *count_out gets how many. Returns 0, LK_EDB or LK_ENOMEM. */
 int store_regrant_writers(struct store *st, int *count_out, struct lk_error *err);
 
 #endif

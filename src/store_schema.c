@@ -204,11 +204,12 @@ int store_migrate(struct store *st, bool citus, int *applied_out, struct lk_erro
         rc = citus_distribute(st, err);
     /* objects the migrations created are readable by the roles of `lkarchive grant`, and
      * writable by the writers */
-    if (rc == 0 && (migrations_now || repeatables_now))
+    if (rc == 0 && (migrations_now || repeatables_now)) {
         rc = pq_exec(NULL, st->conn, PQ_TUPLES_OK, "SELECT livekit.bi_regrant()", 0, NULL, err,
                      "grant read access to the new objects");
-    if (rc == 0 && (migrations_now || repeatables_now))
-        rc = regrant_writers(st, err);
+        if (rc == 0)
+            rc = regrant_writers(st, err);
+    }
     /* best effort: the lock also ends with the session, and err keeps the first failure */
     snprintf(lock_sql, sizeof lock_sql, "SELECT pg_advisory_unlock(%lld)", MIGRATION_LOCK_KEY);
     pq_exec(NULL, st->conn, PQ_TUPLES_OK, lock_sql, 0, NULL, NULL, "release the migration lock");
