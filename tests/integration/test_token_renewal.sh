@@ -53,7 +53,7 @@ for name in plain tls; do
         compare_all
     fi
     stats=$(curl -s "http://127.0.0.1:$port/_sim/stats")
-    unauthorized=$(printf '%s' "$stats" | sed -n 's/.*"unauthorized":\([0-9]*\).*/\1/p')
+    unauthorized=$(SIM_PORT=$port sim_stat unauthorized)
     [ "$unauthorized" -eq 0 ] || fail "$name: $unauthorized requests were refused as unauthorized"
     for p in p_sim p_two; do
         tokens=$(printf '%s' "$stats" | sed -n "s/.*\"$p\":{[^}]*\"distinct_tokens\":\([0-9]*\).*/\1/p")
